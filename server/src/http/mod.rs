@@ -1,0 +1,104 @@
+//! The HTTP layer: axum routers per concern, merged here with the shared middleware.
+//!
+//! Layers, outermost first: request id (kept from the client when well-formed, else a new UUID) → tracing span
+//! and access log → metrics → JSON error bodies → timeout → body limit → the routes.
+
+pub mod auth;
+pub mod error;
+pub mod ops;
+pub mod state;
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::{HeaderName, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi as _;
+
+pub use error::ApiError;
+pub use state::AppState;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The whole application, ready to serve.
+pub fn app(state: AppState) -> Router {
+    let server = &state.config().server;
+    let timeout = Duration::from_secs(server.request_timeout_secs);
+    let body_limit = server.max_body_bytes;
+    Router::new()
+        .merge(ops::router())
+        .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, timeout))
+        .layer(middleware::from_fn(error::render_errors))
+        .layer(middleware::from_fn(record_metrics))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request| {
+                    let request_id =
+                        req.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or_default();
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id)
+                })
+                .on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(middleware::from_fn(sanitize_request_id))
+        .with_state(state)
+}
+
+/// The OpenAPI document of every module.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    #[derive(utoipa::OpenApi)]
+    #[openapi(info(
+        title = "ml-connector",
+        description = "Workday Financial Management context for Zendesk: agent API, admin API, webhooks, operations."
+    ))]
+    struct Root;
+    let mut doc = Root::openapi();
+    doc.merge(ops::ApiDoc::openapi());
+    doc
+}
+
+/// Serves `state` on `listener` until `shutdown` resolves, then drains in-flight requests.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = app(state);
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}
+
+/// A client-supplied request id is kept only if it is short and plain; otherwise a new one is made.
+async fn sanitize_request_id(mut request: Request, next: Next) -> Response {
+    let ok = request.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).is_some_and(|v| {
+        !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+    });
+    if !ok {
+        request.headers_mut().remove(&REQUEST_ID);
+    }
+    next.run(request).await
+}
+
+async fn record_metrics(request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".to_string());
+    let method = request.method().to_string();
+    let start = Instant::now();
+    let response = next.run(request).await;
+    let class = format!("{}xx", response.status().as_u16() / 100);
+    metrics::counter!("mlc_http_requests_total", "route" => route.clone(), "method" => method, "status" => class)
+        .increment(1);
+    metrics::histogram!("mlc_http_request_duration_seconds", "route" => route).record(start.elapsed().as_secs_f64());
+    response
+}

@@ -1,0 +1,57 @@
+//! What every handler can reach.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use metrics_exporter_prometheus::PrometheusHandle;
+
+use crate::config::Config;
+use crate::store::Store;
+use crate::vault::Vault;
+
+/// Shared application state. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    config: Config,
+    store: Store,
+    vault: Vault,
+    metrics: PrometheusHandle,
+    started: Instant,
+}
+
+impl AppState {
+    /// Bundles the parts.
+    pub fn new(config: Config, store: Store, vault: Vault, metrics: PrometheusHandle) -> Self {
+        Self { inner: Arc::new(Inner { config, store, vault, metrics, started: Instant::now() }) }
+    }
+
+    /// Process configuration.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// Storage.
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// The unlocked vault.
+    pub fn vault(&self) -> &Vault {
+        &self.inner.vault
+    }
+
+    /// Prometheus renderer.
+    pub fn metrics(&self) -> &PrometheusHandle {
+        &self.inner.metrics
+    }
+
+    /// When the process started serving.
+    pub fn started(&self) -> Instant {
+        self.inner.started
+    }
+}

@@ -1,0 +1,170 @@
+//! Tenant rows.
+
+use sqlx::Row as _;
+use sqlx::any::AnyRow;
+
+use super::{QueryContext, Store, StoreError, is_unique_violation, now_ms};
+use crate::tenant::{Tenant, TenantId, WorkdaySettings, ZendeskSettings};
+
+/// Changes to a tenant's non-secret settings; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct TenantUpdate {
+    /// Display name.
+    pub name: Option<String>,
+    /// Workday side (replaces the whole block).
+    pub workday: Option<WorkdaySettings>,
+    /// Zendesk side (replaces the whole block).
+    pub zendesk: Option<ZendeskSettings>,
+    /// Tenant-level settings object (replaces the whole object).
+    pub settings: Option<serde_json::Value>,
+}
+
+const COLUMNS: &str =
+    "id, name, workday_json, zendesk_json, settings_json, admin_key_hash IS NOT NULL AS has_key, created_at, updated_at";
+
+fn to_json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("settings serialize to JSON")
+}
+
+fn from_row(row: &AnyRow) -> Result<Tenant, StoreError> {
+    let corrupt = |message: String| StoreError::Corrupt { context: "reading a tenant", message };
+    let id: String = row.try_get("id").context("reading a tenant")?;
+    let json = |col: &str| -> Result<String, StoreError> { row.try_get(col).context("reading a tenant") };
+    // `IS NOT NULL` is an integer in SQLite and a boolean in PostgreSQL.
+    let has_key = row
+        .try_get::<bool, _>("has_key")
+        .or_else(|_| row.try_get::<i64, _>("has_key").map(|v| v != 0))
+        .context("reading a tenant")?;
+    Ok(Tenant {
+        id: TenantId::parse(&id).map_err(|e| corrupt(e.to_string()))?,
+        name: row.try_get("name").context("reading a tenant")?,
+        workday: serde_json::from_str(&json("workday_json")?).map_err(|e| corrupt(e.to_string()))?,
+        zendesk: serde_json::from_str(&json("zendesk_json")?).map_err(|e| corrupt(e.to_string()))?,
+        settings: serde_json::from_str(&json("settings_json")?).map_err(|e| corrupt(e.to_string()))?,
+        has_admin_key: has_key,
+        created_at: row.try_get("created_at").context("reading a tenant")?,
+        updated_at: row.try_get("updated_at").context("reading a tenant")?,
+    })
+}
+
+impl Store {
+    /// Creates a tenant; fails with `Conflict` if the id is taken.
+    pub async fn create_tenant(
+        &self,
+        id: &TenantId,
+        name: &str,
+        workday: &WorkdaySettings,
+        zendesk: &ZendeskSettings,
+    ) -> Result<Tenant, StoreError> {
+        let now = now_ms();
+        let result = sqlx::query(
+            "INSERT INTO tenants (id, name, workday_json, zendesk_json, settings_json, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, '{}', $5, $5)",
+        )
+        .bind(id.as_str())
+        .bind(name)
+        .bind(to_json(workday))
+        .bind(to_json(zendesk))
+        .bind(now)
+        .execute(self.pool())
+        .await;
+        match result {
+            Err(e) if is_unique_violation(&e) => {
+                Err(StoreError::Conflict { what: "tenant", key: id.to_string() })
+            }
+            other => {
+                other.context("creating a tenant")?;
+                self.tenant(id).await
+            }
+        }
+    }
+
+    /// Applies `update` to an existing tenant.
+    pub async fn update_tenant(&self, id: &TenantId, update: TenantUpdate) -> Result<Tenant, StoreError> {
+        let mut current = self.tenant(id).await?;
+        if let Some(name) = update.name {
+            current.name = name;
+        }
+        if let Some(w) = update.workday {
+            current.workday = w;
+        }
+        if let Some(z) = update.zendesk {
+            current.zendesk = z;
+        }
+        if let Some(s) = update.settings {
+            current.settings = s;
+        }
+        sqlx::query(
+            "UPDATE tenants SET name = $2, workday_json = $3, zendesk_json = $4, settings_json = $5, \
+             updated_at = $6 WHERE id = $1",
+        )
+        .bind(id.as_str())
+        .bind(&current.name)
+        .bind(to_json(&current.workday))
+        .bind(to_json(&current.zendesk))
+        .bind(to_json(&current.settings))
+        .bind(now_ms())
+        .execute(self.pool())
+        .await
+        .context("updating a tenant")?;
+        self.tenant(id).await
+    }
+
+    /// One tenant, or `NotFound`.
+    pub async fn tenant(&self, id: &TenantId) -> Result<Tenant, StoreError> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM tenants WHERE id = $1"))
+            .bind(id.as_str())
+            .fetch_optional(self.pool())
+            .await
+            .context("reading a tenant")?;
+        match row {
+            Some(row) => from_row(&row),
+            None => Err(StoreError::NotFound { what: "tenant", key: id.to_string() }),
+        }
+    }
+
+    /// Every tenant, by id.
+    pub async fn tenants(&self) -> Result<Vec<Tenant>, StoreError> {
+        let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM tenants ORDER BY id"))
+            .fetch_all(self.pool())
+            .await
+            .context("listing tenants")?;
+        rows.iter().map(from_row).collect()
+    }
+
+    /// Removes a tenant and everything that belongs to it (credentials, links, queue, plugins); the audit log
+    /// is kept. Returns whether it existed.
+    pub async fn remove_tenant(&self, id: &TenantId) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM tenants WHERE id = $1")
+            .bind(id.as_str())
+            .execute(self.pool())
+            .await
+            .context("removing a tenant")?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Stores the hash of a tenant's admin API key (see [`crate::tenant::AdminKey`]).
+    pub async fn set_admin_key_hash(&self, id: &TenantId, hash: &str) -> Result<(), StoreError> {
+        let done = sqlx::query("UPDATE tenants SET admin_key_hash = $2, updated_at = $3 WHERE id = $1")
+            .bind(id.as_str())
+            .bind(hash)
+            .bind(now_ms())
+            .execute(self.pool())
+            .await
+            .context("setting an admin key")?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound { what: "tenant", key: id.to_string() });
+        }
+        Ok(())
+    }
+
+    /// The stored admin key hash, if the tenant exists and has one.
+    pub async fn admin_key_hash(&self, id: &TenantId) -> Result<Option<String>, StoreError> {
+        sqlx::query_scalar::<_, Option<String>>("SELECT admin_key_hash FROM tenants WHERE id = $1")
+            .bind(id.as_str())
+            .fetch_optional(self.pool())
+            .await
+            .context("reading an admin key")
+            .map(Option::flatten)
+    }
+}

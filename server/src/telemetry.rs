@@ -1,0 +1,41 @@
+//! Logs (tracing, JSON or pretty, on standard error) and metrics (Prometheus text from the `metrics` facade).
+
+use std::sync::OnceLock;
+
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use tracing_subscriber::EnvFilter;
+
+use crate::config::{LogConfig, LogFormat};
+
+/// Installs the global tracing subscriber. Safe to call more than once (later calls are ignored).
+pub fn init_logging(config: &LogConfig) {
+    let filter = EnvFilter::try_new(&config.filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match config.format {
+        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).try_init(),
+        LogFormat::Pretty => builder.compact().try_init(),
+    };
+}
+
+static METRICS: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// The process-wide Prometheus recorder (installed on first use).
+pub fn metrics_handle() -> PrometheusHandle {
+    METRICS
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new().build_recorder();
+            let handle = recorder.handle();
+            // Another recorder may already be installed (e.g. by an embedding test); ours still renders.
+            let _ = metrics::set_global_recorder(recorder);
+            describe();
+            handle
+        })
+        .clone()
+}
+
+fn describe() {
+    metrics::describe_counter!("mlc_http_requests_total", "HTTP requests served, by route and status class");
+    metrics::describe_histogram!("mlc_http_request_duration_seconds", "HTTP request latency, by route");
+    metrics::describe_gauge!("mlc_build_info", "Always 1; labels carry the version");
+    metrics::gauge!("mlc_build_info", "version" => env!("CARGO_PKG_VERSION")).set(1.0);
+}

@@ -1,0 +1,281 @@
+//! Tenants: one Zendesk account (its subdomain is the tenant id) paired with one Workday tenant.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// A tenant id: the Zendesk subdomain (`acme` for `acme.zendesk.com`).
+///
+/// Zendesk subdomains are 1–63 characters of lowercase letters, digits and hyphens, neither starting nor
+/// ending with a hyphen (a DNS label).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct TenantId(String);
+
+/// Why a string is not a tenant id.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("invalid tenant id `{value}`: {reason}")]
+pub struct InvalidTenantId {
+    value: String,
+    reason: &'static str,
+}
+
+impl TenantId {
+    /// Validates a Zendesk subdomain.
+    pub fn parse(value: &str) -> Result<Self, InvalidTenantId> {
+        let shown: String = value.chars().take(80).collect();
+        let fail = |reason| Err(InvalidTenantId { value: shown.clone(), reason });
+        if value.is_empty() || value.len() > 63 {
+            return fail("must be 1 to 63 characters (the Zendesk subdomain)");
+        }
+        if !value.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+            return fail("only lowercase letters, digits and '-' are allowed (the Zendesk subdomain)");
+        }
+        if value.starts_with('-') || value.ends_with('-') {
+            return fail("must not start or end with '-'");
+        }
+        Ok(Self(value.to_string()))
+    }
+
+    /// The id as a string slice.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for TenantId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl FromStr for TenantId {
+    type Err = InvalidTenantId;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for TenantId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Self::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// The secrets a tenant can hold. All of them are sealed in the vault; none is ever shown back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SecretName {
+    /// Password of the Workday integration system user (WS-Security PasswordText).
+    WorkdayPassword,
+    /// OAuth2 client secret of the Workday API client (REST reads).
+    WorkdayClientSecret,
+    /// OAuth2 refresh token issued by Workday for the API client.
+    WorkdayRefreshToken,
+    /// Zendesk API token (used with the tenant's Zendesk e-mail).
+    ZendeskApiToken,
+    /// OAuth2 client secret of the Zendesk OAuth client.
+    ZendeskOauthClientSecret,
+    /// Current Zendesk OAuth access token (rotated together with the refresh token).
+    ZendeskOauthAccessToken,
+    /// Current Zendesk OAuth refresh token (rotated on every refresh).
+    ZendeskOauthRefreshToken,
+    /// Shared secret of the sidebar app's HS256 JWTs.
+    JwtSharedSecret,
+    /// Signing secret of the Zendesk webhook.
+    WebhookSigningSecret,
+}
+
+impl SecretName {
+    /// Every secret name, in display order.
+    pub const ALL: [SecretName; 9] = [
+        Self::WorkdayPassword,
+        Self::WorkdayClientSecret,
+        Self::WorkdayRefreshToken,
+        Self::ZendeskApiToken,
+        Self::ZendeskOauthClientSecret,
+        Self::ZendeskOauthAccessToken,
+        Self::ZendeskOauthRefreshToken,
+        Self::JwtSharedSecret,
+        Self::WebhookSigningSecret,
+    ];
+
+    /// The kebab-case name used on the command line and in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::WorkdayPassword => "workday-password",
+            Self::WorkdayClientSecret => "workday-client-secret",
+            Self::WorkdayRefreshToken => "workday-refresh-token",
+            Self::ZendeskApiToken => "zendesk-api-token",
+            Self::ZendeskOauthClientSecret => "zendesk-oauth-client-secret",
+            Self::ZendeskOauthAccessToken => "zendesk-oauth-access-token",
+            Self::ZendeskOauthRefreshToken => "zendesk-oauth-refresh-token",
+            Self::JwtSharedSecret => "jwt-shared-secret",
+            Self::WebhookSigningSecret => "webhook-signing-secret",
+        }
+    }
+}
+
+impl fmt::Display for SecretName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a string is not a secret name.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown secret `{0}`; expected one of: {list}", list = SecretName::ALL.map(SecretName::as_str).join(", "))]
+pub struct UnknownSecretName(String);
+
+impl FromStr for SecretName {
+    type Err = UnknownSecretName;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL.into_iter().find(|n| n.as_str() == s).ok_or_else(|| UnknownSecretName(s.to_string()))
+    }
+}
+
+/// How ml-connector authenticates to Zendesk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ZendeskAuthMode {
+    /// `{email}/token:{api_token}` basic auth.
+    #[default]
+    ApiToken,
+    /// OAuth2 bearer tokens with refresh-token rotation.
+    Oauth,
+}
+
+/// Workday connection settings of a tenant (secrets live in the vault, not here).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct WorkdaySettings {
+    /// `https://{host}`: the Workday services host, e.g. `https://wd2-impl-services1.workday.com`.
+    pub base_url: String,
+    /// The Workday tenant name, e.g. `acme_dpt1`.
+    pub tenant: String,
+    /// The integration system user, without `@tenant` (added on the wire).
+    pub username: String,
+    /// Web service version override, e.g. `v46.1` (empty: the process default).
+    pub api_version: String,
+    /// OAuth2 client id of the API client for REST reads (empty: REST not used).
+    pub oauth_client_id: String,
+}
+
+/// Zendesk connection settings of a tenant (secrets live in the vault, not here).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct ZendeskSettings {
+    /// Base URL override (empty: `https://{tenant}.zendesk.com`); used for the simulator and proxies.
+    pub base_url: String,
+    /// Agent e-mail for API-token auth.
+    pub email: String,
+    /// Authentication mode.
+    pub auth: ZendeskAuthMode,
+    /// OAuth2 client id (OAuth mode).
+    pub oauth_client_id: String,
+    /// Requests per minute allowed by the account's plan (0: the process default).
+    pub rate_limit_rpm: u32,
+}
+
+impl ZendeskSettings {
+    /// The API base URL for tenant `id`.
+    pub fn effective_base_url(&self, id: &TenantId) -> String {
+        if self.base_url.trim().is_empty() {
+            format!("https://{id}.zendesk.com")
+        } else {
+            self.base_url.trim().trim_end_matches('/').to_string()
+        }
+    }
+}
+
+/// A tenant as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Tenant {
+    /// Zendesk subdomain.
+    pub id: TenantId,
+    /// Display name.
+    pub name: String,
+    /// Workday side.
+    pub workday: WorkdaySettings,
+    /// Zendesk side.
+    pub zendesk: ZendeskSettings,
+    /// Tenant-level settings that later features add (mapping, sync policy); a JSON object.
+    pub settings: serde_json::Value,
+    /// Whether an admin API key is set.
+    pub has_admin_key: bool,
+    /// Unix milliseconds.
+    pub created_at: i64,
+    /// Unix milliseconds.
+    pub updated_at: i64,
+}
+
+/// A tenant's admin API key: `mlc_admin_` + 43 base64url characters (32 random bytes).
+///
+/// Only its SHA-256 is stored. The key carries 256 bits of entropy, so a fast hash is enough; comparison is
+/// constant-time.
+#[derive(Debug)]
+pub struct AdminKey;
+
+impl AdminKey {
+    const PREFIX: &'static str = "mlc_admin_";
+
+    /// A new random key and the hash to store. Show the key once; it cannot be recovered.
+    pub fn generate() -> (secrecy::SecretString, String) {
+        use base64::Engine as _;
+        use rand::RngCore as _;
+        let mut bytes = [0u8; 32];
+        rand::rng().fill_bytes(&mut bytes);
+        let key = format!("{}{}", Self::PREFIX, base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes));
+        let hash = Self::hash(&key);
+        (secrecy::SecretString::from(key), hash)
+    }
+
+    /// The stored form of a presented key.
+    pub fn hash(presented: &str) -> String {
+        use sha2::Digest as _;
+        format!("sha256:{}", hex::encode(sha2::Sha256::digest(presented.as_bytes())))
+    }
+
+    /// Whether `presented` matches `stored_hash`, in constant time.
+    pub fn verify(presented: &str, stored_hash: &str) -> bool {
+        use subtle::ConstantTimeEq as _;
+        let computed = Self::hash(presented);
+        computed.len() == stored_hash.len() && bool::from(computed.as_bytes().ct_eq(stored_hash.as_bytes()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn admin_keys_verify_only_themselves() {
+        use secrecy::ExposeSecret as _;
+        let (key, hash) = AdminKey::generate();
+        assert!(key.expose_secret().starts_with("mlc_admin_"));
+        assert!(AdminKey::verify(key.expose_secret(), &hash));
+        assert!(!AdminKey::verify("mlc_admin_guess", &hash));
+        assert!(!hash.contains(key.expose_secret()));
+    }
+
+    use super::*;
+
+    #[test]
+    fn tenant_ids_follow_subdomain_rules() {
+        for ok in ["acme", "a", "acme-eu-2", "x1"] {
+            assert!(TenantId::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "Acme", "-acme", "acme-", "acme.zendesk.com", "a b", "../etc", &"a".repeat(64)] {
+            assert!(TenantId::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn secret_names_round_trip() {
+        for n in SecretName::ALL {
+            assert_eq!(n.as_str().parse::<SecretName>().unwrap(), n);
+        }
+        let err = "password".parse::<SecretName>().unwrap_err().to_string();
+        assert!(err.contains("workday-password"), "{err}");
+    }
+}
