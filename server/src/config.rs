@@ -128,13 +128,19 @@ impl Default for ServerConfig {
 
 impl Default for LogConfig {
     fn default() -> Self {
-        Self { filter: "info".into(), format: LogFormat::Json }
+        Self {
+            filter: "info".into(),
+            format: LogFormat::Json,
+        }
     }
 }
 
 impl Default for StoreConfig {
     fn default() -> Self {
-        Self { max_connections: 10, acquire_timeout_secs: 10 }
+        Self {
+            max_connections: 10,
+            acquire_timeout_secs: 10,
+        }
     }
 }
 
@@ -142,13 +148,22 @@ impl Default for StoreConfig {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config file {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("config file {path} is not valid TOML: {message}")]
     Syntax { path: PathBuf, message: String },
-    #[error("unknown config key `{key}` (from {origin}); see docs/configuration.md for the valid keys")]
+    #[error(
+        "unknown config key `{key}` (from {origin}); see docs/configuration.md for the valid keys"
+    )]
     UnknownKey { key: String, origin: String },
     #[error("invalid value for `{key}` (from {origin}): {message}")]
-    Invalid { key: String, origin: String, message: String },
+    Invalid {
+        key: String,
+        origin: String,
+        message: String,
+    },
 }
 
 impl Config {
@@ -159,12 +174,15 @@ impl Config {
     {
         let (mut table, file_origin) = match path {
             Some(p) => {
-                let text = std::fs::read_to_string(p)
-                    .map_err(|source| ConfigError::Read { path: p.to_path_buf(), source })?;
-                let table: toml::Table = toml::from_str(&text).map_err(|e| ConfigError::Syntax {
+                let text = std::fs::read_to_string(p).map_err(|source| ConfigError::Read {
                     path: p.to_path_buf(),
-                    message: e.to_string().trim().to_string(),
+                    source,
                 })?;
+                let table: toml::Table =
+                    toml::from_str(&text).map_err(|e| ConfigError::Syntax {
+                        path: p.to_path_buf(),
+                        message: e.to_string().trim().to_string(),
+                    })?;
                 (table, format!("file {}", p.display()))
             }
             None => (toml::Table::new(), "defaults".to_string()),
@@ -184,12 +202,19 @@ impl Config {
         Self::load(path.as_deref(), std::env::vars())
     }
 
-    fn validate(&self, origins: &BTreeMap<String, String>, file_origin: &str) -> Result<(), ConfigError> {
-        let origin = |k: &str| origins.get(k).cloned().unwrap_or_else(|| file_origin.to_string());
+    fn validate(
+        &self,
+        origins: &BTreeMap<String, String>,
+        file_origin: &str,
+    ) -> Result<(), ConfigError> {
+        let origin = |k: &str| {
+            origins
+                .get(k)
+                .cloned()
+                .unwrap_or_else(|| file_origin.to_string())
+        };
         let url = self.database_url.trim();
-        if !url.is_empty()
-            && !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://"))
-        {
+        if !url.is_empty() && crate::store::Backend::from_url(url).is_err() {
             return Err(ConfigError::Invalid {
                 key: "database_url".into(),
                 origin: origin("database_url"),
@@ -200,14 +225,34 @@ impl Config {
             });
         }
         let checks: [(&str, bool, &str); 4] = [
-            ("server.request_timeout_secs", self.server.request_timeout_secs > 0, "must be at least 1"),
-            ("server.max_body_bytes", self.server.max_body_bytes >= 1024, "must be at least 1024"),
-            ("store.max_connections", self.store.max_connections > 0, "must be at least 1"),
-            ("store.acquire_timeout_secs", self.store.acquire_timeout_secs > 0, "must be at least 1"),
+            (
+                "server.request_timeout_secs",
+                self.server.request_timeout_secs > 0,
+                "must be at least 1",
+            ),
+            (
+                "server.max_body_bytes",
+                self.server.max_body_bytes >= 1024,
+                "must be at least 1024",
+            ),
+            (
+                "store.max_connections",
+                self.store.max_connections > 0,
+                "must be at least 1",
+            ),
+            (
+                "store.acquire_timeout_secs",
+                self.store.acquire_timeout_secs > 0,
+                "must be at least 1",
+            ),
         ];
         for (key, ok, message) in checks {
             if !ok {
-                return Err(ConfigError::Invalid { key: key.into(), origin: origin(key), message: message.into() });
+                return Err(ConfigError::Invalid {
+                    key: key.into(),
+                    origin: origin(key),
+                    message: message.into(),
+                });
             }
         }
         if tracing_subscriber::EnvFilter::try_new(&self.log.filter).is_err() {
@@ -224,7 +269,10 @@ impl Config {
     pub fn effective_database_url(&self) -> String {
         let url = self.database_url.trim();
         if url.is_empty() {
-            format!("sqlite://{}?mode=rwc", self.data_dir.join("ml-connector.db").display())
+            format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("ml-connector.db").display()
+            )
         } else {
             url.to_string()
         }
@@ -262,20 +310,30 @@ where
     I: IntoIterator<Item = (String, String)>,
 {
     let defaults = toml::Table::try_from(Config::default()).unwrap_or_default();
-    let mut vars: Vec<(String, String)> = env.into_iter().filter(|(k, _)| k.starts_with("MLC_")).collect();
+    let mut vars: Vec<(String, String)> = env
+        .into_iter()
+        .filter(|(k, _)| k.starts_with("MLC_"))
+        .collect();
     vars.sort();
     for (name, value) in vars {
         let path = if let Some((_, path)) = ENV_ALIASES.iter().find(|(alias, _)| *alias == name) {
             (*path).to_string()
         } else if let Some(rest) = name.strip_prefix("MLC_").filter(|r| r.contains("__")) {
-            rest.split("__").map(str::to_ascii_lowercase).collect::<Vec<_>>().join(".")
+            rest.split("__")
+                .map(str::to_ascii_lowercase)
+                .collect::<Vec<_>>()
+                .join(".")
         } else {
             // MLC_CONFIG, MLC_MASTER_KEY and names that are not key-shaped are not config fields.
             continue;
         };
         let parts: Vec<&str> = path.split('.').collect();
         let value = typed_env_value(lookup(&defaults, &parts), &value).map_err(|message| {
-            ConfigError::Invalid { key: path.clone(), origin: format!("environment variable {name}"), message }
+            ConfigError::Invalid {
+                key: path.clone(),
+                origin: format!("environment variable {name}"),
+                message,
+            }
         })?;
         insert_path(table, &parts, value).map_err(|_| ConfigError::UnknownKey {
             key: path.clone(),
@@ -289,19 +347,27 @@ where
 fn lookup<'a>(table: &'a toml::Table, parts: &[&str]) -> Option<&'a toml::Value> {
     let (first, rest) = parts.split_first()?;
     let value = table.get(*first)?;
-    if rest.is_empty() { Some(value) } else { lookup(value.as_table()?, rest) }
+    if rest.is_empty() {
+        Some(value)
+    } else {
+        lookup(value.as_table()?, rest)
+    }
 }
 
 /// Environment values are strings; give them the type the field has by default.
 fn typed_env_value(default: Option<&toml::Value>, raw: &str) -> Result<toml::Value, String> {
     use toml::Value;
     match default {
-        Some(Value::Integer(_)) => {
-            raw.trim().parse::<i64>().map(Value::Integer).map_err(|_| format!("expected an integer, got `{raw}`"))
-        }
-        Some(Value::Float(_)) => {
-            raw.trim().parse::<f64>().map(Value::Float).map_err(|_| format!("expected a number, got `{raw}`"))
-        }
+        Some(Value::Integer(_)) => raw
+            .trim()
+            .parse::<i64>()
+            .map(Value::Integer)
+            .map_err(|_| format!("expected an integer, got `{raw}`")),
+        Some(Value::Float(_)) => raw
+            .trim()
+            .parse::<f64>()
+            .map(Value::Float)
+            .map_err(|_| format!("expected a number, got `{raw}`")),
         Some(Value::Boolean(_)) => match raw.trim().to_ascii_lowercase().as_str() {
             "true" | "1" | "yes" | "on" => Ok(Value::Boolean(true)),
             "false" | "0" | "no" | "off" => Ok(Value::Boolean(false)),
@@ -323,8 +389,9 @@ fn insert_path(table: &mut toml::Table, parts: &[&str], value: toml::Value) -> R
             Ok(())
         }
         [first, rest @ ..] => {
-            let entry =
-                table.entry((*first).to_string()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            let entry = table
+                .entry((*first).to_string())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
             match entry {
                 toml::Value::Table(t) => insert_path(t, rest, value),
                 _ => Err(()),
@@ -340,14 +407,33 @@ fn classify(
 ) -> ConfigError {
     let path = err.path().to_string();
     let message = err.inner().to_string().trim().to_string();
-    // serde reports an unknown field at the path of its parent, naming the field in the message.
-    if let Some(field) = message.strip_prefix("unknown field `").and_then(|m| m.split('`').next()) {
-        let key = if path == "." || path.is_empty() { field.to_string() } else { format!("{path}.{field}") };
-        let origin = origins.get(&key).cloned().unwrap_or_else(|| file_origin.to_string());
+    if let Some(field) = message
+        .strip_prefix("unknown field `")
+        .and_then(|m| m.split('`').next())
+    {
+        // serde_path_to_error already ends the path with the field; older versions stop at the parent.
+        let key = if path == "." || path.is_empty() {
+            field.to_string()
+        } else if path == field || path.ends_with(&format!(".{field}")) {
+            path.clone()
+        } else {
+            format!("{path}.{field}")
+        };
+        let origin = origins
+            .get(&key)
+            .cloned()
+            .unwrap_or_else(|| file_origin.to_string());
         return ConfigError::UnknownKey { key, origin };
     }
-    let origin = origins.get(&path).cloned().unwrap_or_else(|| file_origin.to_string());
-    ConfigError::Invalid { key: path, origin, message }
+    let origin = origins
+        .get(&path)
+        .cloned()
+        .unwrap_or_else(|| file_origin.to_string());
+    ConfigError::Invalid {
+        key: path,
+        origin,
+        message,
+    }
 }
 
 #[cfg(test)]
@@ -355,7 +441,10 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     fn load_str(text: &str, vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
@@ -394,14 +483,21 @@ mod tests {
     fn unknown_env_key_is_named_with_its_variable() {
         let err = Config::load(None, env(&[("MLC_SERVER__LISTNE", "x")])).unwrap_err();
         let text = err.to_string();
-        assert!(text.contains("server.listne") && text.contains("MLC_SERVER__LISTNE"), "{text}");
+        assert!(
+            text.contains("server.listne") && text.contains("MLC_SERVER__LISTNE"),
+            "{text}"
+        );
     }
 
     #[test]
     fn env_overrides_file_with_types() {
         let c = load_str(
             "data_dir = \"/var/lib/mlc\"\n[server]\nrequest_timeout_secs = 5\n",
-            &[("MLC_LISTEN", "0.0.0.0:9999"), ("MLC_SERVER__REQUEST_TIMEOUT_SECS", "61"), ("MLC_LOG", "debug")],
+            &[
+                ("MLC_LISTEN", "0.0.0.0:9999"),
+                ("MLC_SERVER__REQUEST_TIMEOUT_SECS", "61"),
+                ("MLC_LOG", "debug"),
+            ],
         )
         .unwrap();
         assert_eq!(c.server.listen.port(), 9999);
@@ -412,19 +508,31 @@ mod tests {
 
     #[test]
     fn bad_value_names_key_and_origin() {
-        let err = Config::load(None, env(&[("MLC_SERVER__REQUEST_TIMEOUT_SECS", "soon")])).unwrap_err();
-        assert!(err.to_string().contains("server.request_timeout_secs"), "{err}");
+        let err =
+            Config::load(None, env(&[("MLC_SERVER__REQUEST_TIMEOUT_SECS", "soon")])).unwrap_err();
+        assert!(
+            err.to_string().contains("server.request_timeout_secs"),
+            "{err}"
+        );
         let err = load_str("[server]\nlisten = \"nowhere\"\n", &[]).unwrap_err();
         assert!(err.to_string().contains("server.listen"), "{err}");
     }
 
     #[test]
     fn database_url_is_checked_and_redacted() {
-        let err = Config::load(None, env(&[("MLC_DATABASE_URL", "mysql://u:hunter2@h/db")])).unwrap_err();
+        let err =
+            Config::load(None, env(&[("MLC_DATABASE_URL", "mysql://u:hunter2@h/db")])).unwrap_err();
         assert!(!err.to_string().contains("hunter2"), "{err}");
-        let c = Config::load(None, env(&[("MLC_DATABASE_URL", "postgres://u:hunter2@h:5432/db")])).unwrap();
+        let c = Config::load(
+            None,
+            env(&[("MLC_DATABASE_URL", "postgres://u:hunter2@h:5432/db")]),
+        )
+        .unwrap();
         let shown = c.to_redacted_toml();
-        assert!(!shown.contains("hunter2") && shown.contains("***"), "{shown}");
+        assert!(
+            !shown.contains("hunter2") && shown.contains("***"),
+            "{shown}"
+        );
     }
 
     #[test]
@@ -435,11 +543,17 @@ mod tests {
 
     #[test]
     fn every_field_is_documented() {
-        let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/configuration.md"))
-            .unwrap();
+        let doc = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/configuration.md"),
+        )
+        .unwrap();
         fn walk(prefix: &str, t: &toml::Table, out: &mut Vec<String>) {
             for (k, v) in t {
-                let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
                 match v {
                     toml::Value::Table(inner) => walk(&key, inner, out),
                     _ => out.push(key),
@@ -447,8 +561,18 @@ mod tests {
             }
         }
         let mut keys = Vec::new();
-        walk("", &toml::Table::try_from(Config::default()).unwrap(), &mut keys);
-        let missing: Vec<_> = keys.iter().filter(|k| !doc.contains(&format!("`{k}`"))).collect();
-        assert!(missing.is_empty(), "fields missing from docs/configuration.md: {missing:?}");
+        walk(
+            "",
+            &toml::Table::try_from(Config::default()).unwrap(),
+            &mut keys,
+        );
+        let missing: Vec<_> = keys
+            .iter()
+            .filter(|k| !doc.contains(&format!("`{k}`")))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "fields missing from docs/configuration.md: {missing:?}"
+        );
     }
 }

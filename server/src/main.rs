@@ -12,7 +12,12 @@ use clap::{Parser, Subcommand};
 /// Reads Workday (never writes to it) and keeps Zendesk organizations and ticket fields up to date.
 /// Configuration: a TOML file (--config or MLC_CONFIG) with MLC_* environment overrides; see docs/configuration.md.
 #[derive(Debug, Parser)]
-#[command(name = "ml-connector", version, propagate_version = true, max_term_width = 110)]
+#[command(
+    name = "ml-connector",
+    version,
+    propagate_version = true,
+    max_term_width = 110
+)]
 struct Cli {
     /// Configuration file (TOML). Without it, defaults and MLC_* variables apply.
     #[arg(long, short, global = true, env = "MLC_CONFIG", value_name = "FILE")]
@@ -34,7 +39,7 @@ enum Command {
     Check(cli::check::Args),
     /// Manage tenants (one Zendesk account paired with one Workday tenant) and their sealed credentials.
     #[command(subcommand)]
-    Tenant(cli::tenant::Command),
+    Tenant(Box<cli::tenant::Command>),
     /// Upload, list, activate, roll back and test WebAssembly mapping plugins.
     Plugin,
     /// Show the effective configuration.
@@ -47,7 +52,10 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -58,7 +66,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve => cli::serve::run(cli.config.as_deref()).await,
             Command::Check(args) => cli::check::run(cli.config.as_deref(), args).await,
-            Command::Tenant(cmd) => cli::tenant::run(cli.config.as_deref(), cmd).await,
+            Command::Tenant(cmd) => cli::tenant::run(cli.config.as_deref(), *cmd).await,
             Command::Config(cmd) => cli::config::run(cli.config.as_deref(), cmd),
             Command::Vault(cmd) => cli::vault::run(cli.config.as_deref(), cmd).await,
             Command::Demo => Err(cli::NotBuiltYet("demo").into()),

@@ -48,7 +48,12 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let store = services.store.clone();
-    let state = AppState::new(config, services.store, services.vault, crate::telemetry::metrics_handle());
+    let state = AppState::new(
+        config,
+        services.store,
+        services.vault,
+        crate::telemetry::metrics_handle(),
+    );
     let result = http::serve(listener, state, shutdown).await;
     store.close().await;
     result

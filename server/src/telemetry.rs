@@ -10,9 +10,15 @@ use crate::config::{LogConfig, LogFormat};
 /// Installs the global tracing subscriber. Safe to call more than once (later calls are ignored).
 pub fn init_logging(config: &LogConfig) {
     let filter = EnvFilter::try_new(&config.filter).unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     let _ = match config.format {
-        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).try_init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .try_init(),
         LogFormat::Pretty => builder.compact().try_init(),
     };
 }
@@ -34,8 +40,14 @@ pub fn metrics_handle() -> PrometheusHandle {
 }
 
 fn describe() {
-    metrics::describe_counter!("mlc_http_requests_total", "HTTP requests served, by route and status class");
-    metrics::describe_histogram!("mlc_http_request_duration_seconds", "HTTP request latency, by route");
+    metrics::describe_counter!(
+        "mlc_http_requests_total",
+        "HTTP requests served, by route and status class"
+    );
+    metrics::describe_histogram!(
+        "mlc_http_request_duration_seconds",
+        "HTTP request latency, by route"
+    );
     metrics::describe_gauge!("mlc_build_info", "Always 1; labels carry the version");
     metrics::gauge!("mlc_build_info", "version" => env!("CARGO_PKG_VERSION")).set(1.0);
 }

@@ -25,12 +25,22 @@ impl TenantId {
     /// Validates a Zendesk subdomain.
     pub fn parse(value: &str) -> Result<Self, InvalidTenantId> {
         let shown: String = value.chars().take(80).collect();
-        let fail = |reason| Err(InvalidTenantId { value: shown.clone(), reason });
+        let fail = |reason| {
+            Err(InvalidTenantId {
+                value: shown.clone(),
+                reason,
+            })
+        };
         if value.is_empty() || value.len() > 63 {
             return fail("must be 1 to 63 characters (the Zendesk subdomain)");
         }
-        if !value.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
-            return fail("only lowercase letters, digits and '-' are allowed (the Zendesk subdomain)");
+        if !value
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        {
+            return fail(
+                "only lowercase letters, digits and '-' are allowed (the Zendesk subdomain)",
+            );
         }
         if value.starts_with('-') || value.ends_with('-') {
             return fail("must not start or end with '-'");
@@ -132,7 +142,10 @@ pub struct UnknownSecretName(String);
 impl FromStr for SecretName {
     type Err = UnknownSecretName;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL.into_iter().find(|n| n.as_str() == s).ok_or_else(|| UnknownSecretName(s.to_string()))
+        Self::ALL
+            .into_iter()
+            .find(|n| n.as_str() == s)
+            .ok_or_else(|| UnknownSecretName(s.to_string()))
     }
 }
 
@@ -227,7 +240,11 @@ impl AdminKey {
         use rand::RngCore as _;
         let mut bytes = [0u8; 32];
         rand::rng().fill_bytes(&mut bytes);
-        let key = format!("{}{}", Self::PREFIX, base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes));
+        let key = format!(
+            "{}{}",
+            Self::PREFIX,
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+        );
         let hash = Self::hash(&key);
         (secrecy::SecretString::from(key), hash)
     }
@@ -235,14 +252,18 @@ impl AdminKey {
     /// The stored form of a presented key.
     pub fn hash(presented: &str) -> String {
         use sha2::Digest as _;
-        format!("sha256:{}", hex::encode(sha2::Sha256::digest(presented.as_bytes())))
+        format!(
+            "sha256:{}",
+            hex::encode(sha2::Sha256::digest(presented.as_bytes()))
+        )
     }
 
     /// Whether `presented` matches `stored_hash`, in constant time.
     pub fn verify(presented: &str, stored_hash: &str) -> bool {
         use subtle::ConstantTimeEq as _;
         let computed = Self::hash(presented);
-        computed.len() == stored_hash.len() && bool::from(computed.as_bytes().ct_eq(stored_hash.as_bytes()))
+        computed.len() == stored_hash.len()
+            && bool::from(computed.as_bytes().ct_eq(stored_hash.as_bytes()))
     }
 }
 
@@ -265,7 +286,16 @@ mod tests {
         for ok in ["acme", "a", "acme-eu-2", "x1"] {
             assert!(TenantId::parse(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "Acme", "-acme", "acme-", "acme.zendesk.com", "a b", "../etc", &"a".repeat(64)] {
+        for bad in [
+            "",
+            "Acme",
+            "-acme",
+            "acme-",
+            "acme.zendesk.com",
+            "a b",
+            "../etc",
+            &"a".repeat(64),
+        ] {
             assert!(TenantId::parse(bad).is_err(), "{bad}");
         }
     }

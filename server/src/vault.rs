@@ -28,7 +28,10 @@ pub struct KeyId([u8; KEY_ID_LEN]);
 
 impl KeyId {
     fn of(key: &[u8; 32]) -> Self {
-        let digest = Sha256::new().chain_update(b"ml-connector/vault/key-id/v1").chain_update(key).finalize();
+        let digest = Sha256::new()
+            .chain_update(b"ml-connector/vault/key-id/v1")
+            .chain_update(key)
+            .finalize();
         let mut id = [0u8; KEY_ID_LEN];
         id.copy_from_slice(&digest[..KEY_ID_LEN]);
         Self(id)
@@ -67,13 +70,21 @@ pub enum VaultError {
         "the stored secrets were sealed with master key {sealed_with}, but the configured key is {configured}; \
          set MLC_MASTER_KEY (or vault.key_file) to the key that sealed them"
     )]
-    WrongKey { sealed_with: KeyId, configured: KeyId },
-    #[error("a sealed value is damaged or belongs to another record (authentication failed under key {key_id})")]
+    WrongKey {
+        sealed_with: KeyId,
+        configured: KeyId,
+    },
+    #[error(
+        "a sealed value is damaged or belongs to another record (authentication failed under key {key_id})"
+    )]
     Tampered { key_id: KeyId },
     #[error("a sealed value is malformed: {0}")]
     Malformed(&'static str),
     #[error("cannot read or write key file {path}: {source}")]
-    KeyFile { path: PathBuf, source: std::io::Error },
+    KeyFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// The 32-byte master key. Never printed: `Debug` shows only the key id.
@@ -84,7 +95,9 @@ pub struct MasterKey {
 
 impl fmt::Debug for MasterKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("MasterKey").field("id", &self.id).finish_non_exhaustive()
+        f.debug_struct("MasterKey")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -98,20 +111,31 @@ impl MasterKey {
 
     fn from_bytes(key: [u8; 32]) -> Self {
         let id = KeyId::of(&key);
-        Self { key: SecretBox::new(Box::new(key)), id }
+        Self {
+            key: SecretBox::new(Box::new(key)),
+            id,
+        }
     }
 
     /// Parses base64 (standard alphabet, surrounding whitespace ignored) of exactly 32 bytes.
     pub fn from_base64(text: &str, source_name: &str) -> Result<Self, VaultError> {
-        let bad = |reason: String| VaultError::BadKey { source_name: source_name.to_string(), reason };
+        let bad = |reason: String| VaultError::BadKey {
+            source_name: source_name.to_string(),
+            reason,
+        };
         let trimmed = text.trim();
         if trimmed.is_empty() {
             return Err(bad("it is empty".into()));
         }
-        let bytes = B64.decode(trimmed).map_err(|_| bad("it is not valid base64".into()))?;
+        let bytes = B64
+            .decode(trimmed)
+            .map_err(|_| bad("it is not valid base64".into()))?;
         let len = bytes.len();
-        let key: [u8; 32] =
-            bytes.try_into().map_err(|_| bad(format!("it decodes to {len} bytes; exactly 32 are required")))?;
+        let key: [u8; 32] = bytes.try_into().map_err(|_| {
+            bad(format!(
+                "it decodes to {len} bytes; exactly 32 are required"
+            ))
+        })?;
         Ok(Self::from_bytes(key))
     }
 
@@ -175,7 +199,9 @@ impl KeySource {
                     );
                     Ok(key)
                 }
-                Err(VaultError::KeyFile { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+                Err(VaultError::KeyFile { source, .. })
+                    if source.kind() == std::io::ErrorKind::NotFound =>
+                {
                     Err(VaultError::NoKey)
                 }
                 other => other,
@@ -186,14 +212,19 @@ impl KeySource {
 
 /// Reads a base64 key file.
 pub fn read_key_file(path: &Path) -> Result<MasterKey, VaultError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|source| VaultError::KeyFile { path: path.to_path_buf(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| VaultError::KeyFile {
+        path: path.to_path_buf(),
+        source,
+    })?;
     MasterKey::from_base64(&text, &format!("key file {}", path.display()))
 }
 
 /// Writes a key file atomically (temp file + rename) with mode 0600.
 pub fn write_key_file(path: &Path, key: &MasterKey) -> Result<(), VaultError> {
-    let io = |source| VaultError::KeyFile { path: path.to_path_buf(), source };
+    let io = |source| VaultError::KeyFile {
+        path: path.to_path_buf(),
+        source,
+    };
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(io)?;
     }
@@ -205,7 +236,8 @@ pub fn write_key_file(path: &Path, key: &MasterKey) -> Result<(), VaultError> {
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
         let mut file = options.open(&tmp).map_err(io)?;
-        file.write_all(key.to_base64().expose_secret().as_bytes()).map_err(io)?;
+        file.write_all(key.to_base64().expose_secret().as_bytes())
+            .map_err(io)?;
         file.write_all(b"\n").map_err(io)?;
         file.sync_all().map_err(io)?;
     }
@@ -220,7 +252,9 @@ pub struct Vault {
 
 impl fmt::Debug for Vault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Vault").field("key_id", &self.key.id).finish_non_exhaustive()
+        f.debug_struct("Vault")
+            .field("key_id", &self.key.id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -246,7 +280,13 @@ impl Vault {
         let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
         let ciphertext = self
             .cipher
-            .encrypt(&nonce, Payload { msg: plaintext, aad })
+            .encrypt(
+                &nonce,
+                Payload {
+                    msg: plaintext,
+                    aad,
+                },
+            )
             .expect("XChaCha20-Poly1305 encryption of an in-memory buffer cannot fail");
         let mut out = Vec::with_capacity(HEADER_LEN + ciphertext.len());
         out.extend_from_slice(MAGIC);
@@ -273,12 +313,21 @@ impl Vault {
     pub fn open(&self, aad: &[u8], sealed: &[u8]) -> Result<SecretBox<Vec<u8>>, VaultError> {
         let key_id = Self::sealed_key_id(sealed)?;
         if key_id != self.key.id {
-            return Err(VaultError::WrongKey { sealed_with: key_id, configured: self.key.id });
+            return Err(VaultError::WrongKey {
+                sealed_with: key_id,
+                configured: self.key.id,
+            });
         }
         let nonce = XNonce::from_slice(&sealed[MAGIC.len() + KEY_ID_LEN..HEADER_LEN]);
         let plaintext = self
             .cipher
-            .decrypt(nonce, Payload { msg: &sealed[HEADER_LEN..], aad })
+            .decrypt(
+                nonce,
+                Payload {
+                    msg: &sealed[HEADER_LEN..],
+                    aad,
+                },
+            )
             .map_err(|_| VaultError::Tampered { key_id })?;
         Ok(SecretBox::new(Box::new(plaintext)))
     }
@@ -286,7 +335,8 @@ impl Vault {
     /// Opens a sealed UTF-8 string.
     pub fn open_string(&self, aad: &[u8], sealed: &[u8]) -> Result<SecretString, VaultError> {
         let bytes = self.open(aad, sealed)?;
-        let text = std::str::from_utf8(bytes.expose_secret()).map_err(|_| VaultError::Malformed("not UTF-8"))?;
+        let text = std::str::from_utf8(bytes.expose_secret())
+            .map_err(|_| VaultError::Malformed("not UTF-8"))?;
         Ok(SecretString::from(text))
     }
 }
@@ -300,9 +350,14 @@ mod tests {
         let vault = Vault::new(MasterKey::generate());
         let sealed = vault.seal(b"acme/workday-password", b"hunter2");
         assert!(!sealed.windows(7).any(|w| w == b"hunter2"));
-        let opened = vault.open_string(b"acme/workday-password", &sealed).unwrap();
+        let opened = vault
+            .open_string(b"acme/workday-password", &sealed)
+            .unwrap();
         assert_eq!(opened.expose_secret(), "hunter2");
-        assert!(matches!(vault.open(b"acme/zendesk-api-token", &sealed), Err(VaultError::Tampered { .. })));
+        assert!(matches!(
+            vault.open(b"acme/zendesk-api-token", &sealed),
+            Err(VaultError::Tampered { .. })
+        ));
     }
 
     #[test]
@@ -311,13 +366,19 @@ mod tests {
         let mut sealed = vault.seal(b"a", b"secret");
         let last = sealed.len() - 1;
         sealed[last] ^= 1;
-        assert!(matches!(vault.open(b"a", &sealed), Err(VaultError::Tampered { .. })));
+        assert!(matches!(
+            vault.open(b"a", &sealed),
+            Err(VaultError::Tampered { .. })
+        ));
         let other = Vault::new(MasterKey::generate());
         let sealed = vault.seal(b"a", b"secret");
         let err = other.open(b"a", &sealed).unwrap_err();
         assert!(matches!(err, VaultError::WrongKey { .. }));
         assert!(err.to_string().contains(&vault.key_id().to_string()));
-        assert!(matches!(vault.open(b"a", b"short"), Err(VaultError::Malformed(_))));
+        assert!(matches!(
+            vault.open(b"a", b"short"),
+            Err(VaultError::Malformed(_))
+        ));
     }
 
     #[test]
@@ -342,7 +403,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.path().join("master.key")).unwrap().permissions().mode();
+            let mode = std::fs::metadata(dir.path().join("master.key"))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
     }

@@ -29,12 +29,26 @@ async fn tenants_round_trip_on_every_backend() {
     for db in common::test_dbs().await {
         let store = db.store().await;
         let id = acme();
-        let zendesk = ZendeskSettings { email: "ap@acme.test".into(), rate_limit_rpm: 400, ..Default::default() };
-        let created = store.create_tenant(&id, "Acme", &workday(), &zendesk).await.unwrap();
+        let zendesk = ZendeskSettings {
+            email: "ap@acme.test".into(),
+            rate_limit_rpm: 400,
+            ..Default::default()
+        };
+        let created = store
+            .create_tenant(&id, "Acme", &workday(), &zendesk)
+            .await
+            .unwrap();
         assert_eq!(created.workday, workday(), "{}", db.name);
         assert!(!created.has_admin_key);
-        let dup = store.create_tenant(&id, "Acme again", &workday(), &zendesk).await.unwrap_err();
-        assert!(matches!(dup, StoreError::Conflict { .. }), "{}: {dup}", db.name);
+        let dup = store
+            .create_tenant(&id, "Acme again", &workday(), &zendesk)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(dup, StoreError::Conflict { .. }),
+            "{}: {dup}",
+            db.name
+        );
 
         let update = TenantUpdate {
             name: Some("Acme Corp".into()),
@@ -47,17 +61,36 @@ async fn tenants_round_trip_on_every_backend() {
         assert_eq!(updated.zendesk.rate_limit_rpm, 400);
 
         store.set_admin_key_hash(&id, "sha256:abc").await.unwrap();
-        assert!(store.tenant(&id).await.unwrap().has_admin_key, "{}", db.name);
-        assert_eq!(store.admin_key_hash(&id).await.unwrap().as_deref(), Some("sha256:abc"));
+        assert!(
+            store.tenant(&id).await.unwrap().has_admin_key,
+            "{}",
+            db.name
+        );
+        assert_eq!(
+            store.admin_key_hash(&id).await.unwrap().as_deref(),
+            Some("sha256:abc")
+        );
 
         let other = TenantId::parse("globex").unwrap();
-        store.create_tenant(&other, "Globex", &workday(), &ZendeskSettings::default()).await.unwrap();
-        let ids: Vec<_> = store.tenants().await.unwrap().into_iter().map(|t| t.id.to_string()).collect();
+        store
+            .create_tenant(&other, "Globex", &workday(), &ZendeskSettings::default())
+            .await
+            .unwrap();
+        let ids: Vec<_> = store
+            .tenants()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|t| t.id.to_string())
+            .collect();
         assert_eq!(ids, ["acme", "globex"]);
 
         assert!(store.remove_tenant(&other).await.unwrap());
         assert!(!store.remove_tenant(&other).await.unwrap());
-        assert!(matches!(store.tenant(&other).await, Err(StoreError::NotFound { .. })));
+        assert!(matches!(
+            store.tenant(&other).await,
+            Err(StoreError::NotFound { .. })
+        ));
         store.ping().await.unwrap();
     }
 }
@@ -78,10 +111,11 @@ async fn every_table_exists_on_every_backend() {
             "audit_log",
             "plugins",
         ] {
-            let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
-                .fetch_one(store.pool())
-                .await
-                .unwrap_or_else(|e| panic!("{}: table {table}: {e}", db.name));
+            let n: i64 =
+                sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
+                    .fetch_one(store.pool())
+                    .await
+                    .unwrap_or_else(|e| panic!("{}: table {table}: {e}", db.name));
             assert_eq!(n, 0);
         }
         // Opening again runs the migrations again: nothing to do, nothing breaks.
@@ -96,34 +130,59 @@ async fn secrets_are_sealed_and_round_trip_on_every_backend() {
         let key = MasterKey::generate();
         let vault = store.unlock_vault(&env_key(&key)).await.unwrap();
         let id = acme();
-        store.create_tenant(&id, "Acme", &workday(), &ZendeskSettings::default()).await.unwrap();
+        store
+            .create_tenant(&id, "Acme", &workday(), &ZendeskSettings::default())
+            .await
+            .unwrap();
 
         let password = SecretString::from("correct-horse-battery-staple-7781");
-        store.put_secret(&vault, &id, SecretName::WorkdayPassword, &password).await.unwrap();
+        store
+            .put_secret(&vault, &id, SecretName::WorkdayPassword, &password)
+            .await
+            .unwrap();
         let access = SecretString::from("zd-access-token-4417-unique");
         let refresh = SecretString::from("zd-refresh-token-9902-unique");
         store
             .put_secrets(
                 &vault,
                 &id,
-                &[(SecretName::ZendeskOauthAccessToken, &access), (SecretName::ZendeskOauthRefreshToken, &refresh)],
+                &[
+                    (SecretName::ZendeskOauthAccessToken, &access),
+                    (SecretName::ZendeskOauthRefreshToken, &refresh),
+                ],
             )
             .await
             .unwrap();
 
-        let got = store.secret(&vault, &id, SecretName::WorkdayPassword).await.unwrap().unwrap();
+        let got = store
+            .secret(&vault, &id, SecretName::WorkdayPassword)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(got.expose_secret(), password.expose_secret(), "{}", db.name);
-        assert!(store.secret(&vault, &id, SecretName::JwtSharedSecret).await.unwrap().is_none());
+        assert!(
+            store
+                .secret(&vault, &id, SecretName::JwtSharedSecret)
+                .await
+                .unwrap()
+                .is_none()
+        );
         let infos = store.secret_infos(&id).await.unwrap();
         assert_eq!(infos.len(), 3);
         assert!(infos.iter().all(|i| i.key_id == vault.key_id().to_string()));
 
         // Not in clear text in what the database stores.
-        let raw: Vec<Vec<u8>> =
-            sqlx::query_scalar("SELECT sealed FROM credentials").fetch_all(store.pool()).await.unwrap();
+        let raw: Vec<Vec<u8>> = sqlx::query_scalar("SELECT sealed FROM credentials")
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
         for blob in &raw {
             for secret in [&password, &access, &refresh] {
-                assert!(!contains(blob, secret.expose_secret().as_bytes()), "{}: clear text in column", db.name);
+                assert!(
+                    !contains(blob, secret.expose_secret().as_bytes()),
+                    "{}: clear text in column",
+                    db.name
+                );
             }
         }
         if let Some(path) = &db.sqlite_path {
@@ -134,15 +193,36 @@ async fn secrets_are_sealed_and_round_trip_on_every_backend() {
                     bytes.extend(extra);
                 }
             }
-            assert!(contains(&bytes, b"acme_dpt1"), "the file scan must see ordinary data");
+            assert!(
+                contains(&bytes, b"acme_dpt1"),
+                "the file scan must see ordinary data"
+            );
             for secret in [&password, &access, &refresh] {
-                assert!(!contains(&bytes, secret.expose_secret().as_bytes()), "clear text in the SQLite file");
+                assert!(
+                    !contains(&bytes, secret.expose_secret().as_bytes()),
+                    "clear text in the SQLite file"
+                );
             }
             let store = db.store().await;
-            assert!(store.delete_secret(&id, SecretName::WorkdayPassword).await.unwrap());
-            assert!(!store.delete_secret(&id, SecretName::WorkdayPassword).await.unwrap());
+            assert!(
+                store
+                    .delete_secret(&id, SecretName::WorkdayPassword)
+                    .await
+                    .unwrap()
+            );
+            assert!(
+                !store
+                    .delete_secret(&id, SecretName::WorkdayPassword)
+                    .await
+                    .unwrap()
+            );
         } else {
-            assert!(store.delete_secret(&id, SecretName::WorkdayPassword).await.unwrap());
+            assert!(
+                store
+                    .delete_secret(&id, SecretName::WorkdayPassword)
+                    .await
+                    .unwrap()
+            );
         }
     }
 }
@@ -151,12 +231,24 @@ async fn secrets_are_sealed_and_round_trip_on_every_backend() {
 async fn secrets_for_unknown_tenant_are_refused() {
     for db in common::test_dbs().await {
         let store = db.store().await;
-        let vault = store.unlock_vault(&env_key(&MasterKey::generate())).await.unwrap();
+        let vault = store
+            .unlock_vault(&env_key(&MasterKey::generate()))
+            .await
+            .unwrap();
         let err = store
-            .put_secret(&vault, &TenantId::parse("nobody").unwrap(), SecretName::ZendeskApiToken, &"x".into())
+            .put_secret(
+                &vault,
+                &TenantId::parse("nobody").unwrap(),
+                SecretName::ZendeskApiToken,
+                &"x".into(),
+            )
             .await
             .unwrap_err();
-        assert!(matches!(err, StoreError::NotFound { .. }), "{}: {err}", db.name);
+        assert!(
+            matches!(err, StoreError::NotFound { .. }),
+            "{}: {err}",
+            db.name
+        );
     }
 }
 
@@ -164,11 +256,23 @@ async fn secrets_for_unknown_tenant_are_refused() {
 async fn removing_a_tenant_removes_its_credentials() {
     for db in common::test_dbs().await {
         let store = db.store().await;
-        let vault = store.unlock_vault(&env_key(&MasterKey::generate())).await.unwrap();
-        store.create_tenant(&acme(), "Acme", &workday(), &ZendeskSettings::default()).await.unwrap();
-        store.put_secret(&vault, &acme(), SecretName::ZendeskApiToken, &"tok".into()).await.unwrap();
+        let vault = store
+            .unlock_vault(&env_key(&MasterKey::generate()))
+            .await
+            .unwrap();
+        store
+            .create_tenant(&acme(), "Acme", &workday(), &ZendeskSettings::default())
+            .await
+            .unwrap();
+        store
+            .put_secret(&vault, &acme(), SecretName::ZendeskApiToken, &"tok".into())
+            .await
+            .unwrap();
         store.remove_tenant(&acme()).await.unwrap();
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM credentials").fetch_one(store.pool()).await.unwrap();
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM credentials")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
         assert_eq!(n, 0, "{}", db.name);
     }
 }
@@ -179,28 +283,52 @@ async fn a_wrong_master_key_is_a_clear_error() {
         let store = db.store().await;
         let right = MasterKey::generate();
         let vault = store.unlock_vault(&env_key(&right)).await.unwrap();
-        store.create_tenant(&acme(), "Acme", &workday(), &ZendeskSettings::default()).await.unwrap();
-        store.put_secret(&vault, &acme(), SecretName::WorkdayPassword, &"pw".into()).await.unwrap();
+        store
+            .create_tenant(&acme(), "Acme", &workday(), &ZendeskSettings::default())
+            .await
+            .unwrap();
+        store
+            .put_secret(&vault, &acme(), SecretName::WorkdayPassword, &"pw".into())
+            .await
+            .unwrap();
 
         let wrong = MasterKey::generate();
         let err = store.unlock_vault(&env_key(&wrong)).await.unwrap_err();
         let text = err.to_string();
-        assert!(matches!(err, StoreError::Vault(VaultError::WrongKey { .. })), "{}: {text}", db.name);
-        assert!(text.contains(&right.id().to_string()) && text.contains(&wrong.id().to_string()), "{text}");
+        assert!(
+            matches!(err, StoreError::Vault(VaultError::WrongKey { .. })),
+            "{}: {text}",
+            db.name
+        );
+        assert!(
+            text.contains(&right.id().to_string()) && text.contains(&wrong.id().to_string()),
+            "{text}"
+        );
 
         // A malformed key is refused before touching anything.
-        let err = KeySource::Env("dG9vIHNob3J0".into()).load(false).unwrap_err();
+        let err = KeySource::Env("dG9vIHNob3J0".into())
+            .load(false)
+            .unwrap_err();
         assert!(err.to_string().contains("32"), "{err}");
 
         // A missing key file over sealed data is refused, never replaced with a fresh key.
         let dir = tempfile::tempdir().unwrap();
-        let err = store.unlock_vault(&KeySource::DefaultFile(dir.path().join("master.key"))).await.unwrap_err();
+        let err = store
+            .unlock_vault(&KeySource::DefaultFile(dir.path().join("master.key")))
+            .await
+            .unwrap_err();
         assert!(err.to_string().contains("missing"), "{err}");
         assert!(!dir.path().join("master.key").exists());
 
         // The right key still works.
         let vault = store.unlock_vault(&env_key(&right)).await.unwrap();
-        assert!(store.secret(&vault, &acme(), SecretName::WorkdayPassword).await.unwrap().is_some());
+        assert!(
+            store
+                .secret(&vault, &acme(), SecretName::WorkdayPassword)
+                .await
+                .unwrap()
+                .is_some()
+        );
     }
 }
 
@@ -213,10 +341,16 @@ async fn rotation_keeps_every_secret_readable() {
         let mut expected = Vec::new();
         for tenant in ["acme", "globex", "initech"] {
             let id = TenantId::parse(tenant).unwrap();
-            store.create_tenant(&id, tenant, &workday(), &ZendeskSettings::default()).await.unwrap();
+            store
+                .create_tenant(&id, tenant, &workday(), &ZendeskSettings::default())
+                .await
+                .unwrap();
             for name in SecretName::ALL {
                 let value = format!("{tenant}-{name}-value");
-                store.put_secret(&old, &id, name, &SecretString::from(value.clone())).await.unwrap();
+                store
+                    .put_secret(&old, &id, name, &SecretString::from(value.clone()))
+                    .await
+                    .unwrap();
                 expected.push((id.clone(), name, value));
             }
         }
@@ -232,7 +366,14 @@ async fn rotation_keeps_every_secret_readable() {
                 Err(StoreError::Vault(VaultError::WrongKey { .. }))
             ));
         }
-        assert!(store.secret_infos(&acme()).await.unwrap().iter().all(|i| i.key_id == new.key_id().to_string()));
+        assert!(
+            store
+                .secret_infos(&acme())
+                .await
+                .unwrap()
+                .iter()
+                .all(|i| i.key_id == new.key_id().to_string())
+        );
         // After rotation, the old key is refused at start-up and the new one accepted.
         assert!(store.unlock_vault(&env_key(&old_key)).await.is_err());
         store.unlock_vault(&KeySource::Env(new_b64)).await.unwrap();
@@ -247,20 +388,40 @@ async fn an_interrupted_key_file_rotation_completes_at_next_start() {
     let key_path = dir.path().join("master.key");
     let source = KeySource::DefaultFile(key_path.clone());
     let old = store.unlock_vault(&source).await.unwrap();
-    assert!(key_path.exists(), "the default key file is created on a fresh database");
-    store.create_tenant(&acme(), "Acme", &workday(), &ZendeskSettings::default()).await.unwrap();
-    store.put_secret(&old, &acme(), SecretName::ZendeskApiToken, &"tok-1".into()).await.unwrap();
+    assert!(
+        key_path.exists(),
+        "the default key file is created on a fresh database"
+    );
+    store
+        .create_tenant(&acme(), "Acme", &workday(), &ZendeskSettings::default())
+        .await
+        .unwrap();
+    store
+        .put_secret(&old, &acme(), SecretName::ZendeskApiToken, &"tok-1".into())
+        .await
+        .unwrap();
 
     // Crash window: the new key is staged and the database committed, but the file was not swapped.
     let new_key = MasterKey::generate();
     let new_id = new_key.id();
-    write_key_file(&ml_connector::store::pending_key_path(&source).unwrap(), &new_key).unwrap();
+    write_key_file(
+        &ml_connector::store::pending_key_path(&source).unwrap(),
+        &new_key,
+    )
+    .unwrap();
     store.rotate_vault(&old, new_key).await.unwrap();
 
     let vault = store.unlock_vault(&source).await.unwrap();
     assert_eq!(vault.key_id(), new_id);
-    assert_eq!(ml_connector::vault::read_key_file(&key_path).unwrap().id(), new_id);
-    let tok = store.secret(&vault, &acme(), SecretName::ZendeskApiToken).await.unwrap().unwrap();
+    assert_eq!(
+        ml_connector::vault::read_key_file(&key_path).unwrap().id(),
+        new_id
+    );
+    let tok = store
+        .secret(&vault, &acme(), SecretName::ZendeskApiToken)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(tok.expose_secret(), "tok-1");
 }
 

@@ -10,7 +10,12 @@ pub struct Args {}
 pub async fn run(config_path: Option<&Path>, _args: Args) -> anyhow::Result<()> {
     let config = super::load_config(config_path)?;
     super::init_cli_logging(&config);
-    println!("config: ok ({})", config_path.map_or("defaults and MLC_* variables".into(), |p| p.display().to_string()));
+    println!(
+        "config: ok ({})",
+        config_path.map_or("defaults and MLC_* variables".into(), |p| p
+            .display()
+            .to_string())
+    );
     let services = super::open(&config).await?;
     services.store.ping().await?;
     println!(

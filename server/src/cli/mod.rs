@@ -24,12 +24,21 @@ pub fn load_config(path: Option<&Path>) -> anyhow::Result<Config> {
 
 /// Human-facing commands log compactly, at `warn` unless MLC_LOG says otherwise.
 pub fn init_cli_logging(config: &Config) {
-    let filter = if std::env::var_os("MLC_LOG").is_some() { config.log.filter.clone() } else { "warn".into() };
-    ml_connector::telemetry::init_logging(&LogConfig { filter, format: LogFormat::Pretty });
+    let filter = if std::env::var_os("MLC_LOG").is_some() {
+        config.log.filter.clone()
+    } else {
+        "warn".into()
+    };
+    ml_connector::telemetry::init_logging(&LogConfig {
+        filter,
+        format: LogFormat::Pretty,
+    });
 }
 
 /// Opens store and vault for a command.
 pub async fn open(config: &Config) -> anyhow::Result<Services> {
     let keys = startup::key_source(config);
-    startup::open(config, &keys).await.context("cannot open the database and vault")
+    startup::open(config, &keys)
+        .await
+        .context("cannot open the database and vault")
 }

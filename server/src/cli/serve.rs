@@ -35,7 +35,10 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
     match tokio::time::timeout(grace, &mut server).await {
         Ok(done) => Ok(done.context("server task failed")??),
         Err(_) => {
-            tracing::warn!(grace_secs = grace.as_secs(), "requests still running after the grace period; exiting");
+            tracing::warn!(
+                grace_secs = grace.as_secs(),
+                "requests still running after the grace period; exiting"
+            );
             Ok(())
         }
     }

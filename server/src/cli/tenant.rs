@@ -122,7 +122,11 @@ enum AuthArg {
 }
 
 impl SettingsArgs {
-    fn apply(&self, workday: &mut WorkdaySettings, zendesk: &mut ZendeskSettings) -> anyhow::Result<()> {
+    fn apply(
+        &self,
+        workday: &mut WorkdaySettings,
+        zendesk: &mut ZendeskSettings,
+    ) -> anyhow::Result<()> {
         if let Some(u) = &self.workday_url {
             if u.scheme() != "https" && u.scheme() != "http" {
                 bail!("--workday-url must be an http(s) URL");
@@ -166,8 +170,12 @@ fn set(target: &mut String, value: &Option<String>) {
 fn is_version(v: &str) -> bool {
     v.strip_prefix('v').is_some_and(|rest| {
         let mut parts = rest.split('.');
-        let major = parts.next().is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
-        let minor = parts.next().is_none_or(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+        let major = parts
+            .next()
+            .is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+        let minor = parts
+            .next()
+            .is_none_or(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
         major && minor && parts.next().is_none()
     })
 }
@@ -179,7 +187,8 @@ pub async fn run(config_path: Option<&Path>, cmd: Command) -> anyhow::Result<()>
     let store = &services.store;
     match cmd {
         Command::Add { id, settings } => {
-            let (mut workday, mut zendesk) = (WorkdaySettings::default(), ZendeskSettings::default());
+            let (mut workday, mut zendesk) =
+                (WorkdaySettings::default(), ZendeskSettings::default());
             settings.apply(&mut workday, &mut zendesk)?;
             let name = settings.name.clone().unwrap_or_else(|| id.to_string());
             let tenant = store.create_tenant(&id, &name, &workday, &zendesk).await?;
@@ -209,7 +218,10 @@ pub async fn run(config_path: Option<&Path>, cmd: Command) -> anyhow::Result<()>
             } else if tenants.is_empty() {
                 println!("no tenants; add one with `ml-connector tenant add SUBDOMAIN ...`");
             } else {
-                println!("{:<24} {:<28} {:<20} ZENDESK", "ID", "NAME", "WORKDAY TENANT");
+                println!(
+                    "{:<24} {:<28} {:<20} ZENDESK",
+                    "ID", "NAME", "WORKDAY TENANT"
+                );
                 for t in tenants {
                     println!(
                         "{:<24} {:<28} {:<20} {}",
@@ -232,7 +244,9 @@ pub async fn run(config_path: Option<&Path>, cmd: Command) -> anyhow::Result<()>
                 println!("secrets:");
                 for name in SecretName::ALL {
                     match secrets.iter().find(|s| s.name == name) {
-                        Some(s) => println!("  {:<28} set (sealed with key {})", name.as_str(), s.key_id),
+                        Some(s) => {
+                            println!("  {:<28} set (sealed with key {})", name.as_str(), s.key_id)
+                        }
                         None => println!("  {:<28} -", name.as_str()),
                     }
                 }
@@ -240,16 +254,29 @@ pub async fn run(config_path: Option<&Path>, cmd: Command) -> anyhow::Result<()>
         }
         Command::Remove { id, yes } => {
             store.tenant(&id).await?;
-            if !yes && !confirm(&format!("remove tenant {id} and all its credentials, links, queue and plugins?"))? {
+            if !yes
+                && !confirm(&format!(
+                    "remove tenant {id} and all its credentials, links, queue and plugins?"
+                ))?
+            {
                 bail!("not removed");
             }
             store.remove_tenant(&id).await?;
             println!("removed tenant {id}");
         }
-        Command::SetCredentials { id, secret, from_env } => {
+        Command::SetCredentials {
+            id,
+            secret,
+            from_env,
+        } => {
             let value = read_secret(secret, from_env.as_deref())?;
-            store.put_secret(&services.vault, &id, secret, &value).await?;
-            println!("stored {secret} for {id} (sealed with key {})", services.vault.key_id());
+            store
+                .put_secret(&services.vault, &id, secret, &value)
+                .await?;
+            println!(
+                "stored {secret} for {id} (sealed with key {})",
+                services.vault.key_id()
+            );
         }
         Command::UnsetCredentials { id, secret } => {
             if store.delete_secret(&id, secret).await? {
@@ -286,7 +313,13 @@ fn missing_settings(t: &Tenant) -> Vec<&'static str> {
 }
 
 fn print_tenant(t: &Tenant) {
-    let or_dash = |s: &str| if s.is_empty() { "-".to_string() } else { s.to_string() };
+    let or_dash = |s: &str| {
+        if s.is_empty() {
+            "-".to_string()
+        } else {
+            s.to_string()
+        }
+    };
     println!("id:               {}", t.id);
     println!("name:             {}", t.name);
     println!("workday url:      {}", or_dash(&t.workday.base_url));
@@ -298,21 +331,34 @@ fn print_tenant(t: &Tenant) {
     println!("zendesk email:    {}", or_dash(&t.zendesk.email));
     println!(
         "zendesk rpm:      {}",
-        if t.zendesk.rate_limit_rpm == 0 { "default".into() } else { t.zendesk.rate_limit_rpm.to_string() }
+        if t.zendesk.rate_limit_rpm == 0 {
+            "default".into()
+        } else {
+            t.zendesk.rate_limit_rpm.to_string()
+        }
     );
-    println!("admin key:        {}", if t.has_admin_key { "set" } else { "-" });
+    println!(
+        "admin key:        {}",
+        if t.has_admin_key { "set" } else { "-" }
+    );
 }
 
 fn read_secret(name: SecretName, from_env: Option<&str>) -> anyhow::Result<SecretString> {
     let value = match from_env {
-        Some(var) => std::env::var(var).with_context(|| format!("environment variable {var} is not set"))?,
+        Some(var) => {
+            std::env::var(var).with_context(|| format!("environment variable {var} is not set"))?
+        }
         None => {
             let stdin = std::io::stdin();
             if stdin.is_terminal() {
-                rpassword::prompt_password(format!("{name}: ")).context("cannot read the secret from the terminal")?
+                rpassword::prompt_password(format!("{name}: "))
+                    .context("cannot read the secret from the terminal")?
             } else {
                 let mut line = String::new();
-                stdin.lock().read_line(&mut line).context("cannot read the secret from standard input")?;
+                stdin
+                    .lock()
+                    .read_line(&mut line)
+                    .context("cannot read the secret from standard input")?;
                 line
             }
         }

@@ -37,7 +37,10 @@ pub async fn run(config_path: Option<&Path>, cmd: Command) -> anyhow::Result<()>
             let config = super::load_config(config_path)?;
             super::init_cli_logging(&config);
             let services = super::open(&config).await?;
-            println!("master key {} opens the stored secrets", services.vault.key_id());
+            println!(
+                "master key {} opens the stored secrets",
+                services.vault.key_id()
+            );
             Ok(())
         }
         Command::Rotate { new_key_file } => rotate(config_path, new_key_file).await,
@@ -55,7 +58,10 @@ async fn rotate(config_path: Option<&Path>, new_key_file: Option<PathBuf>) -> an
         (None, None) => (MasterKey::generate(), true),
     };
     if new_key.id() == services.vault.key_id() {
-        bail!("the new key is the current key ({}); nothing to rotate", new_key.id());
+        bail!(
+            "the new key is the current key ({}); nothing to rotate",
+            new_key.id()
+        );
     }
     // With a key file, write the new key beside it first, so that a crash after the commit is completed at
     // the next start (see Store::unlock_vault).
@@ -64,10 +70,14 @@ async fn rotate(config_path: Option<&Path>, new_key_file: Option<PathBuf>) -> an
         write_key_file(p, &new_key).context("cannot stage the new key file")?;
     }
     let new_b64 = new_key.to_base64();
-    let (_, report) = services.store.rotate_vault(&services.vault, new_key).await?;
+    let (_, report) = services
+        .store
+        .rotate_vault(&services.vault, new_key)
+        .await?;
     match (&keys, &pending) {
         (KeySource::File(path) | KeySource::DefaultFile(path), Some(p)) => {
-            std::fs::rename(p, path).with_context(|| format!("cannot move the new key into {}", path.display()))?;
+            std::fs::rename(p, path)
+                .with_context(|| format!("cannot move the new key into {}", path.display()))?;
             println!(
                 "re-sealed {} secrets: key {} -> {} (key file {} updated)",
                 report.resealed,
@@ -77,7 +87,10 @@ async fn rotate(config_path: Option<&Path>, new_key_file: Option<PathBuf>) -> an
             );
         }
         _ => {
-            println!("re-sealed {} secrets: key {} -> {}", report.resealed, report.old_key_id, report.new_key_id);
+            println!(
+                "re-sealed {} secrets: key {} -> {}",
+                report.resealed, report.old_key_id, report.new_key_id
+            );
             if generated {
                 eprintln!("set MLC_MASTER_KEY to this new key before the next start (shown once):");
                 println!("{}", new_b64.expose_secret());

@@ -57,12 +57,18 @@ pub enum ApiError {
 impl ApiError {
     /// Shorthand for a 400.
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
-        Self::BadRequest { code, message: message.into() }
+        Self::BadRequest {
+            code,
+            message: message.into(),
+        }
     }
 
     /// Shorthand for a 401.
     pub fn unauthorized(code: &'static str, message: impl Into<String>) -> Self {
-        Self::Unauthorized { code, message: message.into() }
+        Self::Unauthorized {
+            code,
+            message: message.into(),
+        }
     }
 
     /// Shorthand for a 500 from any error.
@@ -129,7 +135,10 @@ impl IntoResponse for ApiError {
             tracing::error!(error = format!("{cause:#}"), "internal error");
         }
         let mut response = status.into_response();
-        response.extensions_mut().insert(ErrorInfo { code: self.code(), message: self.to_string() });
+        response.extensions_mut().insert(ErrorInfo {
+            code: self.code(),
+            message: self.to_string(),
+        });
         response
     }
 }
@@ -179,13 +188,25 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
     // A response axum or tower made by itself: keep a short plain-text explanation (extractor rejections
     // describe the client's mistake), otherwise use the status text.
     let (parts, body) = response.into_parts();
-    let text = axum::body::to_bytes(body, 2048).await.ok().and_then(|b| String::from_utf8(b.to_vec()).ok());
+    let text = axum::body::to_bytes(body, 2048)
+        .await
+        .ok()
+        .and_then(|b| String::from_utf8(b.to_vec()).ok());
     let message = match text.map(|t| t.trim().to_string()).filter(|t| !t.is_empty()) {
         Some(t) if parts.status != StatusCode::INTERNAL_SERVER_ERROR => t,
-        _ => parts.status.canonical_reason().unwrap_or("error").to_lowercase(),
+        _ => parts
+            .status
+            .canonical_reason()
+            .unwrap_or("error")
+            .to_lowercase(),
     };
     let code = code_for_status(parts.status);
-    with_body(Response::from_parts(parts, Body::empty()), code, message, request_id)
+    with_body(
+        Response::from_parts(parts, Body::empty()),
+        code,
+        message,
+        request_id,
+    )
 }
 
 fn code_for_status(status: StatusCode) -> &'static str {
@@ -208,9 +229,19 @@ fn code_for_status(status: StatusCode) -> &'static str {
 
 fn with_body(response: Response, code: &str, message: String, request_id: String) -> Response {
     let (mut parts, _) = response.into_parts();
-    let body = ErrorBody { error: ErrorDetail { code: code.to_string(), message, request_id } };
-    let bytes = serde_json::to_vec(&body).unwrap_or_else(|_| b"{\"error\":{\"code\":\"internal\"}}".to_vec());
-    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    let body = ErrorBody {
+        error: ErrorDetail {
+            code: code.to_string(),
+            message,
+            request_id,
+        },
+    };
+    let bytes = serde_json::to_vec(&body)
+        .unwrap_or_else(|_| b"{\"error\":{\"code\":\"internal\"}}".to_vec());
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     parts.headers.remove(header::CONTENT_LENGTH);
     Response::from_parts(parts, Body::from(bytes))
 }

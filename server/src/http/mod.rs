@@ -73,14 +73,23 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = app(state);
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 /// A client-supplied request id is kept only if it is short and plain; otherwise a new one is made.
 async fn sanitize_request_id(mut request: Request, next: Next) -> Response {
-    let ok = request.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).is_some_and(|v| {
-        !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
-    });
+    let ok = request
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        });
     if !ok {
         request.headers_mut().remove(&REQUEST_ID);
     }
@@ -99,6 +108,7 @@ async fn record_metrics(request: Request, next: Next) -> Response {
     let class = format!("{}xx", response.status().as_u16() / 100);
     metrics::counter!("mlc_http_requests_total", "route" => route.clone(), "method" => method, "status" => class)
         .increment(1);
-    metrics::histogram!("mlc_http_request_duration_seconds", "route" => route).record(start.elapsed().as_secs_f64());
+    metrics::histogram!("mlc_http_request_duration_seconds", "route" => route)
+        .record(start.elapsed().as_secs_f64());
     response
 }

@@ -22,8 +22,11 @@ pub fn router() -> Router<AppState> {
 }
 
 /// This module's part of the OpenAPI document.
-#[derive(OpenApi)]
-#[openapi(paths(healthz, readyz, metrics, openapi_json), components(schemas(Health, ErrorBody)))]
+#[derive(Debug, OpenApi)]
+#[openapi(
+    paths(healthz, readyz, metrics, openapi_json),
+    components(schemas(Health, ErrorBody))
+)]
 pub struct ApiDoc;
 
 /// Liveness and readiness answer.
@@ -40,7 +43,11 @@ pub struct Health {
 /// The process is up.
 #[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, body = Health)))]
 pub async fn healthz(State(state): State<AppState>) -> Json<Health> {
-    Json(Health { status: "ok", version: env!("CARGO_PKG_VERSION"), uptime_secs: state.started().elapsed().as_secs() })
+    Json(Health {
+        status: "ok",
+        version: env!("CARGO_PKG_VERSION"),
+        uptime_secs: state.started().elapsed().as_secs(),
+    })
 }
 
 /// The store answers, so requests can be served.
@@ -51,7 +58,10 @@ pub async fn healthz(State(state): State<AppState>) -> Json<Health> {
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
     state.store().ping().await.map_err(|e| {
         tracing::warn!(error = %e, "readiness check failed");
-        ApiError::Unavailable { code: "not_ready", message: "the database is unreachable".into() }
+        ApiError::Unavailable {
+            code: "not_ready",
+            message: "the database is unreachable".into(),
+        }
     })?;
     Ok(Json(Health {
         status: "ready",
@@ -65,7 +75,13 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, ApiEr
     (status = 200, description = "Prometheus text format 0.0.4", content_type = "text/plain")
 ))]
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], state.metrics().render())
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        state.metrics().render(),
+    )
 }
 
 /// This document.

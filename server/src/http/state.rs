@@ -27,7 +27,15 @@ struct Inner {
 impl AppState {
     /// Bundles the parts.
     pub fn new(config: Config, store: Store, vault: Vault, metrics: PrometheusHandle) -> Self {
-        Self { inner: Arc::new(Inner { config, store, vault, metrics, started: Instant::now() }) }
+        Self {
+            inner: Arc::new(Inner {
+                config,
+                store,
+                vault,
+                metrics,
+                started: Instant::now(),
+            }),
+        }
     }
 
     /// Process configuration.

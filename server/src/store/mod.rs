@@ -64,13 +64,19 @@ pub enum StoreError {
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database error while {context}: {source}")]
-    Query { context: &'static str, source: sqlx::Error },
+    Query {
+        context: &'static str,
+        source: sqlx::Error,
+    },
     #[error("{what} `{key}` does not exist")]
     NotFound { what: &'static str, key: String },
     #[error("{what} `{key}` already exists")]
     Conflict { what: &'static str, key: String },
     #[error("stored data is invalid ({context}): {message}")]
-    Corrupt { context: &'static str, message: String },
+    Corrupt {
+        context: &'static str,
+        message: String,
+    },
     #[error(transparent)]
     Vault(#[from] VaultError),
 }
@@ -118,14 +124,19 @@ impl Store {
         if backend == Backend::Sqlite {
             options = options.after_connect(|conn, _meta| {
                 Box::pin(async move {
-                    conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                                  PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;")
-                        .await?;
+                    conn.execute(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                                  PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                    )
+                    .await?;
                     Ok(())
                 })
             });
         }
-        let pool = options.connect(url).await.map_err(|source| StoreError::Connect { url: shown, source })?;
+        let pool = options
+            .connect(url)
+            .await
+            .map_err(|source| StoreError::Connect { url: shown, source })?;
         let migrator = match backend {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,
@@ -147,7 +158,10 @@ impl Store {
 
     /// A round trip to the database (readiness).
     pub async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await.context("checking the connection")?;
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .context("checking the connection")?;
         Ok(())
     }
 
@@ -163,7 +177,10 @@ fn ensure_sqlite_parent_dir(url: &str) {
     if path.is_empty() || path == ":memory:" {
         return;
     }
-    if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+    if let Some(dir) = std::path::Path::new(path)
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+    {
         let _ = std::fs::create_dir_all(dir);
     }
 }

@@ -43,19 +43,28 @@ impl Store {
         tenant: &TenantId,
         secrets: &[(SecretName, &SecretString)],
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool().begin().await.context("starting a transaction")?;
+        let mut tx = self
+            .pool()
+            .begin()
+            .await
+            .context("starting a transaction")?;
         let exists = sqlx::query("SELECT 1 FROM tenants WHERE id = $1")
             .bind(tenant.as_str())
             .fetch_optional(&mut *tx)
             .await
             .context("checking the tenant")?;
         if exists.is_none() {
-            return Err(StoreError::NotFound { what: "tenant", key: tenant.to_string() });
+            return Err(StoreError::NotFound {
+                what: "tenant",
+                key: tenant.to_string(),
+            });
         }
         let now = now_ms();
         for (name, value) in secrets {
-            let sealed =
-                vault.seal(&credential_aad(tenant.as_str(), name.as_str()), value.expose_secret().as_bytes());
+            let sealed = vault.seal(
+                &credential_aad(tenant.as_str(), name.as_str()),
+                value.expose_secret().as_bytes(),
+            );
             sqlx::query(
                 "INSERT INTO credentials (tenant_id, name, sealed, key_id, updated_at) VALUES ($1, $2, $3, $4, $5) \
                  ON CONFLICT (tenant_id, name) DO UPDATE SET sealed = excluded.sealed, key_id = excluded.key_id, \
@@ -90,9 +99,9 @@ impl Store {
                 .context("reading a secret")?;
         match sealed {
             None => Ok(None),
-            Some(sealed) => {
-                Ok(Some(vault.open_string(&credential_aad(tenant.as_str(), name.as_str()), &sealed)?))
-            }
+            Some(sealed) => Ok(Some(
+                vault.open_string(&credential_aad(tenant.as_str(), name.as_str()), &sealed)?,
+            )),
         }
     }
 
@@ -109,10 +118,12 @@ impl Store {
             .map(|row| {
                 let name: String = row.try_get("name").context("listing secrets")?;
                 Ok(SecretInfo {
-                    name: name.parse().map_err(|e: crate::tenant::UnknownSecretName| StoreError::Corrupt {
-                        context: "listing secrets",
-                        message: e.to_string(),
-                    })?,
+                    name: name
+                        .parse()
+                        .map_err(|e: crate::tenant::UnknownSecretName| StoreError::Corrupt {
+                            context: "listing secrets",
+                            message: e.to_string(),
+                        })?,
                     key_id: row.try_get("key_id").context("listing secrets")?,
                     updated_at: row.try_get("updated_at").context("listing secrets")?,
                 })
@@ -121,7 +132,11 @@ impl Store {
     }
 
     /// Deletes one secret; returns whether it was set.
-    pub async fn delete_secret(&self, tenant: &TenantId, name: SecretName) -> Result<bool, StoreError> {
+    pub async fn delete_secret(
+        &self,
+        tenant: &TenantId,
+        name: SecretName,
+    ) -> Result<bool, StoreError> {
         let done = sqlx::query("DELETE FROM credentials WHERE tenant_id = $1 AND name = $2")
             .bind(tenant.as_str())
             .bind(name.as_str())

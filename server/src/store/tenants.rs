@@ -19,17 +19,29 @@ pub struct TenantUpdate {
     pub settings: Option<serde_json::Value>,
 }
 
-const COLUMNS: &str =
-    "id, name, workday_json, zendesk_json, settings_json, admin_key_hash IS NOT NULL AS has_key, created_at, updated_at";
+/// `SELECT` of every tenant column, followed by the rest of the query (a literal, so sqlx sees static SQL).
+macro_rules! select_tenants {
+    ($rest:literal) => {
+        concat!(
+            "SELECT id, name, workday_json, zendesk_json, settings_json, admin_key_hash IS NOT NULL AS has_key, \
+             created_at, updated_at FROM tenants ",
+            $rest
+        )
+    };
+}
 
 fn to_json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("settings serialize to JSON")
 }
 
 fn from_row(row: &AnyRow) -> Result<Tenant, StoreError> {
-    let corrupt = |message: String| StoreError::Corrupt { context: "reading a tenant", message };
+    let corrupt = |message: String| StoreError::Corrupt {
+        context: "reading a tenant",
+        message,
+    };
     let id: String = row.try_get("id").context("reading a tenant")?;
-    let json = |col: &str| -> Result<String, StoreError> { row.try_get(col).context("reading a tenant") };
+    let json =
+        |col: &str| -> Result<String, StoreError> { row.try_get(col).context("reading a tenant") };
     // `IS NOT NULL` is an integer in SQLite and a boolean in PostgreSQL.
     let has_key = row
         .try_get::<bool, _>("has_key")
@@ -38,9 +50,12 @@ fn from_row(row: &AnyRow) -> Result<Tenant, StoreError> {
     Ok(Tenant {
         id: TenantId::parse(&id).map_err(|e| corrupt(e.to_string()))?,
         name: row.try_get("name").context("reading a tenant")?,
-        workday: serde_json::from_str(&json("workday_json")?).map_err(|e| corrupt(e.to_string()))?,
-        zendesk: serde_json::from_str(&json("zendesk_json")?).map_err(|e| corrupt(e.to_string()))?,
-        settings: serde_json::from_str(&json("settings_json")?).map_err(|e| corrupt(e.to_string()))?,
+        workday: serde_json::from_str(&json("workday_json")?)
+            .map_err(|e| corrupt(e.to_string()))?,
+        zendesk: serde_json::from_str(&json("zendesk_json")?)
+            .map_err(|e| corrupt(e.to_string()))?,
+        settings: serde_json::from_str(&json("settings_json")?)
+            .map_err(|e| corrupt(e.to_string()))?,
         has_admin_key: has_key,
         created_at: row.try_get("created_at").context("reading a tenant")?,
         updated_at: row.try_get("updated_at").context("reading a tenant")?,
@@ -69,9 +84,10 @@ impl Store {
         .execute(self.pool())
         .await;
         match result {
-            Err(e) if is_unique_violation(&e) => {
-                Err(StoreError::Conflict { what: "tenant", key: id.to_string() })
-            }
+            Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict {
+                what: "tenant",
+                key: id.to_string(),
+            }),
             other => {
                 other.context("creating a tenant")?;
                 self.tenant(id).await
@@ -80,7 +96,11 @@ impl Store {
     }
 
     /// Applies `update` to an existing tenant.
-    pub async fn update_tenant(&self, id: &TenantId, update: TenantUpdate) -> Result<Tenant, StoreError> {
+    pub async fn update_tenant(
+        &self,
+        id: &TenantId,
+        update: TenantUpdate,
+    ) -> Result<Tenant, StoreError> {
         let mut current = self.tenant(id).await?;
         if let Some(name) = update.name {
             current.name = name;
@@ -112,20 +132,23 @@ impl Store {
 
     /// One tenant, or `NotFound`.
     pub async fn tenant(&self, id: &TenantId) -> Result<Tenant, StoreError> {
-        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM tenants WHERE id = $1"))
+        let row = sqlx::query(select_tenants!("WHERE id = $1"))
             .bind(id.as_str())
             .fetch_optional(self.pool())
             .await
             .context("reading a tenant")?;
         match row {
             Some(row) => from_row(&row),
-            None => Err(StoreError::NotFound { what: "tenant", key: id.to_string() }),
+            None => Err(StoreError::NotFound {
+                what: "tenant",
+                key: id.to_string(),
+            }),
         }
     }
 
     /// Every tenant, by id.
     pub async fn tenants(&self) -> Result<Vec<Tenant>, StoreError> {
-        let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM tenants ORDER BY id"))
+        let rows = sqlx::query(select_tenants!("ORDER BY id"))
             .fetch_all(self.pool())
             .await
             .context("listing tenants")?;
@@ -145,15 +168,19 @@ impl Store {
 
     /// Stores the hash of a tenant's admin API key (see [`crate::tenant::AdminKey`]).
     pub async fn set_admin_key_hash(&self, id: &TenantId, hash: &str) -> Result<(), StoreError> {
-        let done = sqlx::query("UPDATE tenants SET admin_key_hash = $2, updated_at = $3 WHERE id = $1")
-            .bind(id.as_str())
-            .bind(hash)
-            .bind(now_ms())
-            .execute(self.pool())
-            .await
-            .context("setting an admin key")?;
+        let done =
+            sqlx::query("UPDATE tenants SET admin_key_hash = $2, updated_at = $3 WHERE id = $1")
+                .bind(id.as_str())
+                .bind(hash)
+                .bind(now_ms())
+                .execute(self.pool())
+                .await
+                .context("setting an admin key")?;
         if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound { what: "tenant", key: id.to_string() });
+            return Err(StoreError::NotFound {
+                what: "tenant",
+                key: id.to_string(),
+            });
         }
         Ok(())
     }

@@ -45,7 +45,8 @@ impl Store {
         let canary: Vec<u8> = row.try_get("canary").context("reading the vault canary")?;
         let key = match source.load(false) {
             Err(VaultError::NoKey) => {
-                let sealed_with: String = row.try_get("key_id").context("reading the vault canary")?;
+                let sealed_with: String =
+                    row.try_get("key_id").context("reading the vault canary")?;
                 return Err(VaultError::BadKey {
                     source_name: source.describe(),
                     reason: format!(
@@ -60,12 +61,19 @@ impl Store {
         let vault = Vault::new(key);
         match vault.open(CANARY_AAD, &canary) {
             Ok(_) => Ok(vault),
-            Err(VaultError::WrongKey { sealed_with, configured }) => {
+            Err(VaultError::WrongKey {
+                sealed_with,
+                configured,
+            }) => {
                 if let Some(recovered) = finish_interrupted_rotation(source, sealed_with) {
                     tracing::warn!(key_id = %recovered.key_id(), "completed an interrupted key rotation");
                     return Ok(recovered);
                 }
-                Err(VaultError::WrongKey { sealed_with, configured }.into())
+                Err(VaultError::WrongKey {
+                    sealed_with,
+                    configured,
+                }
+                .into())
             }
             Err(e) => Err(e.into()),
         }
@@ -86,7 +94,11 @@ impl Store {
     }
 
     /// Re-seals every sealed value under `new_key` in one transaction. Afterwards only `new_key` opens them.
-    pub async fn rotate_vault(&self, old: &Vault, new_key: MasterKey) -> Result<(Vault, RotationReport), StoreError> {
+    pub async fn rotate_vault(
+        &self,
+        old: &Vault,
+        new_key: MasterKey,
+    ) -> Result<(Vault, RotationReport), StoreError> {
         let new = Vault::new(new_key);
         let mut tx = self.pool().begin().await.context("starting the rotation")?;
         let canary: Vec<u8> = sqlx::query_scalar("SELECT canary FROM vault_meta WHERE id = 1")
@@ -124,8 +136,11 @@ impl Store {
             .await
             .context("re-sealing the canary")?;
         tx.commit().await.context("committing the rotation")?;
-        let report =
-            RotationReport { old_key_id: old.key_id().to_string(), new_key_id: new.key_id().to_string(), resealed };
+        let report = RotationReport {
+            old_key_id: old.key_id().to_string(),
+            new_key_id: new.key_id().to_string(),
+            resealed,
+        };
         Ok((new, report))
     }
 }
@@ -142,13 +157,18 @@ pub fn pending_key_path(source: &KeySource) -> Option<PathBuf> {
     }
 }
 
-fn finish_interrupted_rotation(source: &KeySource, sealed_with: crate::vault::KeyId) -> Option<Vault> {
+fn finish_interrupted_rotation(
+    source: &KeySource,
+    sealed_with: crate::vault::KeyId,
+) -> Option<Vault> {
     let pending = pending_key_path(source)?;
     let key = read_key_file(&pending).ok()?;
     if key.id() != sealed_with {
         return None;
     }
-    let (KeySource::File(path) | KeySource::DefaultFile(path)) = source else { return None };
+    let (KeySource::File(path) | KeySource::DefaultFile(path)) = source else {
+        return None;
+    };
     std::fs::rename(&pending, path).ok()?;
     Some(Vault::new(key))
 }

@@ -16,7 +16,9 @@ pub struct TestDb {
 
 impl TestDb {
     pub async fn store(&self) -> Store {
-        Store::open(&self.url, &StoreConfig::default()).await.expect("open store")
+        Store::open(&self.url, &StoreConfig::default())
+            .await
+            .expect("open store")
     }
 }
 
@@ -27,9 +29,15 @@ pub async fn test_dbs() -> Vec<TestDb> {
     match std::env::var("TEST_POSTGRES_URL") {
         Ok(url) => dbs.push(postgres_db(&url).await),
         Err(_) => {
-            let required = std::env::var_os("TEST_REQUIRE_POSTGRES").is_some() || std::env::var_os("CI").is_some();
-            assert!(!required, "TEST_POSTGRES_URL is not set; run the tests with scripts/test");
-            eprintln!("note: TEST_POSTGRES_URL not set; PostgreSQL cases skipped (scripts/test sets it up)");
+            let required = std::env::var_os("TEST_REQUIRE_POSTGRES").is_some()
+                || std::env::var_os("CI").is_some();
+            assert!(
+                !required,
+                "TEST_POSTGRES_URL is not set; run the tests with scripts/test"
+            );
+            eprintln!(
+                "note: TEST_POSTGRES_URL not set; PostgreSQL cases skipped (scripts/test sets it up)"
+            );
         }
     }
     dbs
@@ -50,19 +58,31 @@ pub fn sqlite_db() -> TestDb {
 pub async fn postgres_db(server_url: &str) -> TestDb {
     sqlx::any::install_default_drivers();
     let name = format!("mlc_test_{}", uuid::Uuid::new_v4().simple());
-    let mut conn = sqlx::AnyConnection::connect(server_url).await.expect("connect to TEST_POSTGRES_URL");
-    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create test database");
+    let mut conn = sqlx::AnyConnection::connect(server_url)
+        .await
+        .expect("connect to TEST_POSTGRES_URL");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut conn)
+        .await
+        .expect("create test database");
     conn.close().await.ok();
     let mut url = url::Url::parse(server_url).unwrap();
     url.set_path(&format!("/{name}"));
-    TestDb { name: "postgres", url: url.to_string(), sqlite_path: None, _dir: None }
+    TestDb {
+        name: "postgres",
+        url: url.to_string(),
+        sqlite_path: None,
+        _dir: None,
+    }
 }
 
 /// A config for tests: data in `dir`, database `url`, listening on port 0.
 pub fn test_config(dir: &std::path::Path, url: &str) -> Config {
-    let mut config = Config::default();
-    config.data_dir = dir.to_path_buf();
-    config.database_url = url.to_string();
+    let mut config = Config {
+        data_dir: dir.to_path_buf(),
+        database_url: url.to_string(),
+        ..Default::default()
+    };
     config.server.listen = "127.0.0.1:0".parse().unwrap();
     config
 }

@@ -20,9 +20,13 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(
-        tracing_subscriber::EnvFilter::try_from_env("SIM_LOG").unwrap_or_else(|_| "info".into()),
-    ).init();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SIM_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .init();
     match Cli::parse().command {
         Command::Workday(args) => ml_connector_sim::workday::run_cli(args).await,
         Command::Zendesk(args) => ml_connector_sim::zendesk::run_cli(args).await,

@@ -1,0 +1,144 @@
+//! The HTTP skeleton, in-process with `oneshot`: operations endpoints and the shared error shape.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt as _;
+use ml_connector::http::{AppState, app};
+use ml_connector::vault::{KeySource, MasterKey};
+use tower::ServiceExt as _;
+
+async fn state() -> (AppState, common::TestDb) {
+    let db = common::sqlite_db();
+    let store = db.store().await;
+    let vault = store
+        .unlock_vault(&KeySource::Env(MasterKey::generate().to_base64()))
+        .await
+        .unwrap();
+    let dir = db
+        .sqlite_path
+        .as_ref()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let config = common::test_config(&dir, &db.url);
+    (
+        AppState::new(
+            config,
+            store,
+            vault,
+            ml_connector::telemetry::metrics_handle(),
+        ),
+        db,
+    )
+}
+
+async fn call(
+    state: &AppState,
+    req: Request<Body>,
+) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    let resp = app(state.clone()).oneshot(req).await.unwrap();
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let body = resp
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec();
+    (status, headers, body)
+}
+
+fn get(path: &str) -> Request<Body> {
+    Request::get(path).body(Body::empty()).unwrap()
+}
+
+#[tokio::test]
+async fn health_ready_metrics_openapi() {
+    let (state, _db) = state().await;
+    let (status, headers, body) = call(&state, get("/healthz")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(headers.contains_key("x-request-id"));
+    let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(json["status"], "ok");
+
+    let (status, _, body) = call(&state, get("/readyz")).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+
+    let (status, headers, body) = call(&state, get("/metrics")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    let text = String::from_utf8(body).unwrap();
+    assert!(text.contains("mlc_http_requests_total"), "{text}");
+
+    let (status, _, body) = call(&state, get("/openapi.json")).await;
+    assert_eq!(status, StatusCode::OK);
+    let doc: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    for path in ["/healthz", "/readyz", "/metrics", "/openapi.json"] {
+        assert!(
+            doc["paths"].get(path).is_some(),
+            "{path} missing from the OpenAPI document"
+        );
+    }
+    assert!(doc["components"]["schemas"].get("ErrorBody").is_some());
+}
+
+#[tokio::test]
+async fn readiness_fails_when_the_store_is_gone() {
+    let (state, _db) = state().await;
+    state.store().close().await;
+    let (status, _, body) = call(&state, get("/readyz")).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(json["error"]["code"], "not_ready");
+}
+
+#[tokio::test]
+async fn unknown_routes_and_methods_share_the_error_shape() {
+    let (state, _db) = state().await;
+    let req = Request::get("/nope")
+        .header("x-request-id", "abc-123")
+        .body(Body::empty())
+        .unwrap();
+    let (status, headers, body) = call(&state, req).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(headers["x-request-id"], "abc-123");
+    let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(json["error"]["code"], "not_found");
+    assert_eq!(json["error"]["request_id"], "abc-123");
+    assert!(json["error"]["message"].is_string());
+
+    let (status, headers, body) = call(
+        &state,
+        Request::post("/healthz").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(headers["content-type"], "application/json");
+    let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(json["error"]["code"], "method_not_allowed");
+    // A request id is generated when the client sends none, and the body carries the same one.
+    let generated = headers["x-request-id"].to_str().unwrap();
+    assert_eq!(json["error"]["request_id"], generated);
+    assert_eq!(generated.len(), 36);
+}
+
+#[tokio::test]
+async fn hostile_request_ids_are_replaced() {
+    let (state, _db) = state().await;
+    let req = Request::get("/healthz")
+        .header("x-request-id", "a\"b<script>")
+        .body(Body::empty())
+        .unwrap();
+    let (_, headers, _) = call(&state, req).await;
+    assert_ne!(headers["x-request-id"], "a\"b<script>");
+}

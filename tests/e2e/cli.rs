@@ -1,0 +1,419 @@
+//! Black-box tests of the `ml-connector` binary: configuration errors, tenants and secrets, the vault key,
+//! and `serve` answering its operations endpoints and shutting down on SIGTERM.
+
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+const BIN: &str = env!("CARGO_BIN_EXE_ml-connector");
+
+struct Env {
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn data(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(BIN);
+        c.args(args)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("MLC_DATA_DIR", self.data())
+            .stdin(Stdio::null());
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.cmd(args).output().unwrap()
+    }
+
+    fn run_ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "{args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn with_stdin(&self, args: &[&str], input: &str) -> Output {
+        let mut child = self
+            .cmd(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    }
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn file_bytes(dir: &Path) -> Vec<u8> {
+    let mut all = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            all.extend(std::fs::read(path).unwrap());
+        }
+    }
+    all
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[test]
+fn a_bad_config_key_exits_non_zero_naming_the_key() {
+    let env = Env::new();
+    let cfg = env.dir.path().join("ml-connector.toml");
+    std::fs::write(
+        &cfg,
+        "[server]\nlisten = \"127.0.0.1:0\"\nrequest_timout_secs = 5\n",
+    )
+    .unwrap();
+    for args in [&["serve"][..], &["check"][..], &["config", "show"][..]] {
+        let mut full = vec!["--config", cfg.to_str().unwrap()];
+        full.extend_from_slice(args);
+        let out = env.run(&full);
+        assert!(!out.status.success(), "{args:?}");
+        assert!(
+            stderr(&out).contains("server.request_timout_secs"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+    let out = env
+        .cmd(&["config", "show"])
+        .env("MLC_STORE__MAX_CONECTIONS", "3")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("MLC_STORE__MAX_CONECTIONS"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn config_show_prints_the_effective_config_redacted() {
+    let env = Env::new();
+    let out = env
+        .cmd(&["config", "show"])
+        .env(
+            "MLC_DATABASE_URL",
+            "postgres://mlc:s3cr3t-pw@db.internal:5432/mlc",
+        )
+        .env("MLC_SERVER__REQUEST_TIMEOUT_SECS", "42")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("request_timeout_secs = 42"), "{text}");
+    assert!(
+        !text.contains("s3cr3t-pw") && text.contains("db.internal"),
+        "{text}"
+    );
+}
+
+#[test]
+fn commands_not_built_yet_exit_2_and_say_so() {
+    let env = Env::new();
+    for cmd in ["demo", "sync", "plugin"] {
+        let out = env.run(&[cmd]);
+        assert_eq!(out.status.code(), Some(2), "{cmd}");
+        assert!(
+            stderr(&out).contains("not built yet"),
+            "{cmd}: {}",
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn tenants_and_sealed_credentials_through_the_cli() {
+    let env = Env::new();
+    let out = env.run_ok(&[
+        "tenant",
+        "add",
+        "acme",
+        "--name",
+        "Acme Corp",
+        "--workday-url",
+        "https://wd2-impl-services1.workday.com",
+        "--workday-tenant",
+        "acme_dpt1",
+        "--workday-user",
+        "ISU_ZENDESK",
+        "--zendesk-email",
+        "ap@acme.test",
+    ]);
+    assert!(out.contains("added tenant acme"), "{out}");
+    let out = env.run(&["tenant", "add", "acme"]);
+    assert!(
+        !out.status.success() && stderr(&out).contains("already exists"),
+        "{}",
+        stderr(&out)
+    );
+    let out = env.run(&["tenant", "add", "Not_A_Subdomain"]);
+    assert!(
+        !out.status.success() && stderr(&out).contains("invalid tenant id"),
+        "{}",
+        stderr(&out)
+    );
+
+    let secret = "wd-password-that-must-never-leak-5521";
+    let out = env.with_stdin(
+        &["tenant", "set-credentials", "acme", "workday-password"],
+        &format!("{secret}\n"),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let token = "zd-token-from-env-8812";
+    let out = env
+        .cmd(&[
+            "tenant",
+            "set-credentials",
+            "acme",
+            "zendesk-api-token",
+            "--from-env",
+            "ZD_TOKEN",
+        ])
+        .env("ZD_TOKEN", token)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = env.run(&["tenant", "set-credentials", "acme", "password"]);
+    assert!(
+        !out.status.success() && stderr(&out).contains("workday-password"),
+        "{}",
+        stderr(&out)
+    );
+
+    let shown = env.run_ok(&["tenant", "show", "acme"]);
+    assert!(
+        shown.contains("workday-password") && shown.contains("set (sealed with key"),
+        "{shown}"
+    );
+    assert!(!shown.contains(secret) && !shown.contains(token));
+    let json = env.run_ok(&["tenant", "show", "acme", "--json"]);
+    let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(value["tenant"]["workday"]["tenant"], "acme_dpt1");
+    assert_eq!(value["secrets"].as_array().unwrap().len(), 2);
+    assert!(!json.contains(secret));
+
+    let list = env.run_ok(&["tenant", "list"]);
+    assert!(
+        list.contains("acme") && list.contains("Acme Corp"),
+        "{list}"
+    );
+
+    // Nothing in the data directory holds a secret in clear text.
+    let bytes = file_bytes(&env.data());
+    assert!(contains(&bytes, b"acme_dpt1"));
+    assert!(!contains(&bytes, secret.as_bytes()) && !contains(&bytes, token.as_bytes()));
+
+    let key = env.run_ok(&["tenant", "admin-key", "acme"]);
+    assert!(key.trim().starts_with("mlc_admin_"), "{key}");
+    assert!(!contains(&file_bytes(&env.data()), key.trim().as_bytes()));
+
+    let out = env.run(&["tenant", "remove", "acme"]);
+    assert!(
+        !out.status.success() && stderr(&out).contains("--yes"),
+        "{}",
+        stderr(&out)
+    );
+    env.run_ok(&["tenant", "remove", "acme", "--yes"]);
+    assert!(env.run_ok(&["tenant", "list"]).contains("no tenants"));
+}
+
+#[test]
+fn wrong_or_missing_master_key_stops_with_a_clear_error() {
+    let env = Env::new();
+    env.run_ok(&["tenant", "add", "acme"]);
+    let out = env.with_stdin(
+        &["tenant", "set-credentials", "acme", "jwt-shared-secret"],
+        "shh\n",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let other = env.run_ok(&["vault", "generate-key"]);
+    let out = env
+        .cmd(&["tenant", "show", "acme"])
+        .env("MLC_MASTER_KEY", other.trim())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("sealed with master key"),
+        "{}",
+        stderr(&out)
+    );
+    let out = env
+        .cmd(&["check"])
+        .env("MLC_MASTER_KEY", "short")
+        .output()
+        .unwrap();
+    assert!(
+        !out.status.success() && stderr(&out).contains("MLC_MASTER_KEY"),
+        "{}",
+        stderr(&out)
+    );
+
+    std::fs::remove_file(env.data().join("master.key")).unwrap();
+    let out = env.run(&["check"]);
+    assert!(
+        !out.status.success() && stderr(&out).contains("missing"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        !env.data().join("master.key").exists(),
+        "a new key must not be made over sealed data"
+    );
+}
+
+#[test]
+fn vault_rotate_keeps_secrets_readable() {
+    let env = Env::new();
+    env.run_ok(&["tenant", "add", "acme"]);
+    for (name, value) in [
+        ("workday-password", "pw-1"),
+        ("webhook-signing-secret", "whs-2"),
+    ] {
+        let out = env.with_stdin(&["tenant", "set-credentials", "acme", name], value);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let before = env.run_ok(&["vault", "status"]);
+    let out = env.run_ok(&["vault", "rotate"]);
+    assert!(out.contains("re-sealed 2 secrets"), "{out}");
+    let after = env.run_ok(&["vault", "status"]);
+    assert_ne!(before, after);
+    let shown = env.run_ok(&["tenant", "show", "acme"]);
+    let new_id = after.split_whitespace().nth(2).unwrap();
+    assert_eq!(
+        shown.matches(&format!("sealed with key {new_id}")).count(),
+        2,
+        "{shown}"
+    );
+    env.run_ok(&["check"]);
+}
+
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_server(env: &Env) -> Server {
+    let mut child = env
+        .cmd(&["serve"])
+        .env("MLC_LISTEN", "127.0.0.1:0")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let addr = loop {
+        let line = lines
+            .next()
+            .expect("server exited before listening")
+            .unwrap();
+        let Ok(json) = serde_json::from_str::<serde_json::Value>(&line) else {
+            continue;
+        };
+        if json["message"] == "ml-connector listening" {
+            break json["addr"].as_str().unwrap().to_string();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    Server { child, addr }
+}
+
+fn http_get(addr: &str, path: &str) -> (u16, String) {
+    use std::io::Read as _;
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut text = String::new();
+    stream.read_to_string(&mut text).unwrap();
+    let status = text.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+#[test]
+fn serve_answers_operations_endpoints_and_stops_on_sigterm() {
+    let env = Env::new();
+    let mut server = start_server(&env);
+    let (status, body) = http_get(&server.addr, "/healthz");
+    assert_eq!(status, 200, "{body}");
+    let (status, _) = http_get(&server.addr, "/readyz");
+    assert_eq!(status, 200);
+    let (status, body) = http_get(&server.addr, "/metrics");
+    assert_eq!(status, 200);
+    assert!(body.contains("mlc_http_requests_total"), "{body}");
+    let (status, body) = http_get(&server.addr, "/openapi.json");
+    assert_eq!(status, 200);
+    assert!(body.contains("\"/readyz\""), "{body}");
+    let (status, body) = http_get(&server.addr, "/no/such/path");
+    assert_eq!(status, 404);
+    assert!(body.contains("\"request_id\""), "{body}");
+
+    let pid = server.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "server did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+}
