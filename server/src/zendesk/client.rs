@@ -440,6 +440,16 @@ impl ZendeskClient {
 
     /// Sends `call` with the bounded retry policy.
     pub(crate) async fn call(&self, call: Call) -> Result<Reply, ZendeskError> {
+        self.call_then(call, Ok).await
+    }
+
+    /// Sends `call` and applies `read` to the answer, both under the retry policy (an unreadable answer to an
+    /// idempotent request is retried like a dropped connection).
+    async fn call_then<T>(
+        &self,
+        call: Call,
+        read: impl Fn(Reply) -> Result<T, ZendeskError>,
+    ) -> Result<T, ZendeskError> {
         let config = &self.inner.config;
         let max_wait = Duration::from_secs(config.max_retry_after_secs);
         let backoff = ExponentialBuilder::default()
@@ -449,7 +459,7 @@ impl ZendeskClient {
             .with_jitter();
         let idempotent = call.retry == Retry::Idempotent;
         let label = call.label();
-        (|| self.attempt(&call))
+        (|| async { read(self.attempt(&call).await?) })
             .retry(backoff)
             .sleep(tokio::time::sleep)
             .when(|e: &ZendeskError| match e {
@@ -480,8 +490,8 @@ impl ZendeskClient {
         call: Call,
     ) -> Result<T, ZendeskError> {
         let label = call.label();
-        let reply = self.call(call).await?;
-        decode(&label, &reply.body)
+        self.call_then(call, |reply| decode(&label, &reply.body))
+            .await
     }
 }
 
