@@ -20,6 +20,9 @@ mod oauth;
 mod webhooks;
 mod world;
 
+#[cfg(test)]
+mod tests;
+
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
