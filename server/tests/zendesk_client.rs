@@ -1213,3 +1213,106 @@ async fn the_check_command_prints_the_zendesk_line() {
     assert!(line.starts_with("zendesk: FAILED (unauthorized"), "{line}");
     assert!(!stdout.contains("wrong-token"));
 }
+
+/// `ml-connector tenant zendesk-oauth` prints the approval URL, then exchanges the code and stores the pair; the
+/// tenant then works in OAuth mode.
+#[tokio::test]
+async fn the_oauth_setup_command_stores_a_working_pair() {
+    let sim = sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let run = async |args: &[&str]| {
+        let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_ml-connector"))
+            .args(args)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("MLC_DATA_DIR", dir.path())
+            .env("ZD_SECRET", DEFAULT_OAUTH_CLIENT_SECRET)
+            .output()
+            .await
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        assert!(
+            out.status.success(),
+            "{args:?}: {stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        stdout
+    };
+    let base = sim.base_url();
+    run(&[
+        "tenant",
+        "add",
+        "acme",
+        "--zendesk-url",
+        &base,
+        "--zendesk-auth",
+        "oauth",
+        "--zendesk-client-id",
+        DEFAULT_OAUTH_CLIENT_ID,
+    ])
+    .await;
+    run(&[
+        "tenant",
+        "set-credentials",
+        "acme",
+        "zendesk-oauth-client-secret",
+        "--from-env",
+        "ZD_SECRET",
+    ])
+    .await;
+    let redirect = "https://ml-connector.example/oauth/callback";
+    let printed = run(&[
+        "tenant",
+        "zendesk-oauth",
+        "acme",
+        "--redirect-uri",
+        redirect,
+    ])
+    .await;
+    let approve = reqwest::Url::parse(printed.trim()).unwrap();
+    assert!(
+        approve
+            .as_str()
+            .starts_with(&format!("{base}/oauth/authorizations/new?"))
+    );
+    // The admin approves in the browser; Zendesk redirects with the code.
+    let answer = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(approve)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 302);
+    let location = reqwest::Url::parse(answer.headers()["location"].to_str().unwrap()).unwrap();
+    assert!(location.as_str().starts_with(redirect));
+    let code = location
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+        .unwrap();
+    let stored = run(&[
+        "tenant",
+        "zendesk-oauth",
+        "acme",
+        "--redirect-uri",
+        redirect,
+        "--code",
+        &code,
+    ])
+    .await;
+    assert!(
+        stored.contains("stored the Zendesk OAuth token pair"),
+        "{stored}"
+    );
+    assert!(!stored.contains(&code));
+    let checked = run(&["check", "--tenant", "acme"]).await;
+    assert!(
+        checked.contains("zendesk: ok (") && checked.contains("oauth as"),
+        "{checked}"
+    );
+    let grants = sim.token_grants();
+    assert_eq!(grants.len(), 1);
+    assert_eq!(grants[0].grant_type, "authorization_code");
+}

@@ -107,7 +107,7 @@ pub struct ClientOptions {
 
 enum Auth {
     ApiToken(SecretString),
-    OAuth(OauthSession),
+    OAuth(Box<OauthSession>),
 }
 
 struct Inner {
@@ -189,13 +189,13 @@ impl ZendeskClient {
                 }
                 Auth::ApiToken(basic_header(email.trim(), &token))
             }
-            Credentials::OAuth { client, tokens } => Auth::OAuth(OauthSession::new(
+            Credentials::OAuth { client, tokens } => Auth::OAuth(Box::new(OauthSession::new(
                 http.clone(),
                 base.as_str(),
                 client,
                 tokens,
                 Duration::from_secs(config.oauth_refresh_leeway_secs),
-            )?),
+            )?)),
         };
         let rpm = if options.rate_limit_rpm == 0 {
             config.default_rate_limit_rpm

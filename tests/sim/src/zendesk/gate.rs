@@ -188,7 +188,23 @@ fn unauthorized_bearer() -> Response {
     r
 }
 
-fn authenticate(shared: &Shared, headers: &HeaderMap) -> Result<Principal, Response> {
+/// How authentication failed (each has its own 401 body).
+#[derive(Debug, Clone, Copy)]
+enum Rejected {
+    Basic,
+    Bearer,
+}
+
+impl Rejected {
+    fn response(self) -> Response {
+        match self {
+            Self::Basic => unauthorized_basic(),
+            Self::Bearer => unauthorized_bearer(),
+        }
+    }
+}
+
+fn authenticate(shared: &Shared, headers: &HeaderMap) -> Result<Principal, Rejected> {
     let Some(value) = headers.get("authorization").and_then(|v| v.to_str().ok()) else {
         return Ok(Principal::Anonymous);
     };
@@ -198,26 +214,26 @@ fn authenticate(shared: &Shared, headers: &HeaderMap) -> Result<Principal, Respo
             .decode(rest.trim())
             .ok()
             .and_then(|b| String::from_utf8(b).ok())
-            .ok_or_else(unauthorized_basic)?;
+            .ok_or(Rejected::Basic)?;
         // API token auth: `{email}/token:{api_token}`. Password auth is not accepted.
-        let (user, token) = decoded.split_once(':').ok_or_else(unauthorized_basic)?;
-        let email = user.strip_suffix("/token").ok_or_else(unauthorized_basic)?;
+        let (user, token) = decoded.split_once(':').ok_or(Rejected::Basic)?;
+        let email = user.strip_suffix("/token").ok_or(Rejected::Basic)?;
         let agent = shared
             .config
             .agents
             .iter()
             .find(|a| a.email.eq_ignore_ascii_case(email) && a.api_token == token)
-            .ok_or_else(unauthorized_basic)?;
+            .ok_or(Rejected::Basic)?;
         return Ok(Principal::User(agent.id));
     }
     if scheme.eq_ignore_ascii_case("bearer") {
         let reg = shared.oauth.lock().unwrap_or_else(|e| e.into_inner());
         return match reg.access_token(rest.trim()) {
             Some(t) if t.expires > Instant::now() => Ok(Principal::User(t.user_id)),
-            _ => Err(unauthorized_bearer()),
+            _ => Err(Rejected::Bearer),
         };
     }
-    Err(unauthorized_basic())
+    Err(Rejected::Basic)
 }
 
 /// Authenticates `/api/v2/*` requests.
@@ -235,7 +251,7 @@ pub(crate) async fn authenticate_requests(
             req.extensions_mut().insert(p);
             next.run(req).await
         }
-        Err(r) => r,
+        Err(r) => r.response(),
     }
 }
 

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use serde_json::{Value, json};
 use sha2::Digest as _;
@@ -370,5 +370,5 @@ pub(crate) async fn authorize(
     if let Some(state) = q.get("state") {
         target.query_pairs_mut().append_pair("state", state);
     }
-    Redirect::to(target.as_str()).into_response()
+    (StatusCode::FOUND, [("location", target.as_str())], "").into_response()
 }
