@@ -963,6 +963,27 @@ async fn server_errors_and_dropped_connections_are_retried_for_reads() {
 }
 
 #[tokio::test]
+async fn a_slow_answer_times_out_and_the_read_is_retried() {
+    let sim = sim().await;
+    let client = token_client_with(
+        &sim,
+        DEFAULT_API_TOKEN,
+        &ZendeskConfig {
+            request_timeout_secs: 1,
+            ..config()
+        },
+    );
+    sim.inject(
+        Fault::new(FaultKind::Delay(Duration::from_millis(1500))).on("GET", "/api/v2/users/me"),
+    );
+    client.current_user().await.unwrap();
+    let log = sim.requests();
+    assert_eq!(log.len(), 2);
+    assert_eq!(log[0].fault.as_deref(), Some("delay"));
+    assert_eq!(log[1].status, Some(200));
+}
+
+#[tokio::test]
 async fn a_create_whose_answer_was_lost_is_not_duplicated() {
     let sim = sim().await;
     let client = token_client(&sim);
