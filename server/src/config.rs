@@ -47,6 +47,8 @@ pub struct Config {
     pub vault: VaultConfig,
     /// Database connection pool.
     pub store: StoreConfig,
+    /// Zendesk client and webhook receiver.
+    pub zendesk: crate::zendesk::ZendeskConfig,
 }
 
 /// `[server]`: the HTTP listener.
@@ -111,6 +113,7 @@ impl Default for Config {
             log: LogConfig::default(),
             vault: VaultConfig::default(),
             store: StoreConfig::default(),
+            zendesk: crate::zendesk::ZendeskConfig::default(),
         }
     }
 }
@@ -246,7 +249,7 @@ impl Config {
                 "must be at least 1",
             ),
         ];
-        for (key, ok, message) in checks {
+        for (key, ok, message) in checks.into_iter().chain(self.zendesk.checks()) {
             if !ok {
                 return Err(ConfigError::Invalid {
                     key: key.into(),

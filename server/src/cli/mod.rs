@@ -5,6 +5,7 @@ pub mod config;
 pub mod serve;
 pub mod tenant;
 pub mod vault;
+pub mod zendesk_oauth;
 
 use std::path::Path;
 

@@ -75,6 +75,9 @@ pub enum Command {
         /// Zendesk subdomain.
         id: TenantId,
     },
+    /// Authorize ml-connector as the tenant's Zendesk OAuth client: without --code, print the URL an admin
+    /// approves; with --code, exchange it and store the access/refresh token pair.
+    ZendeskOauth(super::zendesk_oauth::Args),
 }
 
 /// Non-secret tenant settings.
@@ -285,6 +288,7 @@ pub async fn run(config_path: Option<&Path>, cmd: Command) -> anyhow::Result<()>
                 println!("{secret} was not set for {id}");
             }
         }
+        Command::ZendeskOauth(args) => super::zendesk_oauth::run(&services, args).await?,
         Command::AdminKey { id } => {
             let (key, hash) = AdminKey::generate();
             store.set_admin_key_hash(&id, &hash).await?;

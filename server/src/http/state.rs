@@ -19,7 +19,7 @@ pub struct AppState {
 struct Inner {
     config: Config,
     store: Store,
-    vault: Vault,
+    vault: Arc<Vault>,
     metrics: PrometheusHandle,
     started: Instant,
 }
@@ -31,7 +31,7 @@ impl AppState {
             inner: Arc::new(Inner {
                 config,
                 store,
-                vault,
+                vault: Arc::new(vault),
                 metrics,
                 started: Instant::now(),
             }),
@@ -51,6 +51,11 @@ impl AppState {
     /// The unlocked vault.
     pub fn vault(&self) -> &Vault {
         &self.inner.vault
+    }
+
+    /// A shared handle on the vault, for long-lived users (e.g. a Zendesk client's OAuth token store).
+    pub fn vault_handle(&self) -> Arc<Vault> {
+        self.inner.vault.clone()
     }
 
     /// Prometheus renderer.

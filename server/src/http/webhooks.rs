@@ -1,0 +1,196 @@
+//! `POST /webhooks/zendesk/{tenant}`: Zendesk event-subscription webhooks.
+//!
+//! In order: the body is read up to `zendesk.webhook_max_body_bytes` (413 beyond); the signature headers must
+//! be present and the signature valid under the tenant's `webhook-signing-secret` (401 `invalid_signature`, also
+//! for an unknown tenant or one without a secret, so the endpoint does not reveal which tenants exist); the
+//! timestamp must be within `zendesk.webhook_timestamp_window_secs` of now (401 `stale_timestamp`); the body
+//! must be an event payload (400 `malformed_event`). A ticket event is then durably enqueued — deduplicated by
+//! its `id` — before the 200 answer. Nothing is enqueued on any failure.
+
+use axum::Json;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::routing::post;
+use serde::Serialize;
+use utoipa::{OpenApi, ToSchema};
+
+use super::error::{ApiError, ErrorBody};
+use super::state::AppState;
+use crate::store::{Enqueued, NewQueuedEvent, StoreError};
+use crate::tenant::{SecretName, TenantId};
+use crate::zendesk::webhook::{
+    self, SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookError, WebhookEvent,
+};
+
+/// Routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/webhooks/zendesk/{tenant}", post(receive))
+}
+
+/// This module's part of the OpenAPI document.
+#[derive(Debug, OpenApi)]
+#[openapi(paths(receive), components(schemas(WebhookAck)))]
+pub struct ApiDoc;
+
+/// The answer to an accepted webhook.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookAck {
+    /// `queued` (new ticket event), `duplicate` (this event id was already received) or `ignored` (an
+    /// authentic event that is not a ticket event).
+    pub status: &'static str,
+    /// The event's id.
+    pub event_id: String,
+}
+
+fn count(outcome: &'static str) {
+    metrics::counter!("mlc_webhook_events_total", "outcome" => outcome).increment(1);
+}
+
+fn rejected(outcome: &'static str, err: ApiError) -> ApiError {
+    count(outcome);
+    err
+}
+
+fn invalid_signature() -> ApiError {
+    ApiError::unauthorized(
+        "invalid_signature",
+        "the webhook signature is not valid for this tenant",
+    )
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &'static str) -> Result<&'a str, ApiError> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.trim().is_empty())
+        .ok_or_else(|| {
+            rejected(
+                "missing_signature",
+                ApiError::unauthorized(
+                    "missing_signature",
+                    WebhookError::MissingHeader(name).to_string(),
+                ),
+            )
+        })
+}
+
+/// Receives a Zendesk webhook.
+#[utoipa::path(
+    post,
+    path = "/webhooks/zendesk/{tenant}",
+    tag = "webhooks",
+    params(("tenant" = String, Path, description = "Tenant id (the Zendesk subdomain)")),
+    request_body(content = String, content_type = "application/json",
+        description = "A Zendesk event-subscription payload (`type`, `id`, `account_id`, `time`, `detail`, ...), \
+                       signed with `X-Zendesk-Webhook-Signature` and `X-Zendesk-Webhook-Signature-Timestamp`"),
+    responses(
+        (status = 200, description = "accepted (queued, duplicate or ignored)", body = WebhookAck),
+        (status = 400, description = "`malformed_event`: not an event payload", body = ErrorBody),
+        (status = 401, description = "`missing_signature`, `invalid_signature` or `stale_timestamp`", body = ErrorBody),
+        (status = 413, description = "body larger than `zendesk.webhook_max_body_bytes`", body = ErrorBody),
+    )
+)]
+pub async fn receive(
+    State(state): State<AppState>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<WebhookAck>, ApiError> {
+    let config = &state.config().zendesk;
+    let body = axum::body::to_bytes(body, config.webhook_max_body_bytes)
+        .await
+        .map_err(|_| {
+            rejected(
+                "too_large",
+                ApiError::PayloadTooLarge(format!(
+                    "webhook bodies are limited to {} bytes",
+                    config.webhook_max_body_bytes
+                )),
+            )
+        })?;
+    let signature = header(&headers, SIGNATURE_HEADER)?;
+    let timestamp = header(&headers, TIMESTAMP_HEADER)?;
+    let tenant =
+        TenantId::parse(&tenant).map_err(|_| rejected("invalid_signature", invalid_signature()))?;
+    let secret = state
+        .store()
+        .secret(state.vault(), &tenant, SecretName::WebhookSigningSecret)
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound { .. } => invalid_signature(),
+            other => ApiError::from(other),
+        })?;
+    let Some(secret) = secret else {
+        tracing::warn!(%tenant, "webhook for a tenant without a webhook-signing-secret (or an unknown tenant)");
+        return Err(rejected("invalid_signature", invalid_signature()));
+    };
+    webhook::verify_signature(&secret, timestamp, &body, signature)
+        .map_err(|_| rejected("invalid_signature", invalid_signature()))?;
+    webhook::check_timestamp(timestamp, chrono::Utc::now(), config.webhook_window()).map_err(
+        |e| {
+            rejected(
+                "stale_timestamp",
+                ApiError::unauthorized("stale_timestamp", e.to_string()),
+            )
+        },
+    )?;
+    let event = webhook::parse_event(&body).map_err(|e| {
+        rejected(
+            "malformed_event",
+            ApiError::bad_request("malformed_event", e.to_string()),
+        )
+    })?;
+    let ticket = match event {
+        WebhookEvent::Other { id, event_type } => {
+            tracing::debug!(%tenant, %event_type, "ignoring a non-ticket webhook event");
+            count("ignored");
+            return Ok(Json(WebhookAck {
+                status: "ignored",
+                event_id: id,
+            }));
+        }
+        WebhookEvent::Ticket(t) => t,
+    };
+    let payload = String::from_utf8(body.to_vec()).map_err(|_| {
+        rejected(
+            "malformed_event",
+            ApiError::bad_request("malformed_event", "the body is not UTF-8"),
+        )
+    })?;
+    let ticket_id = i64::try_from(ticket.ticket_id).map_err(|_| {
+        rejected(
+            "malformed_event",
+            ApiError::bad_request("malformed_event", "the ticket id is out of range"),
+        )
+    })?;
+    let outcome = state
+        .store()
+        .enqueue_event(
+            &tenant,
+            &NewQueuedEvent {
+                event_id: ticket.id.clone(),
+                event_type: ticket.event_type.clone(),
+                ticket_id,
+                payload,
+            },
+        )
+        .await?;
+    let status = match outcome {
+        Enqueued::Queued { id } => {
+            tracing::info!(%tenant, event_id = %ticket.id, event_type = %ticket.event_type,
+                ticket_id = ticket.ticket_id, queue_id = id, "webhook event queued");
+            "queued"
+        }
+        Enqueued::Duplicate => {
+            tracing::info!(%tenant, event_id = %ticket.id, "duplicate webhook event ignored");
+            "duplicate"
+        }
+    };
+    count(status);
+    Ok(Json(WebhookAck {
+        status,
+        event_id: ticket.id,
+    }))
+}

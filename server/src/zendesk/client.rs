@@ -1,0 +1,531 @@
+//! The HTTP client: one per tenant, sharing its rate limiter and OAuth session between clones.
+//!
+//! Every request waits for the limiter, carries the tenant's credentials, feeds the answer's rate-limit headers
+//! back to the limiter and maps the status to a typed [`ZendeskError`]. Retries are bounded
+//! (`zendesk.max_retries`, exponential backoff with jitter, `Retry-After` obeyed):
+//! - a 429, or a connection that could not be opened, is retried for every request (nothing was processed);
+//! - 5xx, timeouts and dropped connections are retried only for idempotent requests (GET, PUT). A create that
+//!   fails that way is left to its caller, which reconciles by `external_id` before creating again.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use backon::{ExponentialBuilder, Retryable as _};
+use bytes::Bytes;
+use reqwest::Method;
+use secrecy::{ExposeSecret as _, SecretString};
+use serde::de::DeserializeOwned;
+use url::Url;
+
+use super::auth::{Credentials, OauthSession, StoreTokenStore, basic_header};
+use super::config::ZendeskConfig;
+use super::error::ZendeskError;
+use super::limiter::{RateLimitInfo, RateLimiter, retry_after};
+use crate::store::Store;
+use crate::tenant::{SecretName, Tenant, ZendeskAuthMode};
+use crate::vault::Vault;
+
+/// How a request may be retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Retry {
+    /// Repeating it changes nothing (GET, PUT of the same values).
+    Idempotent,
+    /// Repeating it after it was processed would do it twice (POST create): retried only when it certainly
+    /// was not processed (429, connection refused).
+    NotIdempotent,
+}
+
+/// One request to the API.
+#[derive(Debug, Clone)]
+pub(crate) struct Call {
+    pub method: Method,
+    /// Relative to `/api/v2/` (`organizations/show_many`), or an absolute URL on the same host (`next_page`).
+    pub path: String,
+    pub query: Vec<(String, String)>,
+    pub body: Option<serde_json::Value>,
+    pub retry: Retry,
+}
+
+impl Call {
+    pub fn get(path: impl Into<String>) -> Self {
+        Self {
+            method: Method::GET,
+            path: path.into(),
+            query: Vec::new(),
+            body: None,
+            retry: Retry::Idempotent,
+        }
+    }
+
+    pub fn post(path: impl Into<String>, body: serde_json::Value) -> Self {
+        Self {
+            method: Method::POST,
+            path: path.into(),
+            query: Vec::new(),
+            body: Some(body),
+            retry: Retry::NotIdempotent,
+        }
+    }
+
+    pub fn put(path: impl Into<String>, body: serde_json::Value) -> Self {
+        Self {
+            method: Method::PUT,
+            path: path.into(),
+            query: Vec::new(),
+            body: Some(body),
+            retry: Retry::Idempotent,
+        }
+    }
+
+    pub fn query(mut self, key: &str, value: impl Into<String>) -> Self {
+        self.query.push((key.to_string(), value.into()));
+        self
+    }
+
+    fn label(&self) -> String {
+        format!("{} {}", self.method, self.path)
+    }
+}
+
+/// A successful answer.
+#[derive(Debug)]
+pub(crate) struct Reply {
+    pub body: Bytes,
+    pub rate: RateLimitInfo,
+}
+
+/// Where a client connects and how it authenticates.
+#[derive(Debug)]
+pub struct ClientOptions {
+    /// `https://{subdomain}.zendesk.com` (or the simulator / a proxy).
+    pub base_url: String,
+    /// The plan's requests per minute (0: `zendesk.default_rate_limit_rpm`).
+    pub rate_limit_rpm: u32,
+    /// Credentials.
+    pub credentials: Credentials,
+}
+
+enum Auth {
+    ApiToken(SecretString),
+    OAuth(Box<OauthSession>),
+}
+
+struct Inner {
+    http: reqwest::Client,
+    base: Url,
+    api: Url,
+    auth: Auth,
+    limiter: RateLimiter,
+    config: ZendeskConfig,
+    pub(crate) field_cache: moka::future::Cache<u64, super::tickets::TicketField>,
+}
+
+/// A Zendesk API client for one account. Cheap to clone; clones share the limiter and the OAuth session, so
+/// keep one per tenant.
+#[derive(Clone)]
+pub struct ZendeskClient {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for ZendeskClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ZendeskClient")
+            .field("base", &self.inner.base.as_str())
+            .field("rpm", &self.inner.limiter.rpm())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Maps a reqwest failure; `sent` is false only when no connection could be made.
+pub(crate) fn transport_error(what: &str, e: reqwest::Error) -> ZendeskError {
+    let sent = !e.is_connect();
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "connection failed"
+    } else {
+        "connection dropped"
+    };
+    let cause = std::error::Error::source(&e)
+        .map(|s| format!(": {s}"))
+        .unwrap_or_default();
+    ZendeskError::Transport {
+        message: format!("{what}: {kind}{cause}"),
+        sent,
+    }
+}
+
+fn normalized_base(base_url: &str) -> Result<Url, ZendeskError> {
+    let trimmed = base_url.trim().trim_end_matches('/');
+    let url = Url::parse(&format!("{trimmed}/"))
+        .map_err(|e| ZendeskError::InvalidInput(format!("Zendesk base URL `{base_url}`: {e}")))?;
+    if !matches!(url.scheme(), "https" | "http") || url.host_str().is_none() {
+        return Err(ZendeskError::InvalidInput(format!(
+            "Zendesk base URL `{base_url}` must be http(s)://host"
+        )));
+    }
+    Ok(url)
+}
+
+impl ZendeskClient {
+    /// A client with explicit options.
+    pub fn new(options: ClientOptions, config: &ZendeskConfig) -> Result<Self, ZendeskError> {
+        let base = normalized_base(&options.base_url)?;
+        let api = base
+            .join("api/v2/")
+            .map_err(|e| ZendeskError::InvalidInput(e.to_string()))?;
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(config.connect_timeout_secs))
+            .timeout(Duration::from_secs(config.request_timeout_secs))
+            .user_agent(concat!("ml-connector/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ZendeskError::InvalidInput(format!("HTTP client: {e}")))?;
+        let auth = match options.credentials {
+            Credentials::ApiToken { email, token } => {
+                if email.trim().is_empty() {
+                    return Err(ZendeskError::MissingCredentials(
+                        "API-token auth needs the agent's e-mail (tenant --zendesk-email)".into(),
+                    ));
+                }
+                Auth::ApiToken(basic_header(email.trim(), &token))
+            }
+            Credentials::OAuth { client, tokens } => Auth::OAuth(Box::new(OauthSession::new(
+                http.clone(),
+                base.as_str(),
+                client,
+                tokens,
+                Duration::from_secs(config.oauth_refresh_leeway_secs),
+            )?)),
+        };
+        let rpm = if options.rate_limit_rpm == 0 {
+            config.default_rate_limit_rpm
+        } else {
+            options.rate_limit_rpm
+        };
+        Ok(Self {
+            inner: Arc::new(Inner {
+                http,
+                base,
+                api,
+                auth,
+                limiter: RateLimiter::new(rpm, config.rate_limit_burst),
+                config: config.clone(),
+                field_cache: moka::future::Cache::builder()
+                    .max_capacity(10_000)
+                    .time_to_live(Duration::from_secs(config.ticket_field_cache_secs))
+                    .build(),
+            }),
+        })
+    }
+
+    /// The client for `tenant`: its base URL, plan and credentials from the vault (OAuth tokens are read and
+    /// rotated through a [`StoreTokenStore`]).
+    pub async fn for_tenant(
+        tenant: &Tenant,
+        store: &Store,
+        vault: Arc<Vault>,
+        config: &ZendeskConfig,
+    ) -> Result<Self, ZendeskError> {
+        let missing = |name: SecretName| {
+            ZendeskError::MissingCredentials(format!(
+                "tenant {} has no {name} (ml-connector tenant set-credentials {} {name})",
+                tenant.id, tenant.id
+            ))
+        };
+        let credentials = match tenant.zendesk.auth {
+            ZendeskAuthMode::ApiToken => Credentials::ApiToken {
+                email: tenant.zendesk.email.clone(),
+                token: store
+                    .secret(&vault, &tenant.id, SecretName::ZendeskApiToken)
+                    .await?
+                    .ok_or_else(|| missing(SecretName::ZendeskApiToken))?,
+            },
+            ZendeskAuthMode::Oauth => {
+                if tenant.zendesk.oauth_client_id.trim().is_empty() {
+                    return Err(ZendeskError::MissingCredentials(format!(
+                        "tenant {} uses OAuth but has no client id (tenant update --zendesk-client-id)",
+                        tenant.id
+                    )));
+                }
+                let secret = store
+                    .secret(&vault, &tenant.id, SecretName::ZendeskOauthClientSecret)
+                    .await?
+                    .ok_or_else(|| missing(SecretName::ZendeskOauthClientSecret))?;
+                Credentials::OAuth {
+                    client: super::auth::OauthClient {
+                        client_id: tenant.zendesk.oauth_client_id.trim().to_string(),
+                        client_secret: secret,
+                    },
+                    tokens: Arc::new(StoreTokenStore::new(
+                        store.clone(),
+                        vault,
+                        tenant.id.clone(),
+                    )),
+                }
+            }
+        };
+        Self::new(
+            ClientOptions {
+                base_url: tenant.zendesk.effective_base_url(&tenant.id),
+                rate_limit_rpm: tenant.zendesk.rate_limit_rpm,
+                credentials,
+            },
+            config,
+        )
+    }
+
+    /// The account's base URL.
+    pub fn base_url(&self) -> &str {
+        self.inner.base.as_str().trim_end_matches('/')
+    }
+
+    /// The tenant's limiter (shared by every clone).
+    pub fn limiter(&self) -> &RateLimiter {
+        &self.inner.limiter
+    }
+
+    pub(crate) fn config(&self) -> &ZendeskConfig {
+        &self.inner.config
+    }
+
+    pub(crate) fn field_cache(&self) -> &moka::future::Cache<u64, super::tickets::TicketField> {
+        &self.inner.field_cache
+    }
+
+    fn url(&self, call: &Call) -> Result<Url, ZendeskError> {
+        let mut url = if call.path.starts_with("http://") || call.path.starts_with("https://") {
+            let url = Url::parse(&call.path).map_err(|e| ZendeskError::Decode {
+                context: "following a page link".into(),
+                message: e.to_string(),
+            })?;
+            // Only follow links to the same account: credentials must not leave it.
+            if url.origin() != self.inner.base.origin() {
+                return Err(ZendeskError::Decode {
+                    context: "following a page link".into(),
+                    message: format!("link to another host: {}", url.host_str().unwrap_or("?")),
+                });
+            }
+            url
+        } else {
+            self.inner
+                .api
+                .join(call.path.trim_start_matches('/'))
+                .map_err(|e| ZendeskError::InvalidInput(format!("path {}: {e}", call.path)))?
+        };
+        if !call.query.is_empty() {
+            url.query_pairs_mut().extend_pairs(call.query.iter());
+        }
+        Ok(url)
+    }
+
+    async fn authorization(&self) -> Result<(SecretString, Option<u64>), ZendeskError> {
+        match &self.inner.auth {
+            Auth::ApiToken(header) => Ok((header.clone(), None)),
+            Auth::OAuth(session) => {
+                let (header, generation) = session.bearer().await?;
+                Ok((header, Some(generation)))
+            }
+        }
+    }
+
+    async fn send_once(
+        &self,
+        call: &Call,
+        url: &Url,
+        authorization: &SecretString,
+    ) -> Result<reqwest::Response, ZendeskError> {
+        self.inner.limiter.acquire().await;
+        let mut request = self
+            .inner
+            .http
+            .request(call.method.clone(), url.clone())
+            .header(reqwest::header::ACCEPT, "application/json")
+            .header(
+                reqwest::header::AUTHORIZATION,
+                authorization.expose_secret(),
+            );
+        if let Some(body) = &call.body {
+            request = request.json(body);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| transport_error(&call.label(), e))?;
+        let rate = RateLimitInfo::from_headers(response.headers());
+        self.inner.limiter.observe(&rate);
+        Ok(response)
+    }
+
+    /// One attempt: limiter, credentials (one OAuth refresh on a 401), status → error.
+    async fn attempt(&self, call: &Call) -> Result<Reply, ZendeskError> {
+        let url = self.url(call)?;
+        let (authorization, generation) = self.authorization().await?;
+        let mut response = self.send_once(call, &url, &authorization).await?;
+        if response.status() == reqwest::StatusCode::UNAUTHORIZED
+            && let (Auth::OAuth(session), Some(generation)) = (&self.inner.auth, generation)
+        {
+            session.refresh_after_rejection(generation).await?;
+            let (authorization, _) = self.authorization().await?;
+            response = self.send_once(call, &url, &authorization).await?;
+        }
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| transport_error(&call.label(), e))?;
+        if status.is_success() {
+            return Ok(Reply {
+                body,
+                rate: RateLimitInfo::from_headers(&headers),
+            });
+        }
+        Err(self.status_error(call, status.as_u16(), &headers, &body))
+    }
+
+    fn status_error(
+        &self,
+        call: &Call,
+        status: u16,
+        headers: &reqwest::header::HeaderMap,
+        body: &[u8],
+    ) -> ZendeskError {
+        let json: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+        let text = |key: &str| json.get(key).and_then(|v| v.as_str()).map(str::to_string);
+        let message = text("description")
+            .or_else(|| text("error_description"))
+            .or_else(|| text("error"))
+            .unwrap_or_else(|| {
+                reqwest::StatusCode::from_u16(status)
+                    .ok()
+                    .and_then(|s| s.canonical_reason())
+                    .unwrap_or("error")
+                    .to_string()
+            });
+        match status {
+            429 => {
+                let wait = retry_after(headers).unwrap_or(Duration::from_secs(10));
+                self.inner.limiter.hold_for(wait);
+                metrics::counter!("mlc_zendesk_rate_limited_total").increment(1);
+                ZendeskError::RateLimited { retry_after: wait }
+            }
+            401 => ZendeskError::Unauthorized {
+                message: text("error_description")
+                    .or_else(|| text("error"))
+                    .unwrap_or(message),
+            },
+            403 => ZendeskError::Forbidden { message },
+            404 => ZendeskError::NotFound {
+                what: format!("{} ({})", call.path, message),
+            },
+            400 | 422 => {
+                let details = json.get("details").cloned().unwrap_or_default();
+                ZendeskError::Validation {
+                    status,
+                    error: text("error").unwrap_or_else(|| "InvalidValue".into()),
+                    description: describe_details(&message, &details),
+                    details,
+                }
+            }
+            _ => {
+                if status == 503
+                    && let Some(wait) = retry_after(headers)
+                {
+                    self.inner.limiter.hold_for(wait);
+                }
+                ZendeskError::Upstream { status, message }
+            }
+        }
+    }
+
+    /// Sends `call` with the bounded retry policy.
+    pub(crate) async fn call(&self, call: Call) -> Result<Reply, ZendeskError> {
+        self.call_then(call, Ok).await
+    }
+
+    /// Sends `call` and applies `read` to the answer, both under the retry policy (an unreadable answer to an
+    /// idempotent request is retried like a dropped connection).
+    async fn call_then<T>(
+        &self,
+        call: Call,
+        read: impl Fn(Reply) -> Result<T, ZendeskError>,
+    ) -> Result<T, ZendeskError> {
+        let config = &self.inner.config;
+        let max_wait = Duration::from_secs(config.max_retry_after_secs);
+        let backoff = ExponentialBuilder::default()
+            .with_min_delay(Duration::from_millis(config.retry_min_delay_ms))
+            .with_max_delay(Duration::from_millis(config.retry_max_delay_ms))
+            .with_max_times(config.max_retries as usize)
+            .with_jitter();
+        let idempotent = call.retry == Retry::Idempotent;
+        let label = call.label();
+        (|| async { read(self.attempt(&call).await?) })
+            .retry(backoff)
+            .sleep(tokio::time::sleep)
+            .when(|e: &ZendeskError| match e {
+                ZendeskError::RateLimited { retry_after } => *retry_after <= max_wait,
+                e if e.is_rejected_before_processing() => true,
+                ZendeskError::Upstream { status, .. } if *status == 409 => idempotent,
+                e => idempotent && e.is_ambiguous(),
+            })
+            .adjust(|e, planned| match e {
+                // Wait what Zendesk asked, but only while retries remain.
+                ZendeskError::RateLimited { retry_after } => planned.map(|_| *retry_after),
+                _ => planned,
+            })
+            .notify(|e, wait| {
+                tracing::warn!(
+                    request = %label,
+                    error = %e,
+                    retry_in_ms = wait.as_millis() as u64,
+                    "Zendesk request failed; retrying"
+                );
+            })
+            .await
+    }
+
+    /// Sends `call` and decodes the JSON answer.
+    pub(crate) async fn call_json<T: DeserializeOwned>(
+        &self,
+        call: Call,
+    ) -> Result<T, ZendeskError> {
+        let label = call.label();
+        self.call_then(call, |reply| decode(&label, &reply.body))
+            .await
+    }
+}
+
+/// Decodes a JSON body, naming the call in the error.
+pub(crate) fn decode<T: DeserializeOwned>(context: &str, body: &[u8]) -> Result<T, ZendeskError> {
+    serde_json::from_slice(body).map_err(|e| ZendeskError::Decode {
+        context: context.to_string(),
+        message: e.to_string(),
+    })
+}
+
+/// `description` plus the `details` map flattened (`name: Name: has already been taken`).
+fn describe_details(message: &str, details: &serde_json::Value) -> String {
+    let Some(map) = details.as_object() else {
+        return message.to_string();
+    };
+    let mut parts = Vec::new();
+    for (field, errors) in map {
+        let list: Vec<&serde_json::Value> = match errors {
+            serde_json::Value::Array(items) => items.iter().collect(),
+            other => vec![other],
+        };
+        for e in list {
+            let text = e
+                .get("description")
+                .and_then(|d| d.as_str())
+                .map(str::to_string)
+                .unwrap_or_else(|| e.to_string());
+            parts.push(format!("{field}: {text}"));
+        }
+    }
+    if parts.is_empty() {
+        message.to_string()
+    } else {
+        format!("{message} ({})", parts.join("; "))
+    }
+}

@@ -1,0 +1,120 @@
+//! `[zendesk]`: process-wide defaults of the Zendesk client and the webhook receiver.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// `[zendesk]` section of the configuration.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ZendeskConfig {
+    /// Requests per minute when a tenant does not set its plan's limit (`rate_limit_rpm` 0). Zendesk plans:
+    /// Team 200, Growth/Professional 400, Enterprise 700, Enterprise Plus or High Volume 2,500.
+    pub default_rate_limit_rpm: u32,
+    /// Requests the client-side limiter lets through back to back before pacing at the plan's rate.
+    pub rate_limit_burst: u32,
+    /// Seconds to establish a connection to Zendesk.
+    pub connect_timeout_secs: u64,
+    /// Seconds one request (including reading the answer) may take.
+    pub request_timeout_secs: u64,
+    /// Retries of one request after a 429, a 5xx or a dropped connection (writes that may have been applied
+    /// are reconciled before they are retried).
+    pub max_retries: u32,
+    /// First backoff delay in milliseconds (exponential, with jitter).
+    pub retry_min_delay_ms: u64,
+    /// Longest backoff delay in milliseconds.
+    pub retry_max_delay_ms: u64,
+    /// A `Retry-After` longer than this many seconds is not waited out: the call fails with `rate_limited`.
+    pub max_retry_after_secs: u64,
+    /// Milliseconds between two polls of a bulk job's status.
+    pub job_poll_interval_ms: u64,
+    /// Polls of one job before giving up (the job keeps running in Zendesk; its results are then unknown).
+    pub job_poll_limit: u32,
+    /// Refresh an OAuth access token this many seconds before it expires.
+    pub oauth_refresh_leeway_secs: u64,
+    /// Seconds a ticket field definition is cached (used to validate writes).
+    pub ticket_field_cache_secs: u64,
+    /// Accepted age of a webhook's `X-Zendesk-Webhook-Signature-Timestamp`, in seconds, in both directions.
+    pub webhook_timestamp_window_secs: u64,
+    /// Largest accepted webhook body in bytes.
+    pub webhook_max_body_bytes: usize,
+}
+
+impl Default for ZendeskConfig {
+    fn default() -> Self {
+        Self {
+            default_rate_limit_rpm: 200,
+            rate_limit_burst: 5,
+            connect_timeout_secs: 10,
+            request_timeout_secs: 30,
+            max_retries: 5,
+            retry_min_delay_ms: 500,
+            retry_max_delay_ms: 30_000,
+            max_retry_after_secs: 120,
+            job_poll_interval_ms: 1_000,
+            job_poll_limit: 300,
+            oauth_refresh_leeway_secs: 60,
+            ticket_field_cache_secs: 300,
+            webhook_timestamp_window_secs: 300,
+            webhook_max_body_bytes: 256 * 1024,
+        }
+    }
+}
+
+impl ZendeskConfig {
+    /// `(key, valid, message)` for every constraint, checked by [`crate::config::Config`].
+    pub fn checks(&self) -> Vec<(&'static str, bool, &'static str)> {
+        vec![
+            (
+                "zendesk.default_rate_limit_rpm",
+                self.default_rate_limit_rpm > 0,
+                "must be at least 1",
+            ),
+            (
+                "zendesk.rate_limit_burst",
+                self.rate_limit_burst > 0,
+                "must be at least 1",
+            ),
+            (
+                "zendesk.connect_timeout_secs",
+                self.connect_timeout_secs > 0,
+                "must be at least 1",
+            ),
+            (
+                "zendesk.request_timeout_secs",
+                self.request_timeout_secs > 0,
+                "must be at least 1",
+            ),
+            (
+                "zendesk.retry_max_delay_ms",
+                self.retry_max_delay_ms >= self.retry_min_delay_ms,
+                "must be at least zendesk.retry_min_delay_ms",
+            ),
+            (
+                "zendesk.job_poll_interval_ms",
+                self.job_poll_interval_ms > 0,
+                "must be at least 1",
+            ),
+            (
+                "zendesk.job_poll_limit",
+                self.job_poll_limit > 0,
+                "must be at least 1",
+            ),
+            (
+                "zendesk.webhook_timestamp_window_secs",
+                self.webhook_timestamp_window_secs > 0,
+                "must be at least 1",
+            ),
+            (
+                "zendesk.webhook_max_body_bytes",
+                self.webhook_max_body_bytes >= 1024,
+                "must be at least 1024",
+            ),
+        ]
+    }
+
+    /// The webhook timestamp window.
+    pub fn webhook_window(&self) -> Duration {
+        Duration::from_secs(self.webhook_timestamp_window_secs)
+    }
+}

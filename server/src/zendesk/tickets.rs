@@ -1,0 +1,423 @@
+//! Tickets: reading one, writing custom fields (`PUT /api/v2/tickets/{id}`, `update_many`), and ticket field
+//! definitions (`GET /api/v2/ticket_fields/{id}`) to check a value fits its target before writing it.
+
+use std::str::FromStr as _;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::client::{Call, ZendeskClient};
+use super::de;
+use super::error::ZendeskError;
+use super::jobs::JobState;
+use super::org_fields::FieldOption;
+
+/// A custom field value: `{"id": 27642, "value": "745"}`.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+pub struct CustomFieldValue {
+    /// Ticket field id.
+    #[serde(deserialize_with = "de::id")]
+    pub id: u64,
+    /// Value (`null` clears).
+    #[serde(default)]
+    pub value: Value,
+}
+
+/// The parts of a ticket ml-connector reads.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+pub struct Ticket {
+    /// Ticket id.
+    #[serde(deserialize_with = "de::id")]
+    pub id: u64,
+    /// Subject.
+    #[serde(default)]
+    pub subject: Option<String>,
+    /// First comment.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// `new`, `open`, `pending`, `hold`, `solved`, `closed`.
+    #[serde(default)]
+    pub status: Option<String>,
+    /// Tags.
+    #[serde(default, deserialize_with = "de::null_default")]
+    pub tags: Vec<String>,
+    /// Custom field values.
+    #[serde(default, deserialize_with = "de::null_default")]
+    pub custom_fields: Vec<CustomFieldValue>,
+    /// Organization.
+    #[serde(default, deserialize_with = "de::opt_id")]
+    pub organization_id: Option<u64>,
+    /// Requester.
+    #[serde(default, deserialize_with = "de::opt_id")]
+    pub requester_id: Option<u64>,
+    /// External id.
+    #[serde(default, deserialize_with = "de::opt_text")]
+    pub external_id: Option<String>,
+    /// ISO 8601.
+    #[serde(default)]
+    pub updated_at: Option<String>,
+}
+
+impl Ticket {
+    /// The value of custom field `id` (`Null` when unset).
+    pub fn custom_field(&self, id: u64) -> &Value {
+        self.custom_fields
+            .iter()
+            .find(|f| f.id == id)
+            .map_or(&Value::Null, |f| &f.value)
+    }
+}
+
+/// A ticket field definition.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+pub struct TicketField {
+    /// Field id.
+    #[serde(deserialize_with = "de::id")]
+    pub id: u64,
+    /// `text`, `textarea`, `checkbox`, `date`, `integer`, `decimal`, `regexp`, `tagger` (dropdown),
+    /// `multiselect`, `lookup`, or a system type (`subject`, `status`, ...).
+    #[serde(rename = "type")]
+    pub field_type: String,
+    /// Title.
+    #[serde(default)]
+    pub title: String,
+    /// Whether it is active.
+    #[serde(default = "yes")]
+    pub active: bool,
+    /// Whether agents must fill it.
+    #[serde(default)]
+    pub required: bool,
+    /// Dropdown / multiselect options.
+    #[serde(default, deserialize_with = "de::null_default")]
+    pub custom_field_options: Vec<FieldOption>,
+    /// Pattern of `regexp` fields.
+    #[serde(default)]
+    pub regexp_for_validation: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl TicketField {
+    fn reject(&self, reason: impl Into<String>) -> ZendeskError {
+        ZendeskError::FieldValue {
+            field: format!("{} ({}, {})", self.id, self.title, self.field_type),
+            reason: reason.into(),
+        }
+    }
+
+    fn option_value(&self, v: &Value) -> Result<Value, ZendeskError> {
+        let s = match v {
+            Value::String(s) => s.trim(),
+            other => return Err(self.reject(format!("expected an option value, got {other}"))),
+        };
+        // The option's value (its tag) is what Zendesk stores; an exact option name is accepted too.
+        if let Some(o) = self.custom_field_options.iter().find(|o| o.value == s) {
+            return Ok(json!(o.value));
+        }
+        if let Some(o) = self.custom_field_options.iter().find(|o| o.name == s) {
+            return Ok(json!(o.value));
+        }
+        let known: Vec<&str> = self
+            .custom_field_options
+            .iter()
+            .map(|o| o.value.as_str())
+            .collect();
+        Err(self.reject(format!(
+            "`{s}` is not one of its options ({})",
+            known.join(", ")
+        )))
+    }
+
+    /// Checks `value` against the field and returns it in the form Zendesk expects (`null` clears any field):
+    /// text → string; integer → number; decimal → decimal string (never a float); checkbox → bool;
+    /// date → `YYYY-MM-DD`; dropdown (`tagger`) → an option value; multiselect → option values;
+    /// lookup → a record id.
+    pub fn check_value(&self, value: &Value) -> Result<Value, ZendeskError> {
+        if !self.active {
+            return Err(self.reject("the field is inactive"));
+        }
+        if value.is_null() {
+            return Ok(Value::Null);
+        }
+        match self.field_type.as_str() {
+            "text" | "textarea" | "regexp" => match value {
+                Value::String(s) => Ok(json!(s)),
+                Value::Number(n) => Ok(json!(n.to_string())),
+                Value::Bool(b) => Ok(json!(b.to_string())),
+                other => Err(self.reject(format!("expected text, got {other}"))),
+            },
+            "integer" => {
+                let n = match value {
+                    Value::Number(n) => n.as_i64(),
+                    Value::String(s) => s.trim().parse::<i64>().ok(),
+                    _ => None,
+                };
+                n.map(|n| json!(n))
+                    .ok_or_else(|| self.reject(format!("expected a whole number, got {value}")))
+            }
+            "decimal" => {
+                let text = match value {
+                    Value::Number(n) => n.to_string(),
+                    Value::String(s) => s.trim().to_string(),
+                    _ => String::new(),
+                };
+                rust_decimal::Decimal::from_str(&text)
+                    .map(|d| json!(d.normalize().to_string()))
+                    .map_err(|_| self.reject(format!("expected a decimal number, got {value}")))
+            }
+            "checkbox" => match value {
+                Value::Bool(b) => Ok(json!(b)),
+                Value::String(s) if s == "true" || s == "false" => Ok(json!(s == "true")),
+                other => Err(self.reject(format!("expected true or false, got {other}"))),
+            },
+            "date" => {
+                let s = value.as_str().unwrap_or_default().trim();
+                chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                    .map(|d| json!(d.format("%Y-%m-%d").to_string()))
+                    .map_err(|_| self.reject(format!("expected a date YYYY-MM-DD, got {value}")))
+            }
+            "tagger" | "dropdown" => self.option_value(value),
+            "multiselect" => {
+                let items = match value {
+                    Value::Array(items) => items.clone(),
+                    single @ Value::String(_) => vec![single.clone()],
+                    other => {
+                        return Err(self.reject(format!("expected a list of options, got {other}")));
+                    }
+                };
+                items
+                    .iter()
+                    .map(|v| self.option_value(v))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map(Value::Array)
+            }
+            "lookup" => {
+                let id = match value {
+                    Value::Number(n) => n.as_u64(),
+                    Value::String(s) => s.trim().parse::<u64>().ok(),
+                    _ => None,
+                };
+                id.map(|id| json!(id))
+                    .ok_or_else(|| self.reject(format!("expected a record id, got {value}")))
+            }
+            other => Err(self.reject(format!(
+                "type `{other}` is not a custom field type ml-connector writes"
+            ))),
+        }
+    }
+}
+
+/// Custom field writes for one ticket (bulk).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TicketFieldsUpdate {
+    /// Ticket id.
+    pub ticket_id: u64,
+    /// Values to write.
+    pub custom_fields: Vec<CustomFieldValue>,
+}
+
+/// The outcome for one ticket of a bulk update.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TicketWrite {
+    /// Ticket id.
+    pub ticket_id: u64,
+    /// `Ok(())`, or Zendesk's error and details.
+    pub outcome: Result<(), String>,
+}
+
+#[derive(Deserialize)]
+struct OneTicket {
+    ticket: Ticket,
+}
+
+#[derive(Deserialize)]
+struct OneField {
+    ticket_field: TicketField,
+}
+
+impl ZendeskClient {
+    /// `GET /api/v2/tickets/{id}`.
+    pub async fn ticket(&self, id: u64) -> Result<Ticket, ZendeskError> {
+        let one: OneTicket = self.call_json(Call::get(format!("tickets/{id}"))).await?;
+        Ok(one.ticket)
+    }
+
+    /// `GET /api/v2/ticket_fields/{id}`, cached for `zendesk.ticket_field_cache_secs`.
+    pub async fn ticket_field(&self, id: u64) -> Result<TicketField, ZendeskError> {
+        if let Some(f) = self.field_cache().get(&id).await {
+            return Ok(f);
+        }
+        let one: OneField = self
+            .call_json(Call::get(format!("ticket_fields/{id}")))
+            .await?;
+        self.field_cache()
+            .insert(id, one.ticket_field.clone())
+            .await;
+        Ok(one.ticket_field)
+    }
+
+    /// Looks up each target field and checks its value (see [`TicketField::check_value`]); returns the
+    /// values in the form to send. Nothing is written.
+    pub async fn check_custom_fields(
+        &self,
+        values: &[CustomFieldValue],
+    ) -> Result<Vec<CustomFieldValue>, ZendeskError> {
+        let mut out = Vec::with_capacity(values.len());
+        for v in values {
+            let field = self.ticket_field(v.id).await.map_err(|e| match e {
+                ZendeskError::NotFound { .. } => ZendeskError::FieldValue {
+                    field: v.id.to_string(),
+                    reason: "no ticket field has this id".into(),
+                },
+                other => other,
+            })?;
+            out.push(CustomFieldValue {
+                id: v.id,
+                value: field.check_value(&v.value)?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// `PUT /api/v2/tickets/{id}` with `custom_fields`, after checking every value against its field.
+    /// Returns the updated ticket.
+    pub async fn update_ticket_custom_fields(
+        &self,
+        ticket_id: u64,
+        values: &[CustomFieldValue],
+    ) -> Result<Ticket, ZendeskError> {
+        if values.is_empty() {
+            return Err(ZendeskError::InvalidInput(
+                "no custom field values to write".into(),
+            ));
+        }
+        let checked = self.check_custom_fields(values).await?;
+        let one: OneTicket = self
+            .call_json(Call::put(
+                format!("tickets/{ticket_id}"),
+                json!({"ticket": {"custom_fields": checked}}),
+            ))
+            .await?;
+        Ok(one.ticket)
+    }
+
+    /// `PUT /api/v2/tickets/update_many` (`{"tickets": [{id, custom_fields}]}`) in jobs of up to 100, after
+    /// checking every value; polls each job and reports per ticket.
+    pub async fn update_many_ticket_fields(
+        &self,
+        updates: &[TicketFieldsUpdate],
+    ) -> Result<Vec<TicketWrite>, ZendeskError> {
+        let mut checked = Vec::with_capacity(updates.len());
+        for u in updates {
+            checked.push((
+                u.ticket_id,
+                self.check_custom_fields(&u.custom_fields).await?,
+            ));
+        }
+        let mut out = Vec::with_capacity(updates.len());
+        for chunk in checked.chunks(super::organizations::MAX_BATCH) {
+            let body: Vec<Value> = chunk
+                .iter()
+                .map(|(id, fields)| json!({"id": id, "custom_fields": fields}))
+                .collect();
+            let reply = self
+                .call(Call::put("tickets/update_many", json!({"tickets": body})))
+                .await?;
+            let job = Self::job_from("PUT tickets/update_many", &reply.body)?;
+            let job = self.wait_for_job(job).await?;
+            if job.status != JobState::Completed {
+                return Err(ZendeskError::JobFailed {
+                    id: job.id,
+                    status: job.status.as_str().to_string(),
+                    message: job.message.unwrap_or_default(),
+                });
+            }
+            for (pos, (id, _)) in chunk.iter().enumerate() {
+                let result = job
+                    .results
+                    .iter()
+                    .find(|r| r.id == Some(*id))
+                    .or_else(|| job.result_for(pos));
+                let outcome = match result {
+                    Some(r) if r.succeeded() => Ok(()),
+                    Some(r) => Err(format!(
+                        "{}: {}",
+                        r.error.as_deref().unwrap_or("Failed"),
+                        r.details.as_deref().unwrap_or_default()
+                    )),
+                    None => Err("no result for this ticket".into()),
+                };
+                out.push(TicketWrite {
+                    ticket_id: *id,
+                    outcome,
+                });
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field(kind: &str) -> TicketField {
+        serde_json::from_value(json!({
+            "id": 27642, "type": kind, "title": "Invoice status", "active": true,
+            "custom_field_options": [
+                {"id": 1, "name": "Paid", "value": "invoice_paid"},
+                {"id": 2, "name": "Open", "value": "invoice_open"}
+            ]
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn values_are_checked_and_normalized() {
+        assert_eq!(
+            field("tagger").check_value(&json!("invoice_paid")).unwrap(),
+            json!("invoice_paid")
+        );
+        assert_eq!(
+            field("tagger").check_value(&json!("Open")).unwrap(),
+            json!("invoice_open")
+        );
+        assert!(field("tagger").check_value(&json!("unknown")).is_err());
+        assert_eq!(
+            field("multiselect")
+                .check_value(&json!(["Paid", "invoice_open"]))
+                .unwrap(),
+            json!(["invoice_paid", "invoice_open"])
+        );
+        assert_eq!(
+            field("integer").check_value(&json!("745")).unwrap(),
+            json!(745)
+        );
+        assert!(field("integer").check_value(&json!("7.5")).is_err());
+        assert_eq!(
+            field("decimal").check_value(&json!("1200.50")).unwrap(),
+            json!("1200.5")
+        );
+        assert!(field("decimal").check_value(&json!("12,50")).is_err());
+        assert_eq!(
+            field("date").check_value(&json!("2024-02-29")).unwrap(),
+            json!("2024-02-29")
+        );
+        assert!(field("date").check_value(&json!("2023-02-29")).is_err());
+        assert_eq!(
+            field("checkbox").check_value(&json!(true)).unwrap(),
+            json!(true)
+        );
+        assert_eq!(field("text").check_value(&json!(42)).unwrap(), json!("42"));
+        assert!(field("subject").check_value(&json!("x")).is_err());
+        assert_eq!(
+            field("date").check_value(&Value::Null).unwrap(),
+            Value::Null
+        );
+        let mut inactive = field("text");
+        inactive.active = false;
+        assert!(inactive.check_value(&json!("x")).is_err());
+    }
+}

@@ -1,0 +1,357 @@
+//! The enrichment queue on SQLite and PostgreSQL: deduplicated enqueueing, exclusive claims under concurrency,
+//! lease expiry, retries with backoff, dead-lettering and requeueing.
+
+mod common;
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use ml_connector::store::{
+    ClaimRequest, Enqueued, FailOutcome, NewQueuedEvent, QueueCounts, Store,
+};
+use ml_connector::tenant::{TenantId, WorkdaySettings, ZendeskSettings};
+
+fn tenant(id: &str) -> TenantId {
+    TenantId::parse(id).unwrap()
+}
+
+async fn with_tenants(store: &Store, ids: &[&str]) {
+    for id in ids {
+        store
+            .create_tenant(
+                &tenant(id),
+                id,
+                &WorkdaySettings::default(),
+                &ZendeskSettings::default(),
+            )
+            .await
+            .unwrap();
+    }
+}
+
+fn event(n: u32) -> NewQueuedEvent {
+    NewQueuedEvent {
+        event_id: format!("ev-{n}"),
+        event_type: "zen:event-type:ticket.created".into(),
+        ticket_id: 1000 + i64::from(n),
+        payload: format!("{{\"id\":\"ev-{n}\"}}"),
+    }
+}
+
+fn claim<'a>(holder: &'a str, limit: u32, lease: Duration) -> ClaimRequest<'a> {
+    ClaimRequest {
+        holder,
+        limit,
+        lease,
+        max_attempts: 3,
+        tenant: None,
+    }
+}
+
+const MINUTE: Duration = Duration::from_secs(60);
+
+#[tokio::test]
+async fn enqueue_deduplicates_per_tenant() {
+    for db in common::test_dbs().await {
+        let store = db.store().await;
+        with_tenants(&store, &["acme", "globex"]).await;
+        let first = store
+            .enqueue_event(&tenant("acme"), &event(1))
+            .await
+            .unwrap();
+        assert!(matches!(first, Enqueued::Queued { .. }), "{}", db.name);
+        let again = store
+            .enqueue_event(&tenant("acme"), &event(1))
+            .await
+            .unwrap();
+        assert_eq!(again, Enqueued::Duplicate, "{}", db.name);
+        // The same event id for another tenant is another event.
+        let other = store
+            .enqueue_event(&tenant("globex"), &event(1))
+            .await
+            .unwrap();
+        assert!(matches!(other, Enqueued::Queued { .. }), "{}", db.name);
+        assert_eq!(
+            store.queue_counts(&tenant("acme")).await.unwrap(),
+            QueueCounts {
+                queued: 1,
+                ..Default::default()
+            }
+        );
+        // A processed event still deduplicates its redeliveries.
+        let claimed = store
+            .claim_events(&ClaimRequest {
+                tenant: Some(&tenant("acme")),
+                ..claim("w1", 10, MINUTE)
+            })
+            .await
+            .unwrap();
+        assert_eq!(claimed.len(), 1, "{}", db.name);
+        assert_eq!(claimed[0].tenant_id, tenant("acme"));
+        assert!(store.complete_event(claimed[0].id, "w1").await.unwrap());
+        let after = store
+            .enqueue_event(&tenant("acme"), &event(1))
+            .await
+            .unwrap();
+        assert_eq!(after, Enqueued::Duplicate, "{}", db.name);
+        assert_eq!(store.queue_counts(&tenant("acme")).await.unwrap().done, 1);
+    }
+}
+
+#[tokio::test]
+async fn concurrent_workers_claim_each_event_once() {
+    for db in common::test_dbs().await {
+        let store = db.store().await;
+        with_tenants(&store, &["acme"]).await;
+        for n in 0..60 {
+            store
+                .enqueue_event(&tenant("acme"), &event(n))
+                .await
+                .unwrap();
+        }
+        let mut workers = Vec::new();
+        for w in 0..6 {
+            let store = store.clone();
+            workers.push(tokio::spawn(async move {
+                let holder = format!("worker-{w}");
+                let mut mine = Vec::new();
+                loop {
+                    let batch = store
+                        .claim_events(&claim(&holder, 4, MINUTE))
+                        .await
+                        .unwrap();
+                    if batch.is_empty() {
+                        return mine;
+                    }
+                    for e in batch {
+                        assert_eq!(e.lease_holder.as_deref(), Some(holder.as_str()));
+                        assert_eq!(e.attempts, 1);
+                        assert!(store.complete_event(e.id, &holder).await.unwrap());
+                        mine.push(e.id);
+                    }
+                }
+            }));
+        }
+        let mut all = Vec::new();
+        for w in workers {
+            all.extend(w.await.unwrap());
+        }
+        let distinct: HashSet<i64> = all.iter().copied().collect();
+        assert_eq!(
+            all.len(),
+            60,
+            "{}: an event was claimed twice or lost",
+            db.name
+        );
+        assert_eq!(distinct.len(), 60, "{}", db.name);
+        assert_eq!(
+            store.queue_counts(&tenant("acme")).await.unwrap(),
+            QueueCounts {
+                done: 60,
+                ..Default::default()
+            },
+            "{}",
+            db.name
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_expired_lease_is_claimed_again_and_the_old_holder_loses_it() {
+    for db in common::test_dbs().await {
+        let store = db.store().await;
+        with_tenants(&store, &["acme"]).await;
+        store
+            .enqueue_event(&tenant("acme"), &event(1))
+            .await
+            .unwrap();
+        let first = store
+            .claim_events(&claim("crashed", 1, Duration::from_millis(1)))
+            .await
+            .unwrap();
+        assert_eq!(first.len(), 1);
+        // Not claimable while leased...
+        let held = store
+            .claim_events(&claim("other", 1, Duration::from_secs(60)))
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        // ...unless the lease has expired.
+        let second = if held.is_empty() {
+            store
+                .claim_events(&claim("other", 1, MINUTE))
+                .await
+                .unwrap()
+        } else {
+            held
+        };
+        assert_eq!(second.len(), 1, "{}", db.name);
+        assert_eq!(second[0].id, first[0].id);
+        assert_eq!(second[0].attempts, 2);
+        assert!(!store.complete_event(first[0].id, "crashed").await.unwrap());
+        assert!(
+            !store
+                .extend_lease(first[0].id, "crashed", MINUTE)
+                .await
+                .unwrap()
+        );
+        assert!(
+            store
+                .extend_lease(second[0].id, "other", MINUTE)
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            store
+                .fail_event(first[0].id, "crashed", "late", Duration::ZERO, 3)
+                .await
+                .unwrap(),
+            FailOutcome::LeaseLost
+        );
+        assert!(store.complete_event(second[0].id, "other").await.unwrap());
+    }
+}
+
+#[tokio::test]
+async fn failures_back_off_then_dead_letter_and_can_be_requeued() {
+    for db in common::test_dbs().await {
+        let store = db.store().await;
+        with_tenants(&store, &["acme"]).await;
+        let acme = tenant("acme");
+        // A failure with a backoff is not claimable until the backoff ends.
+        store.enqueue_event(&acme, &event(8)).await.unwrap();
+        let c = store.claim_events(&claim("w", 1, MINUTE)).await.unwrap();
+        let outcome = store
+            .fail_event(
+                c[0].id,
+                "w",
+                "Zendesk answered 503",
+                Duration::from_secs(3600),
+                3,
+            )
+            .await
+            .unwrap();
+        assert!(
+            matches!(outcome, FailOutcome::Retrying { .. }),
+            "{}",
+            db.name
+        );
+        assert!(
+            store
+                .claim_events(&claim("w", 1, MINUTE))
+                .await
+                .unwrap()
+                .is_empty()
+        );
+
+        // Without backoff, every claim is an attempt; the third failure dead-letters.
+        store.enqueue_event(&acme, &event(7)).await.unwrap();
+        for attempt in 1..=3 {
+            let c = store.claim_events(&claim("w", 1, MINUTE)).await.unwrap();
+            assert_eq!(c.len(), 1, "{}: attempt {attempt}", db.name);
+            assert_eq!(c[0].event_id, "ev-7");
+            assert_eq!(c[0].attempts, attempt);
+            if attempt > 1 {
+                assert_eq!(c[0].last_error.as_deref(), Some("Zendesk answered 503"));
+            }
+            let outcome = store
+                .fail_event(c[0].id, "w", "Zendesk answered 503", Duration::ZERO, 3)
+                .await
+                .unwrap();
+            if attempt < 3 {
+                assert!(matches!(outcome, FailOutcome::Retrying { .. }));
+            } else {
+                assert_eq!(outcome, FailOutcome::DeadLettered, "{}", db.name);
+            }
+        }
+        assert!(
+            store
+                .claim_events(&claim("w", 1, MINUTE))
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let dead = store.dead_letters(&acme, 10).await.unwrap();
+        assert_eq!(dead.len(), 1);
+        assert_eq!(dead[0].event_id, "ev-7");
+        assert_eq!(dead[0].status, "dead");
+
+        assert!(store.requeue_dead_letter(&acme, dead[0].id).await.unwrap());
+        assert!(!store.requeue_dead_letter(&acme, dead[0].id).await.unwrap());
+        let c = store.claim_events(&claim("w", 1, MINUTE)).await.unwrap();
+        assert_eq!(c[0].attempts, 1, "{}", db.name);
+        assert!(
+            store
+                .dead_letter_event(c[0].id, "w", "ticket deleted")
+                .await
+                .unwrap()
+        );
+        assert_eq!(store.queue_counts(&acme).await.unwrap().dead, 1);
+    }
+}
+
+#[tokio::test]
+async fn a_lease_that_expires_on_the_last_attempt_is_dead_lettered() {
+    for db in common::test_dbs().await {
+        let store = db.store().await;
+        with_tenants(&store, &["acme"]).await;
+        store
+            .enqueue_event(&tenant("acme"), &event(1))
+            .await
+            .unwrap();
+        let short = ClaimRequest {
+            max_attempts: 1,
+            ..claim("w", 1, Duration::from_millis(1))
+        };
+        assert_eq!(store.claim_events(&short).await.unwrap().len(), 1);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(
+            store.claim_events(&short).await.unwrap().is_empty(),
+            "{}",
+            db.name
+        );
+        let dead = store.dead_letters(&tenant("acme"), 10).await.unwrap();
+        assert_eq!(dead.len(), 1, "{}", db.name);
+        assert_eq!(
+            dead[0].last_error.as_deref(),
+            Some("lease expired without completion")
+        );
+    }
+}
+
+#[tokio::test]
+async fn claims_can_be_limited_to_one_tenant_and_done_rows_purged() {
+    for db in common::test_dbs().await {
+        let store = db.store().await;
+        with_tenants(&store, &["acme", "globex"]).await;
+        store
+            .enqueue_event(&tenant("acme"), &event(1))
+            .await
+            .unwrap();
+        store
+            .enqueue_event(&tenant("globex"), &event(2))
+            .await
+            .unwrap();
+        let globex = tenant("globex");
+        let only = store
+            .claim_events(&ClaimRequest {
+                tenant: Some(&globex),
+                ..claim("w", 10, MINUTE)
+            })
+            .await
+            .unwrap();
+        assert_eq!(only.len(), 1, "{}", db.name);
+        assert_eq!(only[0].tenant_id, globex);
+        assert!(store.complete_event(only[0].id, "w").await.unwrap());
+        assert_eq!(
+            store
+                .purge_done_events(Duration::from_secs(3600))
+                .await
+                .unwrap(),
+            0
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        assert_eq!(store.purge_done_events(Duration::ZERO).await.unwrap(), 1);
+        assert_eq!(store.queue_counts(&tenant("acme")).await.unwrap().queued, 1);
+    }
+}

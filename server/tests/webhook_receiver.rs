@@ -1,0 +1,440 @@
+//! `POST /webhooks/zendesk/{tenant}`: signature, timestamp window, parsing and durable deduplicated enqueueing —
+//! in-process for each rejection, and end to end with the Zendesk simulator sending signed events to the real
+//! server. Every rejection is checked to have enqueued nothing.
+
+mod common;
+
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt as _;
+use ml_connector::config::Config;
+use ml_connector::http::{AppState, app};
+use ml_connector::store::{QueueCounts, Store};
+use ml_connector::tenant::{SecretName, TenantId, WorkdaySettings, ZendeskSettings};
+use ml_connector::vault::{KeySource, MasterKey};
+use ml_connector::zendesk::webhook::{WebhookError, verify_signature};
+use ml_connector_sim::zendesk::{SimConfig, TicketSeed, WebhookTarget, ZendeskSim, sign_webhook};
+use secrecy::SecretString;
+use tower::ServiceExt as _;
+
+const SECRET: &str = "dGhpc19zZWNyZXRfaXNfZm9yX3Rlc3RpbmdfcHVycG9zZXNfb25seQ==";
+const TICKET_CREATED: &[u8] = include_bytes!("../../tests/fixtures/zendesk/ticket_created.json");
+const FIELD_CHANGED: &[u8] =
+    include_bytes!("../../tests/fixtures/zendesk/ticket_custom_field_changed.json");
+const USER_CREATED: &[u8] = include_bytes!("../../tests/fixtures/zendesk/user_created.json");
+
+/// Computed outside the code under test, over the fixture file's exact bytes:
+/// ```text
+/// (printf '%s' 2024-01-01T00:00:00Z; cat tests/fixtures/zendesk/ticket_created.json) \
+///   | openssl dgst -sha256 -hmac "$SECRET" -binary | base64
+/// python3 -c "import hmac,hashlib,base64; b=open('tests/fixtures/zendesk/ticket_created.json','rb').read(); \
+///   print(base64.b64encode(hmac.new(SECRET.encode(), b'2024-01-01T00:00:00Z'+b, hashlib.sha256).digest()).decode())"
+/// ```
+/// Both print the same value.
+const VECTOR_TIMESTAMP: &str = "2024-01-01T00:00:00Z";
+const VECTOR_SIGNATURE: &str = "T/HTkia3SZUyi42ZTfNwkFI9SXRHhKad8pIfOwsOz6g=";
+
+fn acme() -> TenantId {
+    TenantId::parse("acme").unwrap()
+}
+
+struct Fixture {
+    state: AppState,
+    _db: common::TestDb,
+    _dir: tempfile::TempDir,
+}
+
+async fn fixture_on(db: common::TestDb, tweak: impl FnOnce(&mut Config)) -> Fixture {
+    let store = db.store().await;
+    let vault = store
+        .unlock_vault(&KeySource::Env(MasterKey::generate().to_base64()))
+        .await
+        .unwrap();
+    store
+        .create_tenant(
+            &acme(),
+            "Acme",
+            &WorkdaySettings::default(),
+            &ZendeskSettings::default(),
+        )
+        .await
+        .unwrap();
+    store
+        .put_secret(
+            &vault,
+            &acme(),
+            SecretName::WebhookSigningSecret,
+            &SecretString::from(SECRET),
+        )
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = common::test_config(dir.path(), &db.url);
+    tweak(&mut config);
+    let state = AppState::new(
+        config,
+        store,
+        vault,
+        ml_connector::telemetry::metrics_handle(),
+    );
+    Fixture {
+        state,
+        _db: db,
+        _dir: dir,
+    }
+}
+
+async fn fixture() -> Fixture {
+    fixture_on(common::sqlite_db(), |_| {}).await
+}
+
+fn now_ts() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+fn post(
+    tenant: &str,
+    body: &[u8],
+    timestamp: Option<&str>,
+    signature: Option<&str>,
+) -> Request<Body> {
+    let mut req = Request::post(format!("/webhooks/zendesk/{tenant}"))
+        .header("content-type", "application/json");
+    if let Some(ts) = timestamp {
+        req = req.header("x-zendesk-webhook-signature-timestamp", ts);
+    }
+    if let Some(sig) = signature {
+        req = req.header("x-zendesk-webhook-signature", sig);
+    }
+    req.body(Body::from(body.to_vec())).unwrap()
+}
+
+/// A request signed now with `secret` (the simulator's signer, independent of the server's code).
+fn signed(body: &[u8], secret: &str) -> Request<Body> {
+    let ts = now_ts();
+    let sig = sign_webhook(secret, &ts, body);
+    post("acme", body, Some(&ts), Some(&sig))
+}
+
+async fn call(f: &Fixture, req: Request<Body>) -> (StatusCode, serde_json::Value) {
+    let resp = app(f.state.clone()).oneshot(req).await.unwrap();
+    let status = resp.status();
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    (status, serde_json::from_slice(&bytes).unwrap_or_default())
+}
+
+async fn counts(store: &Store) -> QueueCounts {
+    store.queue_counts(&acme()).await.unwrap()
+}
+
+#[test]
+fn independent_test_vector_verifies() {
+    let secret = SecretString::from(SECRET);
+    verify_signature(&secret, VECTOR_TIMESTAMP, TICKET_CREATED, VECTOR_SIGNATURE).unwrap();
+    // One byte off anywhere fails.
+    let mut body = TICKET_CREATED.to_vec();
+    body[10] ^= 1;
+    assert_eq!(
+        verify_signature(&secret, VECTOR_TIMESTAMP, &body, VECTOR_SIGNATURE),
+        Err(WebhookError::InvalidSignature)
+    );
+    assert_eq!(
+        verify_signature(
+            &secret,
+            "2024-01-01T00:00:01Z",
+            TICKET_CREATED,
+            VECTOR_SIGNATURE
+        ),
+        Err(WebhookError::InvalidSignature)
+    );
+    // The old docs' order (body + timestamp) is not what Zendesk signs.
+    let mut reordered = TICKET_CREATED.to_vec();
+    reordered.extend_from_slice(VECTOR_TIMESTAMP.as_bytes());
+    assert!(verify_signature(&secret, "", &reordered, VECTOR_SIGNATURE).is_err());
+    // The simulator's signer agrees with the vector.
+    assert_eq!(
+        sign_webhook(SECRET, VECTOR_TIMESTAMP, TICKET_CREATED),
+        VECTOR_SIGNATURE
+    );
+}
+
+#[tokio::test]
+async fn the_test_vector_is_accepted_by_the_route() {
+    // The vector's timestamp is from 2024: widen the window so that only the signature is on trial.
+    let f = fixture_on(common::sqlite_db(), |c| {
+        c.zendesk.webhook_timestamp_window_secs = 100 * 365 * 24 * 3600;
+    })
+    .await;
+    let (status, body) = call(
+        &f,
+        post(
+            "acme",
+            TICKET_CREATED,
+            Some(VECTOR_TIMESTAMP),
+            Some(VECTOR_SIGNATURE),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "queued");
+    let row = f
+        .state
+        .store()
+        .queued_event(&acme(), "cbe4028c-7239-495d-b020-f22348516046")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.ticket_id, 5158);
+    assert_eq!(row.event_type, "zen:event-type:ticket.created");
+    assert_eq!(row.status, "queued");
+    assert_eq!(row.payload.as_bytes(), TICKET_CREATED);
+}
+
+#[tokio::test]
+async fn a_valid_signature_is_accepted_and_queued() {
+    let f = fixture().await;
+    let (status, body) = call(&f, signed(FIELD_CHANGED, SECRET)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "queued");
+    assert_eq!(body["event_id"], "0f6c2f69-4c5b-4d1f-9f25-6b0b6f3e5a11");
+    assert_eq!(counts(f.state.store()).await.queued, 1);
+}
+
+#[tokio::test]
+async fn a_tampered_body_is_rejected_and_nothing_is_queued() {
+    let f = fixture().await;
+    let ts = now_ts();
+    let sig = sign_webhook(SECRET, &ts, TICKET_CREATED);
+    let tampered = String::from_utf8(TICKET_CREATED.to_vec())
+        .unwrap()
+        .replace("\"id\":\"5158\"", "\"id\":\"5159\"");
+    let (status, body) = call(&f, post("acme", tampered.as_bytes(), Some(&ts), Some(&sig))).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["error"]["code"], "invalid_signature");
+    assert_eq!(counts(f.state.store()).await, QueueCounts::default());
+}
+
+#[tokio::test]
+async fn a_wrong_secret_is_rejected_and_nothing_is_queued() {
+    let f = fixture().await;
+    let (status, body) = call(&f, signed(TICKET_CREATED, "another-webhook's-secret")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["error"]["code"], "invalid_signature");
+    // Garbage that is not even base64.
+    let (status, _) = call(
+        &f,
+        post(
+            "acme",
+            TICKET_CREATED,
+            Some(&now_ts()),
+            Some("not base64 at all!"),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(counts(f.state.store()).await, QueueCounts::default());
+}
+
+#[tokio::test]
+async fn stale_and_future_timestamps_are_rejected_and_nothing_is_queued() {
+    let f = fixture().await;
+    for offset in [-6 * 60, 6 * 60] {
+        let ts = (chrono::Utc::now() + chrono::Duration::seconds(offset))
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        // Correctly signed: only the time is wrong.
+        let sig = sign_webhook(SECRET, &ts, TICKET_CREATED);
+        let (status, body) = call(&f, post("acme", TICKET_CREATED, Some(&ts), Some(&sig))).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "offset {offset}");
+        assert_eq!(body["error"]["code"], "stale_timestamp");
+    }
+    // Inside the window both ways is fine.
+    let ts = (chrono::Utc::now() + chrono::Duration::seconds(-240))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let sig = sign_webhook(SECRET, &ts, USER_CREATED);
+    let (status, _) = call(&f, post("acme", USER_CREATED, Some(&ts), Some(&sig))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(counts(f.state.store()).await, QueueCounts::default());
+}
+
+#[tokio::test]
+async fn a_replayed_event_id_is_acknowledged_but_not_queued_twice() {
+    let f = fixture().await;
+    let ts = now_ts();
+    let sig = sign_webhook(SECRET, &ts, TICKET_CREATED);
+    let first = call(&f, post("acme", TICKET_CREATED, Some(&ts), Some(&sig))).await;
+    assert_eq!(
+        (first.0, first.1["status"].as_str()),
+        (StatusCode::OK, Some("queued"))
+    );
+    // The exact same request again (a replay) ...
+    let again = call(&f, post("acme", TICKET_CREATED, Some(&ts), Some(&sig))).await;
+    assert_eq!(
+        (again.0, again.1["status"].as_str()),
+        (StatusCode::OK, Some("duplicate"))
+    );
+    // ... and a redelivery of the same event, freshly signed.
+    let redelivery = call(&f, signed(TICKET_CREATED, SECRET)).await;
+    assert_eq!(redelivery.1["status"], "duplicate");
+    assert_eq!(
+        counts(f.state.store()).await,
+        QueueCounts {
+            queued: 1,
+            ..Default::default()
+        }
+    );
+}
+
+#[tokio::test]
+async fn malformed_events_are_rejected_and_nothing_is_queued() {
+    let f = fixture().await;
+    for bad in [
+        &b"{not json"[..],
+        b"[]",
+        br#"{"type":"zen:event-type:ticket.created","detail":{"id":"1"}}"#,
+        br#"{"type":"zen:event-type:ticket.created","id":"e1","detail":{"subject":"no id"}}"#,
+        br#"{"id":"e2","detail":{"id":"1"}}"#,
+    ] {
+        let (status, body) = call(&f, signed(bad, SECRET)).await;
+        assert_eq!(
+            status,
+            StatusCode::BAD_REQUEST,
+            "{}",
+            String::from_utf8_lossy(bad)
+        );
+        assert_eq!(body["error"]["code"], "malformed_event");
+    }
+    assert_eq!(counts(f.state.store()).await, QueueCounts::default());
+}
+
+#[tokio::test]
+async fn missing_headers_unknown_tenants_and_big_bodies_are_refused() {
+    let f = fixture().await;
+    let (status, body) = call(&f, post("acme", TICKET_CREATED, None, None)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["error"]["code"], "missing_signature");
+    let (status, _) = call(&f, post("acme", TICKET_CREATED, Some(&now_ts()), None)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    // Unknown (or invalid) tenant: the same answer as a bad signature.
+    for tenant in ["globex", "Not-A-Tenant"] {
+        let ts = now_ts();
+        let sig = sign_webhook(SECRET, &ts, TICKET_CREATED);
+        let (status, body) = call(&f, post(tenant, TICKET_CREATED, Some(&ts), Some(&sig))).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{tenant}");
+        assert_eq!(body["error"]["code"], "invalid_signature");
+    }
+
+    let huge = vec![b' '; f.state.config().zendesk.webhook_max_body_bytes + 1];
+    let (status, body) = call(&f, signed(&huge, SECRET)).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(body["error"]["code"], "payload_too_large");
+    assert_eq!(counts(f.state.store()).await, QueueCounts::default());
+}
+
+#[tokio::test]
+async fn non_ticket_events_are_acknowledged_not_queued() {
+    let f = fixture().await;
+    let (status, body) = call(&f, signed(USER_CREATED, SECRET)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["status"], "ignored");
+    assert_eq!(counts(f.state.store()).await, QueueCounts::default());
+}
+
+#[tokio::test]
+async fn the_route_is_in_the_openapi_document() {
+    let f = fixture().await;
+    let (status, doc) = call(
+        &f,
+        Request::get("/openapi.json").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let op = &doc["paths"]["/webhooks/zendesk/{tenant}"]["post"];
+    assert!(op.is_object(), "{doc}");
+    assert!(op["responses"]["401"].is_object());
+}
+
+/// The simulator signs events the way Zendesk does and posts them to the real server; they land in the queue.
+#[tokio::test]
+async fn simulator_webhooks_reach_the_queue_end_to_end() {
+    for db in common::test_dbs().await {
+        let name = db.name;
+        let f = fixture_on(db, |_| {}).await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(ml_connector::http::serve(
+            listener,
+            f.state.clone(),
+            async {
+                let _ = stop_rx.await;
+            },
+        ));
+        let sim = ZendeskSim::start(SimConfig {
+            webhook: Some(WebhookTarget {
+                url: format!("http://{addr}/webhooks/zendesk/acme"),
+                signing_secret: SECRET.into(),
+                webhook_id: "01HWEBHOOK".into(),
+            }),
+            ..SimConfig::default()
+        })
+        .await
+        .unwrap();
+        let field = sim.seed_ticket_field("tagger", "Invoice status", &[("Paid", "invoice_paid")]);
+        let ticket = sim
+            .create_ticket(TicketSeed {
+                subject: "Where is my payment for INV-2024-0042?".into(),
+                description: "Invoice INV-2024-0042 is still unpaid.".into(),
+                ..Default::default()
+            })
+            .unwrap();
+        sim.update_ticket(
+            ticket,
+            serde_json::json!({"custom_fields": [{"id": field, "value": "invoice_paid"}]}),
+        )
+        .unwrap();
+        // The dropdown adds its tag too, so Zendesk reports a tags change as well.
+        let deliveries = sim.wait_for_deliveries(3, Duration::from_secs(10)).await;
+        assert_eq!(deliveries.len(), 3, "{name}: {deliveries:?}");
+        for d in &deliveries {
+            assert_eq!(d.status, Some(200), "{name}: {d:?}");
+            let row = f
+                .state
+                .store()
+                .queued_event(&acme(), &d.event_id)
+                .await
+                .unwrap()
+                .unwrap_or_else(|| panic!("{name}: event {} not queued", d.event_id));
+            assert_eq!(row.ticket_id, ticket as i64);
+            assert_eq!(row.event_type, d.event_type);
+            assert_eq!(row.payload.as_bytes(), d.body.as_slice());
+        }
+        let types: Vec<&str> = deliveries.iter().map(|d| d.event_type.as_str()).collect();
+        assert_eq!(
+            types,
+            [
+                "zen:event-type:ticket.created",
+                "zen:event-type:ticket.custom_field_changed",
+                "zen:event-type:ticket.tags_changed",
+            ]
+        );
+        // A replay of a delivery (same bytes, same signature) is acknowledged and not queued again.
+        assert_eq!(sim.replay(&deliveries[0]).await.unwrap(), 200);
+        assert_eq!(counts(f.state.store()).await.queued, 3, "{name}");
+        // A sender with the wrong secret gets 401 and queues nothing.
+        sim.set_webhook(Some(WebhookTarget {
+            url: format!("http://{addr}/webhooks/zendesk/acme"),
+            signing_secret: "wrong".into(),
+            webhook_id: "01HWEBHOOK".into(),
+        }));
+        sim.update_ticket(ticket, serde_json::json!({"status": "open"}))
+            .unwrap();
+        let deliveries = sim.wait_for_deliveries(4, Duration::from_secs(10)).await;
+        assert_eq!(deliveries[3].status, Some(401), "{name}");
+        assert_eq!(counts(f.state.store()).await.queued, 3, "{name}");
+        let _ = stop_tx.send(());
+        server.await.unwrap().unwrap();
+    }
+}

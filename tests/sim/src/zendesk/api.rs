@@ -1,0 +1,488 @@
+//! The Support API endpoints the simulator serves, with Zendesk's JSON shapes and status codes.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Extension, Json, Router};
+use serde_json::{Value, json};
+
+use super::Shared;
+use super::faults::{self, FaultKind};
+use super::gate::Principal;
+use super::world::{JobKind, JobState, TicketChange, ZdError, now_iso};
+
+impl IntoResponse for ZdError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+        (status, Json(self.body)).into_response()
+    }
+}
+
+type Q = Query<HashMap<String, String>>;
+
+/// Every `/api/v2` route.
+pub(crate) fn routes() -> Router<Arc<Shared>> {
+    Router::new()
+        .route("/api/v2/users/me", get(users_me))
+        .route("/api/v2/organizations", get(list_orgs).post(create_org))
+        .route("/api/v2/organizations/search", get(search_orgs))
+        .route("/api/v2/organizations/show_many", get(show_many_orgs))
+        .route("/api/v2/organizations/create_many", post(create_many_orgs))
+        .route("/api/v2/organizations/update_many", put(update_many_orgs))
+        .route("/api/v2/organizations/{id}", get(show_org).put(update_org))
+        .route(
+            "/api/v2/organization_fields",
+            get(list_org_fields).post(create_org_field),
+        )
+        .route("/api/v2/job_statuses/{id}", get(show_job))
+        .route("/api/v2/tickets", post(create_ticket))
+        .route("/api/v2/tickets/update_many", put(update_many_tickets))
+        .route("/api/v2/tickets/{id}", get(show_ticket).put(update_ticket))
+        .route("/api/v2/ticket_fields", get(list_ticket_fields))
+        .route("/api/v2/ticket_fields/{id}", get(show_ticket_field))
+}
+
+fn parse_id(raw: &str) -> Result<u64, ZdError> {
+    raw.parse().map_err(|_| ZdError::not_found())
+}
+
+fn object<'a>(body: &'a Value, key: &str) -> Result<&'a Value, ZdError> {
+    body.get(key).filter(|v| v.is_object()).ok_or_else(|| {
+        ZdError::bad_request("InvalidValue", &format!("Parameter {key} is required"))
+    })
+}
+
+fn list<'a>(body: &'a Value, key: &str) -> Result<&'a Vec<Value>, ZdError> {
+    let items = body.get(key).and_then(Value::as_array).ok_or_else(|| {
+        ZdError::bad_request("InvalidValue", &format!("Parameter {key} is required"))
+    })?;
+    if items.is_empty() || items.len() > 100 {
+        return Err(ZdError::bad_request(
+            "InvalidValue",
+            &format!("{key} must contain between 1 and 100 records"),
+        ));
+    }
+    Ok(items)
+}
+
+fn comma_list(raw: &str) -> Result<Vec<String>, ZdError> {
+    let items: Vec<String> = raw
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    if items.len() > 100 {
+        return Err(ZdError::bad_request(
+            "TooManyValues",
+            "A maximum of 100 values is allowed",
+        ));
+    }
+    Ok(items)
+}
+
+fn parse_body(bytes: &[u8]) -> Result<Value, ZdError> {
+    serde_json::from_slice(bytes)
+        .map_err(|_| ZdError::bad_request("InvalidJSON", "The request body is not valid JSON"))
+}
+
+// ---------------------------------------------------------------- users
+
+async fn users_me(
+    State(shared): State<Arc<Shared>>,
+    Extension(p): Extension<Principal>,
+) -> Response {
+    let base = shared.base_url();
+    let user = p
+        .user_id()
+        .and_then(|id| shared.config.agents.iter().find(|a| a.id == id));
+    let body = match user {
+        Some(a) => json!({"user": {
+            "id": a.id,
+            "url": format!("{base}/api/v2/users/{}.json", a.id),
+            "name": a.name,
+            "email": a.email,
+            "role": a.role,
+            "active": true,
+            "verified": true,
+            "time_zone": "UTC",
+            "locale": "en-US",
+        }}),
+        None => json!({"user": {
+            "id": null, "url": null, "name": "Anonymous user", "email": "invalid@example.com",
+            "role": "end-user", "active": true, "verified": false, "time_zone": "UTC", "locale": "en-US",
+        }}),
+    };
+    Json(body).into_response()
+}
+
+// ---------------------------------------------------------------- organizations
+
+async fn list_orgs(State(shared): State<Arc<Shared>>) -> Response {
+    let w = shared.world();
+    let orgs: Vec<Value> = w.orgs.values().map(|o| w.org_json(o)).collect();
+    Json(json!({"organizations": orgs, "next_page": null, "previous_page": null, "count": orgs.len()})).into_response()
+}
+
+async fn create_org(
+    State(shared): State<Arc<Shared>>,
+    body: axum::body::Bytes,
+) -> Result<Response, ZdError> {
+    let body = parse_body(&body)?;
+    let input = object(&body, "organization")?;
+    let mut w = shared.world();
+    let id = w.create_org(input)?;
+    let org = w
+        .orgs
+        .get(&id)
+        .map(|o| w.org_json(o))
+        .unwrap_or(Value::Null);
+    Ok((StatusCode::CREATED, Json(json!({"organization": org}))).into_response())
+}
+
+async fn show_org(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+) -> Result<Response, ZdError> {
+    let id = parse_id(&id)?;
+    let w = shared.world();
+    let org = w.orgs.get(&id).ok_or_else(ZdError::not_found)?;
+    Ok(Json(json!({"organization": w.org_json(org)})).into_response())
+}
+
+async fn update_org(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Response, ZdError> {
+    let id = parse_id(&id)?;
+    let body = parse_body(&body)?;
+    let input = object(&body, "organization")?;
+    let mut w = shared.world();
+    w.update_org(id, input)?;
+    let org = w
+        .orgs
+        .get(&id)
+        .map(|o| w.org_json(o))
+        .unwrap_or(Value::Null);
+    Ok(Json(json!({"organization": org})).into_response())
+}
+
+async fn search_orgs(State(shared): State<Arc<Shared>>, Query(q): Q) -> Result<Response, ZdError> {
+    let w = shared.world();
+    let found = if let Some(ext) = q.get("external_id") {
+        w.org_by_external_id(ext)
+    } else if let Some(name) = q.get("name") {
+        w.org_by_name(name)
+    } else {
+        return Err(ZdError::bad_request(
+            "InvalidValue",
+            "external_id or name is required",
+        ));
+    };
+    let orgs: Vec<Value> = found.into_iter().map(|o| w.org_json(o)).collect();
+    Ok(Json(json!({"organizations": orgs, "next_page": null, "previous_page": null, "count": orgs.len()})).into_response())
+}
+
+async fn show_many_orgs(
+    State(shared): State<Arc<Shared>>,
+    Query(q): Q,
+) -> Result<Response, ZdError> {
+    let w = shared.world();
+    let orgs: Vec<Value> = if let Some(ids) = q.get("ids") {
+        comma_list(ids)?
+            .iter()
+            .filter_map(|i| i.parse::<u64>().ok())
+            .filter_map(|id| w.orgs.get(&id))
+            .map(|o| w.org_json(o))
+            .collect()
+    } else if let Some(exts) = q.get("external_ids") {
+        comma_list(exts)?
+            .iter()
+            .filter_map(|e| w.org_by_external_id(e))
+            .map(|o| w.org_json(o))
+            .collect()
+    } else {
+        return Err(ZdError::bad_request(
+            "InvalidValue",
+            "ids or external_ids is required",
+        ));
+    };
+    Ok(Json(json!({"organizations": orgs, "next_page": null, "previous_page": null, "count": orgs.len()})).into_response())
+}
+
+fn start_job(
+    shared: &Shared,
+    kind: JobKind,
+    path: &str,
+    items: Vec<Value>,
+    actor: Option<u64>,
+) -> Result<Response, ZdError> {
+    let stop = {
+        let mut armed = shared.faults.lock().unwrap_or_else(|e| e.into_inner());
+        match faults::take(&mut armed, "POST", path, true)
+            .or_else(|| faults::take(&mut armed, "PUT", path, true))
+        {
+            Some(FaultKind::KillJob { after_items }) => Some((after_items, JobState::Killed)),
+            Some(FaultKind::FailJob { after_items }) => Some((after_items, JobState::Failed)),
+            _ => None,
+        }
+    };
+    let mut w = shared.world();
+    if w.active_jobs() >= shared.config.max_active_jobs {
+        let mut r = (
+            StatusCode::TOO_MANY_REQUESTS,
+            Json(json!({"error": "TooManyJobs", "description": "Number of allowed concurrent jobs exceeded"})),
+        )
+            .into_response();
+        r.headers_mut()
+            .insert("retry-after", axum::http::HeaderValue::from_static("1"));
+        return Ok(r);
+    }
+    let id = w.enqueue_job(kind, items, stop, actor);
+    let job = w
+        .jobs
+        .get(&id)
+        .map(|j| w.job_json(j))
+        .unwrap_or(Value::Null);
+    Ok(Json(json!({"job_status": job})).into_response())
+}
+
+async fn create_many_orgs(
+    State(shared): State<Arc<Shared>>,
+    Extension(p): Extension<Principal>,
+    body: axum::body::Bytes,
+) -> Result<Response, ZdError> {
+    let body = parse_body(&body)?;
+    let items = list(&body, "organizations")?.clone();
+    start_job(
+        &shared,
+        JobKind::CreateOrganizations,
+        "/api/v2/organizations/create_many",
+        items,
+        p.user_id(),
+    )
+}
+
+/// `?ids=` / `?external_ids=` with one `organization`, or an `organizations` list with ids.
+fn bulk_items(
+    shared: &Shared,
+    q: &HashMap<String, String>,
+    body: &Value,
+    one: &str,
+    many: &str,
+) -> Result<Vec<Value>, ZdError> {
+    let with_id = |id: Option<u64>, template: &Value| {
+        let mut item = template.clone();
+        if let (Some(map), Some(id)) = (item.as_object_mut(), id) {
+            map.insert("id".into(), json!(id));
+        }
+        item
+    };
+    if let Some(ids) = q.get("ids") {
+        let template = object(body, one)?;
+        let ids = comma_list(ids)?;
+        return Ok(ids
+            .iter()
+            .map(|i| with_id(i.parse().ok(), template))
+            .collect());
+    }
+    if let Some(exts) = q.get("external_ids") {
+        let template = object(body, one)?;
+        let exts = comma_list(exts)?;
+        let w = shared.world();
+        return Ok(exts
+            .iter()
+            .map(|e| with_id(w.org_by_external_id(e).map(|o| o.id), template))
+            .collect());
+    }
+    Ok(list(body, many)?.clone())
+}
+
+async fn update_many_orgs(
+    State(shared): State<Arc<Shared>>,
+    Extension(p): Extension<Principal>,
+    Query(q): Q,
+    body: axum::body::Bytes,
+) -> Result<Response, ZdError> {
+    let body = parse_body(&body)?;
+    let items = bulk_items(&shared, &q, &body, "organization", "organizations")?;
+    start_job(
+        &shared,
+        JobKind::UpdateOrganizations,
+        "/api/v2/organizations/update_many",
+        items,
+        p.user_id(),
+    )
+}
+
+async fn list_org_fields(State(shared): State<Arc<Shared>>) -> Response {
+    let w = shared.world();
+    let fields: Vec<Value> = w.org_fields.values().map(|f| w.org_field_json(f)).collect();
+    Json(json!({"organization_fields": fields, "next_page": null, "previous_page": null, "count": fields.len()}))
+        .into_response()
+}
+
+async fn create_org_field(
+    State(shared): State<Arc<Shared>>,
+    body: axum::body::Bytes,
+) -> Result<Response, ZdError> {
+    let body = parse_body(&body)?;
+    let input = object(&body, "organization_field")?;
+    let mut w = shared.world();
+    let id = w.create_org_field(input)?;
+    let field = w
+        .org_fields
+        .get(&id)
+        .map(|f| w.org_field_json(f))
+        .unwrap_or(Value::Null);
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"organization_field": field})),
+    )
+        .into_response())
+}
+
+async fn show_job(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+) -> Result<Response, ZdError> {
+    let w = shared.world();
+    let job = w.jobs.get(&id).ok_or_else(ZdError::not_found)?;
+    Ok(Json(json!({"job_status": w.job_json(job)})).into_response())
+}
+
+// ---------------------------------------------------------------- tickets
+
+fn audit(change: &TicketChange) -> Value {
+    let events: Vec<Value> = change
+        .events
+        .iter()
+        .enumerate()
+        .map(|(i, (kind, event))| {
+            let field_name = event
+                .pointer("/custom_field/id")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .unwrap_or_else(|| {
+                    kind.trim_start_matches("ticket.")
+                        .trim_end_matches("_changed")
+                        .to_string()
+                });
+            json!({
+                "id": 1000 + i,
+                "type": if kind == "ticket.created" { "Create" } else { "Change" },
+                "field_name": field_name,
+                "value": event.get("current").cloned().unwrap_or(Value::Null),
+                "previous_value": event.get("previous").cloned().unwrap_or(Value::Null),
+            })
+        })
+        .collect();
+    json!({
+        "id": rand::random::<u32>(),
+        "ticket_id": change.ticket.id,
+        "created_at": now_iso(),
+        "author_id": change.actor_id,
+        "metadata": {"system": {}, "custom": {}},
+        "events": events,
+        "via": {"channel": "api"},
+    })
+}
+
+async fn show_ticket(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+) -> Result<Response, ZdError> {
+    let id = parse_id(&id)?;
+    let w = shared.world();
+    let t = w.tickets.get(&id).ok_or_else(ZdError::not_found)?;
+    Ok(Json(json!({"ticket": w.ticket_json(t)})).into_response())
+}
+
+async fn create_ticket(
+    State(shared): State<Arc<Shared>>,
+    Extension(p): Extension<Principal>,
+    body: axum::body::Bytes,
+) -> Result<Response, ZdError> {
+    let body = parse_body(&body)?;
+    let input = object(&body, "ticket")?;
+    let (change, ticket) = {
+        let mut w = shared.world();
+        let change = w.create_ticket(input, p.user_id())?;
+        let ticket = w.ticket_json(&change.ticket);
+        (change, ticket)
+    };
+    shared.hooks.ticket_changed(&change);
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"ticket": ticket, "audit": audit(&change)})),
+    )
+        .into_response())
+}
+
+async fn update_ticket(
+    State(shared): State<Arc<Shared>>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Response, ZdError> {
+    let id = parse_id(&id)?;
+    let body = parse_body(&body)?;
+    let input = object(&body, "ticket")?;
+    let (change, ticket) = {
+        let mut w = shared.world();
+        let change = w.update_ticket(id, input, p.user_id())?;
+        let ticket = w.ticket_json(&change.ticket);
+        (change, ticket)
+    };
+    shared.hooks.ticket_changed(&change);
+    Ok(Json(json!({"ticket": ticket, "audit": audit(&change)})).into_response())
+}
+
+async fn update_many_tickets(
+    State(shared): State<Arc<Shared>>,
+    Extension(p): Extension<Principal>,
+    Query(q): Q,
+    body: axum::body::Bytes,
+) -> Result<Response, ZdError> {
+    let body = parse_body(&body)?;
+    let items = if q.contains_key("external_ids") {
+        return Err(ZdError::bad_request(
+            "InvalidValue",
+            "external_ids is not supported for tickets",
+        ));
+    } else {
+        bulk_items(&shared, &q, &body, "ticket", "tickets")?
+    };
+    start_job(
+        &shared,
+        JobKind::UpdateTickets,
+        "/api/v2/tickets/update_many",
+        items,
+        p.user_id(),
+    )
+}
+
+async fn list_ticket_fields(State(shared): State<Arc<Shared>>) -> Response {
+    let w = shared.world();
+    let fields: Vec<Value> = w
+        .ticket_fields
+        .values()
+        .map(|f| w.ticket_field_json(f))
+        .collect();
+    Json(json!({"ticket_fields": fields, "next_page": null, "previous_page": null, "count": fields.len()})).into_response()
+}
+
+async fn show_ticket_field(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+) -> Result<Response, ZdError> {
+    let id = parse_id(&id)?;
+    let w = shared.world();
+    let f = w.ticket_fields.get(&id).ok_or_else(ZdError::not_found)?;
+    Ok(Json(json!({"ticket_field": w.ticket_field_json(f)})).into_response())
+}

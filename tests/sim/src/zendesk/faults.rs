@@ -1,0 +1,123 @@
+//! Fault injection: the next matching request(s) fail in a chosen way.
+
+use std::time::Duration;
+
+/// How a request fails.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FaultKind {
+    /// Answer this status (5xx with a Zendesk-style JSON body) without processing the request.
+    Status(u16),
+    /// Answer `429` with `Retry-After: secs` and exhausted rate-limit headers, without processing.
+    RateLimited {
+        /// Seconds in `Retry-After`.
+        retry_after_secs: u64,
+    },
+    /// Drop the connection (TCP reset) before processing: nothing happened.
+    ResetBeforeProcessing,
+    /// Process the request (the write is committed), then drop the connection before answering.
+    ResetAfterCommit,
+    /// Wait this long, then process normally.
+    Delay(Duration),
+    /// Process, then answer 200 with a body that is not JSON.
+    MalformedBody,
+    /// For bulk endpoints: the job is killed after this many items (the rest never run).
+    KillJob {
+        /// Items processed before the kill.
+        after_items: usize,
+    },
+    /// For bulk endpoints: the job fails after this many items (the rest never run).
+    FailJob {
+        /// Items processed before the failure.
+        after_items: usize,
+    },
+}
+
+impl FaultKind {
+    pub(crate) fn is_job_fault(&self) -> bool {
+        matches!(self, Self::KillJob { .. } | Self::FailJob { .. })
+    }
+
+    pub(crate) fn label(&self) -> &'static str {
+        match self {
+            Self::Status(_) => "status",
+            Self::RateLimited { .. } => "rate_limited",
+            Self::ResetBeforeProcessing => "reset_before_processing",
+            Self::ResetAfterCommit => "reset_after_commit",
+            Self::Delay(_) => "delay",
+            Self::MalformedBody => "malformed_body",
+            Self::KillJob { .. } => "kill_job",
+            Self::FailJob { .. } => "fail_job",
+        }
+    }
+}
+
+/// A fault armed for the next `times` requests matching `method` and `path`.
+#[derive(Debug, Clone)]
+pub struct Fault {
+    /// HTTP method to match (any when `None`).
+    pub method: Option<String>,
+    /// Path to match exactly (`/api/v2/organizations`), or a prefix ending in `*` (`/api/v2/*`); empty: any.
+    pub path: String,
+    /// What happens.
+    pub kind: FaultKind,
+    /// How many matching requests it applies to.
+    pub times: usize,
+}
+
+impl Fault {
+    /// A fault for the next request of any kind.
+    pub fn new(kind: FaultKind) -> Self {
+        Self {
+            method: None,
+            path: String::new(),
+            kind,
+            times: 1,
+        }
+    }
+
+    /// Only requests with this method and path (`*` at the end: a prefix).
+    pub fn on(mut self, method: &str, path: &str) -> Self {
+        self.method = Some(method.to_ascii_uppercase());
+        self.path = path.to_string();
+        self
+    }
+
+    /// Applies to this many matching requests.
+    pub fn times(mut self, n: usize) -> Self {
+        self.times = n;
+        self
+    }
+
+    pub(crate) fn matches(&self, method: &str, path: &str) -> bool {
+        let method_ok = self
+            .method
+            .as_deref()
+            .is_none_or(|m| m.eq_ignore_ascii_case(method));
+        let path_ok = if self.path.is_empty() {
+            true
+        } else if let Some(prefix) = self.path.strip_suffix('*') {
+            path.starts_with(prefix)
+        } else {
+            path == self.path
+        };
+        method_ok && path_ok
+    }
+}
+
+/// Takes the first armed fault matching the request (job faults are taken separately, when a job starts).
+pub(crate) fn take(
+    faults: &mut Vec<Fault>,
+    method: &str,
+    path: &str,
+    jobs: bool,
+) -> Option<FaultKind> {
+    let pos = faults
+        .iter()
+        .position(|f| f.times > 0 && f.kind.is_job_fault() == jobs && f.matches(method, path))?;
+    let kind = faults[pos].kind.clone();
+    faults[pos].times -= 1;
+    if faults[pos].times == 0 {
+        faults.remove(pos);
+    }
+    Some(kind)
+}
