@@ -47,6 +47,8 @@ pub struct Config {
     pub vault: VaultConfig,
     /// Database connection pool.
     pub store: StoreConfig,
+    /// WebAssembly mapping plugins: limits and failure policy.
+    pub plugins: crate::mapper::PluginsConfig,
 }
 
 /// `[server]`: the HTTP listener.
@@ -111,6 +113,7 @@ impl Default for Config {
             log: LogConfig::default(),
             vault: VaultConfig::default(),
             store: StoreConfig::default(),
+            plugins: crate::mapper::PluginsConfig::default(),
         }
     }
 }
@@ -254,6 +257,13 @@ impl Config {
                     message: message.into(),
                 });
             }
+        }
+        if let Some((key, message)) = self.plugins.problems() {
+            return Err(ConfigError::Invalid {
+                key: key.into(),
+                origin: origin(key),
+                message,
+            });
         }
         if tracing_subscriber::EnvFilter::try_new(&self.log.filter).is_err() {
             return Err(ConfigError::Invalid {

@@ -5,6 +5,7 @@
 //! Where the dialects differ (row locking), the query is chosen by [`Backend`]. Migrations live in
 //! `server/migrations/{sqlite,postgres}` and run at start-up.
 
+mod plugins;
 mod secrets;
 mod tenants;
 mod vault_meta;
@@ -17,6 +18,7 @@ use sqlx::{AnyPool, Executor as _};
 use crate::config::{StoreConfig, redact_url};
 use crate::vault::VaultError;
 
+pub use plugins::{NewPlugin, PluginRecord};
 pub use secrets::SecretInfo;
 pub use tenants::TenantUpdate;
 pub use vault_meta::{RotationReport, pending_key_path};
