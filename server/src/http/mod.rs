@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod error;
 pub mod ops;
+pub mod plugins;
 pub mod state;
 
 use std::future::Future;
@@ -33,6 +34,7 @@ pub fn app(state: AppState) -> Router {
     let body_limit = server.max_body_bytes;
     Router::new()
         .merge(ops::router())
+        .merge(plugins::router(state.config().plugins.max_upload_bytes))
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, timeout))
@@ -63,6 +65,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     struct Root;
     let mut doc = Root::openapi();
     doc.merge(ops::ApiDoc::openapi());
+    doc.merge(plugins::ApiDoc::openapi());
     doc
 }
 
