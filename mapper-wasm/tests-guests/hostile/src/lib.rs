@@ -4,7 +4,7 @@
 //! - `loop`: spins forever (must be stopped at the per-call deadline);
 //! - `bomb`: allocates memory until refused (must be stopped at the memory cap and reported as such);
 //! - `recurse`: unbounded recursion (must trap: stack exhausted);
-//! - `flood`: returns 100,000 writes (must be rejected by the output count limit);
+//! - `flood`: returns 5,000 writes (must be rejected by the output count limit);
 //! - `huge`: returns one 4 MiB text value (must be rejected by the output size limit);
 //! - `panic`: panics (a trap);
 //! - `refuse`: returns `Err` (a clean plugin error);
@@ -33,7 +33,7 @@ fn behave(what: &str) -> Result<Vec<FieldWrite>, String> {
             }
         }
         "recurse" => Ok(vec![ticket_field(1, text(recurse(black_box(1)).to_string()))]),
-        "flood" => Ok((0..100_000).map(|i| add_tag(&format!("t{i}"))).collect()),
+        "flood" => Ok((0..5_000).map(|i| add_tag(&format!("t{i}"))).collect()),
         "huge" => Ok(vec![ticket_field(1, text("x".repeat(4 << 20)))]),
         "panic" => panic!("the hostile plugin panicked on purpose"),
         "refuse" => Err("refused on purpose".to_string()),
