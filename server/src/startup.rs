@@ -61,7 +61,10 @@ pub async fn serve(
     // Load every active plugin's compiled artifact now rather than on its first call.
     let warm_store = store.clone();
     tokio::spawn(async move {
-        match crate::mapper::MapperService::new(&warm_store, &host).warm().await {
+        match crate::mapper::MapperService::new(&warm_store, &host)
+            .warm()
+            .await
+        {
             Ok(n) => tracing::info!(plugins = n, "active plugins loaded"),
             Err(e) => tracing::warn!(error = %e, "cannot load active plugins"),
         }

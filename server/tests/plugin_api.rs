@@ -32,21 +32,37 @@ impl Server {
             .unlock_vault(&KeySource::Env(MasterKey::generate().to_base64()))
             .await
             .unwrap();
-        let dir = db.sqlite_path.as_ref().unwrap().parent().unwrap().to_path_buf();
+        let dir = db
+            .sqlite_path
+            .as_ref()
+            .unwrap()
+            .parent()
+            .unwrap()
+            .to_path_buf();
         let mut config = common::test_config(&dir, &db.url);
         tweak(&mut config);
         let mut keys = std::collections::HashMap::new();
         for t in ["acme", "globex"] {
             let id = TenantId::parse(t).unwrap();
             store
-                .create_tenant(&id, t, &WorkdaySettings::default(), &ZendeskSettings::default())
+                .create_tenant(
+                    &id,
+                    t,
+                    &WorkdaySettings::default(),
+                    &ZendeskSettings::default(),
+                )
                 .await
                 .unwrap();
             let (key, hash) = AdminKey::generate();
             store.set_admin_key_hash(&id, &hash).await.unwrap();
             keys.insert(t.to_string(), key.expose_secret().to_string());
         }
-        let state = AppState::new(config, store, vault, ml_connector::telemetry::metrics_handle());
+        let state = AppState::new(
+            config,
+            store,
+            vault,
+            ml_connector::telemetry::metrics_handle(),
+        );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let app = app(state.clone());
@@ -62,7 +78,10 @@ impl Server {
 
     fn req(&self, method: reqwest::Method, tenant: &str, path: &str) -> reqwest::RequestBuilder {
         self.client
-            .request(method, format!("{}/admin/v1/{tenant}/plugins{path}", self.base))
+            .request(
+                method,
+                format!("{}/admin/v1/{tenant}/plugins{path}", self.base),
+            )
             .bearer_auth(&self.keys[tenant])
     }
 
@@ -77,7 +96,12 @@ impl Server {
         (resp.status().as_u16(), resp.json().await.unwrap())
     }
 
-    async fn post(&self, tenant: &str, path: &str, body: Option<String>) -> (u16, serde_json::Value) {
+    async fn post(
+        &self,
+        tenant: &str,
+        path: &str,
+        body: Option<String>,
+    ) -> (u16, serde_json::Value) {
         let mut r = self.req(reqwest::Method::POST, tenant, path);
         if let Some(b) = body {
             r = r.header("content-type", "application/json").body(b);
@@ -90,33 +114,75 @@ impl Server {
 #[tokio::test]
 async fn upload_dry_run_activate_and_roll_back() {
     let s = Server::start(|_| {}).await;
-    let (status, v1) = s.upload("acme", plugin("po_first"), "name=po-first&deadline_ms=50").await;
+    let (status, v1) = s
+        .upload("acme", plugin("po_first"), "name=po-first&deadline_ms=50")
+        .await;
     assert_eq!(status, 201, "{v1}");
-    assert_eq!((v1["version"].as_i64(), v1["status"].as_str()), (Some(1), Some("uploaded")));
+    assert_eq!(
+        (v1["version"].as_i64(), v1["status"].as_str()),
+        (Some(1), Some("uploaded"))
+    );
     assert_eq!(v1["manifest"]["deadline_ms"], 50);
     let id1 = v1["id"].as_i64().unwrap();
 
     // Activation needs a passing dry-run first.
     let (status, body) = s.post("acme", &format!("/{id1}/activate"), None).await;
     assert_eq!(status, 409, "{body}");
-    assert!(body["error"]["message"].as_str().unwrap().contains("dry-run"), "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("dry-run"),
+        "{body}"
+    );
 
-    let (status, dry) = s.post("acme", &format!("/{id1}/dry-run"), Some(sample_text("invoice.json"))).await;
+    let (status, dry) = s
+        .post(
+            "acme",
+            &format!("/{id1}/dry-run"),
+            Some(sample_text("invoice.json")),
+        )
+        .await;
     assert_eq!(status, 200, "{dry}");
     assert_eq!(dry["ok"], true, "{dry}");
     assert_eq!(dry["limits"]["deadline_ms"], 50);
-    assert_eq!(dry["writes"][0]["target"], serde_json::json!({"kind": "ticket_field", "id": 360000101u64}));
-    assert_eq!(dry["writes"][0]["value"], serde_json::json!({"type": "text", "value": "PO-2024-0042"}));
+    assert_eq!(
+        dry["writes"][0]["target"],
+        serde_json::json!({"kind": "ticket_field", "id": 360000101u64})
+    );
+    assert_eq!(
+        dry["writes"][0]["value"],
+        serde_json::json!({"type": "text", "value": "PO-2024-0042"})
+    );
     let (status, active) = s.post("acme", &format!("/{id1}/activate"), None).await;
-    assert_eq!((status, active["status"].as_str()), (200, Some("active")), "{active}");
+    assert_eq!(
+        (status, active["status"].as_str()),
+        (200, Some("active")),
+        "{active}"
+    );
 
-    let (_, v2) = s.upload("acme", plugin("status_tags"), "name=status-tags").await;
+    let (_, v2) = s
+        .upload("acme", plugin("status_tags"), "name=status-tags")
+        .await;
     let id2 = v2["id"].as_i64().unwrap();
-    let (_, dry) = s.post("acme", &format!("/{id2}/dry-run"), Some(sample_text("supplier.json"))).await;
+    let (_, dry) = s
+        .post(
+            "acme",
+            &format!("/{id2}/dry-run"),
+            Some(sample_text("supplier.json")),
+        )
+        .await;
     assert_eq!(dry["ok"], true, "{dry}");
     s.post("acme", &format!("/{id2}/activate"), None).await;
 
-    let list: serde_json::Value = s.req(reqwest::Method::GET, "acme", "").send().await.unwrap().json().await.unwrap();
+    let list: serde_json::Value = s
+        .req(reqwest::Method::GET, "acme", "")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(list["active_id"].as_i64(), Some(id2));
     assert_eq!(list["plugins"].as_array().unwrap().len(), 2);
 
@@ -134,18 +200,51 @@ async fn upload_dry_run_activate_and_roll_back() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 401);
-    let (status, _) = s.post("globex", &format!("/{id1}/dry-run"), Some(sample_text("invoice.json"))).await;
+    let (status, _) = s
+        .post(
+            "globex",
+            &format!("/{id1}/dry-run"),
+            Some(sample_text("invoice.json")),
+        )
+        .await;
     assert_eq!(status, 404);
 
     // A bad sample is a 400 that points at the field.
-    let (status, body) = s.post("acme", &format!("/{id1}/dry-run"), Some(r#"{"invoice": {"number": 5}}"#.into())).await;
+    let (status, body) = s
+        .post(
+            "acme",
+            &format!("/{id1}/dry-run"),
+            Some(r#"{"invoice": {"number": 5}}"#.into()),
+        )
+        .await;
     assert_eq!(status, 400);
-    assert!(body["error"]["message"].as_str().unwrap().contains("invoice.number"), "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("invoice.number"),
+        "{body}"
+    );
 
     // The OpenAPI document lists the plugin routes.
-    let doc: serde_json::Value = s.client.get(format!("{}/openapi.json", s.base)).send().await.unwrap().json().await.unwrap();
-    for path in ["/admin/v1/{tenant}/plugins", "/admin/v1/{tenant}/plugins/{id}/dry-run", "/admin/v1/{tenant}/plugins/rollback"] {
-        assert!(doc["paths"][path].is_object(), "{path} missing from openapi.json");
+    let doc: serde_json::Value = s
+        .client
+        .get(format!("{}/openapi.json", s.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for path in [
+        "/admin/v1/{tenant}/plugins",
+        "/admin/v1/{tenant}/plugins/{id}/dry-run",
+        "/admin/v1/{tenant}/plugins/rollback",
+    ] {
+        assert!(
+            doc["paths"][path].is_object(),
+            "{path} missing from openapi.json"
+        );
     }
 }
 
@@ -153,24 +252,58 @@ async fn upload_dry_run_activate_and_roll_back() {
 async fn bad_uploads_are_refused_with_clear_errors() {
     let s = Server::start(|c| c.plugins.max_upload_bytes = 70 * 1024).await;
     let cases: Vec<(Vec<u8>, u16, &str)> = vec![
-        (b"\0asm\x01\0\0\0".to_vec(), 422, "core WebAssembly module, not a component"),
-        (plugin("wrong_world"), 422, "does not implement world `mapper`"),
-        ((0..2048).map(|_| rand::random::<u8>()).collect(), 422, "not a WebAssembly binary"),
+        (
+            b"\0asm\x01\0\0\0".to_vec(),
+            422,
+            "core WebAssembly module, not a component",
+        ),
+        (
+            plugin("wrong_world"),
+            422,
+            "does not implement world `mapper`",
+        ),
+        (
+            (0..2048).map(|_| rand::random::<u8>()).collect(),
+            422,
+            "not a WebAssembly binary",
+        ),
         (plugin("po_first"), 413, "71680 bytes"),
     ];
     for (bytes, status, needle) in cases {
         let (got, body) = s.upload("acme", bytes, "").await;
         assert_eq!(got, status, "{body}");
-        assert!(body["error"]["message"].as_str().unwrap().contains(needle), "{needle}: {body}");
+        assert!(
+            body["error"]["message"].as_str().unwrap().contains(needle),
+            "{needle}: {body}"
+        );
     }
-    let (got, body) = s.upload("acme", plugin("hostile"), "deadline_ms=5000").await;
-    assert_eq!((got, body["error"]["code"].as_str()), (400, Some("invalid_manifest")), "{body}");
+    let (got, body) = s
+        .upload("acme", plugin("hostile"), "deadline_ms=5000")
+        .await;
+    assert_eq!(
+        (got, body["error"]["code"].as_str()),
+        (400, Some("invalid_manifest")),
+        "{body}"
+    );
     let (got, body) = s.upload("acme", plugin("hostile"), "colour=blue").await;
     assert_eq!(got, 400, "{body}");
-    let resp = s.client.post(format!("{}/admin/v1/acme/plugins", s.base)).body(plugin("hostile")).send().await.unwrap();
+    let resp = s
+        .client
+        .post(format!("{}/admin/v1/acme/plugins", s.base))
+        .body(plugin("hostile"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 401);
     // Nothing was stored by any of that.
-    let list: serde_json::Value = s.req(reqwest::Method::GET, "acme", "").send().await.unwrap().json().await.unwrap();
+    let list: serde_json::Value = s
+        .req(reqwest::Method::GET, "acme", "")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(list["plugins"], serde_json::json!([]));
 }
 
@@ -189,22 +322,46 @@ async fn the_server_keeps_serving_while_hostile_plugins_spin() {
     // More spinning plugins than this machine has cores, each running to its 1 s deadline.
     let mut spinning = Vec::new();
     for _ in 0..4 {
-        let req = s.req(reqwest::Method::POST, "acme", &hostile_dry).header("content-type", "application/json").body(spin.clone());
-        spinning.push(tokio::spawn(async move { req.send().await.unwrap().json::<serde_json::Value>().await.unwrap() }));
+        let req = s
+            .req(reqwest::Method::POST, "acme", &hostile_dry)
+            .header("content-type", "application/json")
+            .body(spin.clone());
+        spinning.push(tokio::spawn(async move {
+            req.send()
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+        }));
     }
     tokio::time::sleep(Duration::from_millis(100)).await;
     // While they spin, health checks and another tenant's dry-run are answered...
     for _ in 0..3 {
-        let health = s.client.get(format!("{}/healthz", s.base)).send().await.unwrap();
+        let health = s
+            .client
+            .get(format!("{}/healthz", s.base))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(health.status(), 200);
     }
-    let (status, dry) = s.post("globex", &polite_dry, Some(sample_text("invoice.json"))).await;
+    let (status, dry) = s
+        .post("globex", &polite_dry, Some(sample_text("invoice.json")))
+        .await;
     assert_eq!((status, dry["ok"].as_bool()), (200, Some(true)), "{dry}");
     // ...before any of the hostile calls has come back.
-    assert!(spinning.iter().all(|t| !t.is_finished()), "the hostile calls ended before the others were served");
+    assert!(
+        spinning.iter().all(|t| !t.is_finished()),
+        "the hostile calls ended before the others were served"
+    );
     for t in spinning {
         let dry = t.await.unwrap();
-        assert_eq!((dry["ok"].as_bool(), dry["outcome"].as_str()), (Some(false), Some("deadline")), "{dry}");
+        assert_eq!(
+            (dry["ok"].as_bool(), dry["outcome"].as_str()),
+            (Some(false), Some("deadline")),
+            "{dry}"
+        );
     }
 }
 
@@ -219,30 +376,56 @@ async fn failure_policy_falls_back_to_the_declarative_mapping_or_writes_nothing(
         "invoice": [{"source": "invoice.number", "ticket_field": 1}],
     });
     store
-        .update_tenant(&acme, TenantUpdate { settings: Some(serde_json::json!({"mapping": mapping})), ..Default::default() })
+        .update_tenant(
+            &acme,
+            TenantUpdate {
+                settings: Some(serde_json::json!({"mapping": mapping})),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     let tenant = store.tenant(&acme).await.unwrap();
 
     // No plugin: the declarative mapping.
-    let result = service.map(&tenant, &invoice_numbered("refuse")).await.unwrap();
+    let result = service
+        .map(&tenant, &invoice_numbered("refuse"))
+        .await
+        .unwrap();
     assert_eq!(result.source, MappingSource::Declarative);
     assert_eq!(result.writes[0].target, FieldTarget::TicketField { id: 1 });
 
     let (_, hostile) = s.upload("acme", plugin("hostile"), "").await;
     let id = hostile["id"].as_i64().unwrap();
-    s.post("acme", &format!("/{id}/dry-run"), Some(sample_text("invoice.json"))).await;
+    s.post(
+        "acme",
+        &format!("/{id}/dry-run"),
+        Some(sample_text("invoice.json")),
+    )
+    .await;
     s.post("acme", &format!("/{id}/activate"), None).await;
 
-    let result = service.map(&tenant, &invoice_numbered("polite")).await.unwrap();
+    let result = service
+        .map(&tenant, &invoice_numbered("polite"))
+        .await
+        .unwrap();
     assert_eq!(result.source, MappingSource::Plugin);
 
-    let result = service.map(&tenant, &invoice_numbered("refuse")).await.unwrap();
+    let result = service
+        .map(&tenant, &invoice_numbered("refuse"))
+        .await
+        .unwrap();
     assert_eq!(result.source, MappingSource::Declarative);
     assert_eq!(result.writes[0].value, FieldValue::Text("refuse".into()));
     let failure = result.plugin_failure.unwrap();
-    assert_eq!((failure.plugin_id, failure.policy), (id, FailurePolicy::Fallback));
-    assert_eq!(failure.failure, CallFailure::Error("refused on purpose".into()));
+    assert_eq!(
+        (failure.plugin_id, failure.policy),
+        (id, FailurePolicy::Fallback)
+    );
+    assert_eq!(
+        failure.failure,
+        CallFailure::Error("refused on purpose".into())
+    );
 
     store
         .update_tenant(&acme, TenantUpdate {
@@ -252,10 +435,16 @@ async fn failure_policy_falls_back_to_the_declarative_mapping_or_writes_nothing(
         .await
         .unwrap();
     let tenant = store.tenant(&acme).await.unwrap();
-    let result = service.map(&tenant, &invoice_numbered("panic")).await.unwrap();
+    let result = service
+        .map(&tenant, &invoice_numbered("panic"))
+        .await
+        .unwrap();
     assert_eq!(result.source, MappingSource::Nothing);
     assert!(result.writes.is_empty());
-    assert!(matches!(result.plugin_failure.unwrap().failure, CallFailure::Trap(_)));
+    assert!(matches!(
+        result.plugin_failure.unwrap().failure,
+        CallFailure::Trap(_)
+    ));
 
     // A plugin write that does not fit the tenant's field catalog is a failure too.
     let strict = serde_json::json!({
@@ -263,7 +452,13 @@ async fn failure_policy_falls_back_to_the_declarative_mapping_or_writes_nothing(
         "invoice": [{"source": "invoice.number", "ticket_field": 1}],
     });
     store
-        .update_tenant(&acme, TenantUpdate { settings: Some(serde_json::json!({"mapping": strict})), ..Default::default() })
+        .update_tenant(
+            &acme,
+            TenantUpdate {
+                settings: Some(serde_json::json!({"mapping": strict})),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     let tenant = store.tenant(&acme).await.unwrap();
@@ -272,7 +467,23 @@ async fn failure_policy_falls_back_to_the_declarative_mapping_or_writes_nothing(
     assert_eq!(result.source, MappingSource::Plugin);
     let (_, po) = s.upload("acme", plugin("po_first"), "").await;
     let po_id = po["id"].as_i64().unwrap();
-    let (_, dry) = s.post("acme", &format!("/{po_id}/dry-run"), Some(sample_text("invoice.json"))).await;
-    assert_eq!((dry["ok"].as_bool(), dry["outcome"].as_str()), (Some(false), Some("invalid_output")), "{dry}");
-    assert!(dry["message"].as_str().unwrap().contains("ticket field 360000101 is not in the tenant's field catalog"), "{dry}");
+    let (_, dry) = s
+        .post(
+            "acme",
+            &format!("/{po_id}/dry-run"),
+            Some(sample_text("invoice.json")),
+        )
+        .await;
+    assert_eq!(
+        (dry["ok"].as_bool(), dry["outcome"].as_str()),
+        (Some(false), Some("invalid_output")),
+        "{dry}"
+    );
+    assert!(
+        dry["message"]
+            .as_str()
+            .unwrap()
+            .contains("ticket field 360000101 is not in the tenant's field catalog"),
+        "{dry}"
+    );
 }

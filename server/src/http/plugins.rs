@@ -35,7 +35,9 @@ pub fn router(max_upload_bytes: usize) -> Router<AppState> {
     Router::new()
         .route(
             "/admin/v1/{tenant}/plugins",
-            post(upload).layer(DefaultBodyLimit::max(max_upload_bytes)).get(list),
+            post(upload)
+                .layer(DefaultBodyLimit::max(max_upload_bytes))
+                .get(list),
         )
         .route("/admin/v1/{tenant}/plugins/rollback", post(rollback))
         .route("/admin/v1/{tenant}/plugins/{id}/activate", post(activate))
@@ -70,15 +72,19 @@ fn host(state: &AppState) -> Result<&PluginHost, ApiError> {
 impl From<LifecycleError> for ApiError {
     fn from(err: LifecycleError) -> Self {
         match err {
-            LifecycleError::Upload(UploadError::TooLarge { .. }) => Self::PayloadTooLarge(err.to_string()),
+            LifecycleError::Upload(UploadError::TooLarge { .. }) => {
+                Self::PayloadTooLarge(err.to_string())
+            }
             LifecycleError::Upload(UploadError::Invalid(m)) => Self::Unprocessable {
                 code: "invalid_plugin",
                 message: m,
             },
-            LifecycleError::Upload(UploadError::Host(m)) | LifecycleError::Unavailable(m) => Self::Unavailable {
-                code: "plugins_unavailable",
-                message: m,
-            },
+            LifecycleError::Upload(UploadError::Host(m)) | LifecycleError::Unavailable(m) => {
+                Self::Unavailable {
+                    code: "plugins_unavailable",
+                    message: m,
+                }
+            }
             LifecycleError::Manifest(_) => Self::bad_request("invalid_manifest", err.to_string()),
             LifecycleError::NeedsDryRun { .. } => Self::Conflict(err.to_string()),
             LifecycleError::Settings(_) => Self::Unprocessable {
@@ -130,8 +136,13 @@ pub async fn upload(
     params(("tenant" = String, Path, description = "Tenant id")),
     security(("admin_key" = [])),
     responses((status = 200, body = PluginList), (status = 401, body = ErrorBody)))]
-pub async fn list(State(state): State<AppState>, AdminTenant(tenant): AdminTenant) -> Result<Json<PluginList>, ApiError> {
-    let plugins = MapperService::new(state.store(), host(&state)?).list(&tenant).await?;
+pub async fn list(
+    State(state): State<AppState>,
+    AdminTenant(tenant): AdminTenant,
+) -> Result<Json<PluginList>, ApiError> {
+    let plugins = MapperService::new(state.store(), host(&state)?)
+        .list(&tenant)
+        .await?;
     let active_id = plugins.iter().find(|p| p.status == "active").map(|p| p.id);
     Ok(Json(PluginList { plugins, active_id }))
 }
@@ -150,7 +161,9 @@ pub async fn activate(
     AdminTenant(tenant): AdminTenant,
     Path(path): Path<(String, i64)>,
 ) -> Result<Json<PluginRecord>, ApiError> {
-    let record = MapperService::new(state.store(), host(&state)?).activate(&tenant, path.1).await?;
+    let record = MapperService::new(state.store(), host(&state)?)
+        .activate(&tenant, path.1)
+        .await?;
     Ok(Json(record))
 }
 
@@ -170,8 +183,11 @@ pub async fn dry_run(
     Path(path): Path<(String, i64)>,
     body: Bytes,
 ) -> Result<Json<DryRun>, ApiError> {
-    let sample = Sample::from_json(&body).map_err(|e| ApiError::bad_request("invalid_sample", e.to_string()))?;
-    let result = MapperService::new(state.store(), host(&state)?).dry_run(&tenant, path.1, &sample).await?;
+    let sample = Sample::from_json(&body)
+        .map_err(|e| ApiError::bad_request("invalid_sample", e.to_string()))?;
+    let result = MapperService::new(state.store(), host(&state)?)
+        .dry_run(&tenant, path.1, &sample)
+        .await?;
     Ok(Json(result))
 }
 
@@ -180,7 +196,12 @@ pub async fn dry_run(
     params(("tenant" = String, Path, description = "Tenant id")),
     security(("admin_key" = [])),
     responses((status = 200, body = PluginRecord), (status = 404, body = ErrorBody, description = "Nothing to roll back to")))]
-pub async fn rollback(State(state): State<AppState>, AdminTenant(tenant): AdminTenant) -> Result<Json<PluginRecord>, ApiError> {
-    let record = MapperService::new(state.store(), host(&state)?).rollback(&tenant).await?;
+pub async fn rollback(
+    State(state): State<AppState>,
+    AdminTenant(tenant): AdminTenant,
+) -> Result<Json<PluginRecord>, ApiError> {
+    let record = MapperService::new(state.store(), host(&state)?)
+        .rollback(&tenant)
+        .await?;
     Ok(Json(record))
 }

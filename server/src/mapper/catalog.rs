@@ -114,7 +114,9 @@ impl FieldCatalog {
                 .iter()
                 .find(|f| f.key == *key)
                 .map(|f| Some((f.field_type, f.options.as_slice())))
-                .ok_or_else(|| format!("organization field `{key}` is not in the tenant's field catalog")),
+                .ok_or_else(|| {
+                    format!("organization field `{key}` is not in the tenant's field catalog")
+                }),
             _ => Ok(None),
         }
     }
@@ -154,7 +156,10 @@ fn check_one(catalog: &FieldCatalog, subject: Subject, write: &FieldWrite) -> Re
             return Err("an organization field key must be 1 to 128 characters".into());
         }
         (FieldTarget::Tag { name }, _) => {
-            if name.is_empty() || name.len() > 80 || name.chars().any(|c| c.is_whitespace() || c == ',') {
+            if name.is_empty()
+                || name.len() > 80
+                || name.chars().any(|c| c.is_whitespace() || c == ',')
+            {
                 return Err("a tag must be 1 to 80 characters without spaces or commas".into());
             }
             if !matches!(write.value, FieldValue::Checkbox(_)) {
@@ -166,7 +171,9 @@ fn check_one(catalog: &FieldCatalog, subject: Subject, write: &FieldWrite) -> Re
     }
     match &write.value {
         FieldValue::Decimal(d) if !is_decimal(d) => return Err(format!("`{d}` is not a decimal")),
-        FieldValue::Date(d) if parse_date(d).is_none() => return Err(format!("`{d}` is not a YYYY-MM-DD date")),
+        FieldValue::Date(d) if parse_date(d).is_none() => {
+            return Err(format!("`{d}` is not a YYYY-MM-DD date"));
+        }
         _ => {}
     }
     let Some((field_type, options)) = catalog.lookup(&write.target)? else {
@@ -174,15 +181,22 @@ fn check_one(catalog: &FieldCatalog, subject: Subject, write: &FieldWrite) -> Re
     };
     let fits = match &write.value {
         FieldValue::Clear => true,
-        FieldValue::Text(_) => matches!(field_type, FieldType::Text | FieldType::Textarea | FieldType::Regexp),
+        FieldValue::Text(_) => matches!(
+            field_type,
+            FieldType::Text | FieldType::Textarea | FieldType::Regexp
+        ),
         FieldValue::Decimal(d) => {
-            field_type == FieldType::Decimal || (field_type == FieldType::Integer && !d.contains('.'))
+            field_type == FieldType::Decimal
+                || (field_type == FieldType::Integer && !d.contains('.'))
         }
         FieldValue::Date(_) => field_type == FieldType::Date,
         FieldValue::Checkbox(_) => field_type == FieldType::Checkbox,
         FieldValue::DropdownOption(option) => {
             if field_type.is_dropdown() && !options.iter().any(|o| o == option) {
-                return Err(format!("`{option}` is not an option of this drop-down (options: {})", options.join(", ")));
+                return Err(format!(
+                    "`{option}` is not an option of this drop-down (options: {})",
+                    options.join(", ")
+                ));
             }
             field_type.is_dropdown()
         }
@@ -190,7 +204,10 @@ fn check_one(catalog: &FieldCatalog, subject: Subject, write: &FieldWrite) -> Re
     if fits {
         Ok(())
     } else {
-        Err(format!("a {} value does not fit a {field_type:?} field", value_kind(&write.value)))
+        Err(format!(
+            "a {} value does not fit a {field_type:?} field",
+            value_kind(&write.value)
+        ))
     }
 }
 
@@ -257,12 +274,29 @@ mod tests {
     #[test]
     fn accepts_fitting_writes() {
         let writes = vec![
-            w(FieldTarget::TicketField { id: 1 }, FieldValue::Text("x".into())),
-            w(FieldTarget::TicketField { id: 2 }, FieldValue::Decimal("-12.50".into())),
-            w(FieldTarget::TicketField { id: 3 }, FieldValue::DropdownOption("wd_paid".into())),
-            w(FieldTarget::TicketField { id: 4 }, FieldValue::Decimal("12".into())),
+            w(
+                FieldTarget::TicketField { id: 1 },
+                FieldValue::Text("x".into()),
+            ),
+            w(
+                FieldTarget::TicketField { id: 2 },
+                FieldValue::Decimal("-12.50".into()),
+            ),
+            w(
+                FieldTarget::TicketField { id: 3 },
+                FieldValue::DropdownOption("wd_paid".into()),
+            ),
+            w(
+                FieldTarget::TicketField { id: 4 },
+                FieldValue::Decimal("12".into()),
+            ),
             w(FieldTarget::TicketField { id: 5 }, FieldValue::Clear),
-            w(FieldTarget::Tag { name: "wd_x".into() }, FieldValue::Checkbox(true)),
+            w(
+                FieldTarget::Tag {
+                    name: "wd_x".into(),
+                },
+                FieldValue::Checkbox(true),
+            ),
         ];
         catalog().check(Subject::Invoice, &writes).unwrap();
     }
@@ -270,19 +304,91 @@ mod tests {
     #[test]
     fn refuses_misfits_with_the_reason() {
         let cases = [
-            (Subject::Invoice, w(FieldTarget::TicketField { id: 9 }, FieldValue::Text("x".into())), "not in the tenant"),
-            (Subject::Invoice, w(FieldTarget::TicketField { id: 2 }, FieldValue::Decimal("1e5".into())), "not a decimal"),
-            (Subject::Invoice, w(FieldTarget::TicketField { id: 3 }, FieldValue::DropdownOption("nope".into())), "not an option"),
-            (Subject::Invoice, w(FieldTarget::TicketField { id: 4 }, FieldValue::Decimal("1.5".into())), "does not fit"),
-            (Subject::Invoice, w(FieldTarget::TicketField { id: 1 }, FieldValue::Checkbox(true)), "does not fit"),
-            (Subject::Invoice, w(FieldTarget::TicketField { id: 5 }, FieldValue::Date("2024-02-30".into())), "not a YYYY-MM-DD"),
-            (Subject::Invoice, w(FieldTarget::OrganizationField { key: "terms".into() }, FieldValue::Clear), "only write ticket"),
-            (Subject::Supplier, w(FieldTarget::TicketField { id: 1 }, FieldValue::Clear), "only write organization"),
-            (Subject::Supplier, w(FieldTarget::Tag { name: "a b".into() }, FieldValue::Checkbox(true)), "without spaces"),
-            (Subject::Supplier, w(FieldTarget::Tag { name: "ab".into() }, FieldValue::Text("x".into())), "checkbox value"),
+            (
+                Subject::Invoice,
+                w(
+                    FieldTarget::TicketField { id: 9 },
+                    FieldValue::Text("x".into()),
+                ),
+                "not in the tenant",
+            ),
+            (
+                Subject::Invoice,
+                w(
+                    FieldTarget::TicketField { id: 2 },
+                    FieldValue::Decimal("1e5".into()),
+                ),
+                "not a decimal",
+            ),
+            (
+                Subject::Invoice,
+                w(
+                    FieldTarget::TicketField { id: 3 },
+                    FieldValue::DropdownOption("nope".into()),
+                ),
+                "not an option",
+            ),
+            (
+                Subject::Invoice,
+                w(
+                    FieldTarget::TicketField { id: 4 },
+                    FieldValue::Decimal("1.5".into()),
+                ),
+                "does not fit",
+            ),
+            (
+                Subject::Invoice,
+                w(
+                    FieldTarget::TicketField { id: 1 },
+                    FieldValue::Checkbox(true),
+                ),
+                "does not fit",
+            ),
+            (
+                Subject::Invoice,
+                w(
+                    FieldTarget::TicketField { id: 5 },
+                    FieldValue::Date("2024-02-30".into()),
+                ),
+                "not a YYYY-MM-DD",
+            ),
+            (
+                Subject::Invoice,
+                w(
+                    FieldTarget::OrganizationField {
+                        key: "terms".into(),
+                    },
+                    FieldValue::Clear,
+                ),
+                "only write ticket",
+            ),
+            (
+                Subject::Supplier,
+                w(FieldTarget::TicketField { id: 1 }, FieldValue::Clear),
+                "only write organization",
+            ),
+            (
+                Subject::Supplier,
+                w(
+                    FieldTarget::Tag { name: "a b".into() },
+                    FieldValue::Checkbox(true),
+                ),
+                "without spaces",
+            ),
+            (
+                Subject::Supplier,
+                w(
+                    FieldTarget::Tag { name: "ab".into() },
+                    FieldValue::Text("x".into()),
+                ),
+                "checkbox value",
+            ),
         ];
         for (subject, write, expected) in cases {
-            let err = catalog().check(subject, &[write.clone()]).unwrap_err().to_string();
+            let err = catalog()
+                .check(subject, &[write.clone()])
+                .unwrap_err()
+                .to_string();
             assert!(err.contains(expected), "{write:?}: {err}");
         }
     }
@@ -291,11 +397,25 @@ mod tests {
     fn an_empty_catalog_checks_only_the_values() {
         let empty = FieldCatalog::default();
         empty
-            .check(Subject::Invoice, &[w(FieldTarget::TicketField { id: 77 }, FieldValue::Text("x".into()))])
+            .check(
+                Subject::Invoice,
+                &[w(
+                    FieldTarget::TicketField { id: 77 },
+                    FieldValue::Text("x".into()),
+                )],
+            )
             .unwrap();
-        assert!(empty
-            .check(Subject::Invoice, &[w(FieldTarget::TicketField { id: 77 }, FieldValue::Decimal("x".into()))])
-            .is_err());
+        assert!(
+            empty
+                .check(
+                    Subject::Invoice,
+                    &[w(
+                        FieldTarget::TicketField { id: 77 },
+                        FieldValue::Decimal("x".into())
+                    )]
+                )
+                .is_err()
+        );
     }
 
     #[test]

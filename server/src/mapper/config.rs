@@ -54,27 +54,50 @@ impl PluginsConfig {
     /// The first invalid key and why, if any.
     pub fn problems(&self) -> Option<(&'static str, String)> {
         let checks: [(&'static str, bool, String); 8] = [
-            ("plugins.max_upload_bytes", self.max_upload_bytes >= 1024, "must be at least 1024".into()),
+            (
+                "plugins.max_upload_bytes",
+                self.max_upload_bytes >= 1024,
+                "must be at least 1024".into(),
+            ),
             (
                 "plugins.deadline_ms",
                 (1..=MAX_DEADLINE_MS).contains(&self.deadline_ms),
                 format!("must be 1 to {MAX_DEADLINE_MS}"),
             ),
-            ("plugins.epoch_tick_ms", (1..=10).contains(&self.epoch_tick_ms), "must be 1 to 10".into()),
+            (
+                "plugins.epoch_tick_ms",
+                (1..=10).contains(&self.epoch_tick_ms),
+                "must be 1 to 10".into(),
+            ),
             (
                 "plugins.memory_limit_bytes",
                 (MIN_MEMORY_BYTES..=4 * 1024 * 1024 * 1024).contains(&self.memory_limit_bytes),
                 format!("must be {MIN_MEMORY_BYTES} (16 MiB) to 4 GiB"),
             ),
-            ("plugins.max_input_bytes", self.max_input_bytes >= 1024, "must be at least 1024".into()),
-            ("plugins.max_writes", self.max_writes >= 1, "must be at least 1".into()),
-            ("plugins.max_output_bytes", self.max_output_bytes >= 1024, "must be at least 1024".into()),
+            (
+                "plugins.max_input_bytes",
+                self.max_input_bytes >= 1024,
+                "must be at least 1024".into(),
+            ),
+            (
+                "plugins.max_writes",
+                self.max_writes >= 1,
+                "must be at least 1".into(),
+            ),
+            (
+                "plugins.max_output_bytes",
+                self.max_output_bytes >= 1024,
+                "must be at least 1024".into(),
+            ),
             (
                 "plugins.max_concurrent_calls",
                 (1..=1000).contains(&self.max_concurrent_calls),
                 "must be 1 to 1000".into(),
             ),
         ];
-        checks.into_iter().find(|(_, ok, _)| !ok).map(|(k, _, m)| (k, m))
+        checks
+            .into_iter()
+            .find(|(_, ok, _)| !ok)
+            .map(|(k, _, m)| (k, m))
     }
 }

@@ -228,7 +228,8 @@ impl MappingConfig {
 
     /// Parses and validates the TOML form.
     pub fn from_toml(text: &str) -> Result<Self, String> {
-        let value: toml::Value = toml::from_str(text).map_err(|e| format!("invalid mapping TOML: {e}"))?;
+        let value: toml::Value =
+            toml::from_str(text).map_err(|e| format!("invalid mapping TOML: {e}"))?;
         let json = serde_json::to_value(value).map_err(|e| format!("invalid mapping TOML: {e}"))?;
         Self::from_json_value(json)
     }
@@ -267,7 +268,10 @@ impl MappingConfig {
                 .enumerate()
                 .max_by_key(|(i, p)| (p.payment_date.as_deref().and_then(parse_date), *i))
                 .map(|(_, p)| p);
-            obj.insert("latest_payment".into(), serde_json::to_value(latest).unwrap_or_default());
+            obj.insert(
+                "latest_payment".into(),
+                serde_json::to_value(latest).unwrap_or_default(),
+            );
             obj.insert("payments_count".into(), invoice.payments.len().into());
         }
         let view = serde_json::json!({ "invoice": invoice_view, "ticket": ticket });
@@ -309,11 +313,18 @@ fn validate_rule(catalog: &FieldCatalog, subject: Subject, rule: &Rule) -> Resul
         }
     }
     let Some(target) = rule_target(rule)? else {
-        let tags = rule.tags.as_ref().map(|t| t.values().collect::<Vec<_>>()).unwrap_or_default();
+        let tags = rule
+            .tags
+            .as_ref()
+            .map(|t| t.values().collect::<Vec<_>>())
+            .unwrap_or_default();
         if tags.is_empty() {
             return Err("tags needs at least one value → tag entry".into());
         }
-        if let Some(bad) = tags.iter().find(|t| t.is_empty() || t.len() > 80 || t.chars().any(char::is_whitespace)) {
+        if let Some(bad) = tags
+            .iter()
+            .find(|t| t.is_empty() || t.len() > 80 || t.chars().any(char::is_whitespace))
+        {
             return Err(format!("`{bad}` is not a valid tag"));
         }
         return Ok(());
@@ -345,19 +356,35 @@ fn validate_rule(catalog: &FieldCatalog, subject: Subject, rule: &Rule) -> Resul
         return Ok(());
     };
     let fits = match &rule.convert {
-        Convert::Text => matches!(field_type, FieldType::Text | FieldType::Textarea | FieldType::Regexp),
+        Convert::Text => matches!(
+            field_type,
+            FieldType::Text | FieldType::Textarea | FieldType::Regexp
+        ),
         Convert::Decimal { scale } => {
-            field_type == FieldType::Decimal || (field_type == FieldType::Integer && *scale == Some(0))
+            field_type == FieldType::Decimal
+                || (field_type == FieldType::Integer && *scale == Some(0))
         }
         Convert::Date => field_type == FieldType::Date,
         Convert::Checkbox { .. } => field_type == FieldType::Checkbox,
-        Convert::Dropdown { options: map, default } => {
-            if !matches!(field_type, FieldType::Tagger | FieldType::Dropdown | FieldType::Multiselect) {
+        Convert::Dropdown {
+            options: map,
+            default,
+        } => {
+            if !matches!(
+                field_type,
+                FieldType::Tagger | FieldType::Dropdown | FieldType::Multiselect
+            ) {
                 false
             } else {
-                let missing = map.values().chain(default.iter()).find(|v| !options.contains(v));
+                let missing = map
+                    .values()
+                    .chain(default.iter())
+                    .find(|v| !options.contains(v));
                 if let Some(v) = missing {
-                    return Err(format!("`{v}` is not an option of {}", describe_target(&target)));
+                    return Err(format!(
+                        "`{v}` is not an option of {}",
+                        describe_target(&target)
+                    ));
                 }
                 true
             }
@@ -416,7 +443,9 @@ fn convert(how: &Convert, raw: &str) -> Result<FieldValue, String> {
             if !is_decimal(raw) {
                 return Err(format!("`{raw}` is not a decimal"));
             }
-            let mut d: Decimal = raw.parse().map_err(|_| format!("`{raw}` is out of range for a decimal"))?;
+            let mut d: Decimal = raw
+                .parse()
+                .map_err(|_| format!("`{raw}` is out of range for a decimal"))?;
             if let Some(s) = scale {
                 d = d.round_dp_with_strategy(*s, RoundingStrategy::MidpointAwayFromZero);
                 d.rescale(*s);
@@ -452,20 +481,28 @@ fn apply(rules: &[Rule], view: &serde_json::Value) -> Mapped {
         };
         let Some(target) = target else {
             // Tags: add the matching one, remove the others.
-            let (Some(tags), Some(value)) = (&rule.tags, value.or_else(|| rule.default.clone())) else {
+            let (Some(tags), Some(value)) = (&rule.tags, value.or_else(|| rule.default.clone()))
+            else {
                 continue;
             };
-            let matched = tags.iter().find(|(k, _)| k.eq_ignore_ascii_case(&value)).map(|(_, t)| t);
+            let matched = tags
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(&value))
+                .map(|(_, t)| t);
             match matched {
                 Some(tag) => {
                     for other in tags.values() {
                         out.writes.push(FieldWrite {
-                            target: FieldTarget::Tag { name: other.clone() },
+                            target: FieldTarget::Tag {
+                                name: other.clone(),
+                            },
                             value: FieldValue::Checkbox(other == tag),
                         });
                     }
                 }
-                None => out.notes.push(format!("rule {index}: no tag for value `{value}`")),
+                None => out
+                    .notes
+                    .push(format!("rule {index}: no tag for value `{value}`")),
             }
             continue;
         };
@@ -473,7 +510,8 @@ fn apply(rules: &[Rule], view: &serde_json::Value) -> Mapped {
             Some(raw) => match convert(&rule.convert, &raw) {
                 Ok(v) => v,
                 Err(e) => {
-                    out.notes.push(format!("rule {index} ({}): {e}", describe_target(&target)));
+                    out.notes
+                        .push(format!("rule {index} ({}): {e}", describe_target(&target)));
                     continue;
                 }
             },

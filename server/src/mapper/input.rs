@@ -257,7 +257,9 @@ impl Sample {
             path: e.path().to_string(),
             message: e.inner().to_string(),
         })?;
-        Ok(Self::Supplier { supplier: s.supplier })
+        Ok(Self::Supplier {
+            supplier: s.supplier,
+        })
     }
 
     fn invoice_from_value(value: serde_json::Value) -> Result<Self, SampleError> {

@@ -33,7 +33,10 @@ pub const POLICY_KEY: &str = "plugin_failure_policy";
 
 impl TenantMapping {
     /// Reads and validates a tenant's mapping settings.
-    pub fn from_settings(settings: &serde_json::Value, default_policy: FailurePolicy) -> Result<Self, String> {
+    pub fn from_settings(
+        settings: &serde_json::Value,
+        default_policy: FailurePolicy,
+    ) -> Result<Self, String> {
         let declarative = match settings.get(MAPPING_KEY) {
             None | Some(serde_json::Value::Null) => None,
             Some(v) => Some(MappingConfig::from_json_value(v.clone())?),

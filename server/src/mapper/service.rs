@@ -26,7 +26,9 @@ pub enum LifecycleError {
     #[error("invalid plugin manifest: {0}")]
     Manifest(String),
     /// Activation before a passing dry-run.
-    #[error("plugin {id} (version {version}) has not passed a dry-run; run POST .../plugins/{id}/dry-run first")]
+    #[error(
+        "plugin {id} (version {version}) has not passed a dry-run; run POST .../plugins/{id}/dry-run first"
+    )]
     NeedsDryRun {
         /// Plugin id.
         id: i64,
@@ -111,7 +113,8 @@ pub struct MapperService<'a> {
 }
 
 fn tenant_mapping(tenant: &Tenant, host: &PluginHost) -> Result<TenantMapping, LifecycleError> {
-    TenantMapping::from_settings(&tenant.settings, host.config().failure_policy).map_err(LifecycleError::Settings)
+    TenantMapping::from_settings(&tenant.settings, host.config().failure_policy)
+        .map_err(LifecycleError::Settings)
 }
 
 impl<'a> MapperService<'a> {
@@ -128,7 +131,9 @@ impl<'a> MapperService<'a> {
         manifest: &PluginManifest,
     ) -> Result<PluginRecord, LifecycleError> {
         self.store.tenant(tenant).await?;
-        manifest.limits(self.host.config()).map_err(LifecycleError::Manifest)?;
+        manifest
+            .limits(self.host.config())
+            .map_err(LifecycleError::Manifest)?;
         let bytes: std::sync::Arc<[u8]> = bytes.into();
         let compiled = self.host.compile(bytes.clone()).await?;
         let manifest_json = serde_json::to_value(manifest).unwrap_or_default();
@@ -183,20 +188,31 @@ impl<'a> MapperService<'a> {
                 Ok(loaded) => return Ok(loaded),
                 Err(why) => {
                     tracing::warn!(sha256 = %record.sha256, reason = %why, "stored plugin artifact refused; recompiling");
-                    self.store.delete_plugin_artifact(&record.sha256, engine).await?;
+                    self.store
+                        .delete_plugin_artifact(&record.sha256, engine)
+                        .await?;
                 }
             }
         }
-        let bytes = self.store.plugin_bytes(&record.tenant_id, record.id).await?;
+        let bytes = self
+            .store
+            .plugin_bytes(&record.tenant_id, record.id)
+            .await?;
         if sha256_hex(&bytes) != record.sha256 {
             return Err(LifecycleError::Unavailable(format!(
                 "plugin {} is corrupt: its bytes do not match the recorded SHA-256",
                 record.id
             )));
         }
-        let compiled = self.host.compile(bytes.into()).await.map_err(|e| LifecycleError::Unavailable(e.to_string()))?;
+        let compiled = self
+            .host
+            .compile(bytes.into())
+            .await
+            .map_err(|e| LifecycleError::Unavailable(e.to_string()))?;
         let mac = self.host.seal(&record.sha256, &compiled.artifact);
-        self.store.put_plugin_artifact(&record.sha256, engine, &compiled.artifact, &mac).await?;
+        self.store
+            .put_plugin_artifact(&record.sha256, engine, &compiled.artifact, &mac)
+            .await?;
         Ok(compiled.loaded)
     }
 
@@ -206,7 +222,9 @@ impl<'a> MapperService<'a> {
         for record in self.store.active_plugins().await? {
             match self.load(&record).await {
                 Ok(_) => loaded += 1,
-                Err(e) => tracing::warn!(tenant = %record.tenant_id, plugin_id = record.id, error = %e, "cannot load active plugin"),
+                Err(e) => {
+                    tracing::warn!(tenant = %record.tenant_id, plugin_id = record.id, error = %e, "cannot load active plugin")
+                }
             }
         }
         Ok(loaded)
@@ -218,8 +236,13 @@ impl<'a> MapperService<'a> {
         catalog: &FieldCatalog,
         sample: &Sample,
     ) -> Result<Vec<FieldWrite>, CallFailure> {
-        let limits = self.limits(record).map_err(|e| CallFailure::Unavailable(e.to_string()))?;
-        let loaded = self.load(record).await.map_err(|e| CallFailure::Unavailable(e.to_string()))?;
+        let limits = self
+            .limits(record)
+            .map_err(|e| CallFailure::Unavailable(e.to_string()))?;
+        let loaded = self
+            .load(record)
+            .await
+            .map_err(|e| CallFailure::Unavailable(e.to_string()))?;
         let writes = self.host.call(&loaded, limits, sample).await?;
         catalog
             .check(sample.subject(), &writes)
@@ -228,7 +251,12 @@ impl<'a> MapperService<'a> {
     }
 
     /// Runs a version against a sample without writing anything, and records the result.
-    pub async fn dry_run(&self, tenant: &TenantId, id: i64, sample: &Sample) -> Result<DryRun, LifecycleError> {
+    pub async fn dry_run(
+        &self,
+        tenant: &TenantId,
+        id: i64,
+        sample: &Sample,
+    ) -> Result<DryRun, LifecycleError> {
         let t = self.store.tenant(tenant).await?;
         let record = self.store.plugin(tenant, id).await?;
         let mapping = tenant_mapping(&t, self.host)?;
@@ -260,12 +288,18 @@ impl<'a> MapperService<'a> {
             },
         };
         let summary = serde_json::json!({ "outcome": dry.outcome, "message": dry.message, "writes": dry.writes.len() });
-        self.store.record_dry_run(tenant, id, dry.ok, &summary).await?;
+        self.store
+            .record_dry_run(tenant, id, dry.ok, &summary)
+            .await?;
         Ok(dry)
     }
 
     /// Activates a version that passed a dry-run.
-    pub async fn activate(&self, tenant: &TenantId, id: i64) -> Result<PluginRecord, LifecycleError> {
+    pub async fn activate(
+        &self,
+        tenant: &TenantId,
+        id: i64,
+    ) -> Result<PluginRecord, LifecycleError> {
         let record = self.store.plugin(tenant, id).await?;
         if !record.dry_run_ok {
             return Err(LifecycleError::NeedsDryRun {
@@ -288,7 +322,11 @@ impl<'a> MapperService<'a> {
 
     /// Maps a record for a tenant: its active plugin if any, with the failure policy, else its declarative
     /// mapping. The result says where the writes came from and, when the plugin failed, why.
-    pub async fn map(&self, tenant: &Tenant, sample: &Sample) -> Result<MappingResult, LifecycleError> {
+    pub async fn map(
+        &self,
+        tenant: &Tenant,
+        sample: &Sample,
+    ) -> Result<MappingResult, LifecycleError> {
         let mapping = tenant_mapping(tenant, self.host)?;
         let declarative = |notes: &mut Vec<String>| -> Vec<FieldWrite> {
             let Some(config) = &mapping.declarative else {
@@ -304,10 +342,23 @@ impl<'a> MapperService<'a> {
         let mut notes = Vec::new();
         let Some(record) = self.store.active_plugin(&tenant.id).await? else {
             let writes = declarative(&mut notes);
-            let source = if mapping.declarative.is_some() { MappingSource::Declarative } else { MappingSource::Nothing };
-            return Ok(MappingResult { writes, source, notes, plugin_failure: None });
+            let source = if mapping.declarative.is_some() {
+                MappingSource::Declarative
+            } else {
+                MappingSource::Nothing
+            };
+            return Ok(MappingResult {
+                writes,
+                source,
+                notes,
+                plugin_failure: None,
+            });
         };
-        let catalog = mapping.declarative.as_ref().map(|m| m.catalog.clone()).unwrap_or_default();
+        let catalog = mapping
+            .declarative
+            .as_ref()
+            .map(|m| m.catalog.clone())
+            .unwrap_or_default();
         match self.run(&record, &catalog, sample).await {
             Ok(writes) => Ok(MappingResult {
                 writes,

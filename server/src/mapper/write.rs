@@ -61,9 +61,10 @@ impl FieldWrite {
             FieldTarget::Tag { name } => name.len(),
         };
         let value = match &self.value {
-            FieldValue::Text(s) | FieldValue::Decimal(s) | FieldValue::Date(s) | FieldValue::DropdownOption(s) => {
-                s.len()
-            }
+            FieldValue::Text(s)
+            | FieldValue::Decimal(s)
+            | FieldValue::Date(s)
+            | FieldValue::DropdownOption(s) => s.len(),
             FieldValue::Checkbox(_) | FieldValue::Clear => 1,
         };
         target + value

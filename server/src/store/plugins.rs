@@ -70,7 +70,10 @@ macro_rules! select_plugins {
 
 fn from_row(row: &AnyRow) -> Result<PluginRecord, StoreError> {
     let ctx = "reading a plugin";
-    let corrupt = |message: String| StoreError::Corrupt { context: ctx, message };
+    let corrupt = |message: String| StoreError::Corrupt {
+        context: ctx,
+        message,
+    };
     let tenant: String = row.try_get("tenant_id").context(ctx)?;
     let manifest: String = row.try_get("manifest_json").context(ctx)?;
     Ok(PluginRecord {
@@ -105,11 +108,13 @@ impl Store {
         })?;
         // Two uploads at once may pick the same number; the unique (tenant, version) makes one retry.
         for _ in 0..5 {
-            let next: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) + 1 FROM plugins WHERE tenant_id = $1")
-                .bind(new.tenant_id.as_str())
-                .fetch_one(self.pool())
-                .await
-                .context("numbering a plugin")?;
+            let next: i64 = sqlx::query_scalar(
+                "SELECT COALESCE(MAX(version), 0) + 1 FROM plugins WHERE tenant_id = $1",
+            )
+            .bind(new.tenant_id.as_str())
+            .fetch_one(self.pool())
+            .await
+            .context("numbering a plugin")?;
             let inserted = sqlx::query(
                 "INSERT INTO plugins (tenant_id, version, name, sha256, size_bytes, bytes, status, manifest_json, \
                  created_at) VALUES ($1, $2, $3, $4, $5, $6, 'uploaded', $7, $8) RETURNING id",
@@ -130,7 +135,8 @@ impl Store {
                     return self.plugin(new.tenant_id, id).await;
                 }
                 Err(e) if is_unique_violation(&e) => continue,
-                Err(e) if matches!(&e, sqlx::Error::Database(db) if db.message().contains("FOREIGN KEY") || db.code().as_deref() == Some("23503")) => {
+                Err(e) if matches!(&e, sqlx::Error::Database(db) if db.message().contains("FOREIGN KEY") || db.code().as_deref() == Some("23503")) =>
+                {
                     return Err(StoreError::NotFound {
                         what: "tenant",
                         key: new.tenant_id.to_string(),
@@ -147,11 +153,13 @@ impl Store {
 
     /// Every version of a tenant's plugins, newest first.
     pub async fn plugins(&self, tenant: &TenantId) -> Result<Vec<PluginRecord>, StoreError> {
-        let rows = sqlx::query(select_plugins!("WHERE tenant_id = $1 ORDER BY version DESC"))
-            .bind(tenant.as_str())
-            .fetch_all(self.pool())
-            .await
-            .context("listing plugins")?;
+        let rows = sqlx::query(select_plugins!(
+            "WHERE tenant_id = $1 ORDER BY version DESC"
+        ))
+        .bind(tenant.as_str())
+        .fetch_all(self.pool())
+        .await
+        .context("listing plugins")?;
         rows.iter().map(from_row).collect()
     }
 
@@ -163,7 +171,9 @@ impl Store {
             .fetch_optional(self.pool())
             .await
             .context("reading a plugin")?;
-        row.as_ref().map(from_row).unwrap_or_else(|| Err(not_found(tenant, id)))
+        row.as_ref()
+            .map(from_row)
+            .unwrap_or_else(|| Err(not_found(tenant, id)))
     }
 
     /// The component bytes of a version.
@@ -178,21 +188,28 @@ impl Store {
     }
 
     /// The tenant's active version, if any.
-    pub async fn active_plugin(&self, tenant: &TenantId) -> Result<Option<PluginRecord>, StoreError> {
-        let row = sqlx::query(select_plugins!("WHERE tenant_id = $1 AND status = 'active'"))
-            .bind(tenant.as_str())
-            .fetch_optional(self.pool())
-            .await
-            .context("reading the active plugin")?;
+    pub async fn active_plugin(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<Option<PluginRecord>, StoreError> {
+        let row = sqlx::query(select_plugins!(
+            "WHERE tenant_id = $1 AND status = 'active'"
+        ))
+        .bind(tenant.as_str())
+        .fetch_optional(self.pool())
+        .await
+        .context("reading the active plugin")?;
         row.as_ref().map(from_row).transpose()
     }
 
     /// Every tenant's active version (start-up warming).
     pub async fn active_plugins(&self) -> Result<Vec<PluginRecord>, StoreError> {
-        let rows = sqlx::query(select_plugins!("WHERE status = 'active' ORDER BY tenant_id"))
-            .fetch_all(self.pool())
-            .await
-            .context("listing active plugins")?;
+        let rows = sqlx::query(select_plugins!(
+            "WHERE status = 'active' ORDER BY tenant_id"
+        ))
+        .fetch_all(self.pool())
+        .await
+        .context("listing active plugins")?;
         rows.iter().map(from_row).collect()
     }
 
@@ -222,7 +239,11 @@ impl Store {
     }
 
     /// Makes `id` the tenant's active version; the previous active one becomes `retired`. Atomic.
-    pub async fn activate_plugin(&self, tenant: &TenantId, id: i64) -> Result<PluginRecord, StoreError> {
+    pub async fn activate_plugin(
+        &self,
+        tenant: &TenantId,
+        id: i64,
+    ) -> Result<PluginRecord, StoreError> {
         self.switch_active(tenant, id, "retired").await
     }
 
@@ -245,15 +266,21 @@ impl Store {
         self.switch_active(tenant, previous, "rolled_back").await
     }
 
-    async fn switch_active(&self, tenant: &TenantId, id: i64, old_status: &str) -> Result<PluginRecord, StoreError> {
+    async fn switch_active(
+        &self,
+        tenant: &TenantId,
+        id: i64,
+        old_status: &str,
+    ) -> Result<PluginRecord, StoreError> {
         let ctx = "activating a plugin";
         let mut tx = self.pool().begin().await.context(ctx)?;
-        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM plugins WHERE tenant_id = $1 AND id = $2")
-            .bind(tenant.as_str())
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await
-            .context(ctx)?;
+        let exists: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM plugins WHERE tenant_id = $1 AND id = $2")
+                .bind(tenant.as_str())
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await
+                .context(ctx)?;
         if exists.is_none() {
             return Err(not_found(tenant, id));
         }
@@ -312,13 +339,19 @@ impl Store {
     }
 
     /// A compiled artifact and its MAC, if stored for this engine.
-    pub async fn plugin_artifact(&self, sha256: &str, engine: &str) -> Result<Option<(Vec<u8>, Vec<u8>)>, StoreError> {
-        let row = sqlx::query("SELECT artifact, mac FROM plugin_artifacts WHERE sha256 = $1 AND engine = $2")
-            .bind(sha256)
-            .bind(engine)
-            .fetch_optional(self.pool())
-            .await
-            .context("reading a compiled plugin")?;
+    pub async fn plugin_artifact(
+        &self,
+        sha256: &str,
+        engine: &str,
+    ) -> Result<Option<(Vec<u8>, Vec<u8>)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT artifact, mac FROM plugin_artifacts WHERE sha256 = $1 AND engine = $2",
+        )
+        .bind(sha256)
+        .bind(engine)
+        .fetch_optional(self.pool())
+        .await
+        .context("reading a compiled plugin")?;
         row.map(|r| -> Result<_, StoreError> {
             Ok((
                 r.try_get("artifact").context("reading a compiled plugin")?,
@@ -329,7 +362,11 @@ impl Store {
     }
 
     /// Deletes a stored artifact (one that failed to load, so it is rebuilt).
-    pub async fn delete_plugin_artifact(&self, sha256: &str, engine: &str) -> Result<(), StoreError> {
+    pub async fn delete_plugin_artifact(
+        &self,
+        sha256: &str,
+        engine: &str,
+    ) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM plugin_artifacts WHERE sha256 = $1 AND engine = $2")
             .bind(sha256)
             .bind(engine)

@@ -13,7 +13,9 @@ fn repo() -> PathBuf {
 /// A component built by `scripts/build-plugins` (`po_first`, `status_tags`, `js_invoice`, `hostile`,
 /// `wrong_world`). Fails loudly, never skips, when it is missing.
 pub fn plugin(name: &str) -> Vec<u8> {
-    let path = repo().join("mapper-wasm/target/plugins").join(format!("{name}.wasm"));
+    let path = repo()
+        .join("mapper-wasm/target/plugins")
+        .join(format!("{name}.wasm"));
     std::fs::read(&path).unwrap_or_else(|e| {
         panic!(
             "plugin artifact {} is missing ({e}). Build the plugins with `scripts/build-plugins` \
@@ -36,14 +38,19 @@ pub fn sample(name: &str) -> Sample {
 
 /// The invoice sample without PO, with another invoice number (the hostile guest's behaviour selector).
 pub fn invoice_numbered(number: &str) -> Sample {
-    let mut value: serde_json::Value = serde_json::from_str(&sample_text("invoice-no-po.json")).unwrap();
+    let mut value: serde_json::Value =
+        serde_json::from_str(&sample_text("invoice-no-po.json")).unwrap();
     value["invoice"]["number"] = number.into();
     Sample::from_json(value.to_string().as_bytes()).unwrap()
 }
 
 /// A host with a throw-away artifact key.
 pub fn host(config: &PluginsConfig) -> PluginHost {
-    PluginHost::new(config, mlc_artifact_loader::ArtifactKey::new(rand::random())).unwrap()
+    PluginHost::new(
+        config,
+        mlc_artifact_loader::ArtifactKey::new(rand::random()),
+    )
+    .unwrap()
 }
 
 /// The default limits under `config`.

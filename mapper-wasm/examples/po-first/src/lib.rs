@@ -33,7 +33,10 @@ impl Guest for PoFirst {
             org_field("payment_terms", text(terms)),
         ];
         if let Some(currency) = supplier.currency {
-            writes.push(org_field("default_currency", text(currency.to_ascii_uppercase())));
+            writes.push(org_field(
+                "default_currency",
+                text(currency.to_ascii_uppercase()),
+            ));
         }
         Ok(writes)
     }
@@ -45,7 +48,8 @@ impl Guest for PoFirst {
         } else {
             MoneyStyle::Code
         };
-        let total = format_money(&invoice.total.amount, &currency, style).map_err(|e| format!("invoice total: {e}"))?;
+        let total = format_money(&invoice.total.amount, &currency, style)
+            .map_err(|e| format!("invoice total: {e}"))?;
         let due = Amount::parse(&invoice.amount_due).map_err(|e| format!("amount due: {e}"))?;
         let reference = match &invoice.purchase_order {
             Some(po) => po.number.clone(),
@@ -61,7 +65,11 @@ impl Guest for PoFirst {
             ticket_field(TOTAL_TEXT_FIELD, text(total)),
             ticket_field(AMOUNT_DUE_FIELD, decimal(&due.round_dp(2))),
             ticket_field(DUE_DATE_FIELD, due_date),
-            if invoice.purchase_order.is_some() { remove_tag("wd_no_po") } else { add_tag("wd_no_po") },
+            if invoice.purchase_order.is_some() {
+                remove_tag("wd_no_po")
+            } else {
+                add_tag("wd_no_po")
+            },
         ])
     }
 }

@@ -40,7 +40,11 @@ impl Guest for StatusTags {
         Ok(vec![
             org_field("supplier_status", dropdown(option)),
             org_field("supplier_on_hold", checkbox(status == "on hold")),
-            if status == "inactive" { add_tag("supplier_inactive") } else { remove_tag("supplier_inactive") },
+            if status == "inactive" {
+                add_tag("supplier_inactive")
+            } else {
+                remove_tag("supplier_inactive")
+            },
         ])
     }
 
@@ -69,7 +73,10 @@ impl Guest for StatusTags {
         match latest {
             Some((date, payment)) => {
                 writes.push(ticket_field(LAST_PAYMENT_DATE_FIELD, date_value(&date)));
-                let reference = payment.reference.clone().unwrap_or_else(|| payment.reference_id.clone());
+                let reference = payment
+                    .reference
+                    .clone()
+                    .unwrap_or_else(|| payment.reference_id.clone());
                 writes.push(ticket_field(LAST_PAYMENT_REF_FIELD, text(reference)));
             }
             None => {

@@ -32,7 +32,10 @@ fn behave(what: &str) -> Result<Vec<FieldWrite>, String> {
                 hoard.push(black_box(block));
             }
         }
-        "recurse" => Ok(vec![ticket_field(1, text(recurse(black_box(1)).to_string()))]),
+        "recurse" => Ok(vec![ticket_field(
+            1,
+            text(recurse(black_box(1)).to_string()),
+        )]),
         "flood" => Ok((0..5_000).map(|i| add_tag(&format!("t{i}"))).collect()),
         "huge" => Ok(vec![ticket_field(1, text("x".repeat(4 << 20)))]),
         "panic" => panic!("the hostile plugin panicked on purpose"),

@@ -62,7 +62,9 @@ impl PluginManifest {
     /// Validates the manifest against the process ceilings and gives the limits to enforce.
     pub fn limits(&self, config: &PluginsConfig) -> Result<PluginLimits, String> {
         if let Some(name) = &self.name
-            && (name.trim().is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control))
+            && (name.trim().is_empty()
+                || name.chars().count() > 100
+                || name.chars().any(char::is_control))
         {
             return Err("name must be 1 to 100 printable characters".into());
         }
@@ -74,7 +76,9 @@ impl PluginManifest {
         ) -> Result<T, String> {
             match asked {
                 None => Ok(ceiling),
-                Some(v) if v > ceiling => Err(format!("{what} {v} exceeds this server's limit of {ceiling}")),
+                Some(v) if v > ceiling => Err(format!(
+                    "{what} {v} exceeds this server's limit of {ceiling}"
+                )),
                 Some(v) if v < floor => Err(format!("{what} {v} is below the minimum of {floor}")),
                 Some(v) => Ok(v),
             }
@@ -89,7 +93,12 @@ impl PluginManifest {
             )?,
             max_input_bytes: config.max_input_bytes,
             max_writes: pick("max_writes", self.max_writes, config.max_writes, 1)?,
-            max_output_bytes: pick("max_output_bytes", self.max_output_bytes, config.max_output_bytes, 1)?,
+            max_output_bytes: pick(
+                "max_output_bytes",
+                self.max_output_bytes,
+                config.max_output_bytes,
+                1,
+            )?,
         })
     }
 }
@@ -107,12 +116,39 @@ mod tests {
             ..Default::default()
         };
         let limits = ok.limits(&config).unwrap();
-        assert_eq!((limits.deadline_ms, limits.max_writes), (20, config.max_writes));
+        assert_eq!(
+            (limits.deadline_ms, limits.max_writes),
+            (20, config.max_writes)
+        );
         for (bad, needle) in [
-            (PluginManifest { deadline_ms: Some(5_000), ..Default::default() }, "exceeds"),
-            (PluginManifest { memory_limit_bytes: Some(1 << 20), ..Default::default() }, "below the minimum"),
-            (PluginManifest { max_writes: Some(0), ..Default::default() }, "below the minimum"),
-            (PluginManifest { name: Some(" ".into()), ..Default::default() }, "name"),
+            (
+                PluginManifest {
+                    deadline_ms: Some(5_000),
+                    ..Default::default()
+                },
+                "exceeds",
+            ),
+            (
+                PluginManifest {
+                    memory_limit_bytes: Some(1 << 20),
+                    ..Default::default()
+                },
+                "below the minimum",
+            ),
+            (
+                PluginManifest {
+                    max_writes: Some(0),
+                    ..Default::default()
+                },
+                "below the minimum",
+            ),
+            (
+                PluginManifest {
+                    name: Some(" ".into()),
+                    ..Default::default()
+                },
+                "name",
+            ),
         ] {
             let err = bad.limits(&config).unwrap_err();
             assert!(err.contains(needle), "{err}");

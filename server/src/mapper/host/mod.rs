@@ -36,7 +36,9 @@ use super::write::FieldWrite;
 #[derive(Debug, thiserror::Error)]
 pub enum UploadError {
     /// Bigger than `plugins.max_upload_bytes`.
-    #[error("the upload is {size} bytes; plugins may be at most {limit} bytes (plugins.max_upload_bytes)")]
+    #[error(
+        "the upload is {size} bytes; plugins may be at most {limit} bytes (plugins.max_upload_bytes)"
+    )]
     TooLarge {
         /// Bytes received.
         size: usize,
@@ -103,7 +105,9 @@ pub struct Loaded {
 
 impl std::fmt::Debug for Loaded {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Loaded").field("sha256", &self.sha256).finish_non_exhaustive()
+        f.debug_struct("Loaded")
+            .field("sha256", &self.sha256)
+            .finish_non_exhaustive()
     }
 }
 
@@ -153,12 +157,16 @@ impl PluginHost {
     /// Builds the engine and linker and starts the epoch ticker. `key` authenticates stored artifacts.
     pub fn new(config: &PluginsConfig, key: ArtifactKey) -> Result<Self, UploadError> {
         if let Some((k, m)) = config.problems() {
-            return Err(UploadError::Host(format!("invalid configuration `{k}`: {m}")));
+            return Err(UploadError::Host(format!(
+                "invalid configuration `{k}`: {m}"
+            )));
         }
         let host_err = |what: &str, e: wasmtime::Error| UploadError::Host(format!("{what}: {e:#}"));
-        let engine = engine::build(config).map_err(|e| host_err("creating the wasmtime engine", e))?;
+        let engine =
+            engine::build(config).map_err(|e| host_err("creating the wasmtime engine", e))?;
         let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| host_err("linking WASI", e))?;
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
+            .map_err(|e| host_err("linking WASI", e))?;
         let ticker = EpochTicker::start(&engine, Duration::from_millis(config.epoch_tick_ms))
             .map_err(|e| UploadError::Host(format!("starting the epoch ticker: {e}")))?;
         let fingerprint = engine::fingerprint(&engine);
@@ -209,8 +217,12 @@ impl PluginHost {
     pub fn compile_blocking(&self, bytes: &[u8]) -> Result<Compiled, UploadError> {
         check_header(bytes, self.inner.config.max_upload_bytes)?;
         let started = Instant::now();
-        let component = Component::new(&self.inner.engine, bytes)
-            .map_err(|e| UploadError::Invalid(format!("the component does not compile: {}", root_cause(&e))))?;
+        let component = Component::new(&self.inner.engine, bytes).map_err(|e| {
+            UploadError::Invalid(format!(
+                "the component does not compile: {}",
+                root_cause(&e)
+            ))
+        })?;
         let compile_time = started.elapsed();
         let sha256 = sha256_hex(bytes);
         let loaded = self.prepare(sha256, &component)?;
@@ -264,25 +276,48 @@ impl PluginHost {
     }
 
     /// Loads a stored artifact after verifying its MAC (and wasmtime's compatibility check).
-    pub async fn load_artifact(&self, sha256: &str, artifact: Vec<u8>, tag: Vec<u8>) -> Result<Loaded, String> {
+    pub async fn load_artifact(
+        &self,
+        sha256: &str,
+        artifact: Vec<u8>,
+        tag: Vec<u8>,
+    ) -> Result<Loaded, String> {
         let host = self.clone();
         let sha = sha256.to_string();
-        let loaded = tokio::task::spawn_blocking(move || host.load_artifact_blocking(&sha, &artifact, &tag))
-            .await
-            .map_err(|e| format!("loading task failed: {e}"))??;
+        let loaded =
+            tokio::task::spawn_blocking(move || host.load_artifact_blocking(&sha, &artifact, &tag))
+                .await
+                .map_err(|e| format!("loading task failed: {e}"))??;
         self.remember(&loaded);
         Ok(loaded)
     }
 
     /// The same, on the current thread.
-    pub fn load_artifact_blocking(&self, sha256: &str, artifact: &[u8], tag: &[u8]) -> Result<Loaded, String> {
-        let component = mlc_artifact_loader::load(&self.inner.engine, &self.inner.key, &self.context(sha256), artifact, tag)
-            .map_err(|e: LoadError| e.to_string())?;
-        self.prepare(sha256.to_string(), &component).map_err(|e| e.to_string())
+    pub fn load_artifact_blocking(
+        &self,
+        sha256: &str,
+        artifact: &[u8],
+        tag: &[u8],
+    ) -> Result<Loaded, String> {
+        let component = mlc_artifact_loader::load(
+            &self.inner.engine,
+            &self.inner.key,
+            &self.context(sha256),
+            artifact,
+            tag,
+        )
+        .map_err(|e: LoadError| e.to_string())?;
+        self.prepare(sha256.to_string(), &component)
+            .map_err(|e| e.to_string())
     }
 
     /// Runs one mapping call in a fresh instance, within `limits`. Never blocks an async worker thread.
-    pub async fn call(&self, plugin: &Loaded, limits: PluginLimits, input: &Sample) -> Result<Vec<FieldWrite>, CallFailure> {
+    pub async fn call(
+        &self,
+        plugin: &Loaded,
+        limits: PluginLimits,
+        input: &Sample,
+    ) -> Result<Vec<FieldWrite>, CallFailure> {
         let started = Instant::now();
         let result = self.call_inner(plugin, limits, input).await;
         let outcome = match &result {
@@ -290,12 +325,20 @@ impl PluginHost {
             Err(f) => f.outcome(),
         };
         metrics::counter!("mlc_plugin_calls_total", "outcome" => outcome).increment(1);
-        metrics::histogram!("mlc_plugin_call_duration_seconds").record(started.elapsed().as_secs_f64());
+        metrics::histogram!("mlc_plugin_call_duration_seconds")
+            .record(started.elapsed().as_secs_f64());
         result
     }
 
-    async fn call_inner(&self, plugin: &Loaded, limits: PluginLimits, input: &Sample) -> Result<Vec<FieldWrite>, CallFailure> {
-        let size = serde_json::to_vec(input).map(|v| v.len()).unwrap_or(usize::MAX);
+    async fn call_inner(
+        &self,
+        plugin: &Loaded,
+        limits: PluginLimits,
+        input: &Sample,
+    ) -> Result<Vec<FieldWrite>, CallFailure> {
+        let size = serde_json::to_vec(input)
+            .map(|v| v.len())
+            .unwrap_or(usize::MAX);
         if size > limits.max_input_bytes {
             return Err(CallFailure::InputTooLarge(size));
         }
@@ -314,20 +357,30 @@ impl PluginHost {
     }
 
     /// One call on the current thread (CLI, benches). Does not take a concurrency slot or count metrics.
-    pub fn call_blocking(&self, plugin: &Loaded, limits: PluginLimits, input: &Sample) -> Result<Vec<FieldWrite>, CallFailure> {
+    pub fn call_blocking(
+        &self,
+        plugin: &Loaded,
+        limits: PluginLimits,
+        input: &Sample,
+    ) -> Result<Vec<FieldWrite>, CallFailure> {
         let mut store = Store::new(&self.inner.engine, Sandbox::new(limits.memory_limit_bytes));
         store.limiter(|s| &mut s.limiter);
         let tick = self.inner.config.epoch_tick_ms.max(1);
         // Fires between `deadline` and `deadline + tick` after this point.
         store.set_epoch_deadline(limits.deadline_ms.div_ceil(tick) + 1);
         store.epoch_deadline_trap();
-        let outcome = plugin.pre.instantiate(&mut store).and_then(|mapper| match input {
-            Sample::Supplier { supplier } => mapper.call_map_supplier(&mut store, &supplier.into()),
-            Sample::Invoice { invoice, ticket } => {
-                let ticket: WitTicket = ticket.into();
-                mapper.call_map_invoice(&mut store, &invoice.into(), &ticket)
-            }
-        });
+        let outcome = plugin
+            .pre
+            .instantiate(&mut store)
+            .and_then(|mapper| match input {
+                Sample::Supplier { supplier } => {
+                    mapper.call_map_supplier(&mut store, &supplier.into())
+                }
+                Sample::Invoice { invoice, ticket } => {
+                    let ticket: WitTicket = ticket.into();
+                    mapper.call_map_invoice(&mut store, &invoice.into(), &ticket)
+                }
+            });
         let writes = match outcome {
             Ok(Ok(writes)) => writes,
             Ok(Err(reason)) => return Err(CallFailure::Error(truncate(&reason, 1000))),
@@ -352,10 +405,19 @@ impl PluginHost {
     }
 
     /// Instantiates without calling (benchmarks: the per-call floor).
-    pub fn instantiate_only(&self, plugin: &Loaded, limits: PluginLimits) -> Result<(), CallFailure> {
+    pub fn instantiate_only(
+        &self,
+        plugin: &Loaded,
+        limits: PluginLimits,
+    ) -> Result<(), CallFailure> {
         let mut store = Store::new(&self.inner.engine, Sandbox::new(limits.memory_limit_bytes));
         store.limiter(|s| &mut s.limiter);
-        store.set_epoch_deadline(limits.deadline_ms.div_ceil(self.inner.config.epoch_tick_ms.max(1)) + 1);
+        store.set_epoch_deadline(
+            limits
+                .deadline_ms
+                .div_ceil(self.inner.config.epoch_tick_ms.max(1))
+                + 1,
+        );
         store.epoch_deadline_trap();
         plugin
             .pre
@@ -371,7 +433,9 @@ fn classify(err: &wasmtime::Error, store: &Store<Sandbox>, limits: PluginLimits)
     }
     match err.downcast_ref::<Trap>() {
         Some(Trap::Interrupt) => CallFailure::Deadline(limits.deadline_ms),
-        Some(Trap::StackOverflow) => CallFailure::Trap("call stack exhausted (too deep recursion)".into()),
+        Some(Trap::StackOverflow) => {
+            CallFailure::Trap("call stack exhausted (too deep recursion)".into())
+        }
         Some(trap) => CallFailure::Trap(trap.to_string()),
         None => CallFailure::Trap(truncate(&format!("{err:#}"), 1000)),
     }
@@ -435,7 +499,8 @@ pub fn artifact_key(vault: &crate::vault::Vault) -> ArtifactKey {
     let raw = base64::engine::general_purpose::STANDARD
         .decode(master.expose_secret().as_bytes())
         .unwrap_or_default();
-    let mut mac = <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(&raw).expect("HMAC takes any key length");
+    let mut mac = <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(&raw)
+        .expect("HMAC takes any key length");
     mac.update(b"ml-connector plugin artifact MAC key v1");
     ArtifactKey::new(mac.finalize().into_bytes().into())
 }
