@@ -155,7 +155,12 @@ fn median(mut f: impl FnMut(), n: usize) -> Duration {
 
 fn summary(s: &Setup) {
     let n = 300;
-    let decl = median(|| drop(black_box(map_declarative(s))), n);
+    let decl = median(
+        || {
+            black_box(map_declarative(s));
+        },
+        n,
+    );
     let rust = median(
         || {
             drop(black_box(

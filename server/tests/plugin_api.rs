@@ -487,3 +487,31 @@ async fn failure_policy_falls_back_to_the_declarative_mapping_or_writes_nothing(
         "{dry}"
     );
 }
+
+#[tokio::test]
+async fn uploads_have_their_own_body_limit_above_the_general_one() {
+    let s = Server::start(|c| {
+        c.server.max_body_bytes = 64 * 1024;
+        c.plugins.max_upload_bytes = 4 * 1024 * 1024;
+    })
+    .await;
+    // 2 MiB: over the general body limit, under the plugin upload limit, so it reaches validation.
+    let mut junk = b"\0asm\x0d\0\x01\0".to_vec();
+    junk.resize(2 * 1024 * 1024, 0xff);
+    let (status, body) = s.upload("acme", junk, "").await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("does not compile"),
+        "{body}"
+    );
+    let (status, body) = s.upload("acme", vec![0u8; 5 * 1024 * 1024], "").await;
+    assert_eq!(status, 413, "{body}");
+    // Other routes keep the general limit.
+    let (status, _) = s
+        .post("acme", "/1/dry-run", Some(" ".repeat(100 * 1024)))
+        .await;
+    assert_eq!(status, 413);
+}

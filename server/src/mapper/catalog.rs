@@ -386,7 +386,7 @@ mod tests {
         ];
         for (subject, write, expected) in cases {
             let err = catalog()
-                .check(subject, &[write.clone()])
+                .check(subject, std::slice::from_ref(&write))
                 .unwrap_err()
                 .to_string();
             assert!(err.contains(expected), "{write:?}: {err}");

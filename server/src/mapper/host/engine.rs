@@ -28,7 +28,8 @@ pub fn build(config: &PluginsConfig) -> wasmtime::Result<Engine> {
     pool.total_component_instances(n)
         .total_core_instances(n * CORE_INSTANCES_PER_INSTANCE)
         .max_core_instances_per_component(CORE_INSTANCES_PER_INSTANCE)
-        .total_memories(n * MEMORIES_PER_INSTANCE)
+        // Each slot reserves address space (not memory); plugins have one or two memories on average.
+        .total_memories(n * 2)
         .max_memories_per_component(MEMORIES_PER_INSTANCE)
         .total_tables(n * TABLES_PER_INSTANCE)
         .max_tables_per_component(TABLES_PER_INSTANCE)

@@ -136,7 +136,7 @@ struct Inner {
     fingerprint: String,
     slots: tokio::sync::Semaphore,
     compile_gate: tokio::sync::Semaphore,
-    cache: std::sync::Mutex<std::collections::HashMap<String, Loaded>>,
+    cache: std::sync::Mutex<LoadedCache>,
     _ticker: EpochTicker,
 }
 
@@ -179,7 +179,7 @@ impl PluginHost {
                 fingerprint,
                 slots: tokio::sync::Semaphore::new(config.max_concurrent_calls as usize),
                 compile_gate: tokio::sync::Semaphore::new(1),
-                cache: std::sync::Mutex::new(std::collections::HashMap::new()),
+                cache: std::sync::Mutex::new(LoadedCache::default()),
                 _ticker: ticker,
             }),
         })
@@ -266,12 +266,12 @@ impl PluginHost {
 
     /// A plugin already loaded in this process.
     pub fn cached(&self, sha256: &str) -> Option<Loaded> {
-        self.inner.cache.lock().ok()?.get(sha256).cloned()
+        self.inner.cache.lock().ok()?.get(sha256)
     }
 
     fn remember(&self, loaded: &Loaded) {
         if let Ok(mut cache) = self.inner.cache.lock() {
-            cache.insert(loaded.sha256.clone(), loaded.clone());
+            cache.insert(loaded.clone());
         }
     }
 
@@ -424,6 +424,37 @@ impl PluginHost {
             .instantiate(&mut store)
             .map(|_| ())
             .map_err(|e| classify(&e, &store, limits))
+    }
+}
+
+/// Plugins loaded in this process, by content hash; the least recently loaded are dropped beyond
+/// [`LoadedCache::CAPACITY`] (they load again from their stored artifact in milliseconds).
+#[derive(Default)]
+struct LoadedCache {
+    map: std::collections::HashMap<String, Loaded>,
+    order: std::collections::VecDeque<String>,
+}
+
+impl LoadedCache {
+    const CAPACITY: usize = 64;
+
+    fn get(&self, sha256: &str) -> Option<Loaded> {
+        self.map.get(sha256).cloned()
+    }
+
+    fn insert(&mut self, loaded: Loaded) {
+        if self
+            .map
+            .insert(loaded.sha256.clone(), loaded.clone())
+            .is_none()
+        {
+            self.order.push_back(loaded.sha256);
+        }
+        while self.order.len() > Self::CAPACITY {
+            if let Some(old) = self.order.pop_front() {
+                self.map.remove(&old);
+            }
+        }
     }
 }
 
