@@ -122,7 +122,7 @@ impl Amount {
         let mut int = String::new();
         let len = self.int.len();
         for (i, c) in self.int.chars().enumerate() {
-            if i > 0 && (len - i) % 3 == 0 {
+            if i > 0 && (len - i).is_multiple_of(3) {
                 int.push(thousands);
             }
             int.push(c);

@@ -7,6 +7,7 @@
 //! - ticket field 360000103 (decimal): the amount still due, rounded to cents;
 //! - ticket field 360000104 (date): the due date, cleared when Workday has none;
 //! - tag `wd_no_po` when the invoice has no purchase order (removed otherwise).
+//!
 //! Refuses (`Err`) an invoice whose amounts are not decimals.
 //!
 //! Supplier → organization: fields `supplier_id`, `payment_terms` (default `Net 30`) and `default_currency`.
