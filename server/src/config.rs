@@ -49,6 +49,8 @@ pub struct Config {
     pub store: StoreConfig,
     /// Zendesk client and webhook receiver.
     pub zendesk: crate::zendesk::ZendeskConfig,
+    /// WebAssembly mapping plugins: limits and failure policy.
+    pub plugins: crate::mapper::PluginsConfig,
 }
 
 /// `[server]`: the HTTP listener.
@@ -114,6 +116,7 @@ impl Default for Config {
             vault: VaultConfig::default(),
             store: StoreConfig::default(),
             zendesk: crate::zendesk::ZendeskConfig::default(),
+            plugins: crate::mapper::PluginsConfig::default(),
         }
     }
 }
@@ -257,6 +260,13 @@ impl Config {
                     message: message.into(),
                 });
             }
+        }
+        if let Some((key, message)) = self.plugins.problems() {
+            return Err(ConfigError::Invalid {
+                key: key.into(),
+                origin: origin(key),
+                message,
+            });
         }
         if tracing_subscriber::EnvFilter::try_new(&self.log.filter).is_err() {
             return Err(ConfigError::Invalid {

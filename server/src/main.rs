@@ -40,8 +40,9 @@ enum Command {
     /// Manage tenants (one Zendesk account paired with one Workday tenant) and their sealed credentials.
     #[command(subcommand)]
     Tenant(Box<cli::tenant::Command>),
-    /// Upload, list, activate, roll back and test WebAssembly mapping plugins.
-    Plugin,
+    /// Upload, list, dry-run, activate, roll back and test WebAssembly mapping plugins.
+    #[command(subcommand)]
+    Plugin(Box<cli::plugin::Command>),
     /// Show the effective configuration.
     #[command(subcommand)]
     Config(cli::config::Command),
@@ -69,9 +70,9 @@ fn main() -> ExitCode {
             Command::Tenant(cmd) => cli::tenant::run(cli.config.as_deref(), *cmd).await,
             Command::Config(cmd) => cli::config::run(cli.config.as_deref(), cmd),
             Command::Vault(cmd) => cli::vault::run(cli.config.as_deref(), cmd).await,
+            Command::Plugin(cmd) => cli::plugin::run(cli.config.as_deref(), *cmd).await,
             Command::Demo => Err(cli::NotBuiltYet("demo").into()),
             Command::Sync => Err(cli::NotBuiltYet("sync").into()),
-            Command::Plugin => Err(cli::NotBuiltYet("plugin").into()),
         }
     });
     match result {

@@ -54,6 +54,21 @@ pub async fn serve(
         services.vault,
         crate::telemetry::metrics_handle(),
     );
+    let host = state
+        .plugins()
+        .map_err(|why| std::io::Error::other(format!("cannot start the plugin host: {why}")))?
+        .clone();
+    // Load every active plugin's compiled artifact now rather than on its first call.
+    let warm_store = store.clone();
+    tokio::spawn(async move {
+        match crate::mapper::MapperService::new(&warm_store, &host)
+            .warm()
+            .await
+        {
+            Ok(n) => tracing::info!(plugins = n, "active plugins loaded"),
+            Err(e) => tracing::warn!(error = %e, "cannot load active plugins"),
+        }
+    });
     let result = http::serve(listener, state, shutdown).await;
     store.close().await;
     result

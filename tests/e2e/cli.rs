@@ -141,7 +141,7 @@ fn config_show_prints_the_effective_config_redacted() {
 #[test]
 fn commands_not_built_yet_exit_2_and_say_so() {
     let env = Env::new();
-    for cmd in ["demo", "sync", "plugin"] {
+    for cmd in ["demo", "sync"] {
         let out = env.run(&[cmd]);
         assert_eq!(out.status.code(), Some(2), "{cmd}");
         assert!(

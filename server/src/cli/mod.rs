@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod config;
+pub mod plugin;
 pub mod serve;
 pub mod tenant;
 pub mod vault;

@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod error;
 pub mod ops;
+pub mod plugins;
 pub mod state;
 pub mod webhooks;
 
@@ -35,6 +36,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(ops::router())
         .merge(webhooks::router())
+        .merge(plugins::router(state.config().plugins.max_upload_bytes))
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, timeout))
@@ -66,6 +68,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = Root::openapi();
     doc.merge(ops::ApiDoc::openapi());
     doc.merge(webhooks::ApiDoc::openapi());
+    doc.merge(plugins::ApiDoc::openapi());
     doc
 }
 

@@ -6,6 +6,7 @@ use std::time::Instant;
 use metrics_exporter_prometheus::PrometheusHandle;
 
 use crate::config::Config;
+use crate::mapper::PluginHost;
 use crate::store::Store;
 use crate::vault::Vault;
 
@@ -22,13 +23,18 @@ struct Inner {
     vault: Arc<Vault>,
     metrics: PrometheusHandle,
     started: Instant,
+    /// The WebAssembly plugin host, or why it could not be built (plugin endpoints then answer 503).
+    plugins: Result<PluginHost, String>,
 }
 
 impl AppState {
     /// Bundles the parts.
     pub fn new(config: Config, store: Store, vault: Vault, metrics: PrometheusHandle) -> Self {
+        let plugins = PluginHost::new(&config.plugins, crate::mapper::host::artifact_key(&vault))
+            .map_err(|e| e.to_string());
         Self {
             inner: Arc::new(Inner {
+                plugins,
                 config,
                 store,
                 vault: Arc::new(vault),
@@ -61,6 +67,11 @@ impl AppState {
     /// Prometheus renderer.
     pub fn metrics(&self) -> &PrometheusHandle {
         &self.inner.metrics
+    }
+
+    /// The plugin host, or why it is unavailable.
+    pub fn plugins(&self) -> Result<&PluginHost, &str> {
+        self.inner.plugins.as_ref().map_err(String::as_str)
     }
 
     /// When the process started serving.

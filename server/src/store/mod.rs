@@ -5,6 +5,7 @@
 //! Where the dialects differ (row locking), the query is chosen by [`Backend`]. Migrations live in
 //! `server/migrations/{sqlite,postgres}` and run at start-up.
 
+mod plugins;
 mod queue;
 mod secrets;
 mod tenants;
@@ -18,6 +19,7 @@ use sqlx::{AnyPool, Executor as _};
 use crate::config::{StoreConfig, redact_url};
 use crate::vault::VaultError;
 
+pub use plugins::{NewPlugin, PluginRecord};
 pub use queue::{
     ClaimRequest, Enqueued, FailOutcome, NewQueuedEvent, QueueCounts, QueuedEvent,
     status as queue_status,

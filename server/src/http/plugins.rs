@@ -1,0 +1,207 @@
+//! Admin API for mapping plugins: `/admin/v1/{tenant}/plugins...`, authenticated with the tenant's admin key.
+//!
+//! - `POST   /admin/v1/{tenant}/plugins` — upload a component (raw bytes, `application/wasm`), optional limits as
+//!   query parameters (`name`, `deadline_ms`, `memory_limit_bytes`, `max_writes`, `max_output_bytes`);
+//!   validated and compiled at once; 201 with the new version, 413/422 with a clear message otherwise;
+//! - `GET    /admin/v1/{tenant}/plugins` — every version, newest first, and the active one;
+//! - `POST   /admin/v1/{tenant}/plugins/{id}/dry-run` — run a version on a sample (`{"invoice": ..., "ticket":
+//!   ...}` or `{"supplier": ...}`) and see the writes it would make; writes nothing to Zendesk;
+//! - `POST   /admin/v1/{tenant}/plugins/{id}/activate` — make a version that passed a dry-run active;
+//! - `POST   /admin/v1/{tenant}/plugins/rollback` — re-activate the previously active version.
+
+use axum::Json;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::post;
+use serde::Serialize;
+use utoipa::{OpenApi, ToSchema};
+
+use super::auth::AdminTenant;
+use super::error::{ApiError, ErrorBody};
+use super::state::AppState;
+use crate::mapper::PluginHost;
+use crate::mapper::host::UploadError;
+use crate::mapper::host::limits::{PluginLimits, PluginManifest};
+use crate::mapper::input::Sample;
+use crate::mapper::service::{DryRun, LifecycleError, MapperService};
+use crate::mapper::write::{FieldTarget, FieldValue, FieldWrite};
+use crate::store::PluginRecord;
+
+/// Routes of this module; uploads get their own body limit (`plugins.max_upload_bytes`).
+pub fn router(max_upload_bytes: usize) -> Router<AppState> {
+    Router::new()
+        .route(
+            "/admin/v1/{tenant}/plugins",
+            post(upload)
+                .layer(DefaultBodyLimit::max(max_upload_bytes))
+                .get(list),
+        )
+        .route("/admin/v1/{tenant}/plugins/rollback", post(rollback))
+        .route("/admin/v1/{tenant}/plugins/{id}/activate", post(activate))
+        .route("/admin/v1/{tenant}/plugins/{id}/dry-run", post(dry_run))
+}
+
+/// This module's part of the OpenAPI document.
+#[derive(Debug, OpenApi)]
+#[openapi(
+    paths(upload, list, activate, dry_run, rollback),
+    components(schemas(PluginRecord, PluginList, DryRun, PluginLimits, FieldWrite, FieldTarget, FieldValue, Sample)),
+    tags((name = "plugins", description = "WebAssembly field-mapping plugins (admin key)"))
+)]
+pub struct ApiDoc;
+
+/// The versions of a tenant's plugin.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PluginList {
+    /// Every version, newest first.
+    pub plugins: Vec<PluginRecord>,
+    /// Id of the active version, if any.
+    pub active_id: Option<i64>,
+}
+
+fn host(state: &AppState) -> Result<&PluginHost, ApiError> {
+    state.plugins().map_err(|why| ApiError::Unavailable {
+        code: "plugins_unavailable",
+        message: format!("the plugin host is not available: {why}"),
+    })
+}
+
+impl From<LifecycleError> for ApiError {
+    fn from(err: LifecycleError) -> Self {
+        match err {
+            LifecycleError::Upload(UploadError::TooLarge { .. }) => {
+                Self::PayloadTooLarge(err.to_string())
+            }
+            LifecycleError::Upload(UploadError::Invalid(m)) => Self::Unprocessable {
+                code: "invalid_plugin",
+                message: m,
+            },
+            LifecycleError::Upload(UploadError::Host(m)) | LifecycleError::Unavailable(m) => {
+                Self::Unavailable {
+                    code: "plugins_unavailable",
+                    message: m,
+                }
+            }
+            LifecycleError::Manifest(_) => Self::bad_request("invalid_manifest", err.to_string()),
+            LifecycleError::NeedsDryRun { .. } => Self::Conflict(err.to_string()),
+            LifecycleError::Settings(_) => Self::Unprocessable {
+                code: "invalid_mapping_settings",
+                message: err.to_string(),
+            },
+            LifecycleError::Store(e) => e.into(),
+        }
+    }
+}
+
+/// Upload a plugin version (a WebAssembly component of world `ml-connector:mapper/mapper@1.0.0`).
+#[utoipa::path(post, path = "/admin/v1/{tenant}/plugins", tag = "plugins",
+    params(("tenant" = String, Path, description = "Tenant id (Zendesk subdomain)"), PluginManifest),
+    request_body(content = Vec<u8>, content_type = "application/wasm", description = "The component (.wasm)"),
+    security(("admin_key" = [])),
+    responses(
+        (status = 201, body = PluginRecord, description = "Validated, compiled and stored (status `uploaded`)"),
+        (status = 400, body = ErrorBody, description = "Invalid manifest"),
+        (status = 401, body = ErrorBody),
+        (status = 413, body = ErrorBody, description = "Larger than plugins.max_upload_bytes"),
+        (status = 422, body = ErrorBody, description = "Not a component of the mapper world (code invalid_plugin)"),
+    ))]
+pub async fn upload(
+    State(state): State<AppState>,
+    AdminTenant(tenant): AdminTenant,
+    Query(manifest): Query<PluginManifest>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<PluginRecord>), ApiError> {
+    let host = host(&state)?;
+    let limit = host.config().max_upload_bytes;
+    let body = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge(format!(
+                "the upload is larger than {limit} bytes, the most a plugin may be (plugins.max_upload_bytes)"
+            ))
+        } else {
+            ApiError::bad_request("invalid_body", rejection.body_text())
+        }
+    })?;
+    let record = MapperService::new(state.store(), host)
+        .upload(&tenant, body.to_vec(), &manifest)
+        .await?;
+    Ok((StatusCode::CREATED, Json(record)))
+}
+
+/// List a tenant's plugin versions.
+#[utoipa::path(get, path = "/admin/v1/{tenant}/plugins", tag = "plugins",
+    params(("tenant" = String, Path, description = "Tenant id")),
+    security(("admin_key" = [])),
+    responses((status = 200, body = PluginList), (status = 401, body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    AdminTenant(tenant): AdminTenant,
+) -> Result<Json<PluginList>, ApiError> {
+    let plugins = MapperService::new(state.store(), host(&state)?)
+        .list(&tenant)
+        .await?;
+    let active_id = plugins.iter().find(|p| p.status == "active").map(|p| p.id);
+    Ok(Json(PluginList { plugins, active_id }))
+}
+
+/// Activate a version that passed a dry-run.
+#[utoipa::path(post, path = "/admin/v1/{tenant}/plugins/{id}/activate", tag = "plugins",
+    params(("tenant" = String, Path, description = "Tenant id"), ("id" = i64, Path, description = "Plugin id")),
+    security(("admin_key" = [])),
+    responses(
+        (status = 200, body = PluginRecord),
+        (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "No passing dry-run yet"),
+    ))]
+pub async fn activate(
+    State(state): State<AppState>,
+    AdminTenant(tenant): AdminTenant,
+    Path(path): Path<(String, i64)>,
+) -> Result<Json<PluginRecord>, ApiError> {
+    let record = MapperService::new(state.store(), host(&state)?)
+        .activate(&tenant, path.1)
+        .await?;
+    Ok(Json(record))
+}
+
+/// Run a version on a sample supplier or invoice and return the writes it would make (nothing is written).
+#[utoipa::path(post, path = "/admin/v1/{tenant}/plugins/{id}/dry-run", tag = "plugins",
+    params(("tenant" = String, Path, description = "Tenant id"), ("id" = i64, Path, description = "Plugin id")),
+    request_body(content = Sample, content_type = "application/json"),
+    security(("admin_key" = [])),
+    responses(
+        (status = 200, body = DryRun, description = "The plugin ran; `ok` says whether its output is usable"),
+        (status = 400, body = ErrorBody, description = "Invalid sample"),
+        (status = 404, body = ErrorBody),
+    ))]
+pub async fn dry_run(
+    State(state): State<AppState>,
+    AdminTenant(tenant): AdminTenant,
+    Path(path): Path<(String, i64)>,
+    body: Bytes,
+) -> Result<Json<DryRun>, ApiError> {
+    let sample = Sample::from_json(&body)
+        .map_err(|e| ApiError::bad_request("invalid_sample", e.to_string()))?;
+    let result = MapperService::new(state.store(), host(&state)?)
+        .dry_run(&tenant, path.1, &sample)
+        .await?;
+    Ok(Json(result))
+}
+
+/// Re-activate the previously active version.
+#[utoipa::path(post, path = "/admin/v1/{tenant}/plugins/rollback", tag = "plugins",
+    params(("tenant" = String, Path, description = "Tenant id")),
+    security(("admin_key" = [])),
+    responses((status = 200, body = PluginRecord), (status = 404, body = ErrorBody, description = "Nothing to roll back to")))]
+pub async fn rollback(
+    State(state): State<AppState>,
+    AdminTenant(tenant): AdminTenant,
+) -> Result<Json<PluginRecord>, ApiError> {
+    let record = MapperService::new(state.store(), host(&state)?)
+        .rollback(&tenant)
+        .await?;
+    Ok(Json(record))
+}

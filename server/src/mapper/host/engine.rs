@@ -1,0 +1,104 @@
+//! The wasmtime configuration, in one place: component model, pooling allocator, epoch interruption, stack
+//! limit. Everything about how plugins are compiled and run that is not per call lives here.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig};
+
+use crate::mapper::config::PluginsConfig;
+
+/// Memories one plugin instance may have (a Rust or componentize-js component has one or two).
+const MEMORIES_PER_INSTANCE: u32 = 4;
+/// Tables one plugin instance may have.
+const TABLES_PER_INSTANCE: u32 = 8;
+/// Core instances one plugin instance may have (main module, WASI adapter, shims).
+const CORE_INSTANCES_PER_INSTANCE: u32 = 16;
+/// Elements per table: a SpiderMonkey-based component has large function tables.
+pub const TABLE_ELEMENTS: usize = 100_000;
+/// Native stack the guest may use before it traps (deep recursion).
+const MAX_WASM_STACK: usize = 512 * 1024;
+
+/// Builds the engine every plugin of this process is compiled for and runs on.
+pub fn build(config: &PluginsConfig) -> wasmtime::Result<Engine> {
+    let n = config.max_concurrent_calls;
+    let mut pool = PoolingAllocationConfig::new();
+    pool.total_component_instances(n)
+        .total_core_instances(n * CORE_INSTANCES_PER_INSTANCE)
+        .max_core_instances_per_component(CORE_INSTANCES_PER_INSTANCE)
+        // Each slot reserves address space (not memory); plugins have one or two memories on average.
+        .total_memories(n * 2)
+        .max_memories_per_component(MEMORIES_PER_INSTANCE)
+        .total_tables(n * TABLES_PER_INSTANCE)
+        .max_tables_per_component(TABLES_PER_INSTANCE)
+        .table_elements(TABLE_ELEMENTS)
+        .max_memory_size(usize::try_from(config.memory_limit_bytes).unwrap_or(usize::MAX));
+    let mut wasm = Config::new();
+    wasm.wasm_component_model(true)
+        .epoch_interruption(true)
+        .max_wasm_stack(MAX_WASM_STACK)
+        .cranelift_opt_level(OptLevel::Speed)
+        .parallel_compilation(true)
+        .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    Engine::new(&wasm)
+}
+
+/// A fingerprint of the engine's code-generation settings and wasmtime version: compiled artifacts are only
+/// reused by an engine with the same fingerprint.
+pub fn fingerprint(engine: &Engine) -> String {
+    use std::hash::{Hash as _, Hasher as _};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    engine.precompile_compatibility_hash().hash(&mut hasher);
+    format!("wasmtime48-{:016x}", hasher.finish())
+}
+
+/// A thread that advances the engine's epoch at a fixed rate; a call's deadline is a number of ticks.
+/// Stops when dropped, or when the engine is gone.
+#[derive(Debug)]
+pub struct EpochTicker {
+    stop: Arc<AtomicBool>,
+    handle: Option<JoinHandle<()>>,
+}
+
+impl EpochTicker {
+    /// Starts ticking `engine` every `period`.
+    pub fn start(engine: &Engine, period: Duration) -> std::io::Result<Self> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let weak = engine.weak();
+        let flag = stop.clone();
+        let handle = std::thread::Builder::new()
+            .name("mlc-plugin-epoch".into())
+            .spawn(move || {
+                let mut next = Instant::now();
+                while !flag.load(Ordering::Relaxed) {
+                    next += period;
+                    let now = Instant::now();
+                    if next > now {
+                        std::thread::sleep(next - now);
+                    } else {
+                        // Fell behind (machine suspended or overloaded): tick now and restart the schedule.
+                        next = now;
+                    }
+                    match weak.upgrade() {
+                        Some(engine) => engine.increment_epoch(),
+                        None => break,
+                    }
+                }
+            })?;
+        Ok(Self {
+            stop,
+            handle: Some(handle),
+        })
+    }
+}
+
+impl Drop for EpochTicker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}

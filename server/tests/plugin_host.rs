@@ -1,0 +1,431 @@
+//! The plugin host with the real plugins built from `mapper-wasm/` by `scripts/build-plugins`: the examples
+//! produce the expected writes, hostile guests are stopped and reported precisely, and uploads that are not
+//! components of the `mapper` world are refused with clear messages.
+
+mod plugin_support;
+
+use ml_connector::mapper::host::UploadError;
+use ml_connector::mapper::host::limits::PluginManifest;
+use ml_connector::mapper::{CallFailure, FieldTarget, FieldValue, FieldWrite, PluginsConfig};
+use plugin_support::{host, invoice_numbered, limits, plugin, sample};
+
+fn ticket(id: u64, value: FieldValue) -> FieldWrite {
+    FieldWrite {
+        target: FieldTarget::TicketField { id },
+        value,
+    }
+}
+
+fn org(key: &str, value: FieldValue) -> FieldWrite {
+    FieldWrite {
+        target: FieldTarget::OrganizationField { key: key.into() },
+        value,
+    }
+}
+
+fn tag(name: &str, on: bool) -> FieldWrite {
+    FieldWrite {
+        target: FieldTarget::Tag { name: name.into() },
+        value: FieldValue::Checkbox(on),
+    }
+}
+
+fn text(s: &str) -> FieldValue {
+    FieldValue::Text(s.into())
+}
+
+#[tokio::test]
+async fn rust_examples_map_the_samples() {
+    let config = PluginsConfig::default();
+    let host = host(&config);
+    let limits = limits(&config);
+
+    let po_first = host
+        .compile(plugin("po_first").into())
+        .await
+        .unwrap()
+        .loaded;
+    let writes = host
+        .call(&po_first, limits, &sample("invoice.json"))
+        .await
+        .unwrap();
+    assert_eq!(
+        writes,
+        vec![
+            ticket(360_000_101, text("PO-2024-0042")),
+            ticket(360_000_102, text("12.450,00 EUR")),
+            ticket(360_000_103, FieldValue::Decimal("4450.01".into())),
+            ticket(360_000_104, FieldValue::Date("2024-03-31".into())),
+            tag("wd_no_po", false),
+        ]
+    );
+    let writes = host
+        .call(&po_first, limits, &sample("invoice-no-po.json"))
+        .await
+        .unwrap();
+    assert_eq!(writes[0], ticket(360_000_101, text("INV INV-90017")));
+    assert_eq!(writes[1], ticket(360_000_102, text("USD 1,234,567.50")));
+    assert_eq!(writes[3], ticket(360_000_104, FieldValue::Clear));
+    assert_eq!(writes[4], tag("wd_no_po", true));
+    let writes = host
+        .call(&po_first, limits, &sample("supplier.json"))
+        .await
+        .unwrap();
+    assert_eq!(
+        writes,
+        vec![
+            org("supplier_id", text("SUP-000123")),
+            org("payment_terms", text("Net 45")),
+            org("default_currency", text("EUR")),
+        ]
+    );
+
+    let status_tags = host
+        .compile(plugin("status_tags").into())
+        .await
+        .unwrap()
+        .loaded;
+    let writes = host
+        .call(&status_tags, limits, &sample("invoice.json"))
+        .await
+        .unwrap();
+    assert_eq!(
+        writes,
+        vec![
+            ticket(
+                360_000_201,
+                FieldValue::DropdownOption("wd_partially_paid".into())
+            ),
+            tag("wd_partially_paid", true),
+            ticket(360_000_202, FieldValue::Checkbox(true)),
+            tag("wd_unpaid", false),
+            ticket(360_000_203, FieldValue::Date("2024-03-15".into())),
+            ticket(360_000_204, text("WIRE-20240315-0042")),
+        ]
+    );
+    let writes = host
+        .call(&status_tags, limits, &sample("supplier.json"))
+        .await
+        .unwrap();
+    assert_eq!(
+        writes,
+        vec![
+            org(
+                "supplier_status",
+                FieldValue::DropdownOption("supplier_inactive".into())
+            ),
+            org("supplier_on_hold", FieldValue::Checkbox(false)),
+            tag("supplier_inactive", true),
+        ]
+    );
+    // An unknown status is refused by the plugin itself: a clean `err`, not a trap.
+    let mut odd = sample("invoice.json");
+    if let ml_connector::mapper::Sample::Invoice { invoice, .. } = &mut odd {
+        invoice.payment_status = "Written Off".into();
+    }
+    let err = host.call(&status_tags, limits, &odd).await.unwrap_err();
+    assert_eq!(
+        err,
+        CallFailure::Error("unknown payment status `Written Off`".into())
+    );
+}
+
+/// One test, so the 12 MB SpiderMonkey component is compiled once per run.
+#[tokio::test]
+async fn javascript_example_maps_and_refuses_with_a_thrown_string() {
+    let config = PluginsConfig::default();
+    let host = host(&config);
+    let js = host.compile(plugin("js_invoice").into()).await.unwrap();
+    let loaded = js.loaded;
+    let writes = host
+        .call(&loaded, limits(&config), &sample("invoice.json"))
+        .await
+        .unwrap();
+    assert_eq!(
+        writes,
+        vec![
+            ticket(360_000_301, text("INV-88213 (PO-2024-0042)")),
+            ticket(360_000_302, FieldValue::Decimal("12450.00".into())),
+            ticket(360_000_303, text("Globex Industrial Supply GmbH")),
+            tag("wd_js_mapped", true),
+            tag("wd_has_payments", true),
+        ]
+    );
+    let writes = host
+        .call(&loaded, limits(&config), &sample("supplier.json"))
+        .await
+        .unwrap();
+    assert_eq!(
+        writes,
+        vec![
+            org("supplier_id", text("SUP-000123")),
+            org("supplier_category", text("Industrial Parts"))
+        ]
+    );
+    let mut orphan = sample("invoice-no-po.json");
+    if let ml_connector::mapper::Sample::Invoice { invoice, .. } = &mut orphan {
+        invoice.supplier_id = String::new();
+    }
+    let err = host
+        .call(&loaded, limits(&config), &orphan)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        CallFailure::Error("invoice INV-90017 has no supplier id".into())
+    );
+
+    // The JavaScript engine starts within the lowest memory cap the host allows (16 MiB).
+    let tight = PluginManifest {
+        memory_limit_bytes: Some(16 * 1024 * 1024),
+        ..Default::default()
+    }
+    .limits(&config)
+    .unwrap();
+    host.call(&loaded, tight, &sample("invoice.json"))
+        .await
+        .unwrap();
+
+    // The stored artifact loads back (deserialize after the MAC check) and behaves the same.
+    let tag_bytes = host.seal(&loaded.sha256, &js.artifact);
+    let reloaded = host
+        .load_artifact(&loaded.sha256, js.artifact, tag_bytes)
+        .await
+        .unwrap();
+    assert_eq!(
+        host.call(&reloaded, limits(&config), &sample("supplier.json"))
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+}
+
+#[tokio::test]
+async fn hostile_plugins_are_stopped_and_reported_precisely() {
+    let metrics = ml_connector::telemetry::metrics_handle();
+    let config = PluginsConfig::default();
+    let host = host(&config);
+    let limits = limits(&config);
+    let hostile = host.compile(plugin("hostile").into()).await.unwrap().loaded;
+    let run = |what: &'static str| {
+        let host = host.clone();
+        let hostile = hostile.clone();
+        async move { host.call(&hostile, limits, &invoice_numbered(what)).await }
+    };
+    assert_eq!(run("loop").await.unwrap_err(), CallFailure::Deadline(100));
+    assert!(matches!(
+        run("recurse").await.unwrap_err(),
+        CallFailure::Trap(_)
+    ));
+    assert!(
+        matches!(run("panic").await.unwrap_err(), CallFailure::Trap(m) if m.contains("unreachable"))
+    );
+    // Filling 64 MiB and building thousands of writes take real time; give these cases the longest deadline so
+    // that a busy test machine cannot turn them into deadline cases.
+    let patient = PluginManifest::default()
+        .limits(&PluginsConfig {
+            deadline_ms: 1000,
+            ..Default::default()
+        })
+        .unwrap();
+    let bomb = host
+        .call(&hostile, patient, &invoice_numbered("bomb"))
+        .await
+        .unwrap_err();
+    assert_eq!(bomb, CallFailure::MemoryLimit(64 * 1024 * 1024));
+    let flood = host
+        .call(&hostile, patient, &invoice_numbered("flood"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        flood,
+        CallFailure::InvalidOutput("5000 writes returned; the limit is 256".into())
+    );
+    let huge = host
+        .call(&hostile, patient, &invoice_numbered("huge"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&huge, CallFailure::InvalidOutput(m) if m.contains("bytes of text returned; the limit is 262144")),
+        "{huge:?}"
+    );
+    assert_eq!(
+        run("refuse").await.unwrap_err(),
+        CallFailure::Error("refused on purpose".into())
+    );
+    // Each call had its own instance: after all that, the same plugin answers normally.
+    assert_eq!(
+        run("polite").await.unwrap(),
+        vec![tag("hostile_but_polite", true)]
+    );
+
+    // A manifest's tighter deadline is the one enforced.
+    let quick = PluginManifest {
+        deadline_ms: Some(10),
+        ..Default::default()
+    }
+    .limits(&config)
+    .unwrap();
+    assert_eq!(
+        host.call(&hostile, quick, &invoice_numbered("loop"))
+            .await
+            .unwrap_err(),
+        CallFailure::Deadline(10)
+    );
+
+    // Oversized input never reaches the plugin.
+    let small = PluginsConfig {
+        max_input_bytes: 1024,
+        ..Default::default()
+    };
+    let small_limits = PluginManifest::default().limits(&small).unwrap();
+    let mut big = invoice_numbered("polite");
+    if let ml_connector::mapper::Sample::Invoice { invoice, .. } = &mut big {
+        invoice.memo = Some("m".repeat(4096));
+    }
+    assert!(
+        matches!(host.call(&hostile, small_limits, &big).await.unwrap_err(), CallFailure::InputTooLarge(n) if n > 4096)
+    );
+
+    let text = metrics.render();
+    for outcome in [
+        "ok",
+        "error",
+        "trap",
+        "deadline",
+        "memory_limit",
+        "invalid_output",
+        "input_too_large",
+    ] {
+        assert!(
+            text.contains(&format!("mlc_plugin_calls_total{{outcome=\"{outcome}\"}}")),
+            "{outcome} not counted:\n{text}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn many_calls_at_once_share_the_pool_and_all_finish() {
+    let config = PluginsConfig {
+        max_concurrent_calls: 2,
+        ..Default::default()
+    };
+    let host = host(&config);
+    let po_first = host
+        .compile(plugin("po_first").into())
+        .await
+        .unwrap()
+        .loaded;
+    let hostile = host.compile(plugin("hostile").into()).await.unwrap().loaded;
+    let limits = limits(&config);
+    let mut tasks = Vec::new();
+    for i in 0..16 {
+        let (host, po_first, hostile) = (host.clone(), po_first.clone(), hostile.clone());
+        tasks.push(tokio::spawn(async move {
+            if i % 4 == 0 {
+                host.call(&hostile, limits, &invoice_numbered("loop"))
+                    .await
+                    .map(|_| 0)
+            } else {
+                host.call(&po_first, limits, &sample("invoice.json"))
+                    .await
+                    .map(|w| w.len())
+            }
+        }));
+    }
+    for (i, t) in tasks.into_iter().enumerate() {
+        let result = t.await.unwrap();
+        if i % 4 == 0 {
+            assert_eq!(result, Err(CallFailure::Deadline(100)));
+        } else {
+            assert_eq!(result, Ok(5));
+        }
+    }
+}
+
+#[tokio::test]
+async fn uploads_that_are_not_mapper_components_are_refused_clearly() {
+    let config = PluginsConfig {
+        max_upload_bytes: 64 * 1024,
+        ..Default::default()
+    };
+    let host = host(&config);
+    let invalid = |bytes: Vec<u8>| {
+        let host = host.clone();
+        async move {
+            match host.compile(bytes.into()).await {
+                Err(UploadError::Invalid(m)) => m,
+                other => panic!("expected a validation error, got {other:?}"),
+            }
+        }
+    };
+    let core = invalid(b"\0asm\x01\0\0\0".to_vec()).await;
+    assert!(
+        core.contains("core WebAssembly module, not a component"),
+        "{core}"
+    );
+    let wrong = invalid(plugin("wrong_world")).await;
+    assert!(
+        wrong.contains("does not implement world `mapper` of ml-connector:mapper@1.0.0"),
+        "{wrong}"
+    );
+    let random: Vec<u8> = (0..4096).map(|_| rand::random::<u8>()).collect();
+    let junk = invalid(random).await;
+    assert!(junk.contains("not a WebAssembly binary"), "{junk}");
+    let mut truncated = plugin("hostile");
+    truncated.truncate(1000);
+    let broken = invalid(truncated).await;
+    assert!(broken.contains("does not compile"), "{broken}");
+    // po_first is ~75 KB, over this host's 64 KiB upload limit.
+    match host.compile(plugin("po_first").into()).await {
+        Err(e @ UploadError::TooLarge { .. }) => {
+            assert!(e.to_string().contains("at most 65536 bytes"), "{e}")
+        }
+        other => panic!("expected TooLarge, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn stored_artifacts_load_only_with_a_valid_mac() {
+    let config = PluginsConfig::default();
+    let host = host(&config);
+    let compiled = host.compile(plugin("po_first").into()).await.unwrap();
+    let sha = compiled.loaded.sha256.clone();
+    let tag = host.seal(&sha, &compiled.artifact);
+    let loaded = host
+        .load_artifact(&sha, compiled.artifact.clone(), tag.clone())
+        .await
+        .unwrap();
+    assert_eq!(
+        host.call(&loaded, limits(&config), &sample("invoice.json"))
+            .await
+            .unwrap()
+            .len(),
+        5
+    );
+
+    let mut tampered = compiled.artifact.clone();
+    let mid = tampered.len() / 2;
+    tampered[mid] ^= 0x55;
+    let err = host
+        .load_artifact(&sha, tampered, tag.clone())
+        .await
+        .unwrap_err();
+    assert!(err.contains("not authentic"), "{err}");
+    // Another deployment's host (another key) refuses it; so does this host under another plugin's hash.
+    let other = plugin_support::host(&config);
+    assert!(
+        other
+            .load_artifact(&sha, compiled.artifact.clone(), tag.clone())
+            .await
+            .unwrap_err()
+            .contains("not authentic")
+    );
+    assert!(
+        host.load_artifact(&"0".repeat(64), compiled.artifact, tag)
+            .await
+            .unwrap_err()
+            .contains("not authentic")
+    );
+}
