@@ -47,6 +47,8 @@ pub struct Config {
     pub vault: VaultConfig,
     /// Database connection pool.
     pub store: StoreConfig,
+    /// Workday client defaults (version, services, paging, timeouts, retries, transports).
+    pub workday: crate::workday::WorkdayConfig,
 }
 
 /// `[server]`: the HTTP listener.
@@ -111,6 +113,7 @@ impl Default for Config {
             log: LogConfig::default(),
             vault: VaultConfig::default(),
             store: StoreConfig::default(),
+            workday: crate::workday::WorkdayConfig::default(),
         }
     }
 }
@@ -254,6 +257,13 @@ impl Config {
                     message: message.into(),
                 });
             }
+        }
+        if let Err((key, message)) = self.workday.validate() {
+            return Err(ConfigError::Invalid {
+                key: key.into(),
+                origin: origin(key),
+                message,
+            });
         }
         if tracing_subscriber::EnvFilter::try_new(&self.log.filter).is_err() {
             return Err(ConfigError::Invalid {

@@ -10,3 +10,4 @@ pub mod store;
 pub mod telemetry;
 pub mod tenant;
 pub mod vault;
+pub mod workday;

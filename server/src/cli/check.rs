@@ -3,11 +3,17 @@
 use std::path::Path;
 
 use ml_connector::config::redact_url;
+use ml_connector::tenant::TenantId;
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Also probe this tenant's upstreams with its stored credentials (one line per upstream; exit status 1
+    /// when any fails).
+    #[arg(long, value_name = "ID")]
+    tenant: Option<TenantId>,
+}
 
-pub async fn run(config_path: Option<&Path>, _args: Args) -> anyhow::Result<()> {
+pub async fn run(config_path: Option<&Path>, args: Args) -> anyhow::Result<()> {
     let config = super::load_config(config_path)?;
     super::init_cli_logging(&config);
     println!(
@@ -26,5 +32,26 @@ pub async fn run(config_path: Option<&Path>, _args: Args) -> anyhow::Result<()> 
     println!("vault: ok (master key {})", services.vault.key_id());
     let tenants = services.store.tenants().await?;
     println!("tenants: {}", tenants.len());
+    let Some(id) = args.tenant else {
+        return Ok(());
+    };
+    let tenant = services.store.tenant(&id).await?;
+    let mut failed = Vec::new();
+    let workday = ml_connector::workday::check::check_tenant(
+        &config.workday,
+        &services.store,
+        &services.vault,
+        &tenant,
+    )
+    .await;
+    for line in workday {
+        println!("{line}");
+        if !line.ok {
+            failed.push(line.upstream);
+        }
+    }
+    if !failed.is_empty() {
+        anyhow::bail!("tenant {id}: {} failed", failed.join(", "));
+    }
     Ok(())
 }
