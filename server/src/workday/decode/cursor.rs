@@ -101,8 +101,11 @@ impl<'a> Cursor<'a> {
     }
 
     fn xml_err(&self, e: quick_xml::Error) -> DecodeError {
+        // quick-xml records where the offending markup starts; some errors found at the end of the input
+        // leave it at 0, so fall back to how far the reader got.
+        let at = self.reader.error_position();
         DecodeError {
-            offset: self.reader.error_position(),
+            offset: if at == 0 { self.reader.buffer_position() } else { at },
             message: format!("not well-formed XML: {e}"),
         }
     }
