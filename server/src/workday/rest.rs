@@ -62,6 +62,7 @@ struct RestMoney {
 struct RestInvoice {
     id: String,
     descriptor: Option<String>,
+    #[serde(alias = "referenceID")]
     reference_id: Option<String>,
     invoice_number: Option<String>,
     supplier_invoice_number: Option<String>,
