@@ -77,7 +77,9 @@ fn start_sim(suppliers: u32) -> Sim {
         .unwrap_or_else(|e| panic!("start {}: {e}", bin.display()));
     let stdout = child.stdout.take().expect("simulator stdout");
     let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).expect("simulator announces its address");
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("simulator announces its address");
     let url = line
         .trim()
         .strip_prefix("listening on ")
@@ -90,8 +92,14 @@ fn start_sim(suppliers: u32) -> Sim {
 }
 
 fn main() {
-    let suppliers: u32 = std::env::var("WALK_SUPPLIERS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
-    let page_size: u32 = std::env::var("WALK_PAGE_SIZE").ok().and_then(|v| v.parse().ok()).unwrap_or(999);
+    let suppliers: u32 = std::env::var("WALK_SUPPLIERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let page_size: u32 = std::env::var("WALK_PAGE_SIZE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(999);
     let sim = start_sim(suppliers);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

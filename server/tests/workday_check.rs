@@ -40,7 +40,11 @@ impl Env {
 
     fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args);
-        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap()
     }
 
@@ -52,9 +56,18 @@ impl Env {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        child.stdin.take().unwrap().write_all(format!("{value}\n").as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{value}\n").as_bytes())
+            .unwrap();
         let out = child.wait_with_output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }
 
@@ -82,8 +95,15 @@ async fn check_tenant_reports_each_upstream_and_the_exact_failure() {
     let (ok_out, bad_out, oauth_ok, oauth_bad) = blocking(move || {
         let env = Env::new();
         env.ok(&[
-            "tenant", "add", "acme", "--workday-url", &url, "--workday-tenant", &c.tenant,
-            "--workday-user", &c.username,
+            "tenant",
+            "add",
+            "acme",
+            "--workday-url",
+            &url,
+            "--workday-tenant",
+            &c.tenant,
+            "--workday-user",
+            &c.username,
         ]);
         env.secret("acme", "workday-password", &c.password);
         let ok_out = env.run(&["check", "--tenant", "acme"]);
@@ -92,7 +112,13 @@ async fn check_tenant_reports_each_upstream_and_the_exact_failure() {
         let bad_out = env.run(&["check", "--tenant", "acme"]);
 
         env.secret("acme", "workday-password", &c.password);
-        env.ok(&["tenant", "update", "acme", "--workday-client-id", &c.client_id]);
+        env.ok(&[
+            "tenant",
+            "update",
+            "acme",
+            "--workday-client-id",
+            &c.client_id,
+        ]);
         env.secret("acme", "workday-client-secret", &c.client_secret);
         env.secret("acme", "workday-refresh-token", &c.refresh_token);
         let oauth_ok = env.run(&["check", "--tenant", "acme"]);
@@ -105,14 +131,29 @@ async fn check_tenant_reports_each_upstream_and_the_exact_failure() {
 
     let (stdout, stderr) = text(&ok_out);
     assert!(ok_out.status.success(), "{stdout}\n{stderr}");
-    let line = stdout.lines().find(|l| l.starts_with("workday soap:")).unwrap();
-    assert!(line.starts_with("workday soap: ok (") && line.contains("42 suppliers"), "{line}");
-    assert!(line.contains("/ccx/service/acme_dpt1/Resource_Management/v46.1"), "{line}");
-    assert!(!stdout.contains("workday oauth"), "no OAuth client, no OAuth line");
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("workday soap:"))
+        .unwrap();
+    assert!(
+        line.starts_with("workday soap: ok (") && line.contains("42 suppliers"),
+        "{line}"
+    );
+    assert!(
+        line.contains("/ccx/service/acme_dpt1/Resource_Management/v46.1"),
+        "{line}"
+    );
+    assert!(
+        !stdout.contains("workday oauth"),
+        "no OAuth client, no OAuth line"
+    );
 
     let (stdout, stderr) = text(&bad_out);
     assert_eq!(bad_out.status.code(), Some(1), "{stdout}\n{stderr}");
-    let line = stdout.lines().find(|l| l.starts_with("workday soap:")).unwrap();
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("workday soap:"))
+        .unwrap();
     assert!(
         line.contains("FAILED: Workday rejected the credentials on Get_Suppliers: invalid username or password"),
         "{line}"
@@ -121,19 +162,38 @@ async fn check_tenant_reports_each_upstream_and_the_exact_failure() {
 
     let (stdout, stderr) = text(&oauth_ok);
     assert!(oauth_ok.status.success(), "{stdout}\n{stderr}");
-    let lines: Vec<&str> = stdout.lines().filter(|l| l.starts_with("workday ")).collect();
+    let lines: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("workday "))
+        .collect();
     assert_eq!(lines.len(), 2, "{stdout}");
-    assert!(lines[1].starts_with("workday oauth: ok (access token issued by"), "{}", lines[1]);
+    assert!(
+        lines[1].starts_with("workday oauth: ok (access token issued by"),
+        "{}",
+        lines[1]
+    );
 
     let (stdout, stderr) = text(&oauth_bad);
     assert_eq!(oauth_bad.status.code(), Some(1));
     assert!(stdout.contains("workday soap: ok"), "{stdout}");
-    let line = stdout.lines().find(|l| l.starts_with("workday oauth:")).unwrap();
-    assert!(line.contains("FAILED") && line.contains("HTTP 401") && line.contains("invalid_client"), "{line}");
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("workday oauth:"))
+        .unwrap();
+    assert!(
+        line.contains("FAILED") && line.contains("HTTP 401") && line.contains("invalid_client"),
+        "{line}"
+    );
     assert!(stderr.contains("workday oauth failed"), "{stderr}");
-    assert!(!stdout.contains("bad-client-secret-5512") && !stderr.contains("bad-client-secret-5512"));
+    assert!(
+        !stdout.contains("bad-client-secret-5512") && !stderr.contains("bad-client-secret-5512")
+    );
 
-    let outcomes: Vec<String> = sim.requests().into_iter().map(|r| format!("{}:{}", r.kind, r.outcome)).collect();
+    let outcomes: Vec<String> = sim
+        .requests()
+        .into_iter()
+        .map(|r| format!("{}:{}", r.kind, r.outcome))
+        .collect();
     assert_eq!(
         outcomes,
         vec![
@@ -154,8 +214,15 @@ async fn check_tenant_names_missing_settings_and_unreachable_hosts() {
         env.ok(&["tenant", "add", "acme"]);
         let missing = env.run(&["check", "--tenant", "acme"]);
         env.ok(&[
-            "tenant", "update", "acme", "--workday-url", "http://127.0.0.1:9", "--workday-tenant", "t",
-            "--workday-user", "u",
+            "tenant",
+            "update",
+            "acme",
+            "--workday-url",
+            "http://127.0.0.1:9",
+            "--workday-tenant",
+            "t",
+            "--workday-user",
+            "u",
         ]);
         env.secret("acme", "workday-password", "pw");
         let unreachable = env.run(&["check", "--tenant", "acme"]);
@@ -165,10 +232,19 @@ async fn check_tenant_names_missing_settings_and_unreachable_hosts() {
     .await;
     let (stdout, _) = text(&out.0);
     assert_eq!(out.0.status.code(), Some(1));
-    assert!(stdout.contains("workday soap: FAILED") && stdout.contains("workday-password is not set"), "{stdout}");
+    assert!(
+        stdout.contains("workday soap: FAILED") && stdout.contains("workday-password is not set"),
+        "{stdout}"
+    );
     let (stdout, _) = text(&out.1);
     assert_eq!(out.1.status.code(), Some(1));
-    assert!(stdout.contains("cannot reach Workday for Get_Suppliers"), "{stdout}");
+    assert!(
+        stdout.contains("cannot reach Workday for Get_Suppliers"),
+        "{stdout}"
+    );
     let (_, stderr) = text(&out.2);
-    assert!(!out.2.status.success() && stderr.contains("nobody"), "{stderr}");
+    assert!(
+        !out.2.status.success() && stderr.contains("nobody"),
+        "{stderr}"
+    );
 }

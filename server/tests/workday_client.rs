@@ -67,14 +67,21 @@ fn client(sim: &WorkdaySim, config: &WorkdayConfig) -> WorkdayClient {
 }
 
 fn soap_requests(sim: &WorkdaySim) -> Vec<ml_connector_sim::workday::LoggedRequest> {
-    sim.requests().into_iter().filter(|r| r.kind == "soap").collect()
+    sim.requests()
+        .into_iter()
+        .filter(|r| r.kind == "soap")
+        .collect()
 }
 
 #[tokio::test]
 async fn get_suppliers_decodes_every_field_the_simulator_sends() {
     let sim = sim(12).await;
     let c = client(&sim, &config(500));
-    let all: Vec<_> = c.suppliers(SupplierQuery::all()).try_collect().await.unwrap();
+    let all: Vec<_> = c
+        .suppliers(SupplierQuery::all())
+        .try_collect()
+        .await
+        .unwrap();
     assert_eq!(all.len(), 12);
     for (k, s) in all.iter().enumerate() {
         let truth = sim.universe().supplier(k as u32);
@@ -84,15 +91,19 @@ async fn get_suppliers_decodes_every_field_the_simulator_sends() {
         assert_eq!(got.name, truth.name);
         assert_eq!(
             got.status,
-            if truth.status == "ACTIVE" { SupplierStatus::Active } else { SupplierStatus::Inactive }
+            if truth.status == "ACTIVE" {
+                SupplierStatus::Active
+            } else {
+                SupplierStatus::Inactive
+            }
         );
         assert_eq!(got.currency.as_deref(), Some(truth.currency()));
         assert_eq!(got.payment_terms.as_deref(), Some(truth.terms.0));
         assert_eq!(got.tax_id.as_deref(), Some(truth.tax_id.as_str()));
         let address = &got.contacts.addresses[0];
         assert_eq!(address.lines[0], truth.street);
-        assert_eq!(address.city.as_deref(), Some(truth.city.0));
-        assert_eq!(address.country.as_deref(), Some(truth.city.4));
+        assert_eq!(address.city.as_deref(), Some(truth.city.name));
+        assert_eq!(address.country.as_deref(), Some(truth.city.alpha2));
         assert!(address.formatted.as_deref().unwrap().contains('\n'));
         assert_eq!(got.contacts.emails, vec![truth.email.clone()]);
         assert!(got.contacts.phones[0].starts_with('+'));
@@ -113,7 +124,11 @@ async fn get_suppliers_decodes_every_field_the_simulator_sends() {
 async fn three_page_walk_visits_every_page_with_one_as_of() {
     let sim = sim(25).await;
     let c = client(&sim, &config(10));
-    let pages: Vec<_> = c.walk_pages(SupplierQuery::all()).try_collect().await.unwrap();
+    let pages: Vec<_> = c
+        .walk_pages(SupplierQuery::all())
+        .try_collect()
+        .await
+        .unwrap();
     assert_eq!(pages.len(), 3);
     let sizes: Vec<usize> = pages.iter().map(|p| p.records.len()).collect();
     assert_eq!(sizes, vec![10, 10, 5]);
@@ -130,13 +145,24 @@ async fn three_page_walk_visits_every_page_with_one_as_of() {
     let expected: Vec<String> = (1..=25).map(|n| format!("S-{n:06}")).collect();
     assert_eq!(ids, expected, "every supplier once, in order");
     let log = soap_requests(&sim);
-    assert_eq!(log.iter().map(|r| r.page).collect::<Vec<_>>(), vec![Some(1), Some(2), Some(3)]);
+    assert_eq!(
+        log.iter().map(|r| r.page).collect::<Vec<_>>(),
+        vec![Some(1), Some(2), Some(3)]
+    );
     let as_of: BTreeSet<_> = log.iter().map(|r| r.as_of.clone()).collect();
-    assert_eq!(as_of.len(), 1, "As_Of_Entry_DateTime is pinned for the walk: {as_of:?}");
+    assert_eq!(
+        as_of.len(),
+        1,
+        "As_Of_Entry_DateTime is pinned for the walk: {as_of:?}"
+    );
     assert!(as_of.iter().next().unwrap().is_some());
     assert!(log.iter().all(|r| r.count == Some(10)));
     // The streaming record API carries the page of each record.
-    let records: Vec<_> = c.suppliers(SupplierQuery::all()).try_collect().await.unwrap();
+    let records: Vec<_> = c
+        .suppliers(SupplierQuery::all())
+        .try_collect()
+        .await
+        .unwrap();
     assert_eq!(records.len(), 25);
     assert_eq!(records[24].source.page, 3);
     assert_eq!(records[9].source.page, 1);
@@ -147,10 +173,17 @@ async fn three_page_walk_visits_every_page_with_one_as_of() {
 async fn single_record_pages_and_single_record_lookups() {
     let sim = sim(3).await;
     let c = client(&sim, &config(1));
-    let records: Vec<_> = c.suppliers(SupplierQuery::all()).try_collect().await.unwrap();
+    let records: Vec<_> = c
+        .suppliers(SupplierQuery::all())
+        .try_collect()
+        .await
+        .unwrap();
     assert_eq!(records.len(), 3);
     assert_eq!(
-        records.iter().map(|r| (r.source.page, r.source.total_pages)).collect::<Vec<_>>(),
+        records
+            .iter()
+            .map(|r| (r.source.page, r.source.total_pages))
+            .collect::<Vec<_>>(),
         vec![(1, 3), (2, 3), (3, 3)]
     );
     let one = c.supplier("S-000002").await.unwrap().unwrap();
@@ -205,9 +238,18 @@ async fn invoices_by_reference_and_by_supplier_match_the_data_set() {
     let truth = u.invoice(17);
     let got = c.invoice(&truth.reference_id).await.unwrap().unwrap();
     let inv = &got.record;
-    assert_eq!(inv.reference_id.as_deref(), Some(truth.reference_id.as_str()));
-    assert_eq!(inv.invoice_number.as_deref(), Some(truth.invoice_number.as_str()));
-    assert_eq!(inv.supplier_invoice_number.as_deref(), Some(truth.supplier_invoice_number.as_str()));
+    assert_eq!(
+        inv.reference_id.as_deref(),
+        Some(truth.reference_id.as_str())
+    );
+    assert_eq!(
+        inv.invoice_number.as_deref(),
+        Some(truth.invoice_number.as_str())
+    );
+    assert_eq!(
+        inv.supplier_invoice_number.as_deref(),
+        Some(truth.supplier_invoice_number.as_str())
+    );
     assert_eq!(inv.gross_amount, Some(truth.gross));
     assert_eq!(inv.tax_amount, Some(truth.tax));
     assert_eq!(inv.invoice_date, Some(truth.key.invoice_date));
@@ -217,7 +259,10 @@ async fn invoices_by_reference_and_by_supplier_match_the_data_set() {
     assert_eq!(inv.lines.len(), truth.lines.len());
     let line_sum: Decimal = inv.lines.iter().filter_map(|l| l.extended_amount).sum();
     assert_eq!(line_sum + truth.tax, truth.gross);
-    assert_eq!(inv.supplier.id.as_deref(), Some(u.supplier(truth.supplier).id.as_str()));
+    assert_eq!(
+        inv.supplier.id.as_deref(),
+        Some(u.supplier(truth.supplier).id.as_str())
+    );
     assert_eq!(got.source.operation, "Get_Supplier_Invoices");
 
     let supplier = u.supplier(truth.supplier);
@@ -252,8 +297,15 @@ async fn purchase_orders_and_payments_by_reference_and_criteria() {
     let c = client(&sim, &config(250));
     let u = sim.universe();
     let po_truth = u.purchase_order(3);
-    let po = c.purchase_order(&po_truth.document_number).await.unwrap().unwrap();
-    assert_eq!(po.record.document_number.as_deref(), Some(po_truth.document_number.as_str()));
+    let po = c
+        .purchase_order(&po_truth.document_number)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        po.record.document_number.as_deref(),
+        Some(po_truth.document_number.as_str())
+    );
     assert_eq!(po.record.total_amount, Some(po_truth.total));
     assert_eq!(po.record.document_date, Some(po_truth.document_date));
     assert_eq!(po.record.lines.len(), po_truth.lines.len());
@@ -275,7 +327,10 @@ async fn purchase_orders_and_payments_by_reference_and_criteria() {
     assert_eq!(pay.source.service, "Settlement_Services");
     assert_eq!(pay.source.operation, "Get_Payments");
     let p: &Payment = &pay.record;
-    assert_eq!(p.reference_number.as_deref(), Some(pay_truth.reference_number.as_str()));
+    assert_eq!(
+        p.reference_number.as_deref(),
+        Some(pay_truth.reference_number.as_str())
+    );
     assert_eq!(p.amount, Some(pay_truth.amount));
     assert_eq!(p.payment_date, Some(pay_truth.date));
     assert_eq!(p.settled.len(), pay_truth.settled.len());
@@ -284,7 +339,10 @@ async fn purchase_orders_and_payments_by_reference_and_criteria() {
         Some(pay_truth.settled[0].invoice.reference_id.as_str())
     );
     let log = soap_requests(&sim);
-    assert_eq!(log.last().unwrap().service.as_deref(), Some("Settlement_Services"));
+    assert_eq!(
+        log.last().unwrap().service.as_deref(),
+        Some("Settlement_Services")
+    );
 }
 
 #[tokio::test]
@@ -296,7 +354,11 @@ async fn derived_payment_status_agrees_with_the_data_set() {
     let mut seen = BTreeSet::new();
     for k in 0..60 {
         let id = u.supplier(k).id;
-        let invoices: Vec<_> = c.invoices(InvoiceQuery::for_supplier(&id)).try_collect().await.unwrap();
+        let invoices: Vec<_> = c
+            .invoices(InvoiceQuery::for_supplier(&id))
+            .try_collect()
+            .await
+            .unwrap();
         if invoices.is_empty() {
             continue;
         }
@@ -308,14 +370,22 @@ async fn derived_payment_status_agrees_with_the_data_set() {
             .unwrap();
         for inv in invoices {
             let g = u
-                .find_invoice("Supplier_Invoice_Reference_ID", inv.record.reference_id.as_deref().unwrap())
+                .find_invoice(
+                    "Supplier_Invoice_Reference_ID",
+                    inv.record.reference_id.as_deref().unwrap(),
+                )
                 .unwrap();
             let truth = u.invoice(g);
             let summary = inv.record.payment_summary(&payments, today);
-            let completed = u.payments_for_invoice(g).iter().all(|p| p.status == "Complete");
+            let completed = u
+                .payments_for_invoice(g)
+                .iter()
+                .all(|p| p.status == "Complete");
             let expected = match (truth.key.state, completed) {
                 (PayState::Paid, true) => InvoicePaymentStatus::Paid,
-                (PayState::Partial, true) if truth.key.due_date < today => InvoicePaymentStatus::Overdue,
+                (PayState::Partial, true) if truth.key.due_date < today => {
+                    InvoicePaymentStatus::Overdue
+                }
                 (PayState::Partial, true) => InvoicePaymentStatus::PartiallyPaid,
                 _ if truth.key.credit_memo => InvoicePaymentStatus::Unpaid,
                 _ if truth.key.due_date < today => InvoicePaymentStatus::Overdue,
@@ -340,7 +410,10 @@ async fn wrong_password_is_an_authentication_error_and_not_retried() {
         }
         other => panic!("expected an authentication error, got {other:?}"),
     }
-    assert!(!err.to_string().contains("wrong"), "the password never appears: {err}");
+    assert!(
+        !err.to_string().contains("wrong"),
+        "the password never appears: {err}"
+    );
     assert_eq!(soap_requests(&sim).len(), 1);
 }
 
@@ -359,16 +432,28 @@ async fn validation_fault_lists_each_error_and_is_not_retried() {
         .await
         .unwrap_err();
     match &err {
-        WorkdayError::Validation { operation, errors, .. } => {
+        WorkdayError::Validation {
+            operation, errors, ..
+        } => {
             assert_eq!(operation, "Get_Supplier_Invoices");
             assert_eq!(errors.len(), 2, "{errors:?}");
             assert!(errors[0].message.contains("S-999999"));
-            assert!(errors[0].xpath.as_deref().unwrap().contains("Supplier_Reference"));
+            assert!(
+                errors[0]
+                    .xpath
+                    .as_deref()
+                    .unwrap()
+                    .contains("Supplier_Reference")
+            );
             assert!(errors[1].message.contains("on or before"));
         }
         other => panic!("expected a validation fault, got {other:?}"),
     }
-    assert_eq!(soap_requests(&sim).len(), 1, "validation faults are never retried");
+    assert_eq!(
+        soap_requests(&sim).len(),
+        1,
+        "validation faults are never retried"
+    );
 }
 
 #[tokio::test]
@@ -388,7 +473,10 @@ async fn count_above_999_is_refused_by_the_client_and_by_the_simulator() {
         sim.config().password
     );
     let resp = reqwest::Client::new()
-        .post(format!("{}/ccx/service/acme_dpt1/Resource_Management/v46.1", sim.base_url()))
+        .post(format!(
+            "{}/ccx/service/acme_dpt1/Resource_Management/v46.1",
+            sim.base_url()
+        ))
         .header("content-type", "text/xml")
         .body(body)
         .send()
@@ -399,7 +487,13 @@ async fn count_above_999_is_refused_by_the_client_and_by_the_simulator() {
     match decode_page::<Supplier>(&bytes).unwrap() {
         PageBody::Fault(f) => {
             assert_eq!(f.code, "Client.validationError");
-            assert!(f.validation_errors[0].xpath.as_deref().unwrap().ends_with("Count[1]"));
+            assert!(
+                f.validation_errors[0]
+                    .xpath
+                    .as_deref()
+                    .unwrap()
+                    .ends_with("Count[1]")
+            );
         }
         PageBody::Records(_) => panic!("expected a fault"),
     }
@@ -409,11 +503,22 @@ async fn count_above_999_is_refused_by_the_client_and_by_the_simulator() {
 async fn throttling_and_server_faults_are_retried_then_succeed() {
     let sim = sim(10).await;
     let c = client(&sim, &config(100));
-    sim.push_faults([Fault::TooManyRequests, Fault::ProcessingError, Fault::ServiceUnavailable]);
-    let all: Vec<_> = c.suppliers(SupplierQuery::all()).try_collect().await.unwrap();
+    sim.push_faults([
+        Fault::TooManyRequests,
+        Fault::ProcessingError,
+        Fault::ServiceUnavailable,
+    ]);
+    let all: Vec<_> = c
+        .suppliers(SupplierQuery::all())
+        .try_collect()
+        .await
+        .unwrap();
     assert_eq!(all.len(), 10);
     let outcomes: Vec<String> = soap_requests(&sim).into_iter().map(|r| r.outcome).collect();
-    assert_eq!(outcomes, vec!["injected:429", "injected:500", "injected:503", "ok"]);
+    assert_eq!(
+        outcomes,
+        vec!["injected:429", "injected:500", "injected:503", "ok"]
+    );
 }
 
 #[tokio::test]
@@ -421,7 +526,11 @@ async fn dropped_connections_are_retried_then_succeed() {
     let sim = sim(10).await;
     let c = client(&sim, &config(100));
     sim.push_faults([Fault::Drop]);
-    let all: Vec<_> = c.suppliers(SupplierQuery::all()).try_collect().await.unwrap();
+    let all: Vec<_> = c
+        .suppliers(SupplierQuery::all())
+        .try_collect()
+        .await
+        .unwrap();
     assert_eq!(all.len(), 10);
     let outcomes: Vec<String> = soap_requests(&sim).into_iter().map(|r| r.outcome).collect();
     assert_eq!(outcomes, vec!["injected:drop", "ok"]);
@@ -448,7 +557,12 @@ async fn each_fault_type_surfaces_as_its_typed_error_after_the_retry_cap() {
             assert!(*status == 429 || *status == 503);
         }
         if let WorkdayError::Processing { detail, .. } = &err {
-            assert!(detail.as_deref().unwrap().contains("temporarily unavailable"));
+            assert!(
+                detail
+                    .as_deref()
+                    .unwrap()
+                    .contains("temporarily unavailable")
+            );
         }
     }
 }
@@ -460,7 +574,9 @@ async fn malformed_body_names_operation_and_offset_and_is_not_retried() {
     sim.push_faults([Fault::Malformed]);
     let err = c.invoice("SUPPLIER_INVOICE-3-1").await.unwrap_err();
     match &err {
-        WorkdayError::Malformed { operation, offset, .. } => {
+        WorkdayError::Malformed {
+            operation, offset, ..
+        } => {
             assert_eq!(operation, "Get_Supplier_Invoices");
             assert!(*offset > 100, "offset {offset}");
         }
@@ -500,20 +616,38 @@ async fn rest_invoice_read_uses_oauth_and_refreshes_once_on_401() {
     let got = c.invoice(&truth.reference_id).await.unwrap().unwrap();
     assert_eq!(got.source.transport, "rest");
     assert_eq!(got.record.wid.as_deref(), Some(truth.wid.as_str()));
-    assert_eq!(got.record.reference_id.as_deref(), Some(truth.reference_id.as_str()));
+    assert_eq!(
+        got.record.reference_id.as_deref(),
+        Some(truth.reference_id.as_str())
+    );
     assert_eq!(got.record.gross_amount, Some(truth.gross));
     assert_eq!(got.record.due_date, Some(truth.key.due_date));
-    assert_eq!(got.record.currency.as_deref(), Some(u.supplier(truth.supplier).currency()));
+    assert_eq!(
+        got.record.currency.as_deref(),
+        Some(u.supplier(truth.supplier).currency())
+    );
     // The token is cached: a second read does not exchange again.
     c.invoice(&truth.wid).await.unwrap().unwrap();
-    let kinds: Vec<String> = sim.requests().into_iter().map(|r| format!("{}:{}", r.kind, r.status)).collect();
+    let kinds: Vec<String> = sim
+        .requests()
+        .into_iter()
+        .map(|r| format!("{}:{}", r.kind, r.status))
+        .collect();
     assert_eq!(kinds, vec!["token:200", "rest:200", "rest:200"]);
 
     sim.clear_requests();
     sim.revoke_access_tokens();
     c.invoice(&truth.reference_id).await.unwrap().unwrap();
-    let kinds: Vec<String> = sim.requests().into_iter().map(|r| format!("{}:{}", r.kind, r.status)).collect();
-    assert_eq!(kinds, vec!["rest:401", "token:200", "rest:200"], "one refresh on 401");
+    let kinds: Vec<String> = sim
+        .requests()
+        .into_iter()
+        .map(|r| format!("{}:{}", r.kind, r.status))
+        .collect();
+    assert_eq!(
+        kinds,
+        vec!["rest:401", "token:200", "rest:200"],
+        "one refresh on 401"
+    );
 
     // limit/offset paging over a supplier's invoices.
     sim.clear_requests();
@@ -524,12 +658,20 @@ async fn rest_invoice_read_uses_oauth_and_refreshes_once_on_401() {
         .try_collect()
         .await
         .unwrap();
-    let expected: Vec<String> = u.invoices_of(k).map(|g| u.invoice(g).invoice_number).collect();
+    let expected: Vec<String> = u
+        .invoices_of(k)
+        .map(|g| u.invoice(g).invoice_number)
+        .collect();
     assert_eq!(listed, expected);
     let offsets: Vec<Option<u64>> = sim.requests().iter().map(|r| r.offset).collect();
     assert_eq!(offsets.len(), expected.len().div_ceil(2));
     assert_eq!(offsets[1], Some(2));
-    assert!(c.invoice("SUPPLIER_INVOICE-3-999999").await.unwrap().is_none());
+    assert!(
+        c.invoice("SUPPLIER_INVOICE-3-999999")
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 #[tokio::test]
@@ -568,7 +710,11 @@ async fn auto_transport_uses_soap_without_an_oauth_client() {
     let got = c.invoice("SUPPLIER_INVOICE-3-2").await.unwrap().unwrap();
     assert_eq!(got.source.transport, "soap");
     let with_oauth = client(&sim, &cfg);
-    let got = with_oauth.invoice("SUPPLIER_INVOICE-3-2").await.unwrap().unwrap();
+    let got = with_oauth
+        .invoice("SUPPLIER_INVOICE-3-2")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(got.source.transport, "rest");
 }
 

@@ -16,7 +16,9 @@ use rust_decimal::Decimal;
 use secrecy::SecretString;
 
 fn fixture(name: &str) -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/workday").join(name);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures/workday")
+        .join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -38,7 +40,15 @@ fn records<R: Record>(body: &[u8]) -> (Vec<R>, Option<ml_connector::workday::dec
 fn suppliers_fixture() {
     let (suppliers, info) = records::<Supplier>(&fixture("get_suppliers_response.xml"));
     let info = info.unwrap();
-    assert_eq!((info.total_results, info.total_pages, info.page_results, info.page), (10, 5, 2, 1));
+    assert_eq!(
+        (
+            info.total_results,
+            info.total_pages,
+            info.page_results,
+            info.page
+        ),
+        (10, 5, 2, 1)
+    );
     assert_eq!(suppliers.len(), 2);
     let s = &suppliers[0];
     assert_eq!(s.supplier_id, "S-000001");
@@ -47,9 +57,15 @@ fn suppliers_fixture() {
     assert_eq!(s.status, SupplierStatus::Active);
     assert_eq!(s.currency.as_deref(), Some("GBP"));
     assert_eq!(s.payment_terms.as_deref(), Some("NET_45"));
-    assert_eq!(s.category.as_ref().unwrap().id.as_deref(), Some("PROFESSIONAL_SERVICES"));
+    assert_eq!(
+        s.category.as_ref().unwrap().id.as_deref(),
+        Some("PROFESSIONAL_SERVICES")
+    );
     let a = &s.contacts.addresses[0];
-    assert_eq!(a.formatted.as_deref(), Some("9875 Industrial Pkwy\nToronto, Ontario M5V7\nCanada"));
+    assert_eq!(
+        a.formatted.as_deref(),
+        Some("9875 Industrial Pkwy\nToronto, Ontario M5V7\nCanada")
+    );
     assert_eq!(a.city.as_deref(), Some("Toronto"));
     assert_eq!(a.region.as_deref(), Some("CAN-ON"));
     assert_eq!(a.country.as_deref(), Some("CA"));
@@ -61,14 +77,18 @@ fn suppliers_fixture() {
 
 #[test]
 fn invoices_fixture() {
-    let (invoices, info) = records::<SupplierInvoice>(&fixture("get_supplier_invoices_response.xml"));
+    let (invoices, info) =
+        records::<SupplierInvoice>(&fixture("get_supplier_invoices_response.xml"));
     assert_eq!(info.unwrap().page_results, 2);
     let i = &invoices[0];
     assert_eq!(i.reference_id.as_deref(), Some("SUPPLIER_INVOICE-3-1"));
     assert_eq!(i.invoice_number.as_deref(), Some("SINV-0000001"));
     assert_eq!(i.supplier_invoice_number.as_deref(), Some("INV-2024-01000"));
     assert_eq!(i.supplier.id.as_deref(), Some("S-000001"));
-    assert_eq!(i.supplier.descriptor.as_deref(), Some("Pioneer Logistics Inc."));
+    assert_eq!(
+        i.supplier.descriptor.as_deref(),
+        Some("Pioneer Logistics Inc.")
+    );
     assert_eq!(i.company.as_ref().unwrap().id.as_deref(), Some("UK01"));
     assert_eq!(i.currency.as_deref(), Some("GBP"));
     assert_eq!(i.invoice_date, "2024-05-25".parse().ok());
@@ -79,7 +99,10 @@ fn invoices_fixture() {
     assert!(!i.on_hold);
     let lines: Decimal = i.lines.iter().filter_map(|l| l.extended_amount).sum();
     assert_eq!(lines + dec("1933.21"), dec("26098.29"));
-    assert_eq!(i.lines[0].spend_category.as_ref().unwrap().id.as_deref(), Some("IT_HARDWARE"));
+    assert_eq!(
+        i.lines[0].spend_category.as_ref().unwrap().id.as_deref(),
+        Some("IT_HARDWARE")
+    );
 }
 
 #[test]
@@ -88,7 +111,10 @@ fn single_record_page_is_one_record_not_a_list() {
         records::<SupplierInvoice>(&fixture("get_supplier_invoices_single_response.xml"));
     assert_eq!(invoices.len(), 1);
     let info = info.unwrap();
-    assert_eq!((info.total_results, info.total_pages, info.page_results), (2, 2, 1));
+    assert_eq!(
+        (info.total_results, info.total_pages, info.page_results),
+        (2, 2, 1)
+    );
 }
 
 #[test]
@@ -123,7 +149,10 @@ fn purchase_orders_and_payments_fixtures() {
     assert_eq!(p.amount, Some(dec("13310.13")));
     assert_eq!(p.payee.id.as_deref(), Some("S-000001"));
     assert_eq!(p.payment_type.as_deref(), Some("ACH"));
-    assert_eq!(p.settled[0].document_id.as_deref(), Some("SUPPLIER_INVOICE-3-1"));
+    assert_eq!(
+        p.settled[0].document_id.as_deref(),
+        Some("SUPPLIER_INVOICE-3-1")
+    );
     assert_eq!(p.settled[0].amount_paid, Some(dec("13310.13")));
     assert_eq!(p.settled[0].amount_due, Some(dec("12788.16")));
 }
@@ -132,14 +161,24 @@ fn purchase_orders_and_payments_fixtures() {
 fn namespaces_by_uri_unknown_elements_cdata_and_credit_memos() {
     let (invoices, info) =
         records::<SupplierInvoice>(&fixture("get_supplier_invoices_variants_response.xml"));
-    assert_eq!(info.unwrap().total_results, 1, "Response_Results after Response_Data is read");
+    assert_eq!(
+        info.unwrap().total_results,
+        1,
+        "Response_Results after Response_Data is read"
+    );
     let i = &invoices[0];
     assert_eq!(i.reference_id.as_deref(), Some("SUPPLIER_INVOICE-3-4242"));
     assert_eq!(i.invoice_number.as_deref(), Some("SINV-0004242"));
-    assert_eq!(i.supplier_invoice_number.as_deref(), Some("CR-2024/0007 & co"));
+    assert_eq!(
+        i.supplier_invoice_number.as_deref(),
+        Some("CR-2024/0007 & co")
+    );
     assert_eq!(i.supplier.descriptor.as_deref(), Some("Smith & Sons GmbH"));
     assert_eq!(i.supplier.id.as_deref(), Some("S-000077"));
-    assert_eq!(i.memo.as_deref(), Some("Credit for returned goods <damaged>"));
+    assert_eq!(
+        i.memo.as_deref(),
+        Some("Credit for returned goods <damaged>")
+    );
     assert_eq!(i.due_date, "2024-03-31".parse().ok());
     assert_eq!(i.control_amount, Some(dec("-1250.50")));
     assert_eq!(i.tax_amount, Some(dec("-50")));
@@ -170,18 +209,29 @@ fn fault_fixtures() {
     );
     let proc = fault("fault_processing.xml");
     assert_eq!(proc.code, "Server.processingError");
-    assert_eq!(proc.detail.as_deref(), Some("The task submitted is not authorized."));
+    assert_eq!(
+        proc.detail.as_deref(),
+        Some("The task submitted is not authorized.")
+    );
 }
 
 #[test]
 fn wrong_operation_and_non_xml_are_typed_errors_with_offsets() {
     let body = fixture("get_suppliers_response.xml");
     match decode_page::<Payment>(&body) {
-        Err(e) => assert!(e.message.contains("Get_Payments_Response") && e.offset > 0, "{e:?}"),
+        Err(e) => assert!(
+            e.message.contains("Get_Payments_Response") && e.offset > 0,
+            "{e:?}"
+        ),
         Ok(_) => panic!("a Get_Suppliers page is not a Get_Payments page"),
     }
     let html = b"<html><body>502 Bad Gateway</body></html>";
-    assert!(decode_page::<Supplier>(html).unwrap_err().message.contains("Envelope"));
+    assert!(
+        decode_page::<Supplier>(html)
+            .unwrap_err()
+            .message
+            .contains("Envelope")
+    );
     let e = decode_page::<Supplier>(b"").unwrap_err();
     assert_eq!(e.offset, 0);
     let e = decode_page::<Supplier>(b"not xml at all").unwrap_err();
@@ -200,12 +250,19 @@ fn bad_values_name_the_field_and_offset() {
     let results: Vec<_> = reader.collect();
     let err = results.iter().find_map(|r| r.as_ref().err()).unwrap();
     assert!(err.message.contains("Tax_Amount"), "{err:?}");
-    assert!(err.offset >= offset_of_bad && err.offset < offset_of_bad + 40, "{err:?} vs {offset_of_bad}");
+    assert!(
+        err.offset >= offset_of_bad && err.offset < offset_of_bad + 40,
+        "{err:?} vs {offset_of_bad}"
+    );
 }
 
 #[test]
 fn truncated_bodies_always_fail_cleanly() {
-    for name in ["get_suppliers_response.xml", "get_supplier_invoices_response.xml", "fault_validation.xml"] {
+    for name in [
+        "get_suppliers_response.xml",
+        "get_supplier_invoices_response.xml",
+        "fault_validation.xml",
+    ] {
         let body = fixture(name);
         for cut in (0..body.len() - 20).step_by(3) {
             let prefix = &body[..cut];
@@ -280,7 +337,10 @@ fn mutation() -> impl Strategy<Value = Mutation> {
     ]);
     prop_oneof![
         (any::<usize>(), any::<u8>()).prop_map(|(i, b)| Mutation::Flip(i, b)),
-        (any::<usize>(), prop_oneof![markup, prop::collection::vec(any::<u8>(), 1..8)])
+        (
+            any::<usize>(),
+            prop_oneof![markup, prop::collection::vec(any::<u8>(), 1..8)]
+        )
             .prop_map(|(i, v)| Mutation::Insert(i, v)),
         (any::<usize>(), 1usize..64).prop_map(|(i, n)| Mutation::Delete(i, n)),
         (any::<usize>(), 1usize..200).prop_map(|(i, n)| Mutation::Duplicate(i, n)),

@@ -120,7 +120,11 @@ struct Inner {
 impl WorkdayClient {
     /// A client for the tenant described by `credentials`, with the process-wide `config`.
     pub fn new(config: &WorkdayConfig, credentials: Credentials) -> Result<Self, WorkdayError> {
-        let base = credentials.base_url.trim().trim_end_matches('/').to_string();
+        let base = credentials
+            .base_url
+            .trim()
+            .trim_end_matches('/')
+            .to_string();
         let url = url::Url::parse(&base)
             .map_err(|e| WorkdayError::NotConfigured(format!("Workday URL `{base}`: {e}")))?;
         if !matches!(url.scheme(), "https" | "http") || url.host_str().is_none() {
@@ -129,7 +133,11 @@ impl WorkdayClient {
             )));
         }
         let tenant = credentials.tenant.trim().to_string();
-        if tenant.is_empty() || !tenant.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+        if tenant.is_empty()
+            || !tenant
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        {
             return Err(WorkdayError::NotConfigured(format!(
                 "Workday tenant name `{tenant}` is missing or has characters other than letters, digits, '_' and '-'"
             )));
@@ -330,7 +338,10 @@ impl WorkdayClient {
     }
 
     /// Every page of `query`, in order, with `As_Of_Entry_DateTime` pinned to now for the whole walk.
-    pub fn walk_pages<Q>(&self, query: Q) -> BoxStream<'static, Result<PageOf<Q::Record>, WorkdayError>>
+    pub fn walk_pages<Q>(
+        &self,
+        query: Q,
+    ) -> BoxStream<'static, Result<PageOf<Q::Record>, WorkdayError>>
     where
         Q: SoapQuery + Send + Sync + 'static,
         Q::Record: Send + 'static,
@@ -377,7 +388,10 @@ impl WorkdayClient {
     }
 
     /// Suppliers (`Get_Suppliers`).
-    pub fn suppliers(&self, query: SupplierQuery) -> BoxStream<'static, Result<Sourced<Supplier>, WorkdayError>> {
+    pub fn suppliers(
+        &self,
+        query: SupplierQuery,
+    ) -> BoxStream<'static, Result<Sourced<Supplier>, WorkdayError>> {
         self.walk(query)
     }
 
@@ -398,12 +412,18 @@ impl WorkdayClient {
     }
 
     /// Payments (`Get_Payments`).
-    pub fn payments(&self, query: PaymentQuery) -> BoxStream<'static, Result<Sourced<Payment>, WorkdayError>> {
+    pub fn payments(
+        &self,
+        query: PaymentQuery,
+    ) -> BoxStream<'static, Result<Sourced<Payment>, WorkdayError>> {
         self.walk(query)
     }
 
     /// One supplier by `Supplier_ID`.
-    pub async fn supplier(&self, supplier_id: &str) -> Result<Option<Sourced<Supplier>>, WorkdayError> {
+    pub async fn supplier(
+        &self,
+        supplier_id: &str,
+    ) -> Result<Option<Sourced<Supplier>>, WorkdayError> {
         first(self.walk(SupplierQuery::by_id([supplier_id]))).await
     }
 
@@ -421,7 +441,8 @@ impl WorkdayClient {
         } else {
             "Supplier_Invoice_Reference_ID"
         };
-        let query = InvoiceQuery::ByReference(super::request::IdLookup::new(id_type, [reference_id]));
+        let query =
+            InvoiceQuery::ByReference(super::request::IdLookup::new(id_type, [reference_id]));
         first(self.walk(query)).await
     }
 
@@ -446,7 +467,10 @@ impl WorkdayClient {
     }
 
     /// One payment by its reference ID.
-    pub async fn payment(&self, reference_id: &str) -> Result<Option<Sourced<Payment>>, WorkdayError> {
+    pub async fn payment(
+        &self,
+        reference_id: &str,
+    ) -> Result<Option<Sourced<Payment>>, WorkdayError> {
         first(self.walk(PaymentQuery::by_reference_id([reference_id]))).await
     }
 }
@@ -471,7 +495,8 @@ pub(crate) fn decode_soap_response<R: Record>(
                     body_excerpt: excerpt(bytes, 200),
                 });
             }
-            let mut records = Vec::with_capacity(reader.info().map_or(0, |i| i.page_results as usize));
+            let mut records =
+                Vec::with_capacity(reader.info().map_or(0, |i| i.page_results as usize));
             for record in reader.by_ref() {
                 records.push(record.map_err(|e| malformed(op, e))?);
             }
@@ -506,7 +531,9 @@ async fn first<T>(
 
 /// Workday IDs are 32 lowercase hex digits.
 pub(crate) fn looks_like_wid(s: &str) -> bool {
-    s.len() == 32 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.len() == 32
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 impl WorkdayClient {

@@ -153,7 +153,10 @@ impl WorkdayConfig {
             ));
         }
         for (key, service) in [
-            ("workday.services.get_suppliers", &self.services.get_suppliers),
+            (
+                "workday.services.get_suppliers",
+                &self.services.get_suppliers,
+            ),
             (
                 "workday.services.get_supplier_invoices",
                 &self.services.get_supplier_invoices,
@@ -189,14 +192,14 @@ pub(crate) fn is_version(v: &str) -> bool {
         return false;
     };
     let mut parts = rest.split('.');
-    let ok = |p: Option<&str>| p.is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    let ok =
+        |p: Option<&str>| p.is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
     ok(parts.next()) && parts.clone().count() <= 1 && parts.next().is_none_or(|p| ok(Some(p)))
 }
 
 fn is_path_segment(s: &str) -> bool {
     !s.is_empty()
-        && s
-            .bytes()
+        && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
 }
 
@@ -209,7 +212,10 @@ mod tests {
         let c = WorkdayConfig::default();
         c.validate().unwrap();
         assert_eq!(c.version, "v46.1");
-        assert_eq!(c.services.service(Operation::GetPayments), "Settlement_Services");
+        assert_eq!(
+            c.services.service(Operation::GetPayments),
+            "Settlement_Services"
+        );
         assert_eq!(
             c.services.service(Operation::GetSupplierInvoices),
             "Resource_Management"

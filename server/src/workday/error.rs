@@ -19,7 +19,11 @@ pub struct ValidationError {
 impl fmt::Display for ValidationError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)?;
-        if let Some(d) = self.detail_message.as_deref().filter(|d| *d != self.message) {
+        if let Some(d) = self
+            .detail_message
+            .as_deref()
+            .filter(|d| *d != self.message)
+        {
             write!(f, " ({d})")?;
         }
         if let Some(x) = &self.xpath {
@@ -261,6 +265,9 @@ mod tests {
             }],
         };
         let s = e.to_string();
-        assert!(s.contains("Count must be at most 999") && s.contains("Response_Filter/Count"), "{s}");
+        assert!(
+            s.contains("Count must be at most 999") && s.contains("Response_Filter/Count"),
+            "{s}"
+        );
     }
 }

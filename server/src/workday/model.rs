@@ -261,7 +261,8 @@ impl SupplierInvoice {
 
     /// Whether `settled` (one entry of a payment's remittance) is about this invoice.
     pub fn is_settled_by(&self, settled: &SettledDocument) -> bool {
-        let eq = |a: &Option<String>, b: &Option<String>| matches!((a, b), (Some(a), Some(b)) if a == b);
+        let eq =
+            |a: &Option<String>, b: &Option<String>| matches!((a, b), (Some(a), Some(b)) if a == b);
         eq(&settled.document_id, &self.reference_id)
             || eq(&settled.document_id, &self.wid)
             || eq(&settled.document_reference, &self.invoice_number)
@@ -291,7 +292,8 @@ impl SupplierInvoice {
             }
         }
         let due = total - paid;
-        let status = if total.is_zero() || (total > Decimal::ZERO && due <= Decimal::ZERO)
+        let status = if total.is_zero()
+            || (total > Decimal::ZERO && due <= Decimal::ZERO)
             || (total < Decimal::ZERO && due >= Decimal::ZERO)
         {
             InvoicePaymentStatus::Paid
@@ -649,7 +651,10 @@ mod tests {
         assert_eq!(json["status"], "active");
         let back: Supplier = serde_json::from_value(json).unwrap();
         assert_eq!(back, s);
-        assert_eq!(DocumentStatus::from_id("In_Progress"), DocumentStatus::InProgress);
+        assert_eq!(
+            DocumentStatus::from_id("In_Progress"),
+            DocumentStatus::InProgress
+        );
         assert_eq!(
             PaymentState::from_id("On Hold"),
             PaymentState::Other("On Hold".into())

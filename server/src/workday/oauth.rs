@@ -165,10 +165,11 @@ impl OAuthSession {
                 message,
             });
         }
-        let answer: TokenAnswer = serde_json::from_slice(&body).map_err(|e| WorkdayError::OAuth {
-            status: Some(status.as_u16()),
-            message: format!("the token answer is not the expected JSON: {e}"),
-        })?;
+        let answer: TokenAnswer =
+            serde_json::from_slice(&body).map_err(|e| WorkdayError::OAuth {
+                status: Some(status.as_u16()),
+                message: format!("the token answer is not the expected JSON: {e}"),
+            })?;
         if answer.access_token.is_empty() {
             return Err(WorkdayError::OAuth {
                 status: Some(status.as_u16()),

@@ -326,7 +326,10 @@ pub fn envelope<Q: SoapQuery>(
     page: &PageRequest,
 ) -> Result<Vec<u8>, String> {
     if page.count == 0 || page.count > MAX_SOAP_PAGE_SIZE {
-        return Err(format!("Count must be between 1 and 999, got {}", page.count));
+        return Err(format!(
+            "Count must be between 1 and 999, got {}",
+            page.count
+        ));
     }
     if page.page == 0 {
         return Err("Page starts at 1".into());
@@ -362,7 +365,9 @@ pub fn envelope<Q: SoapQuery>(
     w.open("Response_Group");
     query.write_response_group(&mut w);
     w.close("Response_Group");
-    w.raw(&format!("</bsvc:{request}></soapenv:Body></soapenv:Envelope>"));
+    w.raw(&format!(
+        "</bsvc:{request}></soapenv:Body></soapenv:Envelope>"
+    ));
     Ok(w.into_bytes())
 }
 
@@ -466,21 +471,28 @@ mod tests {
 
     #[test]
     fn envelope_carries_security_version_and_filter() {
-        let body = envelope(&SupplierQuery::by_id(["S-1", "S-2"]), "v46.1", &creds(), &page()).unwrap();
+        let body = envelope(
+            &SupplierQuery::by_id(["S-1", "S-2"]),
+            "v46.1",
+            &creds(),
+            &page(),
+        )
+        .unwrap();
         let s = String::from_utf8(body).unwrap();
-        assert!(s.contains("<wsse:Username>isu_mlc@acme_dpt1</wsse:Username>"), "{s}");
-        assert!(s.contains("#PasswordText\">p&lt;&amp;&gt;ss</wsse:Password>"), "{s}");
+        assert!(
+            s.contains("<wsse:Username>isu_mlc@acme_dpt1</wsse:Username>"),
+            "{s}"
+        );
+        assert!(
+            s.contains("#PasswordText\">p&lt;&amp;&gt;ss</wsse:Password>"),
+            "{s}"
+        );
         assert!(s.contains("<bsvc:Get_Suppliers_Request bsvc:version=\"v46.1\">"));
         assert!(s.contains("<bsvc:ID bsvc:type=\"Supplier_ID\">S-2</bsvc:ID>"));
         assert!(s.contains("<bsvc:As_Of_Entry_DateTime>2024-05-01T12:00:00.000Z</bsvc:As_Of_Entry_DateTime><bsvc:Page>2</bsvc:Page><bsvc:Count>999</bsvc:Count>"));
         // Well-formed and namespaced as Workday expects.
         let mut r = quick_xml::NsReader::from_str(&s);
-        loop {
-            match r.read_event().unwrap() {
-                quick_xml::events::Event::Eof => break,
-                _ => {}
-            }
-        }
+        while r.read_event().unwrap() != quick_xml::events::Event::Eof {}
     }
 
     #[test]

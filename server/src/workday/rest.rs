@@ -16,7 +16,9 @@ use serde_json::value::RawValue;
 
 use super::client::{WorkdayClient, looks_like_wid};
 use super::error::{WorkdayError, excerpt};
-use super::model::{DocumentStatus, InvoiceLine, ObjectRef, Sourced, SupplierInvoice, WorkdaySource};
+use super::model::{
+    DocumentStatus, InvoiceLine, ObjectRef, Sourced, SupplierInvoice, WorkdaySource,
+};
 
 /// The REST resource of supplier invoices.
 pub const INVOICES_RESOURCE: &str = "supplierInvoiceRequests";
@@ -109,7 +111,12 @@ fn raw_decimal(raw: &RawValue) -> Result<Option<Decimal>, String> {
     }
     super::decode::parse_decimal_text(unquoted)
         .map(Some)
-        .ok_or_else(|| format!("`{}` is not a decimal amount", unquoted.chars().take(40).collect::<String>()))
+        .ok_or_else(|| {
+            format!(
+                "`{}` is not a decimal amount",
+                unquoted.chars().take(40).collect::<String>()
+            )
+        })
 }
 
 fn money(m: Option<RestMoney>, currency: &mut Option<String>) -> Result<Option<Decimal>, String> {
@@ -249,7 +256,11 @@ impl WorkdayClient {
 
     /// GET with the bearer token; a 401 drops the token and tries once more with a fresh one. Returns
     /// `None` on 404.
-    async fn rest_get_once(&self, url: &url::Url, label: &str) -> Result<Option<bytes::Bytes>, WorkdayError> {
+    async fn rest_get_once(
+        &self,
+        url: &url::Url,
+        label: &str,
+    ) -> Result<Option<bytes::Bytes>, WorkdayError> {
         let oauth = self
             .oauth()
             .ok_or_else(|| WorkdayError::NotConfigured("the tenant has no OAuth client".into()))?;
@@ -273,7 +284,10 @@ impl WorkdayClient {
                 200..=299 => return Ok(Some(body)),
                 404 => return Ok(None),
                 401 if !refreshed => {
-                    tracing::info!(resource = label, "Workday REST answered 401; refreshing the access token once");
+                    tracing::info!(
+                        resource = label,
+                        "Workday REST answered 401; refreshing the access token once"
+                    );
                     oauth.invalidate(&token).await;
                     refreshed = true;
                 }
@@ -294,7 +308,11 @@ impl WorkdayClient {
         }
     }
 
-    async fn rest_get(&self, url: url::Url, label: &str) -> Result<Option<bytes::Bytes>, WorkdayError> {
+    async fn rest_get(
+        &self,
+        url: url::Url,
+        label: &str,
+    ) -> Result<Option<bytes::Bytes>, WorkdayError> {
         (|| self.rest_get_once(&url, label))
             .retry(self.backoff())
             .when(WorkdayError::is_retryable)
@@ -305,7 +323,10 @@ impl WorkdayClient {
     }
 
     /// One supplier invoice over REST (`GET .../supplierInvoiceRequests/{id}`), by WID or reference ID.
-    pub async fn rest_invoice(&self, id: &str) -> Result<Option<Sourced<SupplierInvoice>>, WorkdayError> {
+    pub async fn rest_invoice(
+        &self,
+        id: &str,
+    ) -> Result<Option<Sourced<SupplierInvoice>>, WorkdayError> {
         let mut url = url::Url::parse(&self.rest_base())
             .map_err(|e| WorkdayError::NotConfigured(format!("REST URL: {e}")))?;
         url.path_segments_mut()
@@ -428,7 +449,8 @@ mod tests {
 
     #[test]
     fn bad_json_names_the_offset() {
-        let e = parse_json::<RestInvoice>(b"{\n \"id\": 12,", "supplierInvoiceRequests").unwrap_err();
+        let e =
+            parse_json::<RestInvoice>(b"{\n \"id\": 12,", "supplierInvoiceRequests").unwrap_err();
         match e {
             WorkdayError::Malformed { offset, .. } => assert!(offset > 0),
             other => panic!("{other:?}"),

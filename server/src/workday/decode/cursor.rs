@@ -105,7 +105,11 @@ impl<'a> Cursor<'a> {
         // leave it at 0, so fall back to how far the reader got.
         let at = self.reader.error_position();
         DecodeError {
-            offset: if at == 0 { self.reader.buffer_position() } else { at },
+            offset: if at == 0 {
+                self.reader.buffer_position()
+            } else {
+                at
+            },
             message: format!("not well-formed XML: {e}"),
         }
     }
@@ -120,12 +124,12 @@ impl<'a> Cursor<'a> {
             match event {
                 Event::Start(start) => return Ok(Some(El { ns, start })),
                 Event::End(_) => return Ok(None),
-                Event::Eof => return Err(self.err("the document ends before its elements are closed")),
-                Event::Text(t) => {
-                    // Only whitespace belongs between elements; anything else is tolerated but must decode.
-                    if t.decode().is_err() {
-                        return Err(self.err("text is not valid UTF-8"));
-                    }
+                Event::Eof => {
+                    return Err(self.err("the document ends before its elements are closed"));
+                }
+                // Only whitespace belongs between elements; anything else is tolerated but must decode.
+                Event::Text(t) if t.decode().is_err() => {
+                    return Err(self.err("text is not valid UTF-8"));
                 }
                 _ => {}
             }
@@ -144,7 +148,9 @@ impl<'a> Cursor<'a> {
                 Event::Eof => return Err(self.err("the body is empty: no XML element")),
                 Event::End(_) => return Err(self.err("unexpected end tag before the root element")),
                 Event::Text(t) => {
-                    let text = t.decode().map_err(|_| self.err("text is not valid UTF-8"))?;
+                    let text = t
+                        .decode()
+                        .map_err(|_| self.err("text is not valid UTF-8"))?;
                     if !text.trim().is_empty() {
                         return Err(self.err("text before the root element: this is not XML"));
                     }
@@ -160,7 +166,9 @@ impl<'a> Cursor<'a> {
             match self.reader.read_event() {
                 Ok(Event::Eof) => return Ok(()),
                 Ok(Event::Text(t)) => {
-                    let text = t.decode().map_err(|_| self.err("text is not valid UTF-8"))?;
+                    let text = t
+                        .decode()
+                        .map_err(|_| self.err("text is not valid UTF-8"))?;
                     if !text.trim().is_empty() {
                         return Err(self.err("content after the end of the document"));
                     }
@@ -196,18 +204,24 @@ impl<'a> Cursor<'a> {
             let event = self.reader.read_event().map_err(|e| self.xml_err(e))?;
             match event {
                 Event::Text(t) => {
-                    let s = t.decode().map_err(|_| self.err("text is not valid UTF-8"))?;
+                    let s = t
+                        .decode()
+                        .map_err(|_| self.err("text is not valid UTF-8"))?;
                     out.push_str(&s);
                 }
                 Event::CData(c) => {
-                    let s = c.decode().map_err(|_| self.err("CDATA is not valid UTF-8"))?;
+                    let s = c
+                        .decode()
+                        .map_err(|_| self.err("CDATA is not valid UTF-8"))?;
                     out.push_str(&s);
                 }
                 Event::GeneralRef(r) => {
                     if let Some(ch) = r.resolve_char_ref().map_err(|e| self.xml_err(e))? {
                         out.push(ch);
                     } else {
-                        let name = r.decode().map_err(|_| self.err("entity name is not UTF-8"))?;
+                        let name = r
+                            .decode()
+                            .map_err(|_| self.err("entity name is not UTF-8"))?;
                         match quick_xml::escape::resolve_predefined_entity(&name) {
                             Some(s) => out.push_str(s),
                             None => return Err(self.err(format!("unknown entity `&{name};`"))),
@@ -339,7 +353,12 @@ mod tests {
     #[test]
     fn dates_accept_workday_forms() {
         let d = NaiveDate::from_ymd_opt(2024, 5, 1).unwrap();
-        for ok in ["2024-05-01", "2024-05-01-07:00", "2024-05-01Z", "2024-05-01T10:00:00.000-07:00"] {
+        for ok in [
+            "2024-05-01",
+            "2024-05-01-07:00",
+            "2024-05-01Z",
+            "2024-05-01T10:00:00.000-07:00",
+        ] {
             assert_eq!(parse_date(ok), Some(d), "{ok}");
         }
         for bad in ["2024-5-1", "01/05/2024", "2024-05-01junk", "", "2024-13-01"] {

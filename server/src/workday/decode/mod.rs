@@ -11,9 +11,9 @@ mod page;
 mod records;
 
 pub use cursor::{Cursor, DecodeError};
-pub use page::{PageBody, PageInfo, PageReader, decode_page};
 pub(crate) use cursor::{parse_date as parse_date_text, parse_decimal as parse_decimal_text};
 pub(crate) use page::malformed;
+pub use page::{PageBody, PageInfo, PageReader, decode_page};
 
 use crate::workday::ops::Operation;
 

@@ -4,9 +4,9 @@ use std::marker::PhantomData;
 
 use serde::{Deserialize, Serialize};
 
+use super::Record;
 use super::cursor::{Cursor, DecodeError, Ns};
 use super::fault::decode_fault;
-use super::Record;
 use crate::workday::error::SoapFault;
 use crate::workday::ops::Operation;
 
@@ -83,9 +83,7 @@ pub fn decode_page<R: Record>(body: &[u8]) -> Result<PageBody<'_, R>, DecodeErro
         }
     };
     let _ = body_el;
-    let first = c
-        .child()?
-        .ok_or_else(|| c.err("the SOAP Body is empty"))?;
+    let first = c.child()?.ok_or_else(|| c.err("the SOAP Body is empty"))?;
     if first.ns == Ns::Env && first.local() == b"Fault" {
         let fault = decode_fault(&mut c)?;
         // Rest of Body, Envelope, and the end of the document.
@@ -137,13 +135,15 @@ impl<R> PageReader<'_, R> {
     /// Checks the rest of the response and of the document after the last record.
     fn finish(&mut self, in_response: bool) -> Result<(), DecodeError> {
         // Remaining children of {Op}_Response (a Response_Results after the data is still read).
-        while in_response {
-            match self.cursor.child()? {
-                Some(el) if el.is("Response_Results") && self.info.is_none() => {
-                    self.info = Some(decode_results(&mut self.cursor)?);
+        if in_response {
+            loop {
+                match self.cursor.child()? {
+                    Some(el) if el.is("Response_Results") && self.info.is_none() => {
+                        self.info = Some(decode_results(&mut self.cursor)?);
+                    }
+                    Some(el) => self.cursor.skip(&el)?,
+                    None => break,
                 }
-                Some(el) => self.cursor.skip(&el)?,
-                None => break,
             }
         }
         self.cursor.skip_rest()?; // Body

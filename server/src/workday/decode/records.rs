@@ -59,7 +59,11 @@ fn reference(c: &mut Cursor<'_>, el: &El<'_>, prefer: &[&str]) -> Result<ObjectR
 
 /// The preferred business ID of a reference (a code such as a currency or payment terms), falling back to its
 /// descriptor.
-fn reference_code(c: &mut Cursor<'_>, el: &El<'_>, prefer: &[&str]) -> Result<Option<String>, DecodeError> {
+fn reference_code(
+    c: &mut Cursor<'_>,
+    el: &El<'_>,
+    prefer: &[&str],
+) -> Result<Option<String>, DecodeError> {
     let r = reference(c, el, prefer)?;
     Ok(r.id.or(r.descriptor))
 }
@@ -259,7 +263,8 @@ impl Record for SupplierInvoice {
                                 inv.supplier_invoice_number = c.opt_text()?
                             }
                             b"Invoice_Document_Status_Reference" | b"Document_Status_Reference" => {
-                                if let Some(code) = reference_code(c, &el, &["Document_Status_ID"])? {
+                                if let Some(code) = reference_code(c, &el, &["Document_Status_ID"])?
+                                {
                                     inv.document_status = DocumentStatus::from_id(&code);
                                 }
                             }
@@ -381,9 +386,7 @@ impl Record for PurchaseOrder {
                                 po.payment_terms = reference_code(c, &el, &["Payment_Terms_ID"])?
                             }
                             b"Memo" => po.memo = c.opt_text()?,
-                            b"Goods_Line_Data" | b"Service_Line_Data" => {
-                                po.lines.push(po_line(c)?)
-                            }
+                            b"Goods_Line_Data" | b"Service_Line_Data" => po.lines.push(po_line(c)?),
                             _ => c.skip(&el)?,
                         }
                     }
@@ -431,13 +434,16 @@ impl Record for Payment {
         let mut group_date = None;
         while let Some(el) = wd_child(c)? {
             match el.local() {
-                b"Payment_Reference" => reference_ids = reference(c, &el, &["Payment_Reference_ID"])?,
+                b"Payment_Reference" => {
+                    reference_ids = reference(c, &el, &["Payment_Reference_ID"])?
+                }
                 b"Payment_Data" => {
                     while let Some(el) = wd_child(c)? {
                         match el.local() {
                             b"Payment_Reference_Number" => p.reference_number = c.opt_text()?,
                             b"Payment_Status_Reference" => {
-                                if let Some(code) = reference_code(c, &el, &["Payment_Status_ID"])? {
+                                if let Some(code) = reference_code(c, &el, &["Payment_Status_ID"])?
+                                {
                                     p.status = PaymentState::from_id(&code);
                                 }
                             }
@@ -452,8 +458,7 @@ impl Record for Payment {
                                 p.currency = reference_code(c, &el, &["Currency_ID"])?
                             }
                             b"Company_Reference" => {
-                                p.company =
-                                    non_empty(reference(c, &el, &["Company_Reference_ID"])?)
+                                p.company = non_empty(reference(c, &el, &["Company_Reference_ID"])?)
                             }
                             b"Receiving_Party_Reference" | b"Payee_Reference" => {
                                 p.payee = reference(c, &el, &["Supplier_ID"])?

@@ -41,38 +41,170 @@ pub const CATEGORIES: [(&str, &str); 6] = [
 ];
 
 const NAME_A: [&str; 24] = [
-    "Northwind", "Contoso", "Fabrikam", "Globex", "Initech", "Umbrella", "Stark", "Wayne", "Acorn",
-    "Bluebird", "Cobalt", "Summit", "Harbor", "Pioneer", "Redwood", "Silverline", "Keystone",
-    "Evergreen", "Granite", "Lakeside", "Meridian", "Orchard", "Polaris", "Quarry",
+    "Northwind",
+    "Contoso",
+    "Fabrikam",
+    "Globex",
+    "Initech",
+    "Umbrella",
+    "Stark",
+    "Wayne",
+    "Acorn",
+    "Bluebird",
+    "Cobalt",
+    "Summit",
+    "Harbor",
+    "Pioneer",
+    "Redwood",
+    "Silverline",
+    "Keystone",
+    "Evergreen",
+    "Granite",
+    "Lakeside",
+    "Meridian",
+    "Orchard",
+    "Polaris",
+    "Quarry",
 ];
 const NAME_B: [&str; 16] = [
-    "Logistics", "Supply", "Industrial", "Systems", "Consulting", "Office Products", "Freight",
-    "Components", "Labs", "Facilities", "Packaging", "Electric", "Print", "Software", "Metals",
+    "Logistics",
+    "Supply",
+    "Industrial",
+    "Systems",
+    "Consulting",
+    "Office Products",
+    "Freight",
+    "Components",
+    "Labs",
+    "Facilities",
+    "Packaging",
+    "Electric",
+    "Print",
+    "Software",
+    "Metals",
     "Services",
 ];
-const NAME_C: [&str; 8] = ["Ltd", "Inc.", "LLC", "GmbH", "Co.", "Group", "Partners", "S.A."];
+const NAME_C: [&str; 8] = [
+    "Ltd", "Inc.", "LLC", "GmbH", "Co.", "Group", "Partners", "S.A.",
+];
 
-/// Cities: (city, region id, region name, postal code prefix, country alpha-2, alpha-3, country name, phone code).
-const CITIES: [(&str, &str, &str, &str, &str, &str, &str, &str); 8] = [
-    ("Springfield", "USA-IL", "Illinois", "627", "US", "USA", "United States of America", "1"),
-    ("Austin", "USA-TX", "Texas", "787", "US", "USA", "United States of America", "1"),
-    ("Portland", "USA-OR", "Oregon", "972", "US", "USA", "United States of America", "1"),
-    ("Boston", "USA-MA", "Massachusetts", "021", "US", "USA", "United States of America", "1"),
-    ("Munich", "DEU-BY", "Bavaria", "803", "DE", "DEU", "Germany", "49"),
-    ("Manchester", "GBR-MAN", "Manchester", "M1 ", "GB", "GBR", "United Kingdom", "44"),
-    ("Toronto", "CAN-ON", "Ontario", "M5V", "CA", "CAN", "Canada", "1"),
-    ("Hamburg", "DEU-HH", "Hamburg", "204", "DE", "DEU", "Germany", "49"),
+/// A city suppliers are located in.
+#[derive(Debug, Clone, Copy)]
+pub struct City {
+    /// City name.
+    pub name: &'static str,
+    /// Country_Region_ID, e.g. `USA-IL`.
+    pub region_id: &'static str,
+    /// Region name.
+    pub region: &'static str,
+    /// Postal code prefix.
+    pub postal_prefix: &'static str,
+    /// ISO 3166-1 alpha-2.
+    pub alpha2: &'static str,
+    /// ISO 3166-1 alpha-3.
+    pub alpha3: &'static str,
+    /// Country name.
+    pub country: &'static str,
+    /// International phone code.
+    pub phone_code: &'static str,
+}
+
+const fn city(f: [&'static str; 8]) -> City {
+    City {
+        name: f[0],
+        region_id: f[1],
+        region: f[2],
+        postal_prefix: f[3],
+        alpha2: f[4],
+        alpha3: f[5],
+        country: f[6],
+        phone_code: f[7],
+    }
+}
+
+const CITIES: [City; 8] = [
+    city([
+        "Springfield",
+        "USA-IL",
+        "Illinois",
+        "627",
+        "US",
+        "USA",
+        "United States of America",
+        "1",
+    ]),
+    city([
+        "Austin",
+        "USA-TX",
+        "Texas",
+        "787",
+        "US",
+        "USA",
+        "United States of America",
+        "1",
+    ]),
+    city([
+        "Portland",
+        "USA-OR",
+        "Oregon",
+        "972",
+        "US",
+        "USA",
+        "United States of America",
+        "1",
+    ]),
+    city([
+        "Boston",
+        "USA-MA",
+        "Massachusetts",
+        "021",
+        "US",
+        "USA",
+        "United States of America",
+        "1",
+    ]),
+    city([
+        "Munich", "DEU-BY", "Bavaria", "803", "DE", "DEU", "Germany", "49",
+    ]),
+    city([
+        "Manchester",
+        "GBR-MAN",
+        "Manchester",
+        "M1 ",
+        "GB",
+        "GBR",
+        "United Kingdom",
+        "44",
+    ]),
+    city([
+        "Toronto", "CAN-ON", "Ontario", "M5V", "CA", "CAN", "Canada", "1",
+    ]),
+    city([
+        "Hamburg", "DEU-HH", "Hamburg", "204", "DE", "DEU", "Germany", "49",
+    ]),
 ];
 const STREETS: [&str; 10] = [
-    "Main St", "Market St", "Harbor Rd", "Industrial Pkwy", "Oak Ave", "Station Rd", "King St",
-    "Commerce Dr", "Mill Ln", "Park Blvd",
+    "Main St",
+    "Market St",
+    "Harbor Rd",
+    "Industrial Pkwy",
+    "Oak Ave",
+    "Station Rd",
+    "King St",
+    "Commerce Dr",
+    "Mill Ln",
+    "Park Blvd",
 ];
 const ITEMS: [(&str, &str, &str); 8] = [
     ("Laptop docking stations", "IT_HARDWARE", "IT Hardware"),
     ("Annual software subscription", "SOFTWARE", "Software"),
     ("Freight charges", "FREIGHT", "Freight"),
     ("Consulting hours", "CONSULTING", "Consulting"),
-    ("Printer paper (cases)", "OFFICE_SUPPLIES", "Office Supplies"),
+    (
+        "Printer paper (cases)",
+        "OFFICE_SUPPLIES",
+        "Office Supplies",
+    ),
     ("Facility cleaning", "FACILITIES", "Facilities"),
     ("Steel sheets", "RAW_MATERIALS", "Raw Materials"),
     ("Packaging materials", "PACKAGING", "Packaging"),
@@ -114,7 +246,9 @@ struct Rng(u64);
 
 impl Rng {
     fn new(seed: u64, tag: u64, index: u64) -> Self {
-        Self(mix(seed ^ mix(tag.wrapping_mul(0x1000_0000_01B3) ^ mix(index))))
+        Self(mix(
+            seed ^ mix(tag.wrapping_mul(0x1000_0000_01B3) ^ mix(index))
+        ))
     }
     fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -194,8 +328,8 @@ pub struct Supplier {
     pub street: String,
     /// Second address line (suite), sometimes.
     pub street2: Option<String>,
-    /// City tuple.
-    pub city: (&'static str, &'static str, &'static str, &'static str, &'static str, &'static str, &'static str, &'static str),
+    /// City.
+    pub city: City,
     /// Postal code.
     pub postal_code: String,
     /// Area code and local number.
@@ -403,7 +537,11 @@ impl Universe {
 
     fn counts(&self, k: u32) -> (u32, u32) {
         let mut r = Rng::new(self.seed, TAG_COUNTS, u64::from(k));
-        let invoices = if r.chance(10) { 0 } else { 1 + r.below(8) as u32 };
+        let invoices = if r.chance(10) {
+            0
+        } else {
+            1 + r.below(8) as u32
+        };
         let pos = r.below(4) as u32;
         (invoices, pos)
     }
@@ -411,8 +549,11 @@ impl Universe {
     fn index(&self) -> &Index {
         self.index.get_or_init(|| {
             let n = self.suppliers as usize;
-            let (mut invoices, mut pos, mut payments) =
-                (Vec::with_capacity(n + 1), Vec::with_capacity(n + 1), Vec::with_capacity(n + 1));
+            let (mut invoices, mut pos, mut payments) = (
+                Vec::with_capacity(n + 1),
+                Vec::with_capacity(n + 1),
+                Vec::with_capacity(n + 1),
+            );
             let (mut i, mut p, mut y) = (0u32, 0u32, 0u32);
             for k in 0..self.suppliers {
                 invoices.push(i);
@@ -476,26 +617,47 @@ impl Universe {
     /// Supplier `k`.
     pub fn supplier(&self, k: u32) -> Supplier {
         let mut r = Rng::new(self.seed, u64::from(Kind::Supplier as u8), u64::from(k));
-        let name = format!("{} {} {}", r.pick(&NAME_A), r.pick(&NAME_B), r.pick(&NAME_C));
+        let name = format!(
+            "{} {} {}",
+            r.pick(&NAME_A),
+            r.pick(&NAME_B),
+            r.pick(&NAME_C)
+        );
         let status = if r.chance(10) { "INACTIVE" } else { "ACTIVE" };
         let category = r.pick(&CATEGORIES);
         let terms = {
             let x = r.below(100);
-            if x < 60 { TERMS[0] } else if x < 80 { TERMS[1] } else if x < 92 { TERMS[2] } else { TERMS[3] }
+            if x < 60 {
+                TERMS[0]
+            } else if x < 80 {
+                TERMS[1]
+            } else if x < 92 {
+                TERMS[2]
+            } else {
+                TERMS[3]
+            }
         };
         let company = {
             let x = r.below(100);
-            if x < 70 { 0 } else if x < 85 { 1 } else if x < 95 { 2 } else { 3 }
+            if x < 70 {
+                0
+            } else if x < 85 {
+                1
+            } else if x < 95 {
+                2
+            } else {
+                3
+            }
         };
         let city = r.pick(&CITIES);
         let street = format!("{} {}", 1 + r.below(9899), r.pick(&STREETS));
-        let street2 = r.chance(30).then(|| format!("Suite {}", 100 + r.below(800)));
-        let postal_code = if city.4 == "US" {
-            format!("{}{:02}", city.3, r.below(100))
-        } else if city.4 == "DE" {
-            format!("{}{:02}", city.3, r.below(100))
+        let street2 = r
+            .chance(30)
+            .then(|| format!("Suite {}", 100 + r.below(800)));
+        let postal_code = if city.alpha2 == "US" || city.alpha2 == "DE" {
+            format!("{}{:02}", city.postal_prefix, r.below(100))
         } else {
-            format!("{}{}", city.3, r.below(10))
+            format!("{}{}", city.postal_prefix, r.below(10))
         };
         let slug: String = name
             .split_whitespace()
@@ -543,11 +705,23 @@ impl Universe {
 
     /// The cheap facts of invoice `local` of supplier `k`.
     pub fn invoice_key(&self, k: u32, local: u32, terms_days: i64, pos: u32) -> InvoiceKey {
-        let mut r = Rng::new(self.seed, TAG_INVOICE_KEY, (u64::from(k) << 8) | u64::from(local));
+        let mut r = Rng::new(
+            self.seed,
+            TAG_INVOICE_KEY,
+            (u64::from(k) << 8) | u64::from(local),
+        );
         let credit_memo = r.chance(8);
         let status = {
             let x = r.below(100);
-            if x < 85 { "Approved" } else if x < 91 { "In_Progress" } else if x < 95 { "Draft" } else { "Canceled" }
+            if x < 85 {
+                "Approved"
+            } else if x < 91 {
+                "In_Progress"
+            } else if x < 95 {
+                "Draft"
+            } else {
+                "Canceled"
+            }
         };
         let on_hold = status == "Approved" && r.chance(6);
         let x = r.below(100);
@@ -562,7 +736,11 @@ impl Universe {
         } else {
             PayState::Unpaid
         };
-        let age = if state == PayState::Paid { r.below(360) } else { r.below(60) } as i64;
+        let age = if state == PayState::Paid {
+            r.below(360)
+        } else {
+            r.below(60)
+        } as i64;
         let po_local = (pos > 0 && r.chance(70)).then(|| r.below(u64::from(pos)) as u32);
         let combine_next = r.chance(30);
         let payment_in_progress = r.chance(5);
@@ -685,7 +863,15 @@ impl Universe {
         let mut r = Rng::new(self.seed, TAG_PO, u64::from(global));
         let status = {
             let x = r.below(100);
-            if x < 70 { "Issued" } else if x < 90 { "Closed" } else if x < 95 { "Canceled" } else { "Draft" }
+            if x < 70 {
+                "Issued"
+            } else if x < 90 {
+                "Closed"
+            } else if x < 95 {
+                "Canceled"
+            } else {
+                "Draft"
+            }
         };
         let document_date = self.anchor - Duration::days(r.below(420) as i64);
         let mut lines = Vec::new();
@@ -698,9 +884,15 @@ impl Universe {
             total += amount;
             lines.push((description, quantity, unit_cost, amount));
         }
-        let buyers = ["Logan McNeil", "Teresa Serrano", "Jack Taylor", "Olivia Chen"];
+        let buyers = [
+            "Logan McNeil",
+            "Teresa Serrano",
+            "Jack Taylor",
+            "Olivia Chen",
+        ];
         let b = r.below(buyers.len() as u64) as usize;
-        let updated_at = Utc.from_utc_datetime(&document_date.and_hms_opt(9, 0, 0).unwrap_or_default())
+        let updated_at = Utc
+            .from_utc_datetime(&document_date.and_hms_opt(9, 0, 0).unwrap_or_default())
             + Duration::seconds(r.below(60 * 86_400) as i64);
         PurchaseOrder {
             global,
@@ -732,9 +924,9 @@ impl Universe {
         for j in &group {
             let invoice = self.invoice(start + j);
             let paid = match invoice.key.state {
-                PayState::Partial => {
-                    (invoice.gross * Decimal::from(30 + r.below(41)) / Decimal::from(100)).round_dp(2)
-                }
+                PayState::Partial => (invoice.gross * Decimal::from(30 + r.below(41))
+                    / Decimal::from(100))
+                .round_dp(2),
                 _ => invoice.gross,
             };
             let due = invoice.key.due_date + Duration::days(invoice.key.pay_delay);
@@ -753,7 +945,13 @@ impl Universe {
         }
         let payment_type = {
             let x = r.below(100);
-            if x < 70 { "ACH" } else if x < 90 { "Check" } else { "Wire" }
+            if x < 70 {
+                "ACH"
+            } else if x < 90 {
+                "Check"
+            } else {
+                "Wire"
+            }
         };
         Payment {
             global,
@@ -761,7 +959,11 @@ impl Universe {
             wid: self.wid(Kind::Payment, global),
             reference_id: format!("PAYMENT-3-{}", global + 1),
             reference_number: format!("PAY-{:07}", global + 1),
-            status: if in_progress { "In_Progress" } else { "Complete" },
+            status: if in_progress {
+                "In_Progress"
+            } else {
+                "Complete"
+            },
             date,
             amount,
             payment_type,
@@ -864,7 +1066,10 @@ mod tests {
         assert_eq!(u.find_supplier("WID", &s.wid), Some(41));
         assert_eq!(u.find_supplier("Supplier_ID", "S-000501"), None);
         let inv = u.invoice(123);
-        assert_eq!(u.find_invoice("Supplier_Invoice_Reference_ID", &inv.reference_id), Some(123));
+        assert_eq!(
+            u.find_invoice("Supplier_Invoice_Reference_ID", &inv.reference_id),
+            Some(123)
+        );
         assert_eq!(u.find_invoice("WID", &inv.wid), Some(123));
         assert!(u.invoices_of(inv.supplier).contains(&123));
         let p = u.payment(5);
@@ -877,7 +1082,8 @@ mod tests {
         let u = universe(2000);
         let n = u.invoice_count();
         assert!(n > 2000 * 3 && n < 2000 * 6, "{n} invoices");
-        let (mut credit, mut paid, mut partial, mut unpaid, mut overdue, mut hold) = (0, 0, 0, 0, 0, 0);
+        let (mut credit, mut paid, mut partial, mut unpaid, mut overdue, mut hold) =
+            (0, 0, 0, 0, 0, 0);
         for g in 0..n {
             let i = u.invoice(g);
             credit += usize::from(i.key.credit_memo);
@@ -905,7 +1111,11 @@ mod tests {
             match i.key.state {
                 PayState::Paid => {
                     assert_eq!(payments.len(), 1);
-                    let s = payments[0].settled.iter().find(|s| s.invoice.global == g).unwrap();
+                    let s = payments[0]
+                        .settled
+                        .iter()
+                        .find(|s| s.invoice.global == g)
+                        .unwrap();
                     assert_eq!(s.amount_paid, i.gross);
                 }
                 PayState::Partial => {
@@ -922,7 +1132,10 @@ mod tests {
         let u = universe(100_000);
         assert_eq!(u.supplier(99_999).id, "S-100000");
         let last = u.invoice_count() - 1;
-        assert_eq!(u.invoice(last).supplier, u.invoice(last).supplier.min(99_999));
+        assert_eq!(
+            u.invoice(last).supplier,
+            u.invoice(last).supplier.min(99_999)
+        );
         assert!(u.payment_count() > 100_000);
     }
 }

@@ -198,7 +198,8 @@ impl SimState {
             return Some(s);
         }
         let c = f.config.clone();
-        let total = c.rate_429 + c.rate_503 + c.rate_500 + c.rate_slow + c.rate_drop + c.rate_malformed;
+        let total =
+            c.rate_429 + c.rate_503 + c.rate_500 + c.rate_slow + c.rate_drop + c.rate_malformed;
         if total <= 0.0 {
             return None;
         }
@@ -258,14 +259,19 @@ pub struct WorkdaySim {
 
 impl std::fmt::Debug for WorkdaySim {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WorkdaySim").field("addr", &self.addr).finish()
+        f.debug_struct("WorkdaySim")
+            .field("addr", &self.addr)
+            .finish()
     }
 }
 
 impl WorkdaySim {
     /// Binds `config.listen` and serves in the background.
     pub async fn start(config: SimConfig) -> anyhow::Result<Self> {
-        anyhow::ensure!(config.suppliers >= 1, "the simulator needs at least one supplier");
+        anyhow::ensure!(
+            config.suppliers >= 1,
+            "the simulator needs at least one supplier"
+        );
         anyhow::ensure!(
             config.suppliers <= 1_000_000,
             "at most 1,000,000 suppliers (100,000 is the tested maximum)"
@@ -378,7 +384,10 @@ fn router(state: Arc<SimState>) -> Router {
             "/ccx/api/{service}/{version}/{tenant}/supplierInvoiceRequests/{id}",
             get(rest_invoice),
         )
-        .route("/_sim/requests", get(control_requests).delete(control_clear))
+        .route(
+            "/_sim/requests",
+            get(control_requests).delete(control_clear),
+        )
         .route("/_sim/faults", axum::routing::put(control_faults))
         .route("/_sim/revoke-tokens", post(control_revoke))
         .with_state(state)
@@ -422,7 +431,11 @@ fn new_entry(kind: &str, method: &str, path: String) -> LoggedRequest {
 }
 
 /// Applies a fault that replaces the answer. `Slow` waits and lets the request through.
-async fn pre_fault(state: &SimState, fault: Option<Fault>, soap_style: bool) -> Option<(Response, &'static str)> {
+async fn pre_fault(
+    state: &SimState,
+    fault: Option<Fault>,
+    soap_style: bool,
+) -> Option<(Response, &'static str)> {
     match fault? {
         Fault::TooManyRequests => Some((
             (
@@ -469,7 +482,12 @@ async fn pre_fault(state: &SimState, fault: Option<Fault>, soap_style: bool) -> 
 }
 
 /// Applies a fault that damages a finished answer body.
-fn post_fault(fault: Option<Fault>, status: StatusCode, content_type: &'static str, body: String) -> (Response, Option<&'static str>) {
+fn post_fault(
+    fault: Option<Fault>,
+    status: StatusCode,
+    content_type: &'static str,
+    body: String,
+) -> (Response, Option<&'static str>) {
     match fault {
         Some(Fault::Drop) => {
             let cut = body.len() / 3;
@@ -511,12 +529,23 @@ async fn soap(
     Path((tenant, service, version)): Path<(String, String, String)>,
     body: Bytes,
 ) -> Response {
-    let mut entry = new_entry("soap", "POST", format!("/ccx/service/{tenant}/{service}/{version}"));
+    let mut entry = new_entry(
+        "soap",
+        "POST",
+        format!("/ccx/service/{tenant}/{service}/{version}"),
+    );
     entry.service = Some(service.clone());
     entry.version = Some(version.clone());
     let fault = state.next_fault();
-    let (response, outcome) = soap_inner(&state, &tenant, &service, &version, &body, &mut entry, fault).await;
-    entry.status = if outcome == "injected:drop" { 0 } else { response.status().as_u16() };
+    let (response, outcome) = soap_inner(
+        &state, &tenant, &service, &version, &body, &mut entry, fault,
+    )
+    .await;
+    entry.status = if outcome == "injected:drop" {
+        0
+    } else {
+        response.status().as_u16()
+    };
     entry.outcome = outcome;
     state.record(entry);
     response
@@ -540,7 +569,9 @@ async fn soap_inner(
         if let Some(f) = req.request.child(wire::WD, "Response_Filter") {
             entry.page = f.child(wire::WD, "Page").and_then(|p| p.text.parse().ok());
             entry.count = f.child(wire::WD, "Count").and_then(|p| p.text.parse().ok());
-            entry.as_of = f.child(wire::WD, "As_Of_Entry_DateTime").map(|p| p.text.clone());
+            entry.as_of = f
+                .child(wire::WD, "As_Of_Entry_DateTime")
+                .map(|p| p.text.clone());
         }
     }
     if let Some((response, outcome)) = pre_fault(state, fault, true).await {
@@ -564,7 +595,12 @@ async fn soap_inner(
             .is_some_and(|t| t.username == expected_user && t.password == cfg.password);
     if !authentic {
         return (
-            soap_fault("Client.authenticationError", "invalid username or password", &[], None),
+            soap_fault(
+                "Client.authenticationError",
+                "invalid username or password",
+                &[],
+                None,
+            ),
             "fault:Client.authenticationError".into(),
         );
     }
@@ -591,14 +627,21 @@ async fn soap_inner(
     };
     if op.service() != service {
         return validation(
-            format!("{} is not an operation of the {service} service (it belongs to {})", op.name(), op.service()),
+            format!(
+                "{} is not an operation of the {service} service (it belongs to {})",
+                op.name(),
+                op.service()
+            ),
             format!("/wd:{}[1]", req.request.name),
         );
     }
     let request_version = req.request.attr(wire::WD, "version").unwrap_or_default();
     let valid_version = |v: &str| {
-        v.strip_prefix('v')
-            .is_some_and(|r| !r.is_empty() && r.split('.').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())))
+        v.strip_prefix('v').is_some_and(|r| {
+            !r.is_empty()
+                && r.split('.')
+                    .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        })
     };
     if !valid_version(version) || !valid_version(request_version) {
         return validation(
@@ -609,7 +652,11 @@ async fn soap_inner(
     let query = match ops::parse_query(&state.universe, op, &req.request) {
         Ok(q) => q,
         Err(errors) => {
-            let summary = errors.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join("; ");
+            let summary = errors
+                .iter()
+                .map(|e| e.message.clone())
+                .collect::<Vec<_>>()
+                .join("; ");
             return (
                 soap_fault(
                     "Client.validationError",
@@ -636,15 +683,35 @@ async fn token(
     let mut entry = new_entry("token", "POST", format!("/ccx/oauth2/{tenant}/token"));
     let cfg = &state.config;
     let form: HashMap<String, String> = url_form(&body);
-    let auth = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let auth = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
     let (status, outcome, answer) = if tenant != cfg.tenant {
-        (StatusCode::NOT_FOUND, "unknown_tenant", serde_json::json!({"error": "invalid_request", "error_description": "unknown tenant"}))
+        (
+            StatusCode::NOT_FOUND,
+            "unknown_tenant",
+            serde_json::json!({"error": "invalid_request", "error_description": "unknown tenant"}),
+        )
     } else if form.get("grant_type").map(String::as_str) != Some("refresh_token") {
-        (StatusCode::BAD_REQUEST, "unsupported_grant_type", serde_json::json!({"error": "unsupported_grant_type"}))
-    } else if rest::client_credentials(auth, &form) != Some((cfg.client_id.clone(), cfg.client_secret.clone())) {
-        (StatusCode::UNAUTHORIZED, "invalid_client", serde_json::json!({"error": "invalid_client", "error_description": "client authentication failed"}))
+        (
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            serde_json::json!({"error": "unsupported_grant_type"}),
+        )
+    } else if rest::client_credentials(auth, &form)
+        != Some((cfg.client_id.clone(), cfg.client_secret.clone()))
+    {
+        (
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            serde_json::json!({"error": "invalid_client", "error_description": "client authentication failed"}),
+        )
     } else if form.get("refresh_token") != Some(&cfg.refresh_token) {
-        (StatusCode::BAD_REQUEST, "invalid_grant", serde_json::json!({"error": "invalid_grant", "error_description": "invalid refresh token"}))
+        (
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            serde_json::json!({"error": "invalid_grant", "error_description": "invalid refresh token"}),
+        )
     } else {
         let token = lock(&state.tokens).issue(cfg.seed, cfg.token_ttl);
         let mut answer = serde_json::json!({
@@ -667,11 +734,21 @@ fn url_form(body: &[u8]) -> HashMap<String, String> {
     url::form_urlencoded::parse(body).into_owned().collect()
 }
 
-/// Checks the bearer token and the path; `Err` is the answer to send.
-fn rest_guard(state: &SimState, headers: &HeaderMap, service: &str, version: &str, tenant: &str) -> Result<(), (Response, &'static str)> {
+/// Checks the bearer token and the path; `Some` is the refusal to send.
+fn rest_reject(
+    state: &SimState,
+    headers: &HeaderMap,
+    service: &str,
+    version: &str,
+    tenant: &str,
+) -> Option<(Response, &'static str)> {
     if service != "accountsPayable" || version != "v1" || tenant != state.config.tenant {
-        return Err((
-            (StatusCode::NOT_FOUND, Json(rest::error_json("resource not found"))).into_response(),
+        return Some((
+            (
+                StatusCode::NOT_FOUND,
+                Json(rest::error_json("resource not found")),
+            )
+                .into_response(),
             "not_found",
         ));
     }
@@ -680,12 +757,16 @@ fn rest_guard(state: &SimState, headers: &HeaderMap, service: &str, version: &st
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
     if !token.is_some_and(|t| lock(&state.tokens).valid(t)) {
-        return Err((
-            (StatusCode::UNAUTHORIZED, Json(rest::error_json("invalid access token"))).into_response(),
+        return Some((
+            (
+                StatusCode::UNAUTHORIZED,
+                Json(rest::error_json("invalid access token")),
+            )
+                .into_response(),
             "unauthorized",
         ));
     }
-    Ok(())
+    None
 }
 
 async fn rest_invoice(
@@ -693,11 +774,15 @@ async fn rest_invoice(
     Path((service, version, tenant, id)): Path<(String, String, String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    let mut entry = new_entry("rest", "GET", format!("/ccx/api/{service}/{version}/{tenant}/supplierInvoiceRequests/{id}"));
+    let mut entry = new_entry(
+        "rest",
+        "GET",
+        format!("/ccx/api/{service}/{version}/{tenant}/supplierInvoiceRequests/{id}"),
+    );
     entry.operation = Some("supplierInvoiceRequests".into());
     let fault = state.next_fault();
     let (response, outcome) = async {
-        if let Err((r, o)) = rest_guard(&state, &headers, &service, &version, &tenant) {
+        if let Some((r, o)) = rest_reject(&state, &headers, &service, &version, &tenant) {
             return (r, o.to_string());
         }
         if let Some((r, o)) = pre_fault(&state, fault, false).await {
@@ -710,17 +795,28 @@ async fn rest_invoice(
         };
         let Some(g) = found else {
             return (
-                (StatusCode::NOT_FOUND, Json(rest::error_json("The resource you requested was not found."))).into_response(),
+                (
+                    StatusCode::NOT_FOUND,
+                    Json(rest::error_json(
+                        "The resource you requested was not found.",
+                    )),
+                )
+                    .into_response(),
                 "not_found".to_string(),
             );
         };
         let base = format!("/ccx/api/{service}/{version}/{tenant}");
-        let body = serde_json::to_string(&rest::invoice_json(u, &u.invoice(g), &base)).unwrap_or_default();
+        let body =
+            serde_json::to_string(&rest::invoice_json(u, &u.invoice(g), &base)).unwrap_or_default();
         let (r, injected) = post_fault(fault, StatusCode::OK, "application/json", body);
         (r, injected.unwrap_or("ok").to_string())
     }
     .await;
-    entry.status = if outcome == "injected:drop" { 0 } else { response.status().as_u16() };
+    entry.status = if outcome == "injected:drop" {
+        0
+    } else {
+        response.status().as_u16()
+    };
     entry.outcome = outcome;
     state.record(entry);
     response
@@ -739,7 +835,11 @@ async fn rest_invoices(
     Query(params): Query<ListParams>,
     headers: HeaderMap,
 ) -> Response {
-    let mut entry = new_entry("rest", "GET", format!("/ccx/api/{service}/{version}/{tenant}/supplierInvoiceRequests"));
+    let mut entry = new_entry(
+        "rest",
+        "GET",
+        format!("/ccx/api/{service}/{version}/{tenant}/supplierInvoiceRequests"),
+    );
     entry.operation = Some("supplierInvoiceRequests".into());
     let fault = state.next_fault();
     let limit = params.limit.as_deref().map(str::parse::<u32>);
@@ -747,7 +847,7 @@ async fn rest_invoices(
     entry.count = limit.clone().and_then(Result::ok);
     entry.offset = offset.clone().and_then(Result::ok);
     let (response, outcome) = async {
-        if let Err((r, o)) = rest_guard(&state, &headers, &service, &version, &tenant) {
+        if let Some((r, o)) = rest_reject(&state, &headers, &service, &version, &tenant) {
             return (r, o.to_string());
         }
         if let Some((r, o)) = pre_fault(&state, fault, false).await {
@@ -795,7 +895,11 @@ async fn rest_invoices(
         (r, injected.unwrap_or("ok").to_string())
     }
     .await;
-    entry.status = if outcome == "injected:drop" { 0 } else { response.status().as_u16() };
+    entry.status = if outcome == "injected:drop" {
+        0
+    } else {
+        response.status().as_u16()
+    };
     entry.outcome = outcome;
     state.record(entry);
     response
@@ -810,7 +914,10 @@ async fn control_clear(State(state): State<Arc<SimState>>) -> StatusCode {
     StatusCode::NO_CONTENT
 }
 
-async fn control_faults(State(state): State<Arc<SimState>>, Json(faults): Json<FaultConfig>) -> StatusCode {
+async fn control_faults(
+    State(state): State<Arc<SimState>>,
+    Json(faults): Json<FaultConfig>,
+) -> StatusCode {
     lock(&state.faults).config = faults;
     StatusCode::NO_CONTENT
 }
@@ -832,6 +939,14 @@ pub struct CliArgs {
     /// Seed of the data set.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Tenant, credentials, dates and fault injection.
+    #[command(flatten)]
+    pub options: Box<CliOptions>,
+}
+
+/// The less common options of `ml-connector-sim workday`.
+#[derive(Debug, clap::Args)]
+pub struct CliOptions {
     /// "Today" of the data set, YYYY-MM-DD (default: the current date).
     #[arg(long, value_name = "DATE")]
     pub anchor_date: Option<NaiveDate>,
@@ -884,38 +999,42 @@ pub struct CliArgs {
 
 /// Runs the simulator until interrupted. Prints `listening on http://ADDR` on standard output first.
 pub async fn run_cli(args: CliArgs) -> anyhow::Result<()> {
+    let o = *args.options;
     for (name, rate) in [
-        ("--rate-429", args.rate_429),
-        ("--rate-503", args.rate_503),
-        ("--rate-500", args.rate_500),
-        ("--rate-slow", args.rate_slow),
-        ("--rate-drop", args.rate_drop),
-        ("--rate-malformed", args.rate_malformed),
+        ("--rate-429", o.rate_429),
+        ("--rate-503", o.rate_503),
+        ("--rate-500", o.rate_500),
+        ("--rate-slow", o.rate_slow),
+        ("--rate-drop", o.rate_drop),
+        ("--rate-malformed", o.rate_malformed),
     ] {
-        anyhow::ensure!((0.0..=1.0).contains(&rate), "{name} must be between 0 and 1");
+        anyhow::ensure!(
+            (0.0..=1.0).contains(&rate),
+            "{name} must be between 0 and 1"
+        );
     }
     let config = SimConfig {
         listen: args.listen,
         suppliers: args.suppliers,
         seed: args.seed,
-        anchor_date: args.anchor_date.unwrap_or_else(|| Utc::now().date_naive()),
-        tenant: args.tenant,
-        username: args.user,
-        password: args.password,
-        client_id: args.client_id,
-        client_secret: args.client_secret,
-        refresh_token: args.refresh_token,
-        token_ttl: Duration::from_secs(args.token_ttl_secs),
+        anchor_date: o.anchor_date.unwrap_or_else(|| Utc::now().date_naive()),
+        tenant: o.tenant,
+        username: o.user,
+        password: o.password,
+        client_id: o.client_id,
+        client_secret: o.client_secret,
+        refresh_token: o.refresh_token,
+        token_ttl: Duration::from_secs(o.token_ttl_secs),
         send_expires_in: true,
         faults: FaultConfig {
-            rate_429: args.rate_429,
-            rate_503: args.rate_503,
-            rate_500: args.rate_500,
-            rate_slow: args.rate_slow,
-            slow_ms: args.slow_ms,
-            rate_drop: args.rate_drop,
-            rate_malformed: args.rate_malformed,
-            seed: args.fault_seed,
+            rate_429: o.rate_429,
+            rate_503: o.rate_503,
+            rate_500: o.rate_500,
+            rate_slow: o.rate_slow,
+            slow_ms: o.slow_ms,
+            rate_drop: o.rate_drop,
+            rate_malformed: o.rate_malformed,
+            seed: o.fault_seed,
         },
         log_capacity: 100_000,
     };

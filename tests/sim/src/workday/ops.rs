@@ -119,7 +119,10 @@ impl Ctx<'_> {
     }
 
     fn date(&mut self, n: &Node, parts: &[&str]) -> Option<NaiveDate> {
-        let d = n.text.get(..10).and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+        let d = n
+            .text
+            .get(..10)
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
         if d.is_none() {
             self.invalid(format!("Invalid date value: '{}'", n.text), parts);
         }
@@ -155,7 +158,12 @@ impl Ctx<'_> {
             .children
             .iter()
             .filter(|c| c.is(WD, "ID"))
-            .map(|c| (c.attr(WD, "type").unwrap_or_default().to_string(), c.text.clone()))
+            .map(|c| {
+                (
+                    c.attr(WD, "type").unwrap_or_default().to_string(),
+                    c.text.clone(),
+                )
+            })
             .collect();
         if ids.is_empty() {
             self.invalid("A reference must contain at least one ID".into(), parts);
@@ -186,6 +194,9 @@ impl Ctx<'_> {
     }
 }
 
+/// Resolves (ID type, value) to a record index.
+type Finder = fn(&Universe, &str, &str) -> Option<u32>;
+
 fn supplier_finder(u: &Universe, t: &str, v: &str) -> Option<u32> {
     u.find_supplier(t, v)
 }
@@ -213,7 +224,12 @@ pub fn parse_query(u: &Universe, op: Op, req: &Node) -> Result<Query, Vec<Invali
         as_of: None,
         cache_key: String::new(),
     };
-    let allowed_groups = ["Request_References", "Request_Criteria", "Response_Filter", "Response_Group"];
+    let allowed_groups = [
+        "Request_References",
+        "Request_Criteria",
+        "Response_Filter",
+        "Response_Group",
+    ];
     let mut seen_selection = false;
     for part in &req.children {
         if part.ns != WD || !allowed_groups.contains(&part.name.as_str()) {
@@ -226,14 +242,20 @@ pub fn parse_query(u: &Universe, op: Op, req: &Node) -> Result<Query, Vec<Invali
         match part.name.as_str() {
             "Request_References" => {
                 if seen_selection {
-                    cx.invalid("Request_References and Request_Criteria are exclusive".into(), &["Request_References"]);
+                    cx.invalid(
+                        "Request_References and Request_Criteria are exclusive".into(),
+                        &["Request_References"],
+                    );
                 }
                 seen_selection = true;
                 query.references = Some(references(&mut cx, op, part));
             }
             "Request_Criteria" => {
                 if seen_selection {
-                    cx.invalid("Request_References and Request_Criteria are exclusive".into(), &["Request_Criteria"]);
+                    cx.invalid(
+                        "Request_References and Request_Criteria are exclusive".into(),
+                        &["Request_Criteria"],
+                    );
                 }
                 seen_selection = true;
                 query.criteria = criteria(&mut cx, op, part);
@@ -255,12 +277,21 @@ fn response_filter(cx: &mut Ctx<'_>, part: &Node, q: &mut Query) {
         match f.name.as_str() {
             "Page" => match f.text.parse::<u32>() {
                 Ok(p) if p >= 1 => q.page = p,
-                _ => cx.invalid(format!("Page must be a whole number of at least 1, got '{}'", f.text), &path),
+                _ => cx.invalid(
+                    format!(
+                        "Page must be a whole number of at least 1, got '{}'",
+                        f.text
+                    ),
+                    &path,
+                ),
             },
             "Count" => match f.text.parse::<u32>() {
                 Ok(c) if (1..=999).contains(&c) => q.count = c,
                 _ => cx.invalid(
-                    format!("The value of Count must be between 1 and 999, got '{}'", f.text),
+                    format!(
+                        "The value of Count must be between 1 and 999, got '{}'",
+                        f.text
+                    ),
                     &path,
                 ),
             },
@@ -278,7 +309,7 @@ fn response_filter(cx: &mut Ctx<'_>, part: &Node, q: &mut Query) {
 }
 
 fn references(cx: &mut Ctx<'_>, op: Op, part: &Node) -> Vec<u32> {
-    let (element, find): (&str, fn(&Universe, &str, &str) -> Option<u32>) = match op {
+    let (element, find): (&str, Finder) = match op {
         Op::Suppliers => ("Supplier_Reference", supplier_finder),
         Op::Invoices => ("Supplier_Invoice_Reference", |u, t, v| u.find_invoice(t, v)),
         Op::PurchaseOrders => ("Purchase_Order_Reference", |u, t, v| u.find_po(t, v)),
@@ -288,7 +319,13 @@ fn references(cx: &mut Ctx<'_>, op: Op, part: &Node) -> Vec<u32> {
     for r in &part.children {
         let path = ["Request_References", r.name.as_str()];
         if !r.is(WD, element) {
-            cx.invalid(format!("Invalid element {} in Request_References (expected {element})", r.name), &path);
+            cx.invalid(
+                format!(
+                    "Invalid element {} in Request_References (expected {element})",
+                    r.name
+                ),
+                &path,
+            );
             continue;
         }
         if let Some(i) = cx.resolve(r, &path, find) {
@@ -310,13 +347,21 @@ fn criteria(cx: &mut Ctx<'_>, op: Op, part: &Node) -> Criteria {
         let mut inner = Vec::new();
         for (n, path) in children {
             if n.is(WD, "General_Payment_Criteria") {
-                inner.extend(
-                    n.children
-                        .iter()
-                        .map(|m| (m, vec!["Request_Criteria", "General_Payment_Criteria", m.name.as_str()])),
-                );
+                inner.extend(n.children.iter().map(|m| {
+                    (
+                        m,
+                        vec![
+                            "Request_Criteria",
+                            "General_Payment_Criteria",
+                            m.name.as_str(),
+                        ],
+                    )
+                }));
             } else {
-                cx.invalid(format!("Invalid element {} in Request_Criteria", n.name), &path);
+                cx.invalid(
+                    format!("Invalid element {} in Request_Criteria", n.name),
+                    &path,
+                );
             }
         }
         children = inner;
@@ -324,8 +369,12 @@ fn criteria(cx: &mut Ctx<'_>, op: Op, part: &Node) -> Criteria {
     for (n, path) in children {
         let name = n.name.as_str();
         match (op, name) {
-            (Op::Suppliers | Op::PurchaseOrders, "Updated_From_Date") => c.updated.0 = cx.datetime(n, &path),
-            (Op::Suppliers | Op::PurchaseOrders, "Updated_To_Date") => c.updated.1 = cx.datetime(n, &path),
+            (Op::Suppliers | Op::PurchaseOrders, "Updated_From_Date") => {
+                c.updated.0 = cx.datetime(n, &path)
+            }
+            (Op::Suppliers | Op::PurchaseOrders, "Updated_To_Date") => {
+                c.updated.1 = cx.datetime(n, &path)
+            }
             (Op::Suppliers, "Supplier_Status_Reference") => {
                 let ids = cx.ids(n, &path);
                 match ids.iter().find(|(t, _)| t == "Business_Entity_Status_Value_ID") {
@@ -340,11 +389,14 @@ fn criteria(cx: &mut Ctx<'_>, op: Op, part: &Node) -> Criteria {
             (Op::Suppliers, "Supplier_Category_Reference") => {
                 let ids = cx.ids(n, &path);
                 match ids.iter().find(|(t, _)| t == "Supplier_Category_ID") {
-                    Some((_, v)) if super::data::CATEGORIES.iter().any(|k| k.0 == v) => c.category = Some(v.clone()),
+                    Some((_, v)) if super::data::CATEGORIES.iter().any(|k| k.0 == v) => {
+                        c.category = Some(v.clone())
+                    }
                     _ => cx.invalid("Invalid Supplier_Category_Reference".into(), &path),
                 }
             }
-            (Op::Invoices | Op::PurchaseOrders, "Supplier_Reference") | (Op::Payments, "Payee_Reference") => {
+            (Op::Invoices | Op::PurchaseOrders, "Supplier_Reference")
+            | (Op::Payments, "Payee_Reference") => {
                 if let Some(k) = cx.resolve(n, &path, supplier_finder) {
                     c.suppliers.push(k);
                 }
@@ -360,24 +412,42 @@ fn criteria(cx: &mut Ctx<'_>, op: Op, part: &Node) -> Criteria {
                 let ids = cx.ids(n, &path);
                 match ids.iter().find(|(t, _)| t == "Document_Number") {
                     Some((_, v)) => c.po = Some(v.clone()),
-                    None => cx.invalid("Purchase_Order_Reference needs a Document_Number".into(), &path),
+                    None => cx.invalid(
+                        "Purchase_Order_Reference needs a Document_Number".into(),
+                        &path,
+                    ),
                 }
             }
             (Op::PurchaseOrders, "Document_Date_On_or_After") => c.date.0 = cx.date(n, &path),
             (Op::PurchaseOrders, "Document_Date_On_or_Before") => c.date.1 = cx.date(n, &path),
             (Op::Payments, "Payment_Date_on_Date_Or_After") => c.date.0 = cx.date(n, &path),
             (Op::Payments, "Payment_Date_on_Date_Or_Before") => c.date.1 = cx.date(n, &path),
-            _ => cx.invalid(format!("Invalid element {name} in the criteria of {}", op.name()), &path),
+            _ => cx.invalid(
+                format!("Invalid element {name} in the criteria of {}", op.name()),
+                &path,
+            ),
         }
     }
     let windows = [
-        ("Updated_From_Date", c.updated.0.zip(c.updated.1).is_some_and(|(a, b)| a > b)),
-        ("date window", c.date.0.zip(c.date.1).is_some_and(|(a, b)| a > b)),
-        ("due date window", c.due.0.zip(c.due.1).is_some_and(|(a, b)| a > b)),
+        (
+            "Updated_From_Date",
+            c.updated.0.zip(c.updated.1).is_some_and(|(a, b)| a > b),
+        ),
+        (
+            "date window",
+            c.date.0.zip(c.date.1).is_some_and(|(a, b)| a > b),
+        ),
+        (
+            "due date window",
+            c.due.0.zip(c.due.1).is_some_and(|(a, b)| a > b),
+        ),
     ];
     for (what, reversed) in windows {
         if reversed {
-            cx.invalid(format!("The start of the {what} must be on or before its end"), &["Request_Criteria"]);
+            cx.invalid(
+                format!("The start of the {what} must be on or before its end"),
+                &["Request_Criteria"],
+            );
         }
     }
     c
@@ -451,7 +521,10 @@ pub fn select(u: &Universe, q: &Query) -> Selection {
             ))
         }
         Op::Invoices => {
-            let unfiltered = c.company.is_none() && c.date == (None, None) && c.due == (None, None) && c.po.is_none();
+            let unfiltered = c.company.is_none()
+                && c.date == (None, None)
+                && c.due == (None, None)
+                && c.po.is_none();
             if unfiltered && suppliers.is_empty() {
                 return Selection::Range(0..u.invoice_count());
             }

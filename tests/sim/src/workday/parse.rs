@@ -8,10 +8,10 @@ use quick_xml::name::ResolveResult;
 use super::wire::{SOAP_ENV, WD};
 
 /// WS-Security extension namespace.
-pub const WSSE: &str = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd";
+pub const WSSE: &str =
+    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd";
 /// `Type` of a clear-text password.
-pub const PASSWORD_TEXT: &str =
-    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordText";
+pub const PASSWORD_TEXT: &str = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordText";
 
 /// An element with its namespace URI, attributes and children.
 #[derive(Debug, Clone, Default)]
@@ -64,7 +64,12 @@ pub fn parse_tree(body: &[u8]) -> Result<Node, String> {
         let (ns, event) = reader
             .read_resolved_event()
             .map(|(r, e)| (ns_of(&r), e))
-            .map_err(|e| format!("the request is not well-formed XML at byte {}: {e}", reader.error_position()))?;
+            .map_err(|e| {
+                format!(
+                    "the request is not well-formed XML at byte {}: {e}",
+                    reader.error_position()
+                )
+            })?;
         match event {
             Event::Start(start) => {
                 let mut node = Node {
@@ -99,12 +104,14 @@ pub fn parse_tree(body: &[u8]) -> Result<Node, String> {
             }
             Event::Text(t) => {
                 if let Some(top) = stack.last_mut() {
-                    top.text.push_str(&t.decode().map_err(|e| format!("bad text: {e}"))?);
+                    top.text
+                        .push_str(&t.decode().map_err(|e| format!("bad text: {e}"))?);
                 }
             }
             Event::CData(t) => {
                 if let Some(top) = stack.last_mut() {
-                    top.text.push_str(&t.decode().map_err(|e| format!("bad CDATA: {e}"))?);
+                    top.text
+                        .push_str(&t.decode().map_err(|e| format!("bad CDATA: {e}"))?);
                 }
             }
             Event::GeneralRef(r) => {

@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use rust_decimal::Decimal;
 use serde::Serialize;
-use serde_json::{Value, json};
 use serde_json::value::RawValue;
+use serde_json::{Value, json};
 
 use super::data::{COMPANIES, Invoice, Universe};
 
@@ -33,7 +33,9 @@ impl Tokens {
 
     /// Whether `token` is valid now.
     pub fn valid(&self, token: &str) -> bool {
-        self.issued.get(token).is_some_and(|exp| Instant::now() < *exp)
+        self.issued
+            .get(token)
+            .is_some_and(|exp| Instant::now() < *exp)
     }
 
     /// Forgets every token (the next REST call answers 401).
@@ -48,12 +50,17 @@ pub fn client_credentials(
     form: &HashMap<String, String>,
 ) -> Option<(String, String)> {
     if let Some(basic) = authorization.and_then(|h| h.strip_prefix("Basic ")) {
-        let decoded = base64::engine::general_purpose::STANDARD.decode(basic.trim()).ok()?;
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(basic.trim())
+            .ok()?;
         let text = String::from_utf8(decoded).ok()?;
         let (id, secret) = text.split_once(':')?;
         return Some((id.to_string(), secret.to_string()));
     }
-    Some((form.get("client_id")?.clone(), form.get("client_secret")?.clone()))
+    Some((
+        form.get("client_id")?.clone(),
+        form.get("client_secret")?.clone(),
+    ))
 }
 
 /// A currency amount; `value` is a JSON number written with its exact decimal digits.
@@ -185,7 +192,10 @@ pub fn invoice_json(u: &Universe, inv: &Invoice, base: &str) -> InvoiceOut {
         total_invoice_amount: money(inv.gross, currency),
         payment_terms: reference(u.other_wid(s.terms.0), s.terms.1),
         on_hold: inv.key.on_hold,
-        purchase_order: inv.po_number.as_ref().map(|po| reference(u.other_wid(po), po.clone())),
+        purchase_order: inv
+            .po_number
+            .as_ref()
+            .map(|po| reference(u.other_wid(po), po.clone())),
         memo: inv.memo.clone(),
         lines,
     }

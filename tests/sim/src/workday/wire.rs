@@ -141,7 +141,13 @@ pub struct Results {
 }
 
 /// Starts `{op}_Response` up to (not including) `Response_Data`.
-pub fn response_head(x: &mut Xml, op: &str, version: &str, filter: &[(&str, String)], results: Results) {
+pub fn response_head(
+    x: &mut Xml,
+    op: &str,
+    version: &str,
+    filter: &[(&str, String)],
+    results: Results,
+) {
     x.raw("<?xml version='1.0' encoding='UTF-8'?>");
     let _ = write!(
         x.buf,
@@ -179,7 +185,12 @@ pub struct Invalid {
 }
 
 /// A SOAP fault as Workday writes it.
-pub fn fault(code: &str, message: &str, validation: &[Invalid], processing_detail: Option<&str>) -> String {
+pub fn fault(
+    code: &str,
+    message: &str,
+    validation: &[Invalid],
+    processing_detail: Option<&str>,
+) -> String {
     let mut x = Xml::with_capacity(1024);
     x.raw("<?xml version='1.0' encoding='UTF-8'?>");
     let _ = write!(
@@ -212,7 +223,11 @@ pub fn fault(code: &str, message: &str, validation: &[Invalid], processing_detai
 fn company_ref(x: &mut Xml, u: &Universe, company: usize) {
     let (id, name, _) = COMPANIES[company];
     let wid = u.other_wid(id);
-    x.reference("Company_Reference", name, &[("WID", &wid), ("Company_Reference_ID", id)]);
+    x.reference(
+        "Company_Reference",
+        name,
+        &[("WID", &wid), ("Company_Reference_ID", id)],
+    );
 }
 
 fn currency_ref(x: &mut Xml, currency: &str) {
@@ -225,12 +240,19 @@ fn currency_ref(x: &mut Xml, currency: &str) {
     x.reference(
         "Currency_Reference",
         currency,
-        &[("Currency_ID", currency), ("Currency_Numeric_Code", numeric)],
+        &[
+            ("Currency_ID", currency),
+            ("Currency_Numeric_Code", numeric),
+        ],
     );
 }
 
 fn supplier_ref(x: &mut Xml, s: &Supplier) {
-    x.reference("Supplier_Reference", &s.name, &[("WID", &s.wid), ("Supplier_ID", &s.id)]);
+    x.reference(
+        "Supplier_Reference",
+        &s.name,
+        &[("WID", &s.wid), ("Supplier_ID", &s.id)],
+    );
 }
 
 /// One `wd:Supplier`.
@@ -248,7 +270,11 @@ pub fn supplier(x: &mut Xml, u: &Universe, s: &Supplier) {
         s.category.1,
         &[("WID", &cat_wid), ("Supplier_Category_ID", s.category.0)],
     );
-    x.reference("Payment_Terms_Reference", s.terms.1, &[("Payment_Terms_ID", s.terms.0)]);
+    x.reference(
+        "Payment_Terms_Reference",
+        s.terms.1,
+        &[("Payment_Terms_ID", s.terms.0)],
+    );
     currency_ref(x, s.currency());
     x.open("Business_Entity_Data")
         .el("Business_Entity_Name", &s.name)
@@ -261,8 +287,13 @@ pub fn supplier(x: &mut Xml, u: &Universe, s: &Supplier) {
         formatted.push('\n');
         formatted.push_str(l2);
     }
-    formatted.push_str(&format!("\n{}, {} {}\n{}", city.0, city.2, s.postal_code, city.6));
-    let effective = (s.updated_at.date_naive() - chrono::Duration::days(400)).format("%Y-%m-%d").to_string();
+    formatted.push_str(&format!(
+        "\n{}, {} {}\n{}",
+        city.name, city.region, s.postal_code, city.country
+    ));
+    let effective = (s.updated_at.date_naive() - chrono::Duration::days(400))
+        .format("%Y-%m-%d")
+        .to_string();
     x.open_attrs(
         "Address_Data",
         &[
@@ -274,29 +305,57 @@ pub fn supplier(x: &mut Xml, u: &Universe, s: &Supplier) {
     );
     x.reference(
         "Country_Reference",
-        city.6,
-        &[("ISO_3166-1_Alpha-2_Code", city.4), ("ISO_3166-1_Alpha-3_Code", city.5)],
+        city.country,
+        &[
+            ("ISO_3166-1_Alpha-2_Code", city.alpha2),
+            ("ISO_3166-1_Alpha-3_Code", city.alpha3),
+        ],
     );
-    x.el("Last_Modified", &s.updated_at.format("%Y-%m-%dT%H:%M:%S%.3f-07:00").to_string());
-    x.open_attrs("Address_Line_Data", &[("Type", "ADDRESS_LINE_1"), ("Descriptor", "Address Line 1")])
-        .text(&s.street)
-        .close("Address_Line_Data");
+    x.el(
+        "Last_Modified",
+        &s.updated_at
+            .format("%Y-%m-%dT%H:%M:%S%.3f-07:00")
+            .to_string(),
+    );
+    x.open_attrs(
+        "Address_Line_Data",
+        &[("Type", "ADDRESS_LINE_1"), ("Descriptor", "Address Line 1")],
+    )
+    .text(&s.street)
+    .close("Address_Line_Data");
     if let Some(l2) = &s.street2 {
-        x.open_attrs("Address_Line_Data", &[("Type", "ADDRESS_LINE_2"), ("Descriptor", "Address Line 2")])
-            .text(l2)
-            .close("Address_Line_Data");
+        x.open_attrs(
+            "Address_Line_Data",
+            &[("Type", "ADDRESS_LINE_2"), ("Descriptor", "Address Line 2")],
+        )
+        .text(l2)
+        .close("Address_Line_Data");
     }
-    x.el("Municipality", city.0);
-    x.reference("Country_Region_Reference", city.2, &[("Country_Region_ID", city.1)]);
-    x.el("Country_Region_Descriptor", city.2).el("Postal_Code", &s.postal_code);
+    x.el("Municipality", city.name);
+    x.reference(
+        "Country_Region_Reference",
+        city.region,
+        &[("Country_Region_ID", city.region_id)],
+    );
+    x.el("Country_Region_Descriptor", city.region)
+        .el("Postal_Code", &s.postal_code);
     x.open_attrs("Usage_Data", &[("Public", "1")])
         .open_attrs("Type_Data", &[("Primary", "1")])
-        .reference("Type_Reference", "Business", &[("Communication_Usage_Type_ID", "BUSINESS")])
+        .reference(
+            "Type_Reference",
+            "Business",
+            &[("Communication_Usage_Type_ID", "BUSINESS")],
+        )
         .close("Type_Data")
         .close("Usage_Data")
         .close("Address_Data");
-    let e164 = format!("+{}{}{}", city.7, s.phone.0, s.phone.1.replace('-', ""));
-    let formatted_phone = format!("+{} ({}) {}", city.7, s.phone.0, s.phone.1);
+    let e164 = format!(
+        "+{}{}{}",
+        city.phone_code,
+        s.phone.0,
+        s.phone.1.replace('-', "")
+    );
+    let formatted_phone = format!("+{} ({}) {}", city.phone_code, s.phone.0, s.phone.1);
     x.open_attrs(
         "Phone_Data",
         &[
@@ -307,11 +366,15 @@ pub fn supplier(x: &mut Xml, u: &Universe, s: &Supplier) {
             ("International_Formatted_Phone", &formatted_phone),
         ],
     )
-    .el("Country_ISO_Code", city.5)
-    .el("International_Phone_Code", city.7)
+    .el("Country_ISO_Code", city.alpha3)
+    .el("International_Phone_Code", city.phone_code)
     .el("Area_Code", &s.phone.0)
     .el("Phone_Number", &s.phone.1)
-    .reference("Phone_Device_Type_Reference", "Landline", &[("Phone_Device_Type_ID", "Landline")])
+    .reference(
+        "Phone_Device_Type_Reference",
+        "Landline",
+        &[("Phone_Device_Type_ID", "Landline")],
+    )
     .close("Phone_Data");
     x.open("Email_Address_Data")
         .el("Email_Address", &s.email)
@@ -321,7 +384,11 @@ pub fn supplier(x: &mut Xml, u: &Universe, s: &Supplier) {
         .close("Web_Address_Data");
     x.close("Contact_Data").close("Business_Entity_Data");
     x.open("Supplier_Status_Data");
-    let status_name = if s.status == "ACTIVE" { "Active" } else { "Inactive" };
+    let status_name = if s.status == "ACTIVE" {
+        "Active"
+    } else {
+        "Inactive"
+    };
     x.reference(
         "Status_Reference",
         status_name,
@@ -338,7 +405,10 @@ pub fn invoice(x: &mut Xml, u: &Universe, inv: &Invoice) {
     x.reference(
         "Supplier_Invoice_Reference",
         &format!("Supplier Invoice: {}", inv.invoice_number),
-        &[("WID", &inv.wid), ("Supplier_Invoice_Reference_ID", &inv.reference_id)],
+        &[
+            ("WID", &inv.wid),
+            ("Supplier_Invoice_Reference_ID", &inv.reference_id),
+        ],
     );
     x.open("Supplier_Invoice_Data")
         .el("Supplier_Invoice_ID", &inv.reference_id)
@@ -361,7 +431,11 @@ pub fn invoice(x: &mut Xml, u: &Universe, inv: &Invoice) {
     if let Some(po) = &inv.po_number {
         x.reference("Purchase_Order_Reference", po, &[("Document_Number", po)]);
     }
-    x.reference("Payment_Terms_Reference", s.terms.1, &[("Payment_Terms_ID", s.terms.0)]);
+    x.reference(
+        "Payment_Terms_Reference",
+        s.terms.1,
+        &[("Payment_Terms_ID", s.terms.0)],
+    );
     if let Some(m) = &inv.memo {
         x.el("Memo", m);
     }
@@ -397,7 +471,8 @@ pub fn purchase_order(x: &mut Xml, u: &Universe, po: &PurchaseOrder) {
         &po.document_number,
         &[("WID", &po.wid), ("Document_Number", &po.document_number)],
     );
-    x.open("Purchase_Order_Data").el("Document_Number", &po.document_number);
+    x.open("Purchase_Order_Data")
+        .el("Document_Number", &po.document_number);
     x.reference(
         "Document_Status_Reference",
         po.status,
@@ -406,11 +481,19 @@ pub fn purchase_order(x: &mut Xml, u: &Universe, po: &PurchaseOrder) {
     company_ref(x, u, s.company);
     currency_ref(x, s.currency());
     supplier_ref(x, &s);
-    x.reference("Buyer_Reference", po.buyer.1, &[("Employee_ID", &po.buyer.0)]);
+    x.reference(
+        "Buyer_Reference",
+        po.buyer.1,
+        &[("Employee_ID", &po.buyer.0)],
+    );
     x.date("Document_Date", po.document_date)
         .date("Due_Date", po.due_date)
         .amount("Total_Amount", po.total);
-    x.reference("Payment_Terms_Reference", s.terms.1, &[("Payment_Terms_ID", s.terms.0)]);
+    x.reference(
+        "Payment_Terms_Reference",
+        s.terms.1,
+        &[("Payment_Terms_ID", s.terms.0)],
+    );
     for (i, (desc, qty, unit, amount)) in po.lines.iter().enumerate() {
         x.open("Goods_Line_Data")
             .el("Line_Number", &(i + 1).to_string())
@@ -435,7 +518,11 @@ pub fn payment(x: &mut Xml, u: &Universe, p: &Payment) {
     x.open("Payment_Data");
     company_ref(x, u, s.company);
     currency_ref(x, s.currency());
-    x.reference("Payment_Type_Reference", p.payment_type, &[("Payment_Type_ID", p.payment_type)]);
+    x.reference(
+        "Payment_Type_Reference",
+        p.payment_type,
+        &[("Payment_Type_ID", p.payment_type)],
+    );
     x.date("Payment_Date", p.date)
         .amount("Payment_Amount", p.amount)
         .el("Payment_Reference_Number", &p.reference_number);
@@ -445,13 +532,24 @@ pub fn payment(x: &mut Xml, u: &Universe, p: &Payment) {
         &[("WID", &s.wid), ("Supplier_ID", &s.id)],
     );
     let status_name = p.status.replace('_', " ");
-    x.reference("Payment_Status_Reference", &status_name, &[("Payment_Status_ID", p.status)]);
+    x.reference(
+        "Payment_Status_Reference",
+        &status_name,
+        &[("Payment_Status_ID", p.status)],
+    );
     if let Some(c) = &p.check_number {
         x.el("Check_Number", c);
     }
     x.open("Payment_Group_Data")
-        .el("Payment_Date", &format!("{}T00:00:00.000{ZONE}", p.date.format("%Y-%m-%d")))
-        .reference("Payment_Category_Reference", "Supplier Payment", &[("Payment_Category_ID", "SUPPLIER_PAYMENT")])
+        .el(
+            "Payment_Date",
+            &format!("{}T00:00:00.000{ZONE}", p.date.format("%Y-%m-%d")),
+        )
+        .reference(
+            "Payment_Category_Reference",
+            "Supplier Payment",
+            &[("Payment_Category_ID", "SUPPLIER_PAYMENT")],
+        )
         .close("Payment_Group_Data");
     x.open("Remittance_Data");
     for st in &p.settled {
