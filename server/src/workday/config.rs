@@ -245,6 +245,44 @@ mod tests {
     }
 
     #[test]
+    fn process_config_reads_and_checks_the_workday_section() {
+        use crate::config::{Config, ConfigError};
+        let env = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let c = Config::load(
+            None,
+            env(&[
+                ("MLC_WORKDAY__PAGE_SIZE", "999"),
+                ("MLC_WORKDAY__TRANSPORT__INVOICE_BY_ID", "rest"),
+                ("MLC_WORKDAY__SERVICES__GET_PAYMENTS", "Settlement_Services"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.workday.page_size, 999);
+        assert_eq!(c.workday.transport.invoice_by_id, Transport::Rest);
+        match Config::load(None, env(&[("MLC_WORKDAY__PAGE_SIZE", "1000")])).unwrap_err() {
+            ConfigError::Invalid { key, origin, .. } => {
+                assert_eq!(key, "workday.page_size");
+                assert!(origin.contains("MLC_WORKDAY__PAGE_SIZE"), "{origin}");
+            }
+            other => panic!("{other:?}"),
+        }
+        let err = Config::load(
+            None,
+            env(&[("MLC_WORKDAY__TRANSPORT__INVOICE_BY_ID", "carrier-pigeon")]),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("workday.transport.invoice_by_id"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn versions() {
         for ok in ["v46.1", "v40", "v9.0"] {
             assert!(is_version(ok), "{ok}");
