@@ -21,6 +21,9 @@ pub mod parse;
 pub mod rest;
 pub mod wire;
 
+#[cfg(test)]
+mod tests;
+
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
