@@ -5,7 +5,7 @@
 //! records/s and the decoder/ceiling ratio.
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use criterion::{Criterion, Throughput};
 use ml_connector::workday::decode::{PageBody, decode_page};
@@ -65,14 +65,31 @@ fn raw_events(body: &[u8]) -> usize {
     }
 }
 
-fn measure(f: impl Fn() -> usize, at_least: Duration) -> f64 {
-    let started = Instant::now();
-    let mut runs = 0u32;
-    while started.elapsed() < at_least || runs < 10 {
+/// Median seconds per run of `typed` and `raw`, and the median of their per-round ratio. The two are
+/// interleaved round by round so that noise from other processes on the machine hits both alike.
+fn interleaved(
+    typed: impl Fn() -> usize,
+    raw: impl Fn() -> usize,
+    rounds: usize,
+) -> (f64, f64, f64) {
+    let time = |f: &dyn Fn() -> usize| {
+        let started = Instant::now();
         black_box(f());
-        runs += 1;
+        started.elapsed().as_secs_f64()
+    };
+    let (mut t, mut r, mut ratio) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        let a = time(&typed);
+        let b = time(&raw);
+        t.push(a);
+        r.push(b);
+        ratio.push(b / a);
     }
-    started.elapsed().as_secs_f64() / f64::from(runs)
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    (median(&mut t), median(&mut r), median(&mut ratio))
 }
 
 fn main() {
@@ -102,10 +119,12 @@ fn main() {
     }
     c.final_summary();
 
-    let typed = measure(|| decode(&body), Duration::from_secs(3));
-    let raw = measure(|| raw_events(&body), Duration::from_secs(3));
+    let (typed, raw, ratio) = interleaved(|| decode(&body), || raw_events(&body), 200);
     println!();
-    println!("page: {} records, {:.2} MB", RECORDS, mb);
+    println!(
+        "page: {} records, {:.2} MB (medians of 200 interleaved rounds)",
+        RECORDS, mb
+    );
     println!(
         "typed decoder:      {:>8.1} MB/s  {:>10.0} records/s  ({:.2} ms/page)",
         mb / typed,
@@ -118,5 +137,5 @@ fn main() {
         f64::from(RECORDS) / raw,
         raw * 1e3
     );
-    println!("ratio typed/raw throughput: {:.2}", raw / typed);
+    println!("ratio typed/raw throughput: {ratio:.2}");
 }

@@ -4,6 +4,7 @@
 //! names) and namespaces are resolved by URI: a `wd:`, `bsvc:` or default-namespace element in
 //! `urn:com.workday/bsvc` is the same element. Errors carry the byte offset where decoding failed.
 
+use std::borrow::Cow;
 use std::str::FromStr as _;
 
 use chrono::NaiveDate;
@@ -127,10 +128,7 @@ impl<'a> Cursor<'a> {
                 Event::Eof => {
                     return Err(self.err("the document ends before its elements are closed"));
                 }
-                // Only whitespace belongs between elements; anything else is tolerated but must decode.
-                Event::Text(t) if t.decode().is_err() => {
-                    return Err(self.err("text is not valid UTF-8"));
-                }
+                // Only whitespace belongs between elements; other text there is ignored.
                 _ => {}
             }
         }
@@ -197,33 +195,44 @@ impl<'a> Cursor<'a> {
     }
 
     /// The text of the element just opened (entity and character references resolved, trimmed), up to and
-    /// including its end tag. Child elements inside it are skipped.
-    pub(crate) fn text(&mut self) -> Result<String, DecodeError> {
-        let mut out = String::new();
+    /// including its end tag. Child elements inside it are skipped. Borrowed from the body when the text is
+    /// one plain run (the common case), so numbers and dates are parsed without a copy.
+    pub(crate) fn text_ref(&mut self) -> Result<Cow<'a, str>, DecodeError> {
+        let mut first: Option<Cow<'a, str>> = None;
+        let mut owned: Option<String> = None;
+        fn push<'a>(first: &mut Option<Cow<'a, str>>, owned: &mut Option<String>, piece: &str) {
+            let buf =
+                owned.get_or_insert_with(|| first.take().map(Cow::into_owned).unwrap_or_default());
+            buf.push_str(piece);
+        }
         loop {
             let event = self.reader.read_event().map_err(|e| self.xml_err(e))?;
             match event {
                 Event::Text(t) => {
-                    let s = t
+                    let piece = t
                         .decode()
                         .map_err(|_| self.err("text is not valid UTF-8"))?;
-                    out.push_str(&s);
+                    if first.is_none() && owned.is_none() {
+                        first = Some(piece);
+                    } else {
+                        push(&mut first, &mut owned, &piece);
+                    }
                 }
                 Event::CData(c) => {
-                    let s = c
+                    let piece = c
                         .decode()
                         .map_err(|_| self.err("CDATA is not valid UTF-8"))?;
-                    out.push_str(&s);
+                    push(&mut first, &mut owned, &piece);
                 }
                 Event::GeneralRef(r) => {
                     if let Some(ch) = r.resolve_char_ref().map_err(|e| self.xml_err(e))? {
-                        out.push(ch);
+                        push(&mut first, &mut owned, ch.encode_utf8(&mut [0u8; 4]));
                     } else {
                         let name = r
                             .decode()
                             .map_err(|_| self.err("entity name is not UTF-8"))?;
                         match quick_xml::escape::resolve_predefined_entity(&name) {
-                            Some(s) => out.push_str(s),
+                            Some(s) => push(&mut first, &mut owned, s),
                             None => return Err(self.err(format!("unknown entity `&{name};`"))),
                         }
                     }
@@ -238,11 +247,24 @@ impl<'a> Cursor<'a> {
                 _ => {}
             }
         }
-        let trimmed = out.trim();
-        if trimmed.len() != out.len() {
-            out = trimmed.to_string();
-        }
-        Ok(out)
+        Ok(match (owned, first) {
+            (Some(o), _) => {
+                let t = o.trim();
+                if t.len() == o.len() {
+                    Cow::Owned(o)
+                } else {
+                    Cow::Owned(t.to_string())
+                }
+            }
+            (None, Some(Cow::Borrowed(b))) => Cow::Borrowed(b.trim()),
+            (None, Some(Cow::Owned(o))) => Cow::Owned(o.trim().to_string()),
+            (None, None) => Cow::Borrowed(""),
+        })
+    }
+
+    /// [`Self::text_ref`] as an owned string.
+    pub(crate) fn text(&mut self) -> Result<String, DecodeError> {
+        Ok(self.text_ref()?.into_owned())
     }
 
     /// Like [`Self::text`], `None` when empty.
@@ -253,7 +275,7 @@ impl<'a> Cursor<'a> {
 
     /// A decimal amount (`1234.50`, `-3`, `1.5E2`).
     pub(crate) fn decimal(&mut self, what: &str) -> Result<Option<Decimal>, DecodeError> {
-        let t = self.text()?;
+        let t = self.text_ref()?;
         if t.is_empty() {
             return Ok(None);
         }
@@ -264,7 +286,7 @@ impl<'a> Cursor<'a> {
 
     /// An `xsd:date` (`2024-05-01`, also with a zone suffix such as `-07:00` or `Z`, or an `xsd:dateTime`).
     pub(crate) fn date(&mut self, what: &str) -> Result<Option<NaiveDate>, DecodeError> {
-        let t = self.text()?;
+        let t = self.text_ref()?;
         if t.is_empty() {
             return Ok(None);
         }
@@ -275,8 +297,8 @@ impl<'a> Cursor<'a> {
 
     /// An `xsd:boolean`.
     pub(crate) fn boolean(&mut self, what: &str) -> Result<Option<bool>, DecodeError> {
-        let t = self.text()?;
-        match t.as_str() {
+        let t = self.text_ref()?;
+        match t.as_ref() {
             "" => Ok(None),
             "1" | "true" => Ok(Some(true)),
             "0" | "false" => Ok(Some(false)),
@@ -286,7 +308,7 @@ impl<'a> Cursor<'a> {
 
     /// An unsigned integer.
     pub(crate) fn number(&mut self, what: &str) -> Result<Option<u32>, DecodeError> {
-        let t = self.text()?;
+        let t = self.text_ref()?;
         if t.is_empty() {
             return Ok(None);
         }
@@ -297,23 +319,33 @@ impl<'a> Cursor<'a> {
             .map_err(|_| self.err(format!("{what} `{}` is not a whole number", clip(&t))))
     }
 
-    /// The value of the attribute `local` of `el` in the Workday namespace or in no namespace.
-    pub(crate) fn attr(&self, el: &El<'_>, local: &str) -> Result<Option<String>, DecodeError> {
-        for attr in el.start.attributes() {
+    /// The value of the attribute `local` of `el` in the Workday namespace or in no namespace, borrowed when
+    /// it has no references to resolve.
+    pub(crate) fn attr_ref<'e>(
+        &self,
+        el: &'e El<'_>,
+        local: &str,
+    ) -> Result<Option<Cow<'e, str>>, DecodeError> {
+        for attr in el.start.attributes().with_checks(false) {
             let attr = attr.map_err(|e| self.err(format!("bad attribute: {e}")))?;
-            let (ns, name) = self.reader.resolve_attribute(attr.key);
-            if name.into_inner() != local.as_bytes() {
+            if attr.key.local_name().into_inner() != local.as_bytes() {
                 continue;
             }
+            let (ns, _) = self.reader.resolve_attribute(attr.key);
             if !matches!(Ns::of(&ns), Ns::Wd | Ns::None) {
                 continue;
             }
-            let value = attr
+            return attr
                 .unescape_value()
-                .map_err(|e| self.err(format!("bad value of attribute {local}: {e}")))?;
-            return Ok(Some(value.into_owned()));
+                .map(Some)
+                .map_err(|e| self.err(format!("bad value of attribute {local}: {e}")));
         }
         Ok(None)
+    }
+
+    /// [`Self::attr_ref`] as an owned string.
+    pub(crate) fn attr(&self, el: &El<'_>, local: &str) -> Result<Option<String>, DecodeError> {
+        Ok(self.attr_ref(el, local)?.map(Cow::into_owned))
     }
 }
 

@@ -36,19 +36,20 @@ fn reference(c: &mut Cursor<'_>, el: &El<'_>, prefer: &[&str]) -> Result<ObjectR
             c.skip(&id)?;
             continue;
         }
-        let id_type = c.attr(&id, "type")?.unwrap_or_default();
-        let value = c.text()?;
-        if value.is_empty() {
-            continue;
-        }
-        if id_type == "WID" {
-            r.wid = Some(value);
-            continue;
-        }
+        let id_type = c.attr_ref(&id, "type")?.unwrap_or_default();
+        let is_wid = id_type == "WID";
         let this_rank = prefer
             .iter()
             .position(|p| *p == id_type)
             .unwrap_or(prefer.len());
+        let value = c.text()?;
+        if value.is_empty() {
+            continue;
+        }
+        if is_wid {
+            r.wid = Some(value);
+            continue;
+        }
         if r.id.is_none() || this_rank < rank {
             r.id = Some(value);
             rank = this_rank;
