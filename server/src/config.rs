@@ -51,6 +51,8 @@ pub struct Config {
     pub zendesk: crate::zendesk::ZendeskConfig,
     /// WebAssembly mapping plugins: limits and failure policy.
     pub plugins: crate::mapper::PluginsConfig,
+    /// Workday client defaults (version, services, paging, timeouts, retries, transports).
+    pub workday: crate::workday::WorkdayConfig,
 }
 
 /// `[server]`: the HTTP listener.
@@ -117,6 +119,7 @@ impl Default for Config {
             store: StoreConfig::default(),
             zendesk: crate::zendesk::ZendeskConfig::default(),
             plugins: crate::mapper::PluginsConfig::default(),
+            workday: crate::workday::WorkdayConfig::default(),
         }
     }
 }
@@ -252,7 +255,7 @@ impl Config {
                 "must be at least 1",
             ),
         ];
-        for (key, ok, message) in checks.into_iter().chain(self.zendesk.checks()) {
+        for (key, ok, message) in checks {
             if !ok {
                 return Err(ConfigError::Invalid {
                     key: key.into(),
@@ -261,7 +264,14 @@ impl Config {
                 });
             }
         }
-        if let Some((key, message)) = self.plugins.problems() {
+        for section in [
+            self.workday.validate(),
+            self.zendesk.validate(),
+            self.plugins.validate(),
+        ] {
+            let Err((key, message)) = section else {
+                continue;
+            };
             return Err(ConfigError::Invalid {
                 key: key.into(),
                 origin: origin(key),

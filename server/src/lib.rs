@@ -11,4 +11,5 @@ pub mod store;
 pub mod telemetry;
 pub mod tenant;
 pub mod vault;
+pub mod workday;
 pub mod zendesk;

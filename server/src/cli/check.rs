@@ -3,12 +3,14 @@
 use std::path::Path;
 
 use ml_connector::config::redact_url;
+use ml_connector::tenant::TenantId;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Also check this tenant's upstreams (one line each), e.g. Zendesk's `GET /api/v2/users/me`.
+    /// Also probe this tenant's upstreams with its stored credentials (one line per upstream; exit status 1
+    /// when any fails).
     #[arg(long, value_name = "ID")]
-    tenant: Option<ml_connector::tenant::TenantId>,
+    tenant: Option<TenantId>,
 }
 
 pub async fn run(config_path: Option<&Path>, args: Args) -> anyhow::Result<()> {
@@ -30,27 +32,41 @@ pub async fn run(config_path: Option<&Path>, args: Args) -> anyhow::Result<()> {
     println!("vault: ok (master key {})", services.vault.key_id());
     let tenants = services.store.tenants().await?;
     println!("tenants: {}", tenants.len());
+    let Some(id) = args.tenant else {
+        return Ok(());
+    };
+    let tenant = services.store.tenant(&id).await?;
     let mut failed = Vec::new();
-    if let Some(id) = &args.tenant {
-        let tenant = services.store.tenant(id).await?;
-        let vault = std::sync::Arc::new(services.vault);
-        match ml_connector::zendesk::check::check_tenant(
-            &tenant,
-            &services.store,
-            vault,
-            &config.zendesk,
-        )
-        .await
-        {
-            Ok(report) => println!("zendesk: {}", report.summary()),
-            Err(e) => {
-                println!("zendesk: FAILED ({}: {e})", e.code());
-                failed.push("zendesk");
-            }
+    let workday = ml_connector::workday::check::check_tenant(
+        &config.workday,
+        &services.store,
+        &services.vault,
+        &tenant,
+    )
+    .await;
+    for line in workday {
+        println!("{line}");
+        if !line.ok {
+            failed.push(line.upstream);
+        }
+    }
+    let vault = std::sync::Arc::new(services.vault);
+    match ml_connector::zendesk::check::check_tenant(
+        &tenant,
+        &services.store,
+        vault,
+        &config.zendesk,
+    )
+    .await
+    {
+        Ok(report) => println!("zendesk: {}", report.summary()),
+        Err(e) => {
+            println!("zendesk: FAILED ({}: {e})", e.code());
+            failed.push("zendesk");
         }
     }
     if !failed.is_empty() {
-        anyhow::bail!("upstream check failed: {}", failed.join(", "));
+        anyhow::bail!("tenant {id}: {} failed", failed.join(", "));
     }
     Ok(())
 }

@@ -51,8 +51,8 @@ impl Default for PluginsConfig {
 }
 
 impl PluginsConfig {
-    /// The first invalid key and why, if any.
-    pub fn problems(&self) -> Option<(&'static str, String)> {
+    /// Checks value ranges; the error names the first invalid key (under `plugins.`) and what is wrong.
+    pub fn validate(&self) -> Result<(), (&'static str, String)> {
         let checks: [(&'static str, bool, String); 8] = [
             (
                 "plugins.max_upload_bytes",
@@ -95,9 +95,9 @@ impl PluginsConfig {
                 "must be 1 to 1000".into(),
             ),
         ];
-        checks
-            .into_iter()
-            .find(|(_, ok, _)| !ok)
-            .map(|(k, _, m)| (k, m))
+        match checks.into_iter().find(|(_, ok, _)| !ok) {
+            Some((key, _, message)) => Err((key, message)),
+            None => Ok(()),
+        }
     }
 }

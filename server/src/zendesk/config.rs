@@ -62,9 +62,9 @@ impl Default for ZendeskConfig {
 }
 
 impl ZendeskConfig {
-    /// `(key, valid, message)` for every constraint, checked by [`crate::config::Config`].
-    pub fn checks(&self) -> Vec<(&'static str, bool, &'static str)> {
-        vec![
+    /// Checks value ranges; the error names the first invalid key (under `zendesk.`) and what is wrong.
+    pub fn validate(&self) -> Result<(), (&'static str, String)> {
+        let checks = [
             (
                 "zendesk.default_rate_limit_rpm",
                 self.default_rate_limit_rpm > 0,
@@ -110,7 +110,11 @@ impl ZendeskConfig {
                 self.webhook_max_body_bytes >= 1024,
                 "must be at least 1024",
             ),
-        ]
+        ];
+        match checks.into_iter().find(|(_, ok, _)| !ok) {
+            Some((key, _, message)) => Err((key, message.to_string())),
+            None => Ok(()),
+        }
     }
 
     /// The webhook timestamp window.

@@ -156,7 +156,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 impl PluginHost {
     /// Builds the engine and linker and starts the epoch ticker. `key` authenticates stored artifacts.
     pub fn new(config: &PluginsConfig, key: ArtifactKey) -> Result<Self, UploadError> {
-        if let Some((k, m)) = config.problems() {
+        if let Err((k, m)) = config.validate() {
             return Err(UploadError::Host(format!(
                 "invalid configuration `{k}`: {m}"
             )));

@@ -1,0 +1,26 @@
+//! Read-only Workday client: SOAP web services (the default, for breadth) and REST (OAuth2, for light reads).
+//!
+//! - [`request`]: typed queries and the SOAP envelope (WS-Security UsernameToken, `bsvc:version`).
+//! - [`decode`]: streaming quick-xml decoding of pages and faults into the typed [`model`].
+//! - [`client`]: the HTTP client: timeouts, retries with jittered backoff, paging walks that stream records.
+//! - [`rest`] and [`oauth`]: REST reads with the OAuth2 refresh-token grant.
+//! - [`check`]: the `ml-connector check --tenant` probe.
+//!
+//! Wire facts: `shared/reference/workday-wire.md`; operator guide: `docs/workday.md`.
+
+pub mod check;
+pub mod client;
+pub mod config;
+pub mod decode;
+pub mod error;
+pub mod model;
+pub mod oauth;
+pub mod ops;
+pub mod request;
+pub mod rest;
+
+pub use client::{Credentials, OAuthCredentials, PageOf, WorkdayClient};
+pub use config::{Transport, WorkdayConfig};
+pub use error::{SoapFault, ValidationError, WorkdayError};
+pub use model::{Sourced, WorkdaySource};
+pub use ops::Operation;

@@ -1,0 +1,189 @@
+//! OAuth2 refresh-token grant at `{host}/ccx/oauth2/{tenant}/token`, with the access token cached until it
+//! expires (or until Workday answers 401, which drops it once).
+
+use std::time::{Duration, Instant};
+
+use secrecy::{ExposeSecret as _, SecretString};
+use serde::Deserialize;
+use tokio::sync::Mutex;
+
+use super::client::OAuthCredentials;
+use super::error::{WorkdayError, excerpt};
+
+/// Assumed lifetime of an access token answered without `expires_in`.
+const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(300);
+/// Refresh this long before the announced expiry.
+const EXPIRY_MARGIN: Duration = Duration::from_secs(30);
+
+/// The token endpoint and the cached access token of one tenant's API client.
+#[derive(Debug)]
+pub struct OAuthSession {
+    token_url: String,
+    client_id: String,
+    client_secret: SecretString,
+    state: Mutex<State>,
+}
+
+#[derive(Debug)]
+struct State {
+    refresh_token: SecretString,
+    /// A refresh token Workday rotated to, not yet persisted by the caller.
+    rotated: bool,
+    cached: Option<Cached>,
+}
+
+#[derive(Debug)]
+struct Cached {
+    token: SecretString,
+    expires_at: Instant,
+}
+
+#[derive(Deserialize)]
+struct TokenAnswer {
+    access_token: String,
+    #[serde(default)]
+    token_type: Option<String>,
+    #[serde(default)]
+    expires_in: Option<u64>,
+    #[serde(default)]
+    refresh_token: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct TokenError {
+    #[serde(default)]
+    error: Option<String>,
+    #[serde(default)]
+    error_description: Option<String>,
+}
+
+impl OAuthSession {
+    pub(crate) fn new(base_url: &str, tenant: &str, creds: OAuthCredentials) -> Self {
+        Self {
+            token_url: format!("{base_url}/ccx/oauth2/{tenant}/token"),
+            client_id: creds.client_id,
+            client_secret: creds.client_secret,
+            state: Mutex::new(State {
+                refresh_token: creds.refresh_token,
+                rotated: false,
+                cached: None,
+            }),
+        }
+    }
+
+    /// The token endpoint.
+    pub fn token_url(&self) -> &str {
+        &self.token_url
+    }
+
+    /// A valid access token: the cached one, or a new one from the refresh-token grant.
+    pub async fn access_token(&self, http: &reqwest::Client) -> Result<SecretString, WorkdayError> {
+        let mut state = self.state.lock().await;
+        if let Some(c) = &state.cached
+            && Instant::now() + EXPIRY_MARGIN < c.expires_at
+        {
+            return Ok(c.token.clone());
+        }
+        let answer = self.exchange(http, &state.refresh_token).await?;
+        let lifetime = answer
+            .expires_in
+            .map_or(DEFAULT_TOKEN_LIFETIME, Duration::from_secs);
+        if let Some(new_refresh) = answer.refresh_token.filter(|r| !r.is_empty())
+            && new_refresh != *state.refresh_token.expose_secret()
+        {
+            state.refresh_token = SecretString::from(new_refresh);
+            state.rotated = true;
+        }
+        let token = SecretString::from(answer.access_token);
+        state.cached = Some(Cached {
+            token: token.clone(),
+            expires_at: Instant::now() + lifetime,
+        });
+        Ok(token)
+    }
+
+    /// Drops `rejected` from the cache (Workday answered 401 with it), so the next call exchanges again.
+    pub async fn invalidate(&self, rejected: &SecretString) {
+        let mut state = self.state.lock().await;
+        if state
+            .cached
+            .as_ref()
+            .is_some_and(|c| c.token.expose_secret() == rejected.expose_secret())
+        {
+            state.cached = None;
+        }
+    }
+
+    /// The refresh token Workday rotated to since the session started, if it did (the caller stores it
+    /// sealed, e.g. with `Store::put_secrets`).
+    pub async fn rotated_refresh_token(&self) -> Option<SecretString> {
+        let state = self.state.lock().await;
+        state.rotated.then(|| state.refresh_token.clone())
+    }
+
+    async fn exchange(
+        &self,
+        http: &reqwest::Client,
+        refresh_token: &SecretString,
+    ) -> Result<TokenAnswer, WorkdayError> {
+        let form = [
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token.expose_secret()),
+        ];
+        let response = http
+            .post(&self.token_url)
+            .basic_auth(&self.client_id, Some(self.client_secret.expose_secret()))
+            .form(&form)
+            .send()
+            .await
+            .map_err(|e| WorkdayError::OAuth {
+                status: None,
+                message: if e.is_timeout() {
+                    "the token endpoint did not answer in time".into()
+                } else {
+                    format!("cannot reach {}: {e}", self.token_url)
+                },
+            })?;
+        let status = response.status();
+        let body = response.bytes().await.map_err(|e| WorkdayError::OAuth {
+            status: Some(status.as_u16()),
+            message: format!("reading the answer: {e}"),
+        })?;
+        if !status.is_success() {
+            let message = match serde_json::from_slice::<TokenError>(&body) {
+                Ok(TokenError {
+                    error: Some(error),
+                    error_description,
+                }) => match error_description {
+                    Some(d) => format!("{error}: {d}"),
+                    None => error,
+                },
+                _ => excerpt(&body, 200),
+            };
+            return Err(WorkdayError::OAuth {
+                status: Some(status.as_u16()),
+                message,
+            });
+        }
+        let answer: TokenAnswer =
+            serde_json::from_slice(&body).map_err(|e| WorkdayError::OAuth {
+                status: Some(status.as_u16()),
+                message: format!("the token answer is not the expected JSON: {e}"),
+            })?;
+        if answer.access_token.is_empty() {
+            return Err(WorkdayError::OAuth {
+                status: Some(status.as_u16()),
+                message: "the token answer has an empty access_token".into(),
+            });
+        }
+        if let Some(t) = &answer.token_type
+            && !t.eq_ignore_ascii_case("bearer")
+        {
+            return Err(WorkdayError::OAuth {
+                status: Some(status.as_u16()),
+                message: format!("unexpected token_type `{t}` (expected Bearer)"),
+            });
+        }
+        Ok(answer)
+    }
+}

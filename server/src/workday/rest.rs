@@ -1,0 +1,459 @@
+//! REST reads (`{host}/ccx/api/{service}/{version}/{tenant}/...`) for light single reads: bearer token from the
+//! refresh-token grant, refreshed once on 401; `limit`/`offset` paging over `{"data":[...],"total":N}`.
+//!
+//! Amounts are read from the JSON text itself (never through a float): Workday's currency values are
+//! `{"value": 12.50, "currency": "USD"}` objects whose `value` may be a number or a string.
+
+use std::time::Duration;
+
+use backon::Retryable as _;
+use chrono::{SubsecRound as _, Utc};
+use futures::stream::{self, BoxStream, StreamExt as _, TryStreamExt as _};
+use rust_decimal::Decimal;
+use secrecy::ExposeSecret as _;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::client::{WorkdayClient, looks_like_wid};
+use super::error::{WorkdayError, excerpt};
+use super::model::{
+    DocumentStatus, InvoiceLine, ObjectRef, Sourced, SupplierInvoice, WorkdaySource,
+};
+
+/// The REST resource of supplier invoices.
+pub const INVOICES_RESOURCE: &str = "supplierInvoiceRequests";
+
+/// `{"data": [...], "total": N}`.
+#[derive(Debug, Deserialize)]
+struct Collection<T> {
+    #[serde(default = "Vec::new")]
+    data: Vec<T>,
+    #[serde(default)]
+    total: u64,
+}
+
+/// A REST reference: `{id, descriptor, href}` (the `id` is a WID).
+#[derive(Debug, Default, Deserialize)]
+struct RestRef {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    descriptor: Option<String>,
+}
+
+impl RestRef {
+    fn into_ref(self) -> ObjectRef {
+        ObjectRef {
+            wid: self.id.filter(|s| !s.is_empty()),
+            id: None,
+            descriptor: self.descriptor.filter(|s| !s.is_empty()),
+        }
+    }
+}
+
+/// A REST currency amount.
+#[derive(Debug, Deserialize)]
+struct RestMoney {
+    value: Box<RawValue>,
+    #[serde(default)]
+    currency: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+struct RestInvoice {
+    id: String,
+    descriptor: Option<String>,
+    #[serde(alias = "referenceID")]
+    reference_id: Option<String>,
+    invoice_number: Option<String>,
+    supplier_invoice_number: Option<String>,
+    supplier: Option<RestRef>,
+    company: Option<RestRef>,
+    currency: Option<RestRef>,
+    invoice_date: Option<String>,
+    due_date: Option<String>,
+    status: Option<RestRef>,
+    control_total_amount: Option<RestMoney>,
+    tax_amount: Option<RestMoney>,
+    total_invoice_amount: Option<RestMoney>,
+    purchase_order: Option<RestRef>,
+    payment_terms: Option<RestRef>,
+    memo: Option<String>,
+    on_hold: Option<bool>,
+    lines: Vec<RestLine>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+struct RestLine {
+    order: Option<serde_json::Value>,
+    item_description: Option<String>,
+    quantity: Option<Box<RawValue>>,
+    unit_cost: Option<RestMoney>,
+    extended_amount: Option<RestMoney>,
+    spend_category: Option<RestRef>,
+    memo: Option<String>,
+}
+
+/// A JSON number or string holding a decimal, read from its text.
+fn raw_decimal(raw: &RawValue) -> Result<Option<Decimal>, String> {
+    let text = raw.get().trim();
+    if text == "null" {
+        return Ok(None);
+    }
+    let unquoted = text
+        .strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .unwrap_or(text);
+    if unquoted.is_empty() {
+        return Ok(None);
+    }
+    super::decode::parse_decimal_text(unquoted)
+        .map(Some)
+        .ok_or_else(|| {
+            format!(
+                "`{}` is not a decimal amount",
+                unquoted.chars().take(40).collect::<String>()
+            )
+        })
+}
+
+fn money(m: Option<RestMoney>, currency: &mut Option<String>) -> Result<Option<Decimal>, String> {
+    match m {
+        None => Ok(None),
+        Some(m) => {
+            if currency.is_none() {
+                *currency = m.currency.filter(|c| !c.is_empty());
+            }
+            raw_decimal(&m.value)
+        }
+    }
+}
+
+fn rest_date(s: Option<String>, what: &str) -> Result<Option<chrono::NaiveDate>, String> {
+    match s.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(t) => super::decode::parse_date_text(t)
+            .map(Some)
+            .ok_or_else(|| format!("{what} `{t}` is not a date")),
+    }
+}
+
+impl RestInvoice {
+    fn into_model(self) -> Result<SupplierInvoice, String> {
+        let mut currency = self.currency.and_then(|c| c.descriptor);
+        let control_amount = money(self.control_total_amount, &mut currency)?;
+        let tax_amount = money(self.tax_amount, &mut currency)?;
+        let gross_amount = money(self.total_invoice_amount, &mut currency)?;
+        let mut lines = Vec::with_capacity(self.lines.len());
+        for l in self.lines {
+            let mut line_currency = None;
+            lines.push(InvoiceLine {
+                order: l.order.map(|o| match o {
+                    serde_json::Value::String(s) => s,
+                    other => other.to_string(),
+                }),
+                description: l.item_description,
+                quantity: match &l.quantity {
+                    Some(q) => raw_decimal(q)?,
+                    None => None,
+                },
+                unit_cost: money(l.unit_cost, &mut line_currency)?,
+                extended_amount: money(l.extended_amount, &mut line_currency)?,
+                spend_category: l.spend_category.map(RestRef::into_ref),
+                memo: l.memo,
+            });
+        }
+        Ok(SupplierInvoice {
+            wid: Some(self.id).filter(|s| !s.is_empty()),
+            reference_id: self.reference_id,
+            invoice_number: self.invoice_number.or(self.descriptor),
+            supplier_invoice_number: self.supplier_invoice_number,
+            supplier: self.supplier.map(RestRef::into_ref).unwrap_or_default(),
+            company: self.company.map(RestRef::into_ref),
+            currency,
+            invoice_date: rest_date(self.invoice_date, "invoiceDate")?,
+            due_date: rest_date(self.due_date, "dueDate")?,
+            control_amount,
+            tax_amount,
+            gross_amount,
+            po_number: self.purchase_order.and_then(|p| p.descriptor),
+            document_status: self
+                .status
+                .and_then(|s| s.descriptor)
+                .map(|d| DocumentStatus::from_id(&d))
+                .unwrap_or_default(),
+            on_hold: self.on_hold.unwrap_or(false),
+            payment_terms: self.payment_terms.and_then(|p| p.descriptor),
+            memo: self.memo,
+            lines,
+        })
+    }
+}
+
+/// `{"error": "...", "errors": [{"error": "..."}]}`.
+#[derive(Debug, Deserialize)]
+struct RestError {
+    #[serde(default)]
+    error: Option<String>,
+    #[serde(default)]
+    errors: Vec<RestErrorItem>,
+}
+
+#[derive(Debug, Deserialize)]
+struct RestErrorItem {
+    #[serde(default)]
+    error: Option<String>,
+}
+
+fn rest_error_message(body: &[u8]) -> String {
+    match serde_json::from_slice::<RestError>(body) {
+        Ok(e) => {
+            let mut parts: Vec<String> = e.error.into_iter().collect();
+            parts.extend(e.errors.into_iter().filter_map(|i| i.error));
+            if parts.is_empty() {
+                excerpt(body, 200)
+            } else {
+                parts.join("; ")
+            }
+        }
+        Err(_) => excerpt(body, 200),
+    }
+}
+
+/// `Type=value` path/query form of a reference ID, or the WID as is.
+fn rest_id(id_type: &str, value: &str) -> String {
+    if looks_like_wid(value) {
+        value.to_string()
+    } else {
+        format!("{id_type}={value}")
+    }
+}
+
+impl WorkdayClient {
+    fn rest_base(&self) -> String {
+        format!(
+            "{}/ccx/api/{}/{}",
+            self.base_url(),
+            self.config().rest_invoices_api,
+            self.tenant()
+        )
+    }
+
+    fn rest_source(&self, resource: &str, page: u32, total_pages: u32) -> WorkdaySource {
+        let api = &self.config().rest_invoices_api;
+        WorkdaySource {
+            transport: "rest".into(),
+            service: api.clone(),
+            operation: resource.to_string(),
+            version: api.rsplit('/').next().unwrap_or_default().to_string(),
+            page,
+            total_pages,
+            as_of: Utc::now().trunc_subsecs(3),
+        }
+    }
+
+    /// GET with the bearer token; a 401 drops the token and tries once more with a fresh one. Returns
+    /// `None` on 404.
+    async fn rest_get_once(
+        &self,
+        url: &url::Url,
+        label: &str,
+    ) -> Result<Option<bytes::Bytes>, WorkdayError> {
+        let oauth = self
+            .oauth()
+            .ok_or_else(|| WorkdayError::NotConfigured("the tenant has no OAuth client".into()))?;
+        let mut refreshed = false;
+        loop {
+            let token = oauth.access_token(self.http()).await?;
+            let response = self
+                .http()
+                .get(url.clone())
+                .bearer_auth(token.expose_secret())
+                .header(reqwest::header::ACCEPT, "application/json")
+                .send()
+                .await
+                .map_err(|e| self.reqwest_error(label, e))?;
+            let status = response.status().as_u16();
+            let body = response
+                .bytes()
+                .await
+                .map_err(|e| self.reqwest_error(label, e))?;
+            match status {
+                200..=299 => return Ok(Some(body)),
+                404 => return Ok(None),
+                401 if !refreshed => {
+                    tracing::info!(
+                        resource = label,
+                        "Workday REST answered 401; refreshing the access token once"
+                    );
+                    oauth.invalidate(&token).await;
+                    refreshed = true;
+                }
+                401 | 403 => {
+                    return Err(WorkdayError::Authentication {
+                        operation: label.to_string(),
+                        message: rest_error_message(&body),
+                    });
+                }
+                _ => {
+                    return Err(WorkdayError::Http {
+                        operation: label.to_string(),
+                        status,
+                        body_excerpt: rest_error_message(&body),
+                    });
+                }
+            }
+        }
+    }
+
+    async fn rest_get(
+        &self,
+        url: url::Url,
+        label: &str,
+    ) -> Result<Option<bytes::Bytes>, WorkdayError> {
+        (|| self.rest_get_once(&url, label))
+            .retry(self.backoff())
+            .when(WorkdayError::is_retryable)
+            .notify(|e: &WorkdayError, wait: Duration| {
+                tracing::warn!(resource = label, error = %e, retry_in_ms = wait.as_millis() as u64, "Workday REST call failed; retrying");
+            })
+            .await
+    }
+
+    /// One supplier invoice over REST (`GET .../supplierInvoiceRequests/{id}`), by WID or reference ID.
+    pub async fn rest_invoice(
+        &self,
+        id: &str,
+    ) -> Result<Option<Sourced<SupplierInvoice>>, WorkdayError> {
+        let mut url = url::Url::parse(&self.rest_base())
+            .map_err(|e| WorkdayError::NotConfigured(format!("REST URL: {e}")))?;
+        url.path_segments_mut()
+            .map_err(|()| WorkdayError::NotConfigured("REST URL cannot take a path".into()))?
+            .push(INVOICES_RESOURCE)
+            .push(&rest_id("Supplier_Invoice_Reference_ID", id));
+        let Some(body) = self.rest_get(url, INVOICES_RESOURCE).await? else {
+            return Ok(None);
+        };
+        let invoice = parse_json::<RestInvoice>(&body, INVOICES_RESOURCE)?
+            .into_model()
+            .map_err(|m| rest_malformed(INVOICES_RESOURCE, 0, m))?;
+        Ok(Some(Sourced {
+            record: invoice,
+            source: self.rest_source(INVOICES_RESOURCE, 1, 1),
+        }))
+    }
+
+    /// The invoices of one supplier over REST, `limit`/`offset` paged, streamed page by page.
+    pub fn rest_invoices_of_supplier(
+        &self,
+        supplier_id: &str,
+    ) -> BoxStream<'static, Result<Sourced<SupplierInvoice>, WorkdayError>> {
+        let limit = u64::from(self.config().rest_page_size);
+        let supplier = rest_id("Supplier_ID", supplier_id);
+        let state = (Some(0u64), self.clone(), supplier);
+        stream::try_unfold(state, move |(next, client, supplier)| async move {
+            let Some(offset) = next else {
+                return Ok(None);
+            };
+            let mut url = url::Url::parse(&client.rest_base())
+                .map_err(|e| WorkdayError::NotConfigured(format!("REST URL: {e}")))?;
+            url.path_segments_mut()
+                .map_err(|()| WorkdayError::NotConfigured("REST URL cannot take a path".into()))?
+                .push(INVOICES_RESOURCE);
+            url.query_pairs_mut()
+                .append_pair("supplier", &supplier)
+                .append_pair("limit", &limit.to_string())
+                .append_pair("offset", &offset.to_string());
+            let body = client
+                .rest_get(url, INVOICES_RESOURCE)
+                .await?
+                .unwrap_or_else(|| bytes::Bytes::from_static(br#"{"data":[],"total":0}"#));
+            let page: Collection<RestInvoice> = parse_json(&body, INVOICES_RESOURCE)?;
+            let n = page.data.len() as u64;
+            let page_no = u32::try_from(offset / limit + 1).unwrap_or(u32::MAX);
+            let total_pages = u32::try_from(page.total.div_ceil(limit)).unwrap_or(u32::MAX);
+            let source = client.rest_source(INVOICES_RESOURCE, page_no, total_pages);
+            let mut records = Vec::with_capacity(page.data.len());
+            for (i, inv) in page.data.into_iter().enumerate() {
+                let record = inv
+                    .into_model()
+                    .map_err(|m| rest_malformed(INVOICES_RESOURCE, i as u64, m))?;
+                records.push(Ok(Sourced {
+                    record,
+                    source: source.clone(),
+                }));
+            }
+            let next = (n > 0 && offset + n < page.total).then_some(offset + n);
+            Ok(Some((stream::iter(records), (next, client, supplier))))
+        })
+        .try_flatten()
+        .boxed()
+    }
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8], label: &str) -> Result<T, WorkdayError> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    T::deserialize(&mut de).map_err(|e| {
+        // serde_json reports line and column; turn them into a byte offset.
+        let offset = byte_offset(body, e.line(), e.column());
+        rest_malformed(label, offset, e.to_string())
+    })
+}
+
+fn byte_offset(body: &[u8], line: usize, column: usize) -> u64 {
+    let mut offset = 0usize;
+    for (i, l) in body.split(|b| *b == b'\n').enumerate() {
+        if i + 1 == line {
+            return (offset + column.saturating_sub(1)) as u64;
+        }
+        offset += l.len() + 1;
+    }
+    offset as u64
+}
+
+fn rest_malformed(label: &str, offset: u64, message: String) -> WorkdayError {
+    WorkdayError::Malformed {
+        operation: label.to_string(),
+        offset,
+        message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_are_read_from_json_text_exactly() {
+        let inv: RestInvoice = serde_json::from_str(
+            r#"{"id":"0123456789abcdef0123456789abcdef","invoiceNumber":"SINV-1",
+                "currency":{"id":"x","descriptor":"EUR"},
+                "totalInvoiceAmount":{"value":1234567890123.17,"currency":"EUR"},
+                "taxAmount":{"value":"0.10"},
+                "invoiceDate":"2024-05-01","dueDate":"2024-05-31T00:00:00.000Z",
+                "status":{"descriptor":"Approved"},
+                "lines":[{"order":1,"itemDescription":"Widgets","quantity":3,"extendedAmount":{"value":1e2}}]}"#,
+        )
+        .unwrap();
+        let m = inv.into_model().unwrap();
+        assert_eq!(m.gross_amount.unwrap().to_string(), "1234567890123.17");
+        assert_eq!(m.tax_amount.unwrap().to_string(), "0.10");
+        assert_eq!(m.currency.as_deref(), Some("EUR"));
+        assert_eq!(m.document_status, DocumentStatus::Approved);
+        assert_eq!(m.lines[0].extended_amount, Some(Decimal::from(100)));
+        assert_eq!(m.lines[0].order.as_deref(), Some("1"));
+        assert_eq!(m.due_date, "2024-05-31".parse().ok());
+    }
+
+    #[test]
+    fn bad_json_names_the_offset() {
+        let e =
+            parse_json::<RestInvoice>(b"{\n \"id\": 12,", "supplierInvoiceRequests").unwrap_err();
+        match e {
+            WorkdayError::Malformed { offset, .. } => assert!(offset > 0),
+            other => panic!("{other:?}"),
+        }
+    }
+}

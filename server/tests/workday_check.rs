@@ -1,0 +1,250 @@
+//! `ml-connector check --tenant ID` against the Workday simulator, through the real binary: one line per
+//! upstream, the exact failure, exit status 1 when an upstream fails. Secrets never appear in the output.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+use ml_connector_sim::workday::{SimConfig, WorkdaySim};
+
+const BIN: &str = env!("CARGO_BIN_EXE_ml-connector");
+
+struct Env {
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn data(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(BIN);
+        c.args(args)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("MLC_DATA_DIR", self.data())
+            .stdin(Stdio::null());
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.cmd(args).output().unwrap()
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn secret(&self, tenant: &str, name: &str, value: &str) {
+        let mut child = self
+            .cmd(&["tenant", "set-credentials", tenant, name])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{value}\n").as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+fn text(out: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    tokio::task::spawn_blocking(f).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_tenant_reports_each_upstream_and_the_exact_failure() {
+    let sim = WorkdaySim::start(SimConfig {
+        suppliers: 42,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let url = sim.base_url();
+    let c = sim.config().clone();
+    let (ok_out, bad_out, oauth_ok, oauth_bad) = blocking(move || {
+        let env = Env::new();
+        env.ok(&[
+            "tenant",
+            "add",
+            "acme",
+            "--workday-url",
+            &url,
+            "--workday-tenant",
+            &c.tenant,
+            "--workday-user",
+            &c.username,
+        ]);
+        env.secret("acme", "workday-password", &c.password);
+        let ok_out = env.run(&["check", "--tenant", "acme"]);
+
+        env.secret("acme", "workday-password", "wrong-password-7731");
+        let bad_out = env.run(&["check", "--tenant", "acme"]);
+
+        env.secret("acme", "workday-password", &c.password);
+        env.ok(&[
+            "tenant",
+            "update",
+            "acme",
+            "--workday-client-id",
+            &c.client_id,
+        ]);
+        env.secret("acme", "workday-client-secret", &c.client_secret);
+        env.secret("acme", "workday-refresh-token", &c.refresh_token);
+        let oauth_ok = env.run(&["check", "--tenant", "acme"]);
+
+        env.secret("acme", "workday-client-secret", "bad-client-secret-5512");
+        let oauth_bad = env.run(&["check", "--tenant", "acme"]);
+        (ok_out, bad_out, oauth_ok, oauth_bad)
+    })
+    .await;
+
+    let (stdout, stderr) = text(&ok_out);
+    assert!(ok_out.status.success(), "{stdout}\n{stderr}");
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("workday soap:"))
+        .unwrap();
+    assert!(
+        line.starts_with("workday soap: ok (") && line.contains("42 suppliers"),
+        "{line}"
+    );
+    assert!(
+        line.contains("/ccx/service/acme_dpt1/Resource_Management/v46.1"),
+        "{line}"
+    );
+    assert!(
+        !stdout.contains("workday oauth"),
+        "no OAuth client, no OAuth line"
+    );
+
+    let (stdout, stderr) = text(&bad_out);
+    assert_eq!(bad_out.status.code(), Some(1), "{stdout}\n{stderr}");
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("workday soap:"))
+        .unwrap();
+    assert!(
+        line.contains("FAILED: Workday rejected the credentials on Get_Suppliers: invalid username or password"),
+        "{line}"
+    );
+    assert!(!stdout.contains("wrong-password-7731") && !stderr.contains("wrong-password-7731"));
+
+    let (stdout, stderr) = text(&oauth_ok);
+    assert!(oauth_ok.status.success(), "{stdout}\n{stderr}");
+    let lines: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("workday "))
+        .collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    assert!(
+        lines[1].starts_with("workday oauth: ok (access token issued by"),
+        "{}",
+        lines[1]
+    );
+
+    let (stdout, stderr) = text(&oauth_bad);
+    assert_eq!(oauth_bad.status.code(), Some(1));
+    assert!(stdout.contains("workday soap: ok"), "{stdout}");
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("workday oauth:"))
+        .unwrap();
+    assert!(
+        line.contains("FAILED") && line.contains("HTTP 401") && line.contains("invalid_client"),
+        "{line}"
+    );
+    assert!(stderr.contains("workday oauth failed"), "{stderr}");
+    assert!(
+        !stdout.contains("bad-client-secret-5512") && !stderr.contains("bad-client-secret-5512")
+    );
+
+    let outcomes: Vec<String> = sim
+        .requests()
+        .into_iter()
+        .map(|r| format!("{}:{}", r.kind, r.outcome))
+        .collect();
+    assert_eq!(
+        outcomes,
+        vec![
+            "soap:ok",
+            "soap:fault:Client.authenticationError",
+            "soap:ok",
+            "token:ok",
+            "soap:ok",
+            "token:invalid_client"
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_tenant_names_missing_settings_and_unreachable_hosts() {
+    let out = blocking(|| {
+        let env = Env::new();
+        env.ok(&["tenant", "add", "acme"]);
+        let missing = env.run(&["check", "--tenant", "acme"]);
+        env.ok(&[
+            "tenant",
+            "update",
+            "acme",
+            "--workday-url",
+            "http://127.0.0.1:9",
+            "--workday-tenant",
+            "t",
+            "--workday-user",
+            "u",
+        ]);
+        env.secret("acme", "workday-password", "pw");
+        let unreachable = env.run(&["check", "--tenant", "acme"]);
+        let unknown = env.run(&["check", "--tenant", "nobody"]);
+        (missing, unreachable, unknown)
+    })
+    .await;
+    let (stdout, _) = text(&out.0);
+    assert_eq!(out.0.status.code(), Some(1));
+    assert!(
+        stdout.contains("workday soap: FAILED") && stdout.contains("workday-password is not set"),
+        "{stdout}"
+    );
+    let (stdout, _) = text(&out.1);
+    assert_eq!(out.1.status.code(), Some(1));
+    assert!(
+        stdout.contains("cannot reach Workday for Get_Suppliers"),
+        "{stdout}"
+    );
+    let (_, stderr) = text(&out.2);
+    assert!(
+        !out.2.status.success() && stderr.contains("nobody"),
+        "{stderr}"
+    );
+}

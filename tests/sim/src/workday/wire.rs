@@ -1,0 +1,570 @@
+//! Writing Workday SOAP responses and faults the way Workday does: SOAP 1.1 envelope, `wd:` prefix for
+//! `urn:com.workday/bsvc`, namespace-qualified attributes (`wd:type`, `wd:Descriptor`), dates with the
+//! tenant's zone offset.
+
+use std::fmt::Write as _;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use super::data::{COMPANIES, Invoice, Payment, PurchaseOrder, Supplier, Universe};
+
+/// SOAP 1.1 envelope namespace.
+pub const SOAP_ENV: &str = "http://schemas.xmlsoap.org/soap/envelope/";
+/// Workday's namespace.
+pub const WD: &str = "urn:com.workday/bsvc";
+/// The zone suffix Workday puts on `xsd:date` values of this (Pacific) tenant.
+const ZONE: &str = "-07:00";
+
+/// An XML text builder with escaping.
+#[derive(Debug, Default)]
+pub struct Xml {
+    buf: String,
+}
+
+fn esc_into(out: &mut String, s: &str) {
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\n' => out.push_str("&#xa;"),
+            _ => out.push(c),
+        }
+    }
+}
+
+impl Xml {
+    /// With room for `n` bytes.
+    pub fn with_capacity(n: usize) -> Self {
+        Self {
+            buf: String::with_capacity(n),
+        }
+    }
+
+    /// Appends markup as is.
+    pub fn raw(&mut self, s: &str) -> &mut Self {
+        self.buf.push_str(s);
+        self
+    }
+
+    /// Appends escaped text.
+    pub fn text(&mut self, s: &str) -> &mut Self {
+        esc_into(&mut self.buf, s);
+        self
+    }
+
+    /// `<wd:name>text</wd:name>`.
+    pub fn el(&mut self, name: &str, text: &str) -> &mut Self {
+        let _ = write!(self.buf, "<wd:{name}>");
+        self.text(text);
+        let _ = write!(self.buf, "</wd:{name}>");
+        self
+    }
+
+    /// `<wd:name>` with attributes `wd:k="v"`.
+    pub fn open_attrs(&mut self, name: &str, attrs: &[(&str, &str)]) -> &mut Self {
+        let _ = write!(self.buf, "<wd:{name}");
+        for (k, v) in attrs {
+            let _ = write!(self.buf, " wd:{k}=\"");
+            esc_into(&mut self.buf, v);
+            self.buf.push('"');
+        }
+        self.buf.push('>');
+        self
+    }
+
+    /// `<wd:name>`.
+    pub fn open(&mut self, name: &str) -> &mut Self {
+        let _ = write!(self.buf, "<wd:{name}>");
+        self
+    }
+
+    /// `</wd:name>`.
+    pub fn close(&mut self, name: &str) -> &mut Self {
+        let _ = write!(self.buf, "</wd:{name}>");
+        self
+    }
+
+    /// A reference with a descriptor and IDs.
+    pub fn reference(&mut self, name: &str, descriptor: &str, ids: &[(&str, &str)]) -> &mut Self {
+        self.open_attrs(name, &[("Descriptor", descriptor)]);
+        for (t, v) in ids {
+            self.buf.push_str("<wd:ID wd:type=\"");
+            esc_into(&mut self.buf, t);
+            self.buf.push_str("\">");
+            esc_into(&mut self.buf, v);
+            self.buf.push_str("</wd:ID>");
+        }
+        self.close(name)
+    }
+
+    /// An amount with two decimals.
+    pub fn amount(&mut self, name: &str, d: Decimal) -> &mut Self {
+        self.el(name, &format!("{d:.2}"))
+    }
+
+    /// An `xsd:date` with the tenant's zone.
+    pub fn date(&mut self, name: &str, d: NaiveDate) -> &mut Self {
+        self.el(name, &format!("{}{ZONE}", d.format("%Y-%m-%d")))
+    }
+
+    /// The text built so far.
+    pub fn finish(self) -> String {
+        self.buf
+    }
+
+    /// Bytes written so far.
+    pub fn len(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Whether nothing was written.
+    pub fn is_empty(&self) -> bool {
+        self.buf.is_empty()
+    }
+}
+
+/// `Response_Results`.
+#[derive(Debug, Clone, Copy)]
+pub struct Results {
+    /// Total_Results.
+    pub total_results: u64,
+    /// Total_Pages.
+    pub total_pages: u64,
+    /// Page_Results.
+    pub page_results: u64,
+    /// Page.
+    pub page: u64,
+}
+
+/// Starts `{op}_Response` up to (not including) `Response_Data`.
+pub fn response_head(
+    x: &mut Xml,
+    op: &str,
+    version: &str,
+    filter: &[(&str, String)],
+    results: Results,
+) {
+    x.raw("<?xml version='1.0' encoding='UTF-8'?>");
+    let _ = write!(
+        x.buf,
+        "<env:Envelope xmlns:env=\"{SOAP_ENV}\"><env:Body><wd:{op}_Response xmlns:wd=\"{WD}\" wd:version=\""
+    );
+    x.text(version);
+    x.raw("\">");
+    x.open("Response_Filter");
+    for (k, v) in filter {
+        x.el(k, v);
+    }
+    x.close("Response_Filter");
+    x.open("Response_Results");
+    x.el("Total_Results", &results.total_results.to_string());
+    x.el("Total_Pages", &results.total_pages.to_string());
+    x.el("Page_Results", &results.page_results.to_string());
+    x.el("Page", &results.page.to_string());
+    x.close("Response_Results");
+}
+
+/// Ends `{op}_Response` and the envelope.
+pub fn response_tail(x: &mut Xml, op: &str) {
+    let _ = write!(x.buf, "</wd:{op}_Response></env:Body></env:Envelope>");
+}
+
+/// One validation error of a fault.
+#[derive(Debug, Clone)]
+pub struct Invalid {
+    /// Message.
+    pub message: String,
+    /// Detail_Message.
+    pub detail: String,
+    /// Xpath.
+    pub xpath: String,
+}
+
+/// A SOAP fault as Workday writes it.
+pub fn fault(
+    code: &str,
+    message: &str,
+    validation: &[Invalid],
+    processing_detail: Option<&str>,
+) -> String {
+    let mut x = Xml::with_capacity(1024);
+    x.raw("<?xml version='1.0' encoding='UTF-8'?>");
+    let _ = write!(
+        x.buf,
+        "<SOAP-ENV:Envelope xmlns:SOAP-ENV=\"{SOAP_ENV}\"><SOAP-ENV:Body><SOAP-ENV:Fault xmlns:wd=\"{WD}\"><faultcode>SOAP-ENV:{code}</faultcode><faultstring>"
+    );
+    x.text(message);
+    x.raw("</faultstring>");
+    if !validation.is_empty() {
+        x.raw("<detail>").open("Validation_Fault");
+        for v in validation {
+            x.open("Validation_Error")
+                .el("Message", &v.message)
+                .el("Detail_Message", &v.detail)
+                .el("Xpath", &v.xpath)
+                .close("Validation_Error");
+        }
+        x.close("Validation_Fault").raw("</detail>");
+    } else if let Some(d) = processing_detail {
+        x.raw("<detail>")
+            .open("Processing_Fault")
+            .el("Detail_Message", d)
+            .close("Processing_Fault")
+            .raw("</detail>");
+    }
+    x.raw("</SOAP-ENV:Fault></SOAP-ENV:Body></SOAP-ENV:Envelope>");
+    x.finish()
+}
+
+fn company_ref(x: &mut Xml, u: &Universe, company: usize) {
+    let (id, name, _) = COMPANIES[company];
+    let wid = u.other_wid(id);
+    x.reference(
+        "Company_Reference",
+        name,
+        &[("WID", &wid), ("Company_Reference_ID", id)],
+    );
+}
+
+fn currency_ref(x: &mut Xml, currency: &str) {
+    let numeric = match currency {
+        "USD" => "840",
+        "EUR" => "978",
+        "GBP" => "826",
+        _ => "124",
+    };
+    x.reference(
+        "Currency_Reference",
+        currency,
+        &[
+            ("Currency_ID", currency),
+            ("Currency_Numeric_Code", numeric),
+        ],
+    );
+}
+
+fn supplier_ref(x: &mut Xml, s: &Supplier) {
+    x.reference(
+        "Supplier_Reference",
+        &s.name,
+        &[("WID", &s.wid), ("Supplier_ID", &s.id)],
+    );
+}
+
+/// One `wd:Supplier`.
+pub fn supplier(x: &mut Xml, u: &Universe, s: &Supplier) {
+    x.open("Supplier");
+    supplier_ref(x, s);
+    x.open("Supplier_Data")
+        .el("Supplier_ID", &s.id)
+        .el("Supplier_Reference_ID", &s.id)
+        .el("Supplier_Name", &s.name)
+        .el("Worktag_Only", "0");
+    let cat_wid = u.other_wid(s.category.0);
+    x.reference(
+        "Supplier_Category_Reference",
+        s.category.1,
+        &[("WID", &cat_wid), ("Supplier_Category_ID", s.category.0)],
+    );
+    x.reference(
+        "Payment_Terms_Reference",
+        s.terms.1,
+        &[("Payment_Terms_ID", s.terms.0)],
+    );
+    currency_ref(x, s.currency());
+    x.open("Business_Entity_Data")
+        .el("Business_Entity_Name", &s.name)
+        .el("Business_Entity_Tax_ID", &s.tax_id)
+        .el("External_Entity_ID", &format!("EXT-{}", s.index + 1))
+        .open("Contact_Data");
+    let city = s.city;
+    let mut formatted = s.street.clone();
+    if let Some(l2) = &s.street2 {
+        formatted.push('\n');
+        formatted.push_str(l2);
+    }
+    formatted.push_str(&format!(
+        "\n{}, {} {}\n{}",
+        city.name, city.region, s.postal_code, city.country
+    ));
+    let effective = (s.updated_at.date_naive() - chrono::Duration::days(400))
+        .format("%Y-%m-%d")
+        .to_string();
+    x.open_attrs(
+        "Address_Data",
+        &[
+            ("Effective_Date", &effective),
+            ("Address_Format_Type", "Basic"),
+            ("Formatted_Address", &formatted),
+            ("Defaulted_Business_Site_Address", "0"),
+        ],
+    );
+    x.reference(
+        "Country_Reference",
+        city.country,
+        &[
+            ("ISO_3166-1_Alpha-2_Code", city.alpha2),
+            ("ISO_3166-1_Alpha-3_Code", city.alpha3),
+        ],
+    );
+    x.el(
+        "Last_Modified",
+        &s.updated_at
+            .format("%Y-%m-%dT%H:%M:%S%.3f-07:00")
+            .to_string(),
+    );
+    x.open_attrs(
+        "Address_Line_Data",
+        &[("Type", "ADDRESS_LINE_1"), ("Descriptor", "Address Line 1")],
+    )
+    .text(&s.street)
+    .close("Address_Line_Data");
+    if let Some(l2) = &s.street2 {
+        x.open_attrs(
+            "Address_Line_Data",
+            &[("Type", "ADDRESS_LINE_2"), ("Descriptor", "Address Line 2")],
+        )
+        .text(l2)
+        .close("Address_Line_Data");
+    }
+    x.el("Municipality", city.name);
+    x.reference(
+        "Country_Region_Reference",
+        city.region,
+        &[("Country_Region_ID", city.region_id)],
+    );
+    x.el("Country_Region_Descriptor", city.region)
+        .el("Postal_Code", &s.postal_code);
+    x.open_attrs("Usage_Data", &[("Public", "1")])
+        .open_attrs("Type_Data", &[("Primary", "1")])
+        .reference(
+            "Type_Reference",
+            "Business",
+            &[("Communication_Usage_Type_ID", "BUSINESS")],
+        )
+        .close("Type_Data")
+        .close("Usage_Data")
+        .close("Address_Data");
+    let e164 = format!(
+        "+{}{}{}",
+        city.phone_code,
+        s.phone.0,
+        s.phone.1.replace('-', "")
+    );
+    let formatted_phone = format!("+{} ({}) {}", city.phone_code, s.phone.0, s.phone.1);
+    x.open_attrs(
+        "Phone_Data",
+        &[
+            ("Area_Code", &s.phone.0),
+            ("Phone_Number_Without_Area_Code", &s.phone.1),
+            ("E164_Formatted_Phone", &e164),
+            ("Formatted_Phone", &formatted_phone),
+            ("International_Formatted_Phone", &formatted_phone),
+        ],
+    )
+    .el("Country_ISO_Code", city.alpha3)
+    .el("International_Phone_Code", city.phone_code)
+    .el("Area_Code", &s.phone.0)
+    .el("Phone_Number", &s.phone.1)
+    .reference(
+        "Phone_Device_Type_Reference",
+        "Landline",
+        &[("Phone_Device_Type_ID", "Landline")],
+    )
+    .close("Phone_Data");
+    x.open("Email_Address_Data")
+        .el("Email_Address", &s.email)
+        .close("Email_Address_Data");
+    x.open("Web_Address_Data")
+        .el("Web_Address", &s.website)
+        .close("Web_Address_Data");
+    x.close("Contact_Data").close("Business_Entity_Data");
+    x.open("Supplier_Status_Data");
+    let status_name = if s.status == "ACTIVE" {
+        "Active"
+    } else {
+        "Inactive"
+    };
+    x.reference(
+        "Status_Reference",
+        status_name,
+        &[("Business_Entity_Status_Value_ID", s.status)],
+    );
+    x.close("Supplier_Status_Data");
+    x.close("Supplier_Data").close("Supplier");
+}
+
+/// One `wd:Supplier_Invoice`.
+pub fn invoice(x: &mut Xml, u: &Universe, inv: &Invoice) {
+    let s = u.supplier(inv.supplier);
+    x.open("Supplier_Invoice");
+    x.reference(
+        "Supplier_Invoice_Reference",
+        &format!("Supplier Invoice: {}", inv.invoice_number),
+        &[
+            ("WID", &inv.wid),
+            ("Supplier_Invoice_Reference_ID", &inv.reference_id),
+        ],
+    );
+    x.open("Supplier_Invoice_Data")
+        .el("Supplier_Invoice_ID", &inv.reference_id)
+        .el("Invoice_Number", &inv.invoice_number);
+    let status_name = inv.key.status.replace('_', " ");
+    x.reference(
+        "Invoice_Document_Status_Reference",
+        &status_name,
+        &[("Document_Status_ID", inv.key.status)],
+    );
+    company_ref(x, u, s.company);
+    currency_ref(x, s.currency());
+    supplier_ref(x, &s);
+    x.date("Invoice_Date", inv.key.invoice_date)
+        .date("Due_Date_Override", inv.key.due_date)
+        .amount("Control_Amount_Total", inv.gross)
+        .amount("Tax_Amount", inv.tax)
+        .amount("Gross_Invoice_Amount", inv.gross)
+        .el("Suppliers_Invoice_Number", &inv.supplier_invoice_number);
+    if let Some(po) = &inv.po_number {
+        x.reference("Purchase_Order_Reference", po, &[("Document_Number", po)]);
+    }
+    x.reference(
+        "Payment_Terms_Reference",
+        s.terms.1,
+        &[("Payment_Terms_ID", s.terms.0)],
+    );
+    if let Some(m) = &inv.memo {
+        x.el("Memo", m);
+    }
+    x.el("On_Hold", if inv.key.on_hold { "1" } else { "0" });
+    for (i, l) in inv.lines.iter().enumerate() {
+        x.open("Invoice_Line_Replacement_Data")
+            .el("Line_Order", &(i + 1).to_string())
+            .el("Item_Description", l.description);
+        x.reference(
+            "Spend_Category_Reference",
+            l.spend_category.1,
+            &[("Spend_Category_ID", l.spend_category.0)],
+        );
+        x.el("Quantity", &l.quantity.to_string())
+            .amount("Unit_Cost", l.unit_cost)
+            .amount("Extended_Amount", l.amount);
+        x.reference(
+            "Worktags_Reference",
+            "Cost Center: Finance",
+            &[("Cost_Center_Reference_ID", "CC_FINANCE")],
+        );
+        x.close("Invoice_Line_Replacement_Data");
+    }
+    x.close("Supplier_Invoice_Data").close("Supplier_Invoice");
+}
+
+/// One `wd:Purchase_Order`.
+pub fn purchase_order(x: &mut Xml, u: &Universe, po: &PurchaseOrder) {
+    let s = u.supplier(po.supplier);
+    x.open("Purchase_Order");
+    x.reference(
+        "Purchase_Order_Reference",
+        &po.document_number,
+        &[("WID", &po.wid), ("Document_Number", &po.document_number)],
+    );
+    x.open("Purchase_Order_Data")
+        .el("Document_Number", &po.document_number);
+    x.reference(
+        "Document_Status_Reference",
+        po.status,
+        &[("Document_Status_ID", po.status)],
+    );
+    company_ref(x, u, s.company);
+    currency_ref(x, s.currency());
+    supplier_ref(x, &s);
+    x.reference(
+        "Buyer_Reference",
+        po.buyer.1,
+        &[("Employee_ID", &po.buyer.0)],
+    );
+    x.date("Document_Date", po.document_date)
+        .date("Due_Date", po.due_date)
+        .amount("Total_Amount", po.total);
+    x.reference(
+        "Payment_Terms_Reference",
+        s.terms.1,
+        &[("Payment_Terms_ID", s.terms.0)],
+    );
+    for (i, (desc, qty, unit, amount)) in po.lines.iter().enumerate() {
+        x.open("Goods_Line_Data")
+            .el("Line_Number", &(i + 1).to_string())
+            .el("Item_Description", desc)
+            .el("Quantity", &qty.to_string())
+            .amount("Unit_Cost", *unit)
+            .amount("Extended_Amount", *amount)
+            .close("Goods_Line_Data");
+    }
+    x.close("Purchase_Order_Data").close("Purchase_Order");
+}
+
+/// One `wd:Payment`.
+pub fn payment(x: &mut Xml, u: &Universe, p: &Payment) {
+    let s = u.supplier(p.supplier);
+    x.open("Payment");
+    x.reference(
+        "Payment_Reference",
+        &format!("Payment: {}", p.reference_number),
+        &[("WID", &p.wid), ("Payment_Reference_ID", &p.reference_id)],
+    );
+    x.open("Payment_Data");
+    company_ref(x, u, s.company);
+    currency_ref(x, s.currency());
+    x.reference(
+        "Payment_Type_Reference",
+        p.payment_type,
+        &[("Payment_Type_ID", p.payment_type)],
+    );
+    x.date("Payment_Date", p.date)
+        .amount("Payment_Amount", p.amount)
+        .el("Payment_Reference_Number", &p.reference_number);
+    x.reference(
+        "Receiving_Party_Reference",
+        &s.name,
+        &[("WID", &s.wid), ("Supplier_ID", &s.id)],
+    );
+    let status_name = p.status.replace('_', " ");
+    x.reference(
+        "Payment_Status_Reference",
+        &status_name,
+        &[("Payment_Status_ID", p.status)],
+    );
+    if let Some(c) = &p.check_number {
+        x.el("Check_Number", c);
+    }
+    x.open("Payment_Group_Data")
+        .el(
+            "Payment_Date",
+            &format!("{}T00:00:00.000{ZONE}", p.date.format("%Y-%m-%d")),
+        )
+        .reference(
+            "Payment_Category_Reference",
+            "Supplier Payment",
+            &[("Payment_Category_ID", "SUPPLIER_PAYMENT")],
+        )
+        .close("Payment_Group_Data");
+    x.open("Remittance_Data");
+    for st in &p.settled {
+        let inv = &st.invoice;
+        x.open("Document_Remittance_Data")
+            .el("Document_Type", "Supplier_Invoice")
+            .el("Document_ID", &inv.reference_id)
+            .el("Document_Reference", &inv.invoice_number)
+            .date("Document_Date", inv.key.invoice_date)
+            .amount("Total_Payable_Amount", inv.gross)
+            .amount("Amount_Paid", st.amount_paid)
+            .amount("Amount_Due", inv.gross - st.amount_paid)
+            .amount("Discount_Taken", Decimal::ZERO)
+            .close("Document_Remittance_Data");
+    }
+    x.close("Remittance_Data");
+    x.close("Payment_Data").close("Payment");
+}
