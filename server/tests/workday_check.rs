@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
 use ml_connector_sim::workday::{SimConfig, WorkdaySim};
+use ml_connector_sim::zendesk::{self as zsim, ZendeskSim};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ml-connector");
 
@@ -90,6 +91,9 @@ async fn check_tenant_reports_each_upstream_and_the_exact_failure() {
     })
     .await
     .unwrap();
+    // A real tenant has both upstreams; `check --tenant` reports each on its own line.
+    let zendesk = ZendeskSim::start(zsim::SimConfig::default()).await.unwrap();
+    let zendesk_url = zendesk.base_url();
     let url = sim.base_url();
     let c = sim.config().clone();
     let (ok_out, bad_out, oauth_ok, oauth_bad) = blocking(move || {
@@ -104,7 +108,12 @@ async fn check_tenant_reports_each_upstream_and_the_exact_failure() {
             &c.tenant,
             "--workday-user",
             &c.username,
+            "--zendesk-url",
+            &zendesk_url,
+            "--zendesk-email",
+            zsim::DEFAULT_AGENT_EMAIL,
         ]);
+        env.secret("acme", "zendesk-api-token", zsim::DEFAULT_API_TOKEN);
         env.secret("acme", "workday-password", &c.password);
         let ok_out = env.run(&["check", "--tenant", "acme"]);
 
@@ -146,6 +155,10 @@ async fn check_tenant_reports_each_upstream_and_the_exact_failure() {
     assert!(
         !stdout.contains("workday oauth"),
         "no OAuth client, no OAuth line"
+    );
+    assert!(
+        stdout.lines().any(|l| l.starts_with("zendesk: ok (")),
+        "{stdout}"
     );
 
     let (stdout, stderr) = text(&bad_out);

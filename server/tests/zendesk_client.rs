@@ -21,6 +21,7 @@ use ml_connector::zendesk::{
     ClientOptions, Credentials, MemoryTokenStore, OauthClient, ZendeskClient, ZendeskConfig,
     ZendeskError,
 };
+use ml_connector_sim::workday::{SimConfig as WorkdaySimConfig, WorkdaySim};
 use ml_connector_sim::zendesk::{
     DEFAULT_AGENT_EMAIL, DEFAULT_API_TOKEN, DEFAULT_OAUTH_CLIENT_ID, DEFAULT_OAUTH_CLIENT_SECRET,
     Fault, FaultKind, Plan, SimConfig, TicketSeed, ZendeskSim,
@@ -869,8 +870,8 @@ async fn a_429_holds_every_caller_of_the_tenant() {
         let c = client.clone();
         async move { c.current_user().await }
     });
-    // Other work for the same tenant starts while the first request waits out its Retry-After.
-    while !sim.requests().iter().any(|r| r.status == Some(429)) {
+    // Other work for the same tenant starts once the client has seen the 429 and waits out its Retry-After.
+    while client.limiter().held_until().is_none() {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let others: Vec<_> = (0..4)
@@ -1152,6 +1153,10 @@ async fn check_reports_the_user_and_the_rate_limit_or_the_failure() {
 #[tokio::test]
 async fn the_check_command_prints_the_zendesk_line() {
     let sim = sim().await;
+    let workday = WorkdaySim::start(WorkdaySimConfig::default())
+        .await
+        .unwrap();
+    let wd = workday.config().clone();
     let dir = tempfile::tempdir().unwrap();
     // tokio's Command: the simulator runs on this test's runtime and must keep serving meanwhile.
     let run = async |args: &[&str], token: &str| {
@@ -1166,6 +1171,7 @@ async fn the_check_command_prints_the_zendesk_line() {
             .unwrap()
     };
     let base = sim.base_url();
+    let workday_url = workday.base_url();
     let out = run(
         &[
             "tenant",
@@ -1175,8 +1181,31 @@ async fn the_check_command_prints_the_zendesk_line() {
             &base,
             "--zendesk-email",
             DEFAULT_AGENT_EMAIL,
+            "--workday-url",
+            &workday_url,
+            "--workday-tenant",
+            &wd.tenant,
+            "--workday-user",
+            &wd.username,
         ],
         "",
+    )
+    .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(
+        &[
+            "tenant",
+            "set-credentials",
+            "acme",
+            "workday-password",
+            "--from-env",
+            "ZD_TOKEN",
+        ],
+        &wd.password,
     )
     .await;
     assert!(
@@ -1240,6 +1269,10 @@ async fn the_check_command_prints_the_zendesk_line() {
 #[tokio::test]
 async fn the_oauth_setup_command_stores_a_working_pair() {
     let sim = sim().await;
+    let workday = WorkdaySim::start(WorkdaySimConfig::default())
+        .await
+        .unwrap();
+    let wd = workday.config().clone();
     let dir = tempfile::tempdir().unwrap();
     let run = async |args: &[&str]| {
         let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_ml-connector"))
@@ -1248,6 +1281,7 @@ async fn the_oauth_setup_command_stores_a_working_pair() {
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("MLC_DATA_DIR", dir.path())
             .env("ZD_SECRET", DEFAULT_OAUTH_CLIENT_SECRET)
+            .env("WD_PASSWORD", &wd.password)
             .output()
             .await
             .unwrap();
@@ -1260,6 +1294,7 @@ async fn the_oauth_setup_command_stores_a_working_pair() {
         stdout
     };
     let base = sim.base_url();
+    let workday_url = workday.base_url();
     run(&[
         "tenant",
         "add",
@@ -1270,6 +1305,21 @@ async fn the_oauth_setup_command_stores_a_working_pair() {
         "oauth",
         "--zendesk-client-id",
         DEFAULT_OAUTH_CLIENT_ID,
+        "--workday-url",
+        &workday_url,
+        "--workday-tenant",
+        &wd.tenant,
+        "--workday-user",
+        &wd.username,
+    ])
+    .await;
+    run(&[
+        "tenant",
+        "set-credentials",
+        "acme",
+        "workday-password",
+        "--from-env",
+        "WD_PASSWORD",
     ])
     .await;
     run(&[

@@ -103,7 +103,8 @@ impl RateLimiter {
         *self.last.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn held_until(&self) -> Option<Instant> {
+    /// The instant before which no request leaves, while a `Retry-After` or an exhausted budget holds them.
+    pub fn held_until(&self) -> Option<Instant> {
         let hold = *self.hold.lock().unwrap_or_else(|e| e.into_inner());
         hold.filter(|t| *t > Instant::now())
     }
