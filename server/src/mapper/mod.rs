@@ -16,6 +16,7 @@ pub mod host;
 pub mod input;
 pub mod policy;
 pub mod service;
+mod sources;
 pub mod write;
 
 pub use config::PluginsConfig;

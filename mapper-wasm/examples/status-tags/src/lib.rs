@@ -2,7 +2,7 @@
 //! triggers and SLAs can key on them.
 //!
 //! Invoice → ticket:
-//! - ticket field 360000201 (drop-down): payment status → `wd_paid` / `wd_unpaid` / `wd_partially_paid`;
+//! - ticket field 360000201 (drop-down): payment status → `wd_paid` / `wd_unpaid` / `wd_partially_paid` / `wd_overdue`;
 //!   an unknown status is refused (`Err`), so a new Workday status never lands as a wrong option;
 //! - tag of the payment status added (`wd_paid`, ...), the tags of the other statuses removed;
 //! - ticket field 360000202 (checkbox): whether the invoice is matched to a purchase order;
@@ -20,10 +20,11 @@ const HAS_PO_FIELD: u64 = 360_000_202;
 const LAST_PAYMENT_DATE_FIELD: u64 = 360_000_203;
 const LAST_PAYMENT_REF_FIELD: u64 = 360_000_204;
 
-const PAYMENT_STATUSES: [(&str, &str); 3] = [
+const PAYMENT_STATUSES: [(&str, &str); 4] = [
     ("paid", "wd_paid"),
     ("unpaid", "wd_unpaid"),
     ("partially paid", "wd_partially_paid"),
+    ("overdue", "wd_overdue"),
 ];
 
 struct StatusTags;
