@@ -261,3 +261,67 @@ async fn check_tenant_names_missing_settings_and_unreachable_hosts() {
         "{stderr}"
     );
 }
+
+/// When the Workday API client rotates refresh tokens, `check` stores the new one at once: the next run (with
+/// the old one invalidated) still authenticates.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotated_refresh_token_is_stored_for_the_next_run() {
+    let sim = WorkdaySim::start(SimConfig {
+        suppliers: 5,
+        rotate_refresh_tokens: true,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let zendesk = ZendeskSim::start(zsim::SimConfig::default()).await.unwrap();
+    let zendesk_url = zendesk.base_url();
+    let url = sim.base_url();
+    let c = sim.config().clone();
+    let outs = blocking(move || {
+        let env = Env::new();
+        env.ok(&[
+            "tenant",
+            "add",
+            "acme",
+            "--workday-url",
+            &url,
+            "--workday-tenant",
+            &c.tenant,
+            "--workday-user",
+            &c.username,
+            "--workday-client-id",
+            &c.client_id,
+            "--zendesk-url",
+            &zendesk_url,
+            "--zendesk-email",
+            zsim::DEFAULT_AGENT_EMAIL,
+        ]);
+        env.secret("acme", "zendesk-api-token", zsim::DEFAULT_API_TOKEN);
+        env.secret("acme", "workday-password", &c.password);
+        env.secret("acme", "workday-client-secret", &c.client_secret);
+        env.secret("acme", "workday-refresh-token", &c.refresh_token);
+        let first = env.run(&["check", "--tenant", "acme"]);
+        let second = env.run(&["check", "--tenant", "acme"]);
+        let db = std::fs::read(env.data().join("ml-connector.db")).unwrap_or_default();
+        (first, second, db)
+    })
+    .await;
+    let (first, second, db) = outs;
+    for out in [&first, &second] {
+        let (stdout, stderr) = text(out);
+        assert!(out.status.success(), "{stdout}\n{stderr}");
+        let line = stdout
+            .lines()
+            .find(|l| l.starts_with("workday oauth:"))
+            .unwrap();
+        assert!(line.contains("rotated refresh token stored"), "{line}");
+    }
+    let current = sim.current_refresh_token();
+    assert_eq!(current, "sim-refresh-token-r2", "two grants, two rotations");
+    let (stdout, stderr) = text(&second);
+    assert!(!stdout.contains(&current) && !stderr.contains(&current));
+    assert!(
+        !db.windows(current.len()).any(|w| w == current.as_bytes()),
+        "the rotated token is sealed, not stored in clear"
+    );
+}

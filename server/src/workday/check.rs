@@ -58,7 +58,20 @@ pub async fn check_tenant(
     };
     let mut lines = vec![soap_line(&client).await];
     if client.has_oauth() {
-        lines.push(oauth_line(&client).await);
+        let mut line = oauth_line(&client).await;
+        // A rotated refresh token replaces the stored one at once: the old one no longer works.
+        match client
+            .save_rotated_refresh_token(store, vault, &tenant.id)
+            .await
+        {
+            Ok(true) => line.detail.push_str("; rotated refresh token stored"),
+            Ok(false) => {}
+            Err(e) => {
+                line.ok = false;
+                line.detail = format!("the refresh token was rotated but could not be stored: {e}");
+            }
+        }
+        lines.push(line);
     }
     lines
 }

@@ -203,6 +203,31 @@ impl WorkdayClient {
         &self.inner.http
     }
 
+    /// Stores the refresh token Workday rotated to during this session, if it did, sealed in place of the old
+    /// one (which no longer works). Returns whether there was one to store. Call it after token exchanges.
+    pub async fn save_rotated_refresh_token(
+        &self,
+        store: &crate::store::Store,
+        vault: &crate::vault::Vault,
+        tenant: &crate::tenant::TenantId,
+    ) -> Result<bool, crate::store::StoreError> {
+        let Some(oauth) = self.oauth() else {
+            return Ok(false);
+        };
+        let Some(token) = oauth.rotated_refresh_token().await else {
+            return Ok(false);
+        };
+        store
+            .put_secret(
+                vault,
+                tenant,
+                crate::tenant::SecretName::WorkdayRefreshToken,
+                &token,
+            )
+            .await?;
+        Ok(true)
+    }
+
     pub(crate) fn oauth(&self) -> Option<&OAuthSession> {
         self.inner.oauth.as_ref()
     }

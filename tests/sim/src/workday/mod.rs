@@ -64,8 +64,11 @@ pub struct SimConfig {
     pub client_id: String,
     /// OAuth2 client secret.
     pub client_secret: String,
-    /// The refresh token the client presents.
+    /// The refresh token the client presents (the first one, when tokens rotate).
     pub refresh_token: String,
+    /// Whether every refresh-token grant issues a new refresh token and invalidates the old one (OAuth 2.0
+    /// refresh-token rotation; Workday API clients can be set up either way).
+    pub rotate_refresh_tokens: bool,
     /// Lifetime of issued access tokens.
     pub token_ttl: Duration,
     /// Whether the token answer carries `expires_in` (real Workday may omit it).
@@ -89,6 +92,7 @@ impl Default for SimConfig {
             client_id: "mlc-api-client".into(),
             client_secret: "sim-client-secret".into(),
             refresh_token: "sim-refresh-token".into(),
+            rotate_refresh_tokens: false,
             token_ttl: Duration::from_secs(3600),
             send_expires_in: true,
             faults: FaultConfig::default(),
@@ -187,6 +191,8 @@ struct SimState {
     log: Mutex<VecDeque<LoggedRequest>>,
     seq: AtomicU64,
     tokens: Mutex<rest::Tokens>,
+    /// The refresh token that is valid now, and how many rotations happened.
+    refresh: Mutex<(String, u64)>,
     cache: Mutex<VecDeque<(String, Selection)>>,
 }
 
@@ -291,6 +297,7 @@ impl WorkdaySim {
             log: Mutex::new(VecDeque::new()),
             seq: AtomicU64::new(0),
             tokens: Mutex::new(rest::Tokens::default()),
+            refresh: Mutex::new((config.refresh_token.clone(), 0)),
             cache: Mutex::new(VecDeque::new()),
             config,
         });
@@ -324,6 +331,11 @@ impl WorkdaySim {
     /// The configuration it runs with.
     pub fn config(&self) -> &SimConfig {
         &self.state.config
+    }
+
+    /// The refresh token the token endpoint accepts now (changes on every grant when tokens rotate).
+    pub fn current_refresh_token(&self) -> String {
+        lock(&self.state.refresh).0.clone()
     }
 
     /// The data set (to compute expected answers in tests).
@@ -709,7 +721,7 @@ async fn token(
             "invalid_client",
             serde_json::json!({"error": "invalid_client", "error_description": "client authentication failed"}),
         )
-    } else if form.get("refresh_token") != Some(&cfg.refresh_token) {
+    } else if form.get("refresh_token") != Some(&lock(&state.refresh).0) {
         (
             StatusCode::BAD_REQUEST,
             "invalid_grant",
@@ -717,10 +729,18 @@ async fn token(
         )
     } else {
         let token = lock(&state.tokens).issue(cfg.seed, cfg.token_ttl);
+        let refresh_token = {
+            let mut refresh = lock(&state.refresh);
+            if cfg.rotate_refresh_tokens {
+                refresh.1 += 1;
+                refresh.0 = format!("{}-r{}", cfg.refresh_token, refresh.1);
+            }
+            refresh.0.clone()
+        };
         let mut answer = serde_json::json!({
             "access_token": token,
             "token_type": "Bearer",
-            "refresh_token": cfg.refresh_token,
+            "refresh_token": refresh_token,
         });
         if cfg.send_expires_in {
             answer["expires_in"] = serde_json::json!(cfg.token_ttl.as_secs());
@@ -971,6 +991,9 @@ pub struct CliOptions {
     /// OAuth2 refresh token.
     #[arg(long, default_value = "sim-refresh-token")]
     pub refresh_token: String,
+    /// Issue a new refresh token on every grant and invalidate the old one.
+    #[arg(long)]
+    pub rotate_refresh_tokens: bool,
     /// Lifetime of access tokens, in seconds.
     #[arg(long, default_value_t = 3600)]
     pub token_ttl_secs: u64,
@@ -1027,6 +1050,7 @@ pub async fn run_cli(args: CliArgs) -> anyhow::Result<()> {
         client_id: o.client_id,
         client_secret: o.client_secret,
         refresh_token: o.refresh_token,
+        rotate_refresh_tokens: o.rotate_refresh_tokens,
         token_ttl: Duration::from_secs(o.token_ttl_secs),
         send_expires_in: true,
         faults: FaultConfig {
