@@ -309,14 +309,36 @@ impl Config {
     }
 }
 
-/// Replaces the password in `scheme://user:password@host` with `***`.
+/// Replaces credentials in a URL with `***`: the password of `scheme://user:password@host`, and the
+/// values of query parameters that carry secrets (`password`, `sslpassword`, `passfile`, ...).
 pub fn redact_url(url: &str) -> String {
+    const SECRET_PARAMS: [&str; 4] = ["password", "sslpassword", "passfile", "sslkey"];
     match url::Url::parse(url) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("***"));
+        Ok(mut u) => {
+            if u.password().is_some() {
+                let _ = u.set_password(Some("***"));
+            }
+            if u.query_pairs()
+                .any(|(k, _)| SECRET_PARAMS.contains(&k.to_ascii_lowercase().as_str()))
+            {
+                let pairs: Vec<(String, String)> = u
+                    .query_pairs()
+                    .map(|(k, v)| {
+                        let secret = SECRET_PARAMS.contains(&k.to_ascii_lowercase().as_str());
+                        (
+                            k.into_owned(),
+                            if secret {
+                                "***".to_string()
+                            } else {
+                                v.into_owned()
+                            },
+                        )
+                    })
+                    .collect();
+                u.query_pairs_mut().clear().extend_pairs(pairs);
+            }
             u.to_string()
         }
-        Ok(_) => url.to_string(),
         Err(_) => match (url.find("://"), url.rfind('@')) {
             (Some(s), Some(at)) if at > s => format!("{}***{}", &url[..s + 3], &url[at..]),
             _ => url.to_string(),
@@ -552,6 +574,12 @@ mod tests {
         )
         .unwrap();
         let shown = c.to_redacted_toml();
+        let query =
+            redact_url("postgres://db.internal/mlc?user=mlc&password=hunter2&sslmode=require");
+        assert!(
+            !query.contains("hunter2") && query.contains("sslmode=require"),
+            "{query}"
+        );
         assert!(
             !shown.contains("hunter2") && shown.contains("***"),
             "{shown}"

@@ -428,3 +428,159 @@ async fn an_interrupted_key_file_rotation_completes_at_next_start() {
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
+
+#[tokio::test]
+async fn a_process_with_the_pre_rotation_key_cannot_seal_new_values() {
+    for db in common::test_dbs().await {
+        let store = db.store().await;
+        let old = store
+            .unlock_vault(&env_key(&MasterKey::generate()))
+            .await
+            .unwrap();
+        store
+            .create_tenant(&acme(), "Acme", &workday(), &ZendeskSettings::default())
+            .await
+            .unwrap();
+        store
+            .put_secret(&old, &acme(), SecretName::ZendeskApiToken, &"tok-1".into())
+            .await
+            .unwrap();
+        // Another process (the CLI) rotates; this one still holds the old key in memory.
+        let other = db.store().await;
+        let other_old = other
+            .unlock_vault(&KeySource::Env(old.master_key().to_base64()))
+            .await
+            .unwrap();
+        let (new, _) = other
+            .rotate_vault(&other_old, MasterKey::generate())
+            .await
+            .unwrap();
+
+        let err = store
+            .put_secret(&old, &acme(), SecretName::ZendeskApiToken, &"tok-2".into())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, StoreError::Vault(VaultError::WrongKey { .. })),
+            "{}: {err}",
+            db.name
+        );
+        let kept = store
+            .secret(&new, &acme(), SecretName::ZendeskApiToken)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            kept.expose_secret(),
+            "tok-1",
+            "{}: the refused write changed nothing",
+            db.name
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn rotation_and_concurrent_writers_leave_nothing_sealed_with_the_old_key() {
+    for db in common::test_dbs().await {
+        let store = db.store().await;
+        let old = std::sync::Arc::new(
+            store
+                .unlock_vault(&env_key(&MasterKey::generate()))
+                .await
+                .unwrap(),
+        );
+        store
+            .create_tenant(&acme(), "Acme", &workday(), &ZendeskSettings::default())
+            .await
+            .unwrap();
+        let writers: Vec<_> = (0..4)
+            .map(|w| {
+                let (store, old) = (store.clone(), old.clone());
+                tokio::spawn(async move {
+                    let mut refused = 0;
+                    for i in 0..25 {
+                        let name = SecretName::ALL[(w + i) % SecretName::ALL.len()];
+                        let value = SecretString::from(format!("w{w}-{i}"));
+                        match store.put_secret(&old, &acme(), name, &value).await {
+                            Ok(()) => {}
+                            Err(StoreError::Vault(VaultError::WrongKey { .. })) => refused += 1,
+                            Err(e) => panic!("writer {w}: {e}"),
+                        }
+                    }
+                    refused
+                })
+            })
+            .collect();
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        let (new, _) = store
+            .rotate_vault(&old, MasterKey::generate())
+            .await
+            .unwrap();
+        for w in writers {
+            w.await.unwrap();
+        }
+        let rows: Vec<(String, String)> = sqlx::query_as("SELECT name, key_id FROM credentials")
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+        assert!(!rows.is_empty());
+        for (name, key_id) in rows {
+            assert_eq!(
+                key_id,
+                new.key_id().to_string(),
+                "{}: {name} sealed with the old key",
+                db.name
+            );
+            let name: SecretName = name.parse().unwrap();
+            store.secret(&new, &acme(), name).await.unwrap().unwrap();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_secret_writes_and_tenant_updates_all_succeed() {
+    for db in common::test_dbs().await {
+        let store = db.store().await;
+        let vault = std::sync::Arc::new(
+            store
+                .unlock_vault(&env_key(&MasterKey::generate()))
+                .await
+                .unwrap(),
+        );
+        store
+            .create_tenant(&acme(), "Acme", &workday(), &ZendeskSettings::default())
+            .await
+            .unwrap();
+        let tasks: Vec<_> = (0..16)
+            .map(|i| {
+                let (store, vault) = (store.clone(), vault.clone());
+                tokio::spawn(async move {
+                    for j in 0..10 {
+                        if (i + j) % 3 == 0 {
+                            let update = TenantUpdate {
+                                name: Some(format!("Acme {i}-{j}")),
+                                ..Default::default()
+                            };
+                            store.update_tenant(&acme(), update).await.map(|_| ())
+                        } else {
+                            let value = SecretString::from(format!("v{i}-{j}"));
+                            store
+                                .put_secret(&vault, &acme(), SecretName::ALL[i % 9], &value)
+                                .await
+                        }
+                        .unwrap_or_else(|e| panic!("task {i}/{j}: {e}"));
+                    }
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+        assert_eq!(
+            store.secret_infos(&acme()).await.unwrap().len(),
+            9,
+            "{}",
+            db.name
+        );
+    }
+}

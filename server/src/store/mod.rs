@@ -163,6 +163,21 @@ impl Store {
         &self.pool
     }
 
+    /// A transaction that will write. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`): a deferred
+    /// transaction that reads first fails with `SQLITE_BUSY_SNAPSHOT` when another connection commits before
+    /// its first write, which `busy_timeout` does not retry. On PostgreSQL it is a plain `BEGIN`; callers lock
+    /// rows explicitly where order matters.
+    pub(crate) async fn begin_write(
+        &self,
+        context: &'static str,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
+        let begin = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        };
+        begin.context(context)
+    }
+
     /// A round trip to the database (readiness).
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1")

@@ -273,7 +273,7 @@ impl Store {
         old_status: &str,
     ) -> Result<PluginRecord, StoreError> {
         let ctx = "activating a plugin";
-        let mut tx = self.pool().begin().await.context(ctx)?;
+        let mut tx = self.begin_write(ctx).await?;
         let exists: Option<i64> =
             sqlx::query_scalar("SELECT id FROM plugins WHERE tenant_id = $1 AND id = $2")
                 .bind(tenant.as_str())

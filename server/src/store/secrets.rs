@@ -43,11 +43,30 @@ impl Store {
         tenant: &TenantId,
         secrets: &[(SecretName, &SecretString)],
     ) -> Result<(), StoreError> {
-        let mut tx = self
-            .pool()
-            .begin()
+        let mut tx = self.begin_write("starting a transaction").await?;
+        // A process still running with the key from before a rotation must not seal with it: the rotation has
+        // re-sealed everything under the new key, so a value sealed now with the old one could never be opened.
+        // On PostgreSQL the shared row lock also orders this write before or after a concurrent rotation.
+        let lock = match self.backend() {
+            super::Backend::Sqlite => "SELECT key_id FROM vault_meta WHERE id = 1",
+            super::Backend::Postgres => "SELECT key_id FROM vault_meta WHERE id = 1 FOR SHARE",
+        };
+        let current: Option<String> = sqlx::query_scalar(lock)
+            .fetch_optional(&mut *tx)
             .await
-            .context("starting a transaction")?;
+            .context("reading the vault key id")?;
+        if let Some(current) = current.filter(|k| *k != vault.key_id().to_string()) {
+            let sealed_with =
+                crate::vault::KeyId::parse(&current).ok_or_else(|| StoreError::Corrupt {
+                    context: "reading the vault key id",
+                    message: format!("`{current}` is not a key id"),
+                })?;
+            return Err(crate::vault::VaultError::WrongKey {
+                sealed_with,
+                configured: vault.key_id(),
+            }
+            .into());
+        }
         let exists = sqlx::query("SELECT 1 FROM tenants WHERE id = $1")
             .bind(tenant.as_str())
             .fetch_optional(&mut *tx)

@@ -100,8 +100,14 @@ impl Store {
         new_key: MasterKey,
     ) -> Result<(Vault, RotationReport), StoreError> {
         let new = Vault::new(new_key);
-        let mut tx = self.pool().begin().await.context("starting the rotation")?;
-        let canary: Vec<u8> = sqlx::query_scalar("SELECT canary FROM vault_meta WHERE id = 1")
+        let mut tx = self.begin_write("starting the rotation").await?;
+        // Lock the anchor row first: writers of sealed values take a shared lock on it (PostgreSQL), so none can
+        // slip a value sealed with the old key in between the read of the credentials and the commit.
+        let lock = match self.backend() {
+            super::Backend::Sqlite => "SELECT canary FROM vault_meta WHERE id = 1",
+            super::Backend::Postgres => "SELECT canary FROM vault_meta WHERE id = 1 FOR UPDATE",
+        };
+        let canary: Vec<u8> = sqlx::query_scalar(lock)
             .fetch_one(&mut *tx)
             .await
             .context("reading the vault canary")?;
