@@ -333,6 +333,14 @@ async fn purchase_orders_and_payments_by_reference_and_criteria() {
     );
     assert_eq!(p.amount, Some(pay_truth.amount));
     assert_eq!(p.payment_date, Some(pay_truth.date));
+    assert_eq!(p.payment_type.as_deref(), Some(pay_truth.payment_type));
+    assert_eq!(
+        p.currency.as_deref(),
+        Some(u.supplier(pay_truth.supplier).currency())
+    );
+    // By WID too (Payment_WWS_Reference takes a WID like every Workday reference).
+    let by_wid = c.payment(&pay_truth.wid).await.unwrap().unwrap();
+    assert_eq!(by_wid.record.reference_number, p.reference_number);
     assert_eq!(p.settled.len(), pay_truth.settled.len());
     assert_eq!(
         p.settled[0].document_id.as_deref(),
@@ -735,4 +743,81 @@ async fn service_and_version_are_configurable() {
     let last = soap_requests(&sim).pop().unwrap();
     assert_eq!(last.version.as_deref(), Some("v44.0"));
     assert_eq!(last.request_version.as_deref(), Some("v44.0"));
+}
+
+#[tokio::test]
+async fn every_criterion_the_client_writes_is_accepted_in_schema_order_and_applied() {
+    let sim = sim(40).await;
+    let c = client(&sim, &config(999));
+    let u = sim.universe();
+    // An invoice with a purchase order: every invoice criterion at once selects it.
+    let g = (0..u.invoice_count())
+        .find(|g| u.invoice(*g).po_number.is_some())
+        .unwrap();
+    let truth = u.invoice(g);
+    let s = u.supplier(truth.supplier);
+    let company = ml_connector_sim::workday::data::COMPANIES[s.company].0;
+    let query = InvoiceQuery::Criteria(InvoiceCriteria {
+        supplier_ids: vec![s.id.clone()],
+        company_id: Some(company.into()),
+        invoice_date_from: Some(truth.key.invoice_date),
+        invoice_date_to: Some(truth.key.invoice_date),
+        due_date_from: Some(truth.key.due_date),
+        due_date_to: Some(truth.key.due_date),
+        po_number: truth.po_number.clone(),
+    });
+    let got: Vec<String> = c
+        .invoices(query)
+        .map_ok(|i| i.record.reference_id.unwrap())
+        .try_collect()
+        .await
+        .unwrap();
+    assert!(got.contains(&truth.reference_id), "{got:?}");
+    let got_po = c.invoice(&truth.reference_id).await.unwrap().unwrap();
+    assert_eq!(got_po.record.po_number, truth.po_number);
+
+    // Purchase orders by document date and due date windows.
+    let po = u.purchase_order(5);
+    let query = PurchaseOrderQuery::Criteria(PurchaseOrderCriteria {
+        supplier_ids: vec![u.supplier(po.supplier).id],
+        po_date_from: Some(po.document_date),
+        po_date_to: Some(po.document_date),
+        due_date_from: Some(po.due_date),
+        due_date_to: Some(po.due_date),
+        updated_from: Some(po.updated_at - chrono::Duration::seconds(1)),
+        updated_to: Some(po.updated_at + chrono::Duration::seconds(1)),
+    });
+    let got: Vec<_> = c
+        .purchase_orders(query)
+        .map_ok(|p| p.record.document_number.unwrap())
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(got, vec![po.document_number.clone()]);
+
+    // Payments of one payee in one company within a date window.
+    let pay = u.payment(1);
+    let payee = u.supplier(pay.supplier);
+    let query = PaymentQuery::Criteria(ml_connector::workday::request::PaymentCriteria {
+        payee_supplier_ids: vec![payee.id.clone()],
+        company_id: Some(
+            ml_connector_sim::workday::data::COMPANIES[payee.company]
+                .0
+                .into(),
+        ),
+        payment_date_from: Some(pay.date),
+        payment_date_to: Some(pay.date),
+    });
+    let got: Vec<_> = c
+        .payments(query)
+        .map_ok(|p| p.record.reference_id.unwrap())
+        .try_collect()
+        .await
+        .unwrap();
+    assert!(got.contains(&pay.reference_id), "{got:?}");
+    assert!(
+        soap_requests(&sim).iter().all(|r| r.outcome == "ok"),
+        "{:?}",
+        soap_requests(&sim)
+    );
 }

@@ -491,12 +491,17 @@ impl WorkdayClient {
         first(self.walk(PurchaseOrderQuery::by_document_number([document_number]))).await
     }
 
-    /// One payment by its reference ID.
+    /// One payment by its WID or its `Payment_Reference_ID`.
     pub async fn payment(
         &self,
         reference_id: &str,
     ) -> Result<Option<Sourced<Payment>>, WorkdayError> {
-        first(self.walk(PaymentQuery::by_reference_id([reference_id]))).await
+        let query = if looks_like_wid(reference_id) {
+            PaymentQuery::by_wid([reference_id])
+        } else {
+            PaymentQuery::by_reference_id([reference_id])
+        };
+        first(self.walk(query)).await
     }
 }
 

@@ -3,8 +3,8 @@
 //! of supplier invoices, over a deterministic generated tenant of 10 to 100,000 suppliers.
 //!
 //! It checks what it receives the way Workday does (WS-Security UsernameToken `user@tenant` with a
-//! PasswordText password, `bsvc:version`, request shape, `Count` ≤ 999, criteria) and answers with Workday's
-//! envelopes, faults and paging. Faults can be injected (429, 503, 500 processing faults, slow answers,
+//! PasswordText password, `bsvc:version` when sent, the request against the schema's element names and
+//! order ([`schema`]), `Count` ≤ 999, criteria) and answers with Workday's envelopes, faults and paging. Faults can be injected (429, 503, 500 processing faults, slow answers,
 //! dropped connections, malformed bodies) by rate or scripted one by one; every request is logged.
 //!
 //! ```no_run
@@ -19,8 +19,11 @@ pub mod data;
 pub mod ops;
 pub mod parse;
 pub mod rest;
+pub mod schema;
 pub mod wire;
 
+#[cfg(test)]
+mod fixtures;
 #[cfg(test)]
 mod tests;
 
@@ -650,7 +653,8 @@ async fn soap_inner(
             format!("/wd:{}[1]", req.request.name),
         );
     }
-    let request_version = req.request.attr(wire::WD, "version").unwrap_or_default();
+    // `bsvc:version` is optional (`use="optional"`): without it the endpoint's version applies.
+    let request_version = req.request.attr(wire::WD, "version").unwrap_or(version);
     let valid_version = |v: &str| {
         v.strip_prefix('v').is_some_and(|r| {
             !r.is_empty()
