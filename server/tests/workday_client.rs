@@ -671,9 +671,27 @@ async fn rest_invoice_read_uses_oauth_and_refreshes_once_on_401() {
         .map(|g| u.invoice(g).invoice_number)
         .collect();
     assert_eq!(listed, expected);
-    let offsets: Vec<Option<u64>> = sim.requests().iter().map(|r| r.offset).collect();
+    // The supplier's WID is looked up once over SOAP; the REST filter takes the WID.
+    let log = sim.requests();
+    assert_eq!(log[0].operation.as_deref(), Some("Get_Suppliers"));
+    let rest: Vec<_> = log.iter().filter(|r| r.kind == "rest").collect();
+    assert!(
+        rest.iter()
+            .all(|r| r.path.contains(&format!("supplier={}", u.supplier(k).wid))),
+        "{rest:?}"
+    );
+    let offsets: Vec<Option<u64>> = rest.iter().map(|r| r.offset).collect();
     assert_eq!(offsets.len(), expected.len().div_ceil(2));
     assert_eq!(offsets[1], Some(2));
+    // Given a WID, no lookup.
+    sim.clear_requests();
+    let by_wid: Vec<_> = c
+        .invoices_of_supplier(&u.supplier(k).wid)
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(by_wid.len(), expected.len());
+    assert!(sim.requests().iter().all(|r| r.kind != "soap"));
     assert!(
         c.invoice("SUPPLIER_INVOICE-3-999999")
             .await

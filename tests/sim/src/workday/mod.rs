@@ -34,7 +34,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -860,12 +860,16 @@ async fn rest_invoices(
     State(state): State<Arc<SimState>>,
     Path((service, version, tenant)): Path<(String, String, String)>,
     Query(params): Query<ListParams>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
     let mut entry = new_entry(
         "rest",
         "GET",
-        format!("/ccx/api/{service}/{version}/{tenant}/supplierInvoiceRequests"),
+        format!(
+            "/ccx/api/{service}/{version}/{tenant}/supplierInvoiceRequests{}",
+            query.map(|q| format!("?{q}")).unwrap_or_default()
+        ),
     );
     entry.operation = Some("supplierInvoiceRequests".into());
     let fault = state.next_fault();
@@ -897,18 +901,17 @@ async fn rest_invoices(
             Some(Err(_)) => return bad("offset must be a whole number"),
         };
         let u = &state.universe;
+        // Like every instance filter of Workday's REST API, `supplier` takes a Workday ID.
         let range = match params.supplier.as_deref() {
             None => 0..u.invoice_count(),
-            Some(s) => {
-                let found = match s.split_once('=') {
-                    Some((t, v)) => u.find_supplier(t, v),
-                    None => u.find_supplier("WID", s),
-                };
-                match found {
-                    Some(k) => u.invoices_of(k),
-                    None => return bad("invalid supplier"),
+            Some(s) => match u.find_supplier("WID", s) {
+                Some(k) => u.invoices_of(k),
+                None => {
+                    return bad(&format!(
+                        "Invalid ID value. '{s}' is not a Workday ID of a supplier (the supplier parameter takes a WID)"
+                    ));
                 }
-            }
+            },
         };
         let total = range.len() as u64;
         let base = format!("/ccx/api/{service}/{version}/{tenant}");
