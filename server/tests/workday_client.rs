@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
-use futures::TryStreamExt as _;
+use futures::{StreamExt as _, TryStreamExt as _};
 use ml_connector::workday::decode::{PageBody, decode_page};
 use ml_connector::workday::model::{InvoicePaymentStatus, Payment, Supplier, SupplierStatus};
 use ml_connector::workday::request::{
@@ -838,4 +838,68 @@ async fn every_criterion_the_client_writes_is_accepted_in_schema_order_and_appli
         "{:?}",
         soap_requests(&sim)
     );
+}
+
+#[tokio::test]
+async fn a_page_claiming_more_pages_but_empty_ends_the_walk() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    // A server whose pages are empty but claim 4294967295 pages (a garbled or hostile answer).
+    let hits = Arc::new(AtomicU32::new(0));
+    let counter = hits.clone();
+    let app = axum::Router::new().fallback(move || {
+        let counter = counter.clone();
+        async move {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            (
+                [("content-type", "text/xml")],
+                r#"<env:Envelope xmlns:env="http://schemas.xmlsoap.org/soap/envelope/"><env:Body><wd:Get_Suppliers_Response xmlns:wd="urn:com.workday/bsvc"><wd:Response_Results><wd:Total_Results>4294967295</wd:Total_Results><wd:Total_Pages>4294967295</wd:Total_Pages><wd:Page_Results>4000000000</wd:Page_Results><wd:Page>1</wd:Page></wd:Response_Results></wd:Get_Suppliers_Response></env:Body></env:Envelope>"#,
+            )
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let c = WorkdayClient::new(
+        &config(100),
+        Credentials {
+            base_url: format!("http://{addr}"),
+            tenant: "acme_dpt1".into(),
+            username: "isu_mlc".into(),
+            password: SecretString::from("x".to_string()),
+            version: String::new(),
+            oauth: None,
+        },
+    )
+    .unwrap();
+    let pages: Vec<_> = c
+        .walk_pages(SupplierQuery::all())
+        .take(5)
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(pages.len(), 1);
+    assert!(pages[0].records.is_empty());
+    assert_eq!(hits.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_huge_expires_in_is_clamped_not_a_panic() {
+    let sim = WorkdaySim::start(SimConfig {
+        suppliers: 5,
+        seed: 7,
+        anchor_date: anchor(),
+        token_ttl: std::time::Duration::from_secs(u64::MAX),
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let mut cfg = config(100);
+    cfg.transport.invoice_by_id = Transport::Rest;
+    let c = client(&sim, &cfg);
+    // The answer says expires_in 18446744073709551615; the token is cached (for at most a day).
+    assert!(c.invoice("SUPPLIER_INVOICE-3-1").await.unwrap().is_some());
+    assert!(c.invoice("SUPPLIER_INVOICE-3-2").await.unwrap().is_some());
+    let kinds: Vec<String> = sim.requests().into_iter().map(|r| r.kind).collect();
+    assert_eq!(kinds, ["token", "rest", "rest"]);
 }

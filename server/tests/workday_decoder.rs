@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use ml_connector::workday::client::decode_soap_response;
 use ml_connector::workday::decode::{PageBody, PageReader, Record, decode_page};
 use ml_connector::workday::model::{
     DocumentStatus, Payment, PaymentState, PurchaseOrder, Supplier, SupplierInvoice, SupplierStatus,
@@ -11,6 +12,7 @@ use ml_connector::workday::request::{
     IdLookup, InvoiceQuery, PageRequest, PaymentCriteria, PaymentQuery, PurchaseOrderCriteria,
     PurchaseOrderQuery, SoapCredentials, SupplierCriteria, SupplierQuery, envelope,
 };
+use ml_connector::workday::{Operation, WorkdaySource};
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 use secrecy::SecretString;
@@ -338,6 +340,51 @@ fn decode_everything(body: &[u8]) {
     let _ = drain::<SupplierInvoice>(body);
     let _ = drain::<PurchaseOrder>(body);
     let _ = drain::<Payment>(body);
+    // The client's page path too (fault or records, status handling, the capacity of the page).
+    for status in [200, 500] {
+        let _ = page_of::<Supplier>(Operation::GetSuppliers, status, body);
+        let _ = page_of::<SupplierInvoice>(Operation::GetSupplierInvoices, status, body);
+        let _ = page_of::<PurchaseOrder>(Operation::GetPurchaseOrders, status, body);
+        let _ = page_of::<Payment>(Operation::GetPayments, status, body);
+    }
+}
+
+/// One HTTP answer through the client's page decoding.
+fn page_of<R: Record>(
+    op: Operation,
+    status: u16,
+    body: &[u8],
+) -> Result<ml_connector::workday::PageOf<R>, ml_connector::workday::WorkdayError> {
+    let source = WorkdaySource {
+        transport: "soap".into(),
+        service: op.default_service().into(),
+        operation: op.name().into(),
+        version: "v46.1".into(),
+        page: 1,
+        total_pages: 0,
+        as_of: "2024-06-15T08:00:00Z".parse().unwrap(),
+    };
+    decode_soap_response::<R>(op, status, body, 1, source)
+}
+
+#[test]
+fn a_huge_page_results_does_not_size_an_allocation() {
+    let body = String::from_utf8(fixture("get_suppliers_response.xml")).unwrap();
+    for huge in ["4000000000", "4294967295"] {
+        let lying = body.replace(
+            "<wd:Page_Results>2</wd:Page_Results>",
+            &format!("<wd:Page_Results>{huge}</wd:Page_Results>"),
+        );
+        assert_ne!(lying, body);
+        let page = page_of::<Supplier>(Operation::GetSuppliers, 200, lying.as_bytes()).unwrap();
+        assert_eq!(page.records.len(), 2);
+        assert!(
+            page.records.capacity() <= 999,
+            "{}",
+            page.records.capacity()
+        );
+        assert_eq!(page.info.page_results.to_string(), huge);
+    }
 }
 
 /// One edit of a fixture.
@@ -362,6 +409,8 @@ fn mutation() -> impl Strategy<Value = Mutation> {
         b"\xff\xfe".to_vec(),
         b"<wd:Gross_Invoice_Amount>1e99999</wd:Gross_Invoice_Amount>".to_vec(),
         b"<wd:Page>99999999999</wd:Page>".to_vec(),
+        b"<wd:Page_Results>4000000000</wd:Page_Results>".to_vec(),
+        b"<wd:Total_Pages>4294967295</wd:Total_Pages>".to_vec(),
     ]);
     prop_oneof![
         (any::<usize>(), any::<u8>()).prop_map(|(i, b)| Mutation::Flip(i, b)),
@@ -417,6 +466,23 @@ proptest! {
             r#"<e:Envelope xmlns:e="http://schemas.xmlsoap.org/soap/envelope/"><e:Body><wd:Get_Supplier_Invoices_Response xmlns:wd="urn:com.workday/bsvc"><wd:Response_Data><wd:Supplier_Invoice>{inner}</wd:Supplier_Invoice></wd:Response_Data></wd:Get_Supplier_Invoices_Response></e:Body></e:Envelope>"#
         );
         decode_everything(body.as_bytes());
+    }
+
+    #[test]
+    fn any_response_results_never_panic_or_oversize(
+        total in any::<u32>(), pages in any::<u32>(), on_page in any::<u32>(), page in any::<u32>()
+    ) {
+        let body = String::from_utf8(fixture("get_supplier_invoices_response.xml")).unwrap();
+        let start = body.find("<wd:Response_Results>").unwrap();
+        let end = body.find("</wd:Response_Results>").unwrap();
+        let results = format!(
+            "<wd:Response_Results><wd:Total_Results>{total}</wd:Total_Results><wd:Total_Pages>{pages}</wd:Total_Pages><wd:Page_Results>{on_page}</wd:Page_Results><wd:Page>{page}</wd:Page>"
+        );
+        let lying = format!("{}{}{}", &body[..start], results, &body[end..]);
+        let p = page_of::<SupplierInvoice>(Operation::GetSupplierInvoices, 200, lying.as_bytes()).unwrap();
+        prop_assert_eq!(p.records.len(), 2);
+        prop_assert!(p.records.capacity() <= 999);
+        prop_assert_eq!(p.info.total_pages, pages);
     }
 
     #[test]

@@ -13,7 +13,7 @@ use chrono::{DateTime, SubsecRound as _, Utc};
 use futures::stream::{self, BoxStream, StreamExt as _, TryStreamExt as _};
 use secrecy::SecretString;
 
-use super::config::{Transport, WorkdayConfig, is_version};
+use super::config::{MAX_SOAP_PAGE_SIZE, Transport, WorkdayConfig, is_version};
 use super::decode::{PageBody, PageInfo, Record, decode_page, malformed};
 use super::error::{WorkdayError, excerpt};
 use super::model::{Payment, PurchaseOrder, Sourced, Supplier, SupplierInvoice, WorkdaySource};
@@ -375,7 +375,7 @@ impl WorkdayClient {
     }
 
     /// Every page of `query` as of `as_of`. Stops after `Total_Pages` (or after a page without
-    /// `Response_Results`); the first error ends the stream.
+    /// `Response_Results`, or an empty page); the first error ends the stream.
     pub fn walk_pages_as_of<Q>(
         &self,
         query: Q,
@@ -394,7 +394,8 @@ impl WorkdayClient {
             let p = client
                 .page(query.as_ref(), PageRequest { page, count, as_of })
                 .await?;
-            let next = (page < p.info.total_pages).then_some(page + 1);
+            // Total_Pages is the body's word: an empty page ends the walk even if it claims more pages.
+            let next = (page < p.info.total_pages && !p.records.is_empty()).then_some(page + 1);
             Ok(Some((p, (next, query, client))))
         })
         .boxed()
@@ -507,7 +508,8 @@ impl WorkdayClient {
 
 /// Turns one HTTP answer into a page or an error: a SOAP fault is parsed whatever the status; a non-XML
 /// answer is an HTTP error (retryable by status) unless the status said success, then it is malformed.
-pub(crate) fn decode_soap_response<R: Record>(
+/// Nothing in the body sizes an allocation beyond what the body itself holds.
+pub fn decode_soap_response<R: Record>(
     op: Operation,
     status: u16,
     bytes: &[u8],
@@ -525,8 +527,10 @@ pub(crate) fn decode_soap_response<R: Record>(
                     body_excerpt: excerpt(bytes, 200),
                 });
             }
-            let mut records =
-                Vec::with_capacity(reader.info().map_or(0, |i| i.page_results as usize));
+            // Page_Results comes from the body: a hint, capped at the most a page can hold (a garbled or
+            // hostile 4000000000 must not become an allocation).
+            let hint = reader.info().map_or(0, |i| i.page_results);
+            let mut records = Vec::with_capacity(hint.min(MAX_SOAP_PAGE_SIZE) as usize);
             for record in reader.by_ref() {
                 records.push(record.map_err(|e| malformed(op, e))?);
             }

@@ -14,6 +14,16 @@ use super::error::{WorkdayError, excerpt};
 const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(300);
 /// Refresh this long before the announced expiry.
 const EXPIRY_MARGIN: Duration = Duration::from_secs(30);
+/// The longest an access token is cached, whatever `expires_in` says (a garbled or hostile answer must not
+/// pin a token for years, nor overflow the clock).
+const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// How long to cache a token answered with `expires_in` (seconds): the default without it, at most a day.
+fn token_lifetime(expires_in: Option<u64>) -> Duration {
+    expires_in.map_or(DEFAULT_TOKEN_LIFETIME, |s| {
+        Duration::from_secs(s).min(MAX_TOKEN_LIFETIME)
+    })
+}
 
 /// The token endpoint and the cached access token of one tenant's API client.
 #[derive(Debug)]
@@ -80,14 +90,14 @@ impl OAuthSession {
     pub async fn access_token(&self, http: &reqwest::Client) -> Result<SecretString, WorkdayError> {
         let mut state = self.state.lock().await;
         if let Some(c) = &state.cached
-            && Instant::now() + EXPIRY_MARGIN < c.expires_at
+            && Instant::now()
+                .checked_add(EXPIRY_MARGIN)
+                .is_some_and(|soon| soon < c.expires_at)
         {
             return Ok(c.token.clone());
         }
         let answer = self.exchange(http, &state.refresh_token).await?;
-        let lifetime = answer
-            .expires_in
-            .map_or(DEFAULT_TOKEN_LIFETIME, Duration::from_secs);
+        let lifetime = token_lifetime(answer.expires_in);
         if let Some(new_refresh) = answer.refresh_token.filter(|r| !r.is_empty())
             && new_refresh != *state.refresh_token.expose_secret()
         {
@@ -95,9 +105,11 @@ impl OAuthSession {
             state.rotated = true;
         }
         let token = SecretString::from(answer.access_token);
+        let now = Instant::now();
         state.cached = Some(Cached {
             token: token.clone(),
-            expires_at: Instant::now() + lifetime,
+            // Without a representable expiry the token is used once and not cached.
+            expires_at: now.checked_add(lifetime).unwrap_or(now),
         });
         Ok(token)
     }
@@ -185,5 +197,24 @@ impl OAuthSession {
             });
         }
         Ok(answer)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_lifetime_defaults_and_is_clamped_to_a_day() {
+        assert_eq!(token_lifetime(None), DEFAULT_TOKEN_LIFETIME);
+        assert_eq!(token_lifetime(Some(3600)), Duration::from_secs(3600));
+        assert_eq!(token_lifetime(Some(u64::MAX)), MAX_TOKEN_LIFETIME);
+        assert_eq!(token_lifetime(Some(86_401)), MAX_TOKEN_LIFETIME);
+        // Whatever Workday says, the expiry is representable.
+        assert!(
+            Instant::now()
+                .checked_add(token_lifetime(Some(u64::MAX)))
+                .is_some()
+        );
     }
 }
