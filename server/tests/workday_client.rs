@@ -1,6 +1,7 @@
 //! The Workday client against the Workday simulator: every operation, paging, faults, retries, REST + OAuth.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use futures::{StreamExt as _, TryStreamExt as _};
@@ -11,12 +12,13 @@ use ml_connector::workday::request::{
     SupplierCriteria, SupplierQuery,
 };
 use ml_connector::workday::{
-    Credentials, OAuthCredentials, Transport, WorkdayClient, WorkdayConfig, WorkdayError,
+    Credentials, MemoryRefreshTokens, OAuthCredentials, RefreshTokenStore, Transport,
+    WorkdayClient, WorkdayConfig, WorkdayError,
 };
 use ml_connector_sim::workday::data::PayState;
 use ml_connector_sim::workday::{Fault, SimConfig, WorkdaySim};
 use rust_decimal::Decimal;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret as _, SecretString};
 
 fn anchor() -> NaiveDate {
     NaiveDate::from_ymd_opt(2024, 6, 15).unwrap()
@@ -58,6 +60,7 @@ fn credentials(sim: &WorkdaySim, password: &str) -> Credentials {
             client_id: c.client_id.clone(),
             client_secret: SecretString::from(c.client_secret.clone()),
             refresh_token: SecretString::from(c.refresh_token.clone()),
+            refresh_tokens: Arc::new(MemoryRefreshTokens::default()),
         }),
     }
 }
@@ -842,7 +845,6 @@ async fn every_criterion_the_client_writes_is_accepted_in_schema_order_and_appli
 
 #[tokio::test]
 async fn a_page_claiming_more_pages_but_empty_ends_the_walk() {
-    use std::sync::Arc;
     use std::sync::atomic::{AtomicU32, Ordering};
     // A server whose pages are empty but claim 4294967295 pages (a garbled or hostile answer).
     let hits = Arc::new(AtomicU32::new(0));
@@ -902,4 +904,115 @@ async fn a_huge_expires_in_is_clamped_not_a_panic() {
     assert!(c.invoice("SUPPLIER_INVOICE-3-2").await.unwrap().is_some());
     let kinds: Vec<String> = sim.requests().into_iter().map(|r| r.kind).collect();
     assert_eq!(kinds, ["token", "rest", "rest"]);
+}
+
+/// A rotating simulator and a client whose refresh tokens live in `tokens`.
+async fn rotating() -> WorkdaySim {
+    WorkdaySim::start(SimConfig {
+        suppliers: 5,
+        seed: 7,
+        anchor_date: anchor(),
+        rotate_refresh_tokens: true,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap()
+}
+
+fn rest_client(sim: &WorkdaySim, tokens: Arc<dyn RefreshTokenStore>) -> WorkdayClient {
+    let mut cfg = config(100);
+    cfg.transport.invoice_by_id = Transport::Rest;
+    cfg.max_retries = 0;
+    let mut creds = credentials(sim, &sim.config().password);
+    if let Some(o) = creds.oauth.as_mut() {
+        o.refresh_tokens = tokens;
+    }
+    WorkdayClient::new(&cfg, creds).unwrap()
+}
+
+#[tokio::test]
+async fn a_rotated_refresh_token_is_stored_the_moment_it_is_issued() {
+    let sim = rotating().await;
+    let tokens = Arc::new(MemoryRefreshTokens::default());
+    let c = rest_client(&sim, tokens.clone());
+    assert!(c.invoice("SUPPLIER_INVOICE-3-1").await.unwrap().is_some());
+    // No caller had to do anything: the session stored the new token before answering.
+    let stored = tokens.current().map(|t| t.expose_secret().to_string());
+    assert_eq!(
+        stored.as_deref(),
+        Some(sim.current_refresh_token().as_str())
+    );
+    assert_eq!(stored.as_deref(), Some("sim-refresh-token-r1"));
+    // A new process starts from the store (its own copy of the first token is dead by now).
+    let next = rest_client(&sim, tokens.clone());
+    assert!(
+        next.invoice("SUPPLIER_INVOICE-3-2")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(sim.current_refresh_token(), "sim-refresh-token-r2");
+    assert_eq!(
+        tokens.current().map(|t| t.expose_secret().to_string()),
+        Some(sim.current_refresh_token())
+    );
+    // The first client, whose access token was cached, re-reads the store before its next grant.
+    sim.revoke_access_tokens();
+    assert!(c.invoice("SUPPLIER_INVOICE-3-3").await.unwrap().is_some());
+    assert_eq!(sim.current_refresh_token(), "sim-refresh-token-r3");
+    let outcomes: Vec<String> = sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.kind == "token")
+        .map(|r| r.outcome)
+        .collect();
+    assert_eq!(outcomes, ["ok", "ok", "ok"], "no stale token was presented");
+}
+
+/// A store whose saves fail until told otherwise.
+#[derive(Debug, Default)]
+struct FlakyStore {
+    broken: std::sync::atomic::AtomicBool,
+    inner: MemoryRefreshTokens,
+}
+
+#[async_trait::async_trait]
+impl RefreshTokenStore for FlakyStore {
+    async fn load(&self) -> Result<Option<SecretString>, WorkdayError> {
+        self.inner.load().await
+    }
+    async fn save(&self, token: &SecretString) -> Result<(), WorkdayError> {
+        if self.broken.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(WorkdayError::TokenStore("database is read-only".into()));
+        }
+        self.inner.save(token).await
+    }
+}
+
+#[tokio::test]
+async fn a_rotated_token_that_cannot_be_stored_is_an_error_and_saved_before_the_next_use() {
+    let sim = rotating().await;
+    let store = Arc::new(FlakyStore::default());
+    store
+        .broken
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let c = rest_client(&sim, store.clone());
+    let err = c.invoice("SUPPLIER_INVOICE-3-1").await.unwrap_err();
+    assert!(matches!(err, WorkdayError::TokenStore(_)), "{err:?}");
+    assert!(!err.to_string().contains("sim-refresh-token"), "{err}");
+    assert!(store.inner.current().is_none());
+    // Once the store works again, the token kept in memory is saved before anything else.
+    store
+        .broken
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    assert!(c.invoice("SUPPLIER_INVOICE-3-1").await.unwrap().is_some());
+    assert_eq!(
+        store.inner.current().map(|t| t.expose_secret().to_string()),
+        Some(sim.current_refresh_token())
+    );
+    let grants = sim.requests().iter().filter(|r| r.kind == "token").count();
+    assert_eq!(
+        grants, 1,
+        "the access token from the first grant was still good"
+    );
 }

@@ -23,6 +23,7 @@ use super::request::{
     InvoiceQuery, PageRequest, PaymentQuery, PurchaseOrderQuery, SoapCredentials, SoapQuery,
     SupplierQuery, envelope,
 };
+use super::tokens::{RefreshTokenStore, StoreRefreshTokens};
 use crate::tenant::WorkdaySettings;
 
 /// Everything needed to reach one Workday tenant.
@@ -49,23 +50,27 @@ pub struct OAuthCredentials {
     pub client_id: String,
     /// Client secret.
     pub client_secret: SecretString,
-    /// Refresh token issued for the integration user.
+    /// Refresh token issued for the integration user (the one in `refresh_tokens` wins when it holds one).
     pub refresh_token: SecretString,
+    /// Where a refresh token Workday rotates to is stored the moment it is issued.
+    pub refresh_tokens: Arc<dyn RefreshTokenStore>,
 }
 
 impl Credentials {
-    /// Builds credentials from a tenant's settings and its secrets.
+    /// Builds credentials from a tenant's settings and its secrets (the client secret and the refresh token,
+    /// and where a rotated refresh token goes).
     pub fn from_settings(
         settings: &WorkdaySettings,
         password: SecretString,
-        oauth_secrets: Option<(SecretString, SecretString)>,
+        oauth_secrets: Option<(SecretString, SecretString, Arc<dyn RefreshTokenStore>)>,
     ) -> Self {
         let oauth = match (settings.oauth_client_id.trim(), oauth_secrets) {
             ("", _) | (_, None) => None,
-            (id, Some((client_secret, refresh_token))) => Some(OAuthCredentials {
+            (id, Some((client_secret, refresh_token, refresh_tokens))) => Some(OAuthCredentials {
                 client_id: id.to_string(),
                 client_secret,
                 refresh_token,
+                refresh_tokens,
             }),
         };
         Self {
@@ -201,31 +206,6 @@ impl WorkdayClient {
 
     pub(crate) fn http(&self) -> &reqwest::Client {
         &self.inner.http
-    }
-
-    /// Stores the refresh token Workday rotated to during this session, if it did, sealed in place of the old
-    /// one (which no longer works). Returns whether there was one to store. Call it after token exchanges.
-    pub async fn save_rotated_refresh_token(
-        &self,
-        store: &crate::store::Store,
-        vault: &crate::vault::Vault,
-        tenant: &crate::tenant::TenantId,
-    ) -> Result<bool, crate::store::StoreError> {
-        let Some(oauth) = self.oauth() else {
-            return Ok(false);
-        };
-        let Some(token) = oauth.rotated_refresh_token().await else {
-            return Ok(false);
-        };
-        store
-            .put_secret(
-                vault,
-                tenant,
-                crate::tenant::SecretName::WorkdayRefreshToken,
-                &token,
-            )
-            .await?;
-        Ok(true)
     }
 
     pub(crate) fn oauth(&self) -> Option<&OAuthSession> {
@@ -572,17 +552,19 @@ pub(crate) fn looks_like_wid(s: &str) -> bool {
 
 impl WorkdayClient {
     /// A client for a stored tenant: its Workday settings and its sealed secrets (`workday-password`, and for
-    /// REST `workday-client-secret` + `workday-refresh-token` when `workday.oauth_client_id` is set).
+    /// REST `workday-client-secret` + `workday-refresh-token` when `workday.oauth_client_id` is set). A refresh
+    /// token Workday rotates to is sealed in place of `workday-refresh-token` as soon as it is issued.
     pub async fn for_tenant(
         config: &WorkdayConfig,
         store: &crate::store::Store,
-        vault: &crate::vault::Vault,
+        vault: Arc<crate::vault::Vault>,
         tenant: &crate::tenant::Tenant,
     ) -> Result<Self, WorkdayError> {
         use crate::tenant::SecretName;
+        let vault_ref = vault.as_ref();
         let secret = |name: SecretName| async move {
             store
-                .secret(vault, &tenant.id, name)
+                .secret(vault_ref, &tenant.id, name)
                 .await
                 .map_err(|e| WorkdayError::NotConfigured(format!("cannot read {name}: {e}")))?
                 .ok_or_else(|| {
@@ -596,9 +578,15 @@ impl WorkdayClient {
         let oauth = if tenant.workday.oauth_client_id.trim().is_empty() {
             None
         } else {
+            let refresh_tokens: Arc<dyn RefreshTokenStore> = Arc::new(StoreRefreshTokens::new(
+                store.clone(),
+                vault.clone(),
+                tenant.id.clone(),
+            ));
             Some((
                 secret(SecretName::WorkdayClientSecret).await?,
                 secret(SecretName::WorkdayRefreshToken).await?,
+                refresh_tokens,
             ))
         };
         for (what, value) in [
