@@ -31,6 +31,10 @@ fn page() -> Vec<u8> {
         page: 1,
         count: RECORDS,
         as_of: Some("2024-06-15T08:00:00.000Z".into()),
+        as_of_effective: None,
+        group: ops::Group::default(),
+        echo_selection: None,
+        echo_group: None,
         cache_key: String::new(),
     };
     let selection = ops::select(&universe, &query);

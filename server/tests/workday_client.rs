@@ -1,9 +1,10 @@
 //! The Workday client against the Workday simulator: every operation, paging, faults, retries, REST + OAuth.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
-use futures::TryStreamExt as _;
+use futures::{StreamExt as _, TryStreamExt as _};
 use ml_connector::workday::decode::{PageBody, decode_page};
 use ml_connector::workday::model::{InvoicePaymentStatus, Payment, Supplier, SupplierStatus};
 use ml_connector::workday::request::{
@@ -11,12 +12,13 @@ use ml_connector::workday::request::{
     SupplierCriteria, SupplierQuery,
 };
 use ml_connector::workday::{
-    Credentials, OAuthCredentials, Transport, WorkdayClient, WorkdayConfig, WorkdayError,
+    Credentials, MemoryRefreshTokens, OAuthCredentials, RefreshTokenStore, Transport,
+    WorkdayClient, WorkdayConfig, WorkdayError,
 };
 use ml_connector_sim::workday::data::PayState;
 use ml_connector_sim::workday::{Fault, SimConfig, WorkdaySim};
 use rust_decimal::Decimal;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret as _, SecretString};
 
 fn anchor() -> NaiveDate {
     NaiveDate::from_ymd_opt(2024, 6, 15).unwrap()
@@ -58,6 +60,7 @@ fn credentials(sim: &WorkdaySim, password: &str) -> Credentials {
             client_id: c.client_id.clone(),
             client_secret: SecretString::from(c.client_secret.clone()),
             refresh_token: SecretString::from(c.refresh_token.clone()),
+            refresh_tokens: Arc::new(MemoryRefreshTokens::default()),
         }),
     }
 }
@@ -333,6 +336,14 @@ async fn purchase_orders_and_payments_by_reference_and_criteria() {
     );
     assert_eq!(p.amount, Some(pay_truth.amount));
     assert_eq!(p.payment_date, Some(pay_truth.date));
+    assert_eq!(p.payment_type.as_deref(), Some(pay_truth.payment_type));
+    assert_eq!(
+        p.currency.as_deref(),
+        Some(u.supplier(pay_truth.supplier).currency())
+    );
+    // By WID too (Payment_WWS_Reference takes a WID like every Workday reference).
+    let by_wid = c.payment(&pay_truth.wid).await.unwrap().unwrap();
+    assert_eq!(by_wid.record.reference_number, p.reference_number);
     assert_eq!(p.settled.len(), pay_truth.settled.len());
     assert_eq!(
         p.settled[0].document_id.as_deref(),
@@ -663,9 +674,27 @@ async fn rest_invoice_read_uses_oauth_and_refreshes_once_on_401() {
         .map(|g| u.invoice(g).invoice_number)
         .collect();
     assert_eq!(listed, expected);
-    let offsets: Vec<Option<u64>> = sim.requests().iter().map(|r| r.offset).collect();
+    // The supplier's WID is looked up once over SOAP; the REST filter takes the WID.
+    let log = sim.requests();
+    assert_eq!(log[0].operation.as_deref(), Some("Get_Suppliers"));
+    let rest: Vec<_> = log.iter().filter(|r| r.kind == "rest").collect();
+    assert!(
+        rest.iter()
+            .all(|r| r.path.contains(&format!("supplier={}", u.supplier(k).wid))),
+        "{rest:?}"
+    );
+    let offsets: Vec<Option<u64>> = rest.iter().map(|r| r.offset).collect();
     assert_eq!(offsets.len(), expected.len().div_ceil(2));
     assert_eq!(offsets[1], Some(2));
+    // Given a WID, no lookup.
+    sim.clear_requests();
+    let by_wid: Vec<_> = c
+        .invoices_of_supplier(&u.supplier(k).wid)
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(by_wid.len(), expected.len());
+    assert!(sim.requests().iter().all(|r| r.kind != "soap"));
     assert!(
         c.invoice("SUPPLIER_INVOICE-3-999999")
             .await
@@ -735,4 +764,255 @@ async fn service_and_version_are_configurable() {
     let last = soap_requests(&sim).pop().unwrap();
     assert_eq!(last.version.as_deref(), Some("v44.0"));
     assert_eq!(last.request_version.as_deref(), Some("v44.0"));
+}
+
+#[tokio::test]
+async fn every_criterion_the_client_writes_is_accepted_in_schema_order_and_applied() {
+    let sim = sim(40).await;
+    let c = client(&sim, &config(999));
+    let u = sim.universe();
+    // An invoice with a purchase order: every invoice criterion at once selects it.
+    let g = (0..u.invoice_count())
+        .find(|g| u.invoice(*g).po_number.is_some())
+        .unwrap();
+    let truth = u.invoice(g);
+    let s = u.supplier(truth.supplier);
+    let company = ml_connector_sim::workday::data::COMPANIES[s.company].0;
+    let query = InvoiceQuery::Criteria(InvoiceCriteria {
+        supplier_ids: vec![s.id.clone()],
+        company_id: Some(company.into()),
+        invoice_date_from: Some(truth.key.invoice_date),
+        invoice_date_to: Some(truth.key.invoice_date),
+        due_date_from: Some(truth.key.due_date),
+        due_date_to: Some(truth.key.due_date),
+        po_number: truth.po_number.clone(),
+    });
+    let got: Vec<String> = c
+        .invoices(query)
+        .map_ok(|i| i.record.reference_id.unwrap())
+        .try_collect()
+        .await
+        .unwrap();
+    assert!(got.contains(&truth.reference_id), "{got:?}");
+    let got_po = c.invoice(&truth.reference_id).await.unwrap().unwrap();
+    assert_eq!(got_po.record.po_number, truth.po_number);
+
+    // Purchase orders by document date and due date windows.
+    let po = u.purchase_order(5);
+    let query = PurchaseOrderQuery::Criteria(PurchaseOrderCriteria {
+        supplier_ids: vec![u.supplier(po.supplier).id],
+        po_date_from: Some(po.document_date),
+        po_date_to: Some(po.document_date),
+        due_date_from: Some(po.due_date),
+        due_date_to: Some(po.due_date),
+        updated_from: Some(po.updated_at - chrono::Duration::seconds(1)),
+        updated_to: Some(po.updated_at + chrono::Duration::seconds(1)),
+    });
+    let got: Vec<_> = c
+        .purchase_orders(query)
+        .map_ok(|p| p.record.document_number.unwrap())
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(got, vec![po.document_number.clone()]);
+
+    // Payments of one payee in one company within a date window.
+    let pay = u.payment(1);
+    let payee = u.supplier(pay.supplier);
+    let query = PaymentQuery::Criteria(ml_connector::workday::request::PaymentCriteria {
+        payee_supplier_ids: vec![payee.id.clone()],
+        company_id: Some(
+            ml_connector_sim::workday::data::COMPANIES[payee.company]
+                .0
+                .into(),
+        ),
+        payment_date_from: Some(pay.date),
+        payment_date_to: Some(pay.date),
+    });
+    let got: Vec<_> = c
+        .payments(query)
+        .map_ok(|p| p.record.reference_id.unwrap())
+        .try_collect()
+        .await
+        .unwrap();
+    assert!(got.contains(&pay.reference_id), "{got:?}");
+    assert!(
+        soap_requests(&sim).iter().all(|r| r.outcome == "ok"),
+        "{:?}",
+        soap_requests(&sim)
+    );
+}
+
+#[tokio::test]
+async fn a_page_claiming_more_pages_but_empty_ends_the_walk() {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    // A server whose pages are empty but claim 4294967295 pages (a garbled or hostile answer).
+    let hits = Arc::new(AtomicU32::new(0));
+    let counter = hits.clone();
+    let app = axum::Router::new().fallback(move || {
+        let counter = counter.clone();
+        async move {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            (
+                [("content-type", "text/xml")],
+                r#"<env:Envelope xmlns:env="http://schemas.xmlsoap.org/soap/envelope/"><env:Body><wd:Get_Suppliers_Response xmlns:wd="urn:com.workday/bsvc"><wd:Response_Results><wd:Total_Results>4294967295</wd:Total_Results><wd:Total_Pages>4294967295</wd:Total_Pages><wd:Page_Results>4000000000</wd:Page_Results><wd:Page>1</wd:Page></wd:Response_Results></wd:Get_Suppliers_Response></env:Body></env:Envelope>"#,
+            )
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let c = WorkdayClient::new(
+        &config(100),
+        Credentials {
+            base_url: format!("http://{addr}"),
+            tenant: "acme_dpt1".into(),
+            username: "isu_mlc".into(),
+            password: SecretString::from("x".to_string()),
+            version: String::new(),
+            oauth: None,
+        },
+    )
+    .unwrap();
+    let pages: Vec<_> = c
+        .walk_pages(SupplierQuery::all())
+        .take(5)
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(pages.len(), 1);
+    assert!(pages[0].records.is_empty());
+    assert_eq!(hits.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_huge_expires_in_is_clamped_not_a_panic() {
+    let sim = WorkdaySim::start(SimConfig {
+        suppliers: 5,
+        seed: 7,
+        anchor_date: anchor(),
+        token_ttl: std::time::Duration::from_secs(u64::MAX),
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let mut cfg = config(100);
+    cfg.transport.invoice_by_id = Transport::Rest;
+    let c = client(&sim, &cfg);
+    // The answer says expires_in 18446744073709551615; the token is cached (for at most a day).
+    assert!(c.invoice("SUPPLIER_INVOICE-3-1").await.unwrap().is_some());
+    assert!(c.invoice("SUPPLIER_INVOICE-3-2").await.unwrap().is_some());
+    let kinds: Vec<String> = sim.requests().into_iter().map(|r| r.kind).collect();
+    assert_eq!(kinds, ["token", "rest", "rest"]);
+}
+
+/// A rotating simulator and a client whose refresh tokens live in `tokens`.
+async fn rotating() -> WorkdaySim {
+    WorkdaySim::start(SimConfig {
+        suppliers: 5,
+        seed: 7,
+        anchor_date: anchor(),
+        rotate_refresh_tokens: true,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap()
+}
+
+fn rest_client(sim: &WorkdaySim, tokens: Arc<dyn RefreshTokenStore>) -> WorkdayClient {
+    let mut cfg = config(100);
+    cfg.transport.invoice_by_id = Transport::Rest;
+    cfg.max_retries = 0;
+    let mut creds = credentials(sim, &sim.config().password);
+    if let Some(o) = creds.oauth.as_mut() {
+        o.refresh_tokens = tokens;
+    }
+    WorkdayClient::new(&cfg, creds).unwrap()
+}
+
+#[tokio::test]
+async fn a_rotated_refresh_token_is_stored_the_moment_it_is_issued() {
+    let sim = rotating().await;
+    let tokens = Arc::new(MemoryRefreshTokens::default());
+    let c = rest_client(&sim, tokens.clone());
+    assert!(c.invoice("SUPPLIER_INVOICE-3-1").await.unwrap().is_some());
+    // No caller had to do anything: the session stored the new token before answering.
+    let stored = tokens.current().map(|t| t.expose_secret().to_string());
+    assert_eq!(
+        stored.as_deref(),
+        Some(sim.current_refresh_token().as_str())
+    );
+    assert_eq!(stored.as_deref(), Some("sim-refresh-token-r1"));
+    // A new process starts from the store (its own copy of the first token is dead by now).
+    let next = rest_client(&sim, tokens.clone());
+    assert!(
+        next.invoice("SUPPLIER_INVOICE-3-2")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(sim.current_refresh_token(), "sim-refresh-token-r2");
+    assert_eq!(
+        tokens.current().map(|t| t.expose_secret().to_string()),
+        Some(sim.current_refresh_token())
+    );
+    // The first client, whose access token was cached, re-reads the store before its next grant.
+    sim.revoke_access_tokens();
+    assert!(c.invoice("SUPPLIER_INVOICE-3-3").await.unwrap().is_some());
+    assert_eq!(sim.current_refresh_token(), "sim-refresh-token-r3");
+    let outcomes: Vec<String> = sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.kind == "token")
+        .map(|r| r.outcome)
+        .collect();
+    assert_eq!(outcomes, ["ok", "ok", "ok"], "no stale token was presented");
+}
+
+/// A store whose saves fail until told otherwise.
+#[derive(Debug, Default)]
+struct FlakyStore {
+    broken: std::sync::atomic::AtomicBool,
+    inner: MemoryRefreshTokens,
+}
+
+#[async_trait::async_trait]
+impl RefreshTokenStore for FlakyStore {
+    async fn load(&self) -> Result<Option<SecretString>, WorkdayError> {
+        self.inner.load().await
+    }
+    async fn save(&self, token: &SecretString) -> Result<(), WorkdayError> {
+        if self.broken.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(WorkdayError::TokenStore("database is read-only".into()));
+        }
+        self.inner.save(token).await
+    }
+}
+
+#[tokio::test]
+async fn a_rotated_token_that_cannot_be_stored_is_an_error_and_saved_before_the_next_use() {
+    let sim = rotating().await;
+    let store = Arc::new(FlakyStore::default());
+    store
+        .broken
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let c = rest_client(&sim, store.clone());
+    let err = c.invoice("SUPPLIER_INVOICE-3-1").await.unwrap_err();
+    assert!(matches!(err, WorkdayError::TokenStore(_)), "{err:?}");
+    assert!(!err.to_string().contains("sim-refresh-token"), "{err}");
+    assert!(store.inner.current().is_none());
+    // Once the store works again, the token kept in memory is saved before anything else.
+    store
+        .broken
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    assert!(c.invoice("SUPPLIER_INVOICE-3-1").await.unwrap().is_some());
+    assert_eq!(
+        store.inner.current().map(|t| t.expose_secret().to_string()),
+        Some(sim.current_refresh_token())
+    );
+    let grants = sim.requests().iter().filter(|r| r.kind == "token").count();
+    assert_eq!(
+        grants, 1,
+        "the access token from the first grant was still good"
+    );
 }

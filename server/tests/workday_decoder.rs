@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use ml_connector::workday::client::decode_soap_response;
 use ml_connector::workday::decode::{PageBody, PageReader, Record, decode_page};
 use ml_connector::workday::model::{
     DocumentStatus, Payment, PaymentState, PurchaseOrder, Supplier, SupplierInvoice, SupplierStatus,
@@ -11,6 +12,7 @@ use ml_connector::workday::request::{
     IdLookup, InvoiceQuery, PageRequest, PaymentCriteria, PaymentQuery, PurchaseOrderCriteria,
     PurchaseOrderQuery, SoapCredentials, SupplierCriteria, SupplierQuery, envelope,
 };
+use ml_connector::workday::{Operation, WorkdaySource};
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 use secrecy::SecretString;
@@ -99,6 +101,8 @@ fn invoices_fixture() {
     assert!(!i.on_hold);
     let lines: Decimal = i.lines.iter().filter_map(|l| l.extended_amount).sum();
     assert_eq!(lines + dec("1933.21"), dec("26098.29"));
+    // The purchase order comes from the lines' Purchase_Order_Line_Reference (parent Document_Number).
+    assert_eq!(invoices[1].po_number.as_deref(), Some("PO-0000005"));
     assert_eq!(
         i.lines[0].spend_category.as_ref().unwrap().id.as_deref(),
         Some("IT_HARDWARE")
@@ -145,16 +149,41 @@ fn purchase_orders_and_payments_fixtures() {
     assert_eq!(p.reference_id.as_deref(), Some("PAYMENT-3-1"));
     assert_eq!(p.reference_number.as_deref(), Some("PAY-0000001"));
     assert_eq!(p.status, PaymentState::Paid);
+    // Date and type live in Payment_Group_Data.
     assert_eq!(p.payment_date, "2024-05-29".parse().ok());
     assert_eq!(p.amount, Some(dec("13310.13")));
+    assert_eq!(p.currency.as_deref(), Some("GBP"));
     assert_eq!(p.payee.id.as_deref(), Some("S-000001"));
     assert_eq!(p.payment_type.as_deref(), Some("ACH"));
+    assert_eq!(p.company.as_ref().unwrap().id.as_deref(), Some("UK01"));
     assert_eq!(
         p.settled[0].document_id.as_deref(),
         Some("SUPPLIER_INVOICE-3-1")
     );
     assert_eq!(p.settled[0].amount_paid, Some(dec("13310.13")));
     assert_eq!(p.settled[0].amount_due, Some(dec("12788.16")));
+}
+
+#[test]
+fn payments_in_the_flat_form_still_decode() {
+    // Older material puts the date and type directly in Payment_Data and the status in a reference.
+    let body = br#"<e:Envelope xmlns:e="http://schemas.xmlsoap.org/soap/envelope/"><e:Body><wd:Get_Payments_Response xmlns:wd="urn:com.workday/bsvc"><wd:Response_Data><wd:Payment><wd:Payment_Reference><wd:ID wd:type="WID">0400000000f63a095145b185c0a79a0f</wd:ID></wd:Payment_Reference><wd:Payment_Data><wd:Payment_Type_Reference><wd:ID wd:type="Payment_Type_ID">Check</wd:ID></wd:Payment_Type_Reference><wd:Payment_Date>2024-02-03-08:00</wd:Payment_Date><wd:Payment_Amount>12.50</wd:Payment_Amount><wd:Currency_Reference><wd:ID wd:type="Currency_ID">USD</wd:ID></wd:Currency_Reference><wd:Payment_Status_Reference><wd:ID wd:type="Payment_Status_ID">Voided</wd:ID></wd:Payment_Status_Reference></wd:Payment_Data></wd:Payment></wd:Response_Data></wd:Get_Payments_Response></e:Body></e:Envelope>"#;
+    let (payments, _) = records::<Payment>(body);
+    let p = &payments[0];
+    assert_eq!(p.payment_date, "2024-02-03".parse().ok());
+    assert_eq!(p.payment_type.as_deref(), Some("Check"));
+    assert_eq!(p.currency.as_deref(), Some("USD"));
+    assert_eq!(p.status, PaymentState::Voided);
+    assert_eq!(p.amount, Some(dec("12.50")));
+}
+
+#[test]
+fn purchase_order_total_adds_lines_tax_freight_and_other_charges() {
+    let body = br#"<e:Envelope xmlns:e="http://schemas.xmlsoap.org/soap/envelope/"><e:Body><wd:Get_Purchase_Orders_Response xmlns:wd="urn:com.workday/bsvc"><wd:Response_Data><wd:Purchase_Order><wd:Purchase_Order_Data><wd:Document_Number>PO-9</wd:Document_Number><wd:Tax_Amount>8.25</wd:Tax_Amount><wd:Freight_Amount>10</wd:Freight_Amount><wd:Other_Charges>1.75</wd:Other_Charges><wd:Goods_Line_Data><wd:Line_Number>1</wd:Line_Number><wd:Extended_Amount>100.00</wd:Extended_Amount></wd:Goods_Line_Data><wd:Service_Line_Data><wd:Line_Number>2</wd:Line_Number><wd:Description>Installation</wd:Description><wd:Extended_Amount>50.00</wd:Extended_Amount></wd:Service_Line_Data></wd:Purchase_Order_Data></wd:Purchase_Order></wd:Response_Data></wd:Get_Purchase_Orders_Response></e:Body></e:Envelope>"#;
+    let (pos, _) = records::<PurchaseOrder>(body);
+    assert_eq!(pos[0].total_amount, Some(dec("170.00")));
+    assert_eq!(pos[0].lines[1].description.as_deref(), Some("Installation"));
+    assert_eq!(pos[0].tax_amount, Some(dec("8.25")));
 }
 
 #[test]
@@ -295,6 +324,7 @@ fn all_fixtures() -> Vec<Vec<u8>> {
         "get_supplier_invoices_variants_response.xml",
         "get_purchase_orders_response.xml",
         "get_payments_response.xml",
+        "get_payments_by_reference_response.xml",
         "get_suppliers_empty_response.xml",
         "fault_authentication.xml",
         "fault_validation.xml",
@@ -310,6 +340,51 @@ fn decode_everything(body: &[u8]) {
     let _ = drain::<SupplierInvoice>(body);
     let _ = drain::<PurchaseOrder>(body);
     let _ = drain::<Payment>(body);
+    // The client's page path too (fault or records, status handling, the capacity of the page).
+    for status in [200, 500] {
+        let _ = page_of::<Supplier>(Operation::GetSuppliers, status, body);
+        let _ = page_of::<SupplierInvoice>(Operation::GetSupplierInvoices, status, body);
+        let _ = page_of::<PurchaseOrder>(Operation::GetPurchaseOrders, status, body);
+        let _ = page_of::<Payment>(Operation::GetPayments, status, body);
+    }
+}
+
+/// One HTTP answer through the client's page decoding.
+fn page_of<R: Record>(
+    op: Operation,
+    status: u16,
+    body: &[u8],
+) -> Result<ml_connector::workday::PageOf<R>, ml_connector::workday::WorkdayError> {
+    let source = WorkdaySource {
+        transport: "soap".into(),
+        service: op.default_service().into(),
+        operation: op.name().into(),
+        version: "v46.1".into(),
+        page: 1,
+        total_pages: 0,
+        as_of: "2024-06-15T08:00:00Z".parse().unwrap(),
+    };
+    decode_soap_response::<R>(op, status, body, 1, source)
+}
+
+#[test]
+fn a_huge_page_results_does_not_size_an_allocation() {
+    let body = String::from_utf8(fixture("get_suppliers_response.xml")).unwrap();
+    for huge in ["4000000000", "4294967295"] {
+        let lying = body.replace(
+            "<wd:Page_Results>2</wd:Page_Results>",
+            &format!("<wd:Page_Results>{huge}</wd:Page_Results>"),
+        );
+        assert_ne!(lying, body);
+        let page = page_of::<Supplier>(Operation::GetSuppliers, 200, lying.as_bytes()).unwrap();
+        assert_eq!(page.records.len(), 2);
+        assert!(
+            page.records.capacity() <= 999,
+            "{}",
+            page.records.capacity()
+        );
+        assert_eq!(page.info.page_results.to_string(), huge);
+    }
 }
 
 /// One edit of a fixture.
@@ -334,6 +409,8 @@ fn mutation() -> impl Strategy<Value = Mutation> {
         b"\xff\xfe".to_vec(),
         b"<wd:Gross_Invoice_Amount>1e99999</wd:Gross_Invoice_Amount>".to_vec(),
         b"<wd:Page>99999999999</wd:Page>".to_vec(),
+        b"<wd:Page_Results>4000000000</wd:Page_Results>".to_vec(),
+        b"<wd:Total_Pages>4294967295</wd:Total_Pages>".to_vec(),
     ]);
     prop_oneof![
         (any::<usize>(), any::<u8>()).prop_map(|(i, b)| Mutation::Flip(i, b)),
@@ -392,7 +469,24 @@ proptest! {
     }
 
     #[test]
-    fn mutated_fixtures_never_panic(which in 0usize..10, edits in prop::collection::vec(mutation(), 1..6)) {
+    fn any_response_results_never_panic_or_oversize(
+        total in any::<u32>(), pages in any::<u32>(), on_page in any::<u32>(), page in any::<u32>()
+    ) {
+        let body = String::from_utf8(fixture("get_supplier_invoices_response.xml")).unwrap();
+        let start = body.find("<wd:Response_Results>").unwrap();
+        let end = body.find("</wd:Response_Results>").unwrap();
+        let results = format!(
+            "<wd:Response_Results><wd:Total_Results>{total}</wd:Total_Results><wd:Total_Pages>{pages}</wd:Total_Pages><wd:Page_Results>{on_page}</wd:Page_Results><wd:Page>{page}</wd:Page>"
+        );
+        let lying = format!("{}{}{}", &body[..start], results, &body[end..]);
+        let p = page_of::<SupplierInvoice>(Operation::GetSupplierInvoices, 200, lying.as_bytes()).unwrap();
+        prop_assert_eq!(p.records.len(), 2);
+        prop_assert!(p.records.capacity() <= 999);
+        prop_assert_eq!(p.info.total_pages, pages);
+    }
+
+    #[test]
+    fn mutated_fixtures_never_panic(which in 0usize..11, edits in prop::collection::vec(mutation(), 1..6)) {
         let mut body = all_fixtures().swap_remove(which);
         for m in &edits {
             apply(&mut body, m);
@@ -458,6 +552,7 @@ fn request_fixtures_are_what_the_client_sends() {
             envelope(
                 &PurchaseOrderQuery::Criteria(PurchaseOrderCriteria {
                     supplier_ids: vec!["S-000002".into()],
+                    po_date_from: Some("2023-01-01".parse().unwrap()),
                     ..Default::default()
                 }),
                 "v46.1",
@@ -477,6 +572,16 @@ fn request_fixtures_are_what_the_client_sends() {
                 "v46.1",
                 &creds(),
                 &page(100),
+            )
+            .unwrap(),
+        ),
+        (
+            "get_payments_by_reference_request.xml",
+            envelope(
+                &PaymentQuery::by_wid(["0400000000f63a095145b185c0a79a0f"]),
+                "v46.1",
+                &creds(),
+                &page(1),
             )
             .unwrap(),
         ),

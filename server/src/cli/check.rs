@@ -37,10 +37,11 @@ pub async fn run(config_path: Option<&Path>, args: Args) -> anyhow::Result<()> {
     };
     let tenant = services.store.tenant(&id).await?;
     let mut failed = Vec::new();
+    let vault = std::sync::Arc::new(services.vault);
     let workday = ml_connector::workday::check::check_tenant(
         &config.workday,
         &services.store,
-        &services.vault,
+        vault.clone(),
         &tenant,
     )
     .await;
@@ -50,7 +51,6 @@ pub async fn run(config_path: Option<&Path>, args: Args) -> anyhow::Result<()> {
             failed.push(line.upstream);
         }
     }
-    let vault = std::sync::Arc::new(services.vault);
     match ml_connector::zendesk::check::check_tenant(
         &tenant,
         &services.store,

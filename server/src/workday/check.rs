@@ -2,6 +2,7 @@
 //! and the OAuth token exchange when the tenant has an OAuth client. One line per upstream.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::{SubsecRound as _, Utc};
@@ -41,7 +42,7 @@ impl fmt::Display for CheckLine {
 pub async fn check_tenant(
     config: &WorkdayConfig,
     store: &Store,
-    vault: &Vault,
+    vault: Arc<Vault>,
     tenant: &Tenant,
 ) -> Vec<CheckLine> {
     let mut config = config.clone();
@@ -58,20 +59,7 @@ pub async fn check_tenant(
     };
     let mut lines = vec![soap_line(&client).await];
     if client.has_oauth() {
-        let mut line = oauth_line(&client).await;
-        // A rotated refresh token replaces the stored one at once: the old one no longer works.
-        match client
-            .save_rotated_refresh_token(store, vault, &tenant.id)
-            .await
-        {
-            Ok(true) => line.detail.push_str("; rotated refresh token stored"),
-            Ok(false) => {}
-            Err(e) => {
-                line.ok = false;
-                line.detail = format!("the refresh token was rotated but could not be stored: {e}");
-            }
-        }
-        lines.push(line);
+        lines.push(oauth_line(&client).await);
     }
     lines
 }
@@ -115,11 +103,20 @@ pub async fn oauth_line(client: &WorkdayClient) -> CheckLine {
             detail: WorkdayError::NotConfigured("no OAuth client".into()).to_string(),
         };
     };
+    // A refresh token Workday rotates to is stored by the session itself, before the token is handed out.
     match oauth.access_token(client.http()).await {
         Ok(_) => CheckLine {
             upstream: "workday oauth",
             ok: true,
-            detail: format!("access token issued by {}", oauth.token_url()),
+            detail: format!(
+                "access token issued by {}{}",
+                oauth.token_url(),
+                if oauth.rotations().await > 0 {
+                    "; rotated refresh token stored"
+                } else {
+                    ""
+                }
+            ),
         },
         Err(e) => CheckLine {
             upstream: "workday oauth",

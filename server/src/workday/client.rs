@@ -13,7 +13,7 @@ use chrono::{DateTime, SubsecRound as _, Utc};
 use futures::stream::{self, BoxStream, StreamExt as _, TryStreamExt as _};
 use secrecy::SecretString;
 
-use super::config::{Transport, WorkdayConfig, is_version};
+use super::config::{MAX_SOAP_PAGE_SIZE, Transport, WorkdayConfig, is_version};
 use super::decode::{PageBody, PageInfo, Record, decode_page, malformed};
 use super::error::{WorkdayError, excerpt};
 use super::model::{Payment, PurchaseOrder, Sourced, Supplier, SupplierInvoice, WorkdaySource};
@@ -23,6 +23,7 @@ use super::request::{
     InvoiceQuery, PageRequest, PaymentQuery, PurchaseOrderQuery, SoapCredentials, SoapQuery,
     SupplierQuery, envelope,
 };
+use super::tokens::{RefreshTokenStore, StoreRefreshTokens};
 use crate::tenant::WorkdaySettings;
 
 /// Everything needed to reach one Workday tenant.
@@ -49,23 +50,27 @@ pub struct OAuthCredentials {
     pub client_id: String,
     /// Client secret.
     pub client_secret: SecretString,
-    /// Refresh token issued for the integration user.
+    /// Refresh token issued for the integration user (the one in `refresh_tokens` wins when it holds one).
     pub refresh_token: SecretString,
+    /// Where a refresh token Workday rotates to is stored the moment it is issued.
+    pub refresh_tokens: Arc<dyn RefreshTokenStore>,
 }
 
 impl Credentials {
-    /// Builds credentials from a tenant's settings and its secrets.
+    /// Builds credentials from a tenant's settings and its secrets (the client secret and the refresh token,
+    /// and where a rotated refresh token goes).
     pub fn from_settings(
         settings: &WorkdaySettings,
         password: SecretString,
-        oauth_secrets: Option<(SecretString, SecretString)>,
+        oauth_secrets: Option<(SecretString, SecretString, Arc<dyn RefreshTokenStore>)>,
     ) -> Self {
         let oauth = match (settings.oauth_client_id.trim(), oauth_secrets) {
             ("", _) | (_, None) => None,
-            (id, Some((client_secret, refresh_token))) => Some(OAuthCredentials {
+            (id, Some((client_secret, refresh_token, refresh_tokens))) => Some(OAuthCredentials {
                 client_id: id.to_string(),
                 client_secret,
                 refresh_token,
+                refresh_tokens,
             }),
         };
         Self {
@@ -201,31 +206,6 @@ impl WorkdayClient {
 
     pub(crate) fn http(&self) -> &reqwest::Client {
         &self.inner.http
-    }
-
-    /// Stores the refresh token Workday rotated to during this session, if it did, sealed in place of the old
-    /// one (which no longer works). Returns whether there was one to store. Call it after token exchanges.
-    pub async fn save_rotated_refresh_token(
-        &self,
-        store: &crate::store::Store,
-        vault: &crate::vault::Vault,
-        tenant: &crate::tenant::TenantId,
-    ) -> Result<bool, crate::store::StoreError> {
-        let Some(oauth) = self.oauth() else {
-            return Ok(false);
-        };
-        let Some(token) = oauth.rotated_refresh_token().await else {
-            return Ok(false);
-        };
-        store
-            .put_secret(
-                vault,
-                tenant,
-                crate::tenant::SecretName::WorkdayRefreshToken,
-                &token,
-            )
-            .await?;
-        Ok(true)
     }
 
     pub(crate) fn oauth(&self) -> Option<&OAuthSession> {
@@ -375,7 +355,7 @@ impl WorkdayClient {
     }
 
     /// Every page of `query` as of `as_of`. Stops after `Total_Pages` (or after a page without
-    /// `Response_Results`); the first error ends the stream.
+    /// `Response_Results`, or an empty page); the first error ends the stream.
     pub fn walk_pages_as_of<Q>(
         &self,
         query: Q,
@@ -394,7 +374,8 @@ impl WorkdayClient {
             let p = client
                 .page(query.as_ref(), PageRequest { page, count, as_of })
                 .await?;
-            let next = (page < p.info.total_pages).then_some(page + 1);
+            // Total_Pages is the body's word: an empty page ends the walk even if it claims more pages.
+            let next = (page < p.info.total_pages && !p.records.is_empty()).then_some(page + 1);
             Ok(Some((p, (next, query, client))))
         })
         .boxed()
@@ -491,18 +472,24 @@ impl WorkdayClient {
         first(self.walk(PurchaseOrderQuery::by_document_number([document_number]))).await
     }
 
-    /// One payment by its reference ID.
+    /// One payment by its WID or its `Payment_Reference_ID`.
     pub async fn payment(
         &self,
         reference_id: &str,
     ) -> Result<Option<Sourced<Payment>>, WorkdayError> {
-        first(self.walk(PaymentQuery::by_reference_id([reference_id]))).await
+        let query = if looks_like_wid(reference_id) {
+            PaymentQuery::by_wid([reference_id])
+        } else {
+            PaymentQuery::by_reference_id([reference_id])
+        };
+        first(self.walk(query)).await
     }
 }
 
 /// Turns one HTTP answer into a page or an error: a SOAP fault is parsed whatever the status; a non-XML
 /// answer is an HTTP error (retryable by status) unless the status said success, then it is malformed.
-pub(crate) fn decode_soap_response<R: Record>(
+/// Nothing in the body sizes an allocation beyond what the body itself holds.
+pub fn decode_soap_response<R: Record>(
     op: Operation,
     status: u16,
     bytes: &[u8],
@@ -520,8 +507,10 @@ pub(crate) fn decode_soap_response<R: Record>(
                     body_excerpt: excerpt(bytes, 200),
                 });
             }
-            let mut records =
-                Vec::with_capacity(reader.info().map_or(0, |i| i.page_results as usize));
+            // Page_Results comes from the body: a hint, capped at the most a page can hold (a garbled or
+            // hostile 4000000000 must not become an allocation).
+            let hint = reader.info().map_or(0, |i| i.page_results);
+            let mut records = Vec::with_capacity(hint.min(MAX_SOAP_PAGE_SIZE) as usize);
             for record in reader.by_ref() {
                 records.push(record.map_err(|e| malformed(op, e))?);
             }
@@ -563,17 +552,19 @@ pub(crate) fn looks_like_wid(s: &str) -> bool {
 
 impl WorkdayClient {
     /// A client for a stored tenant: its Workday settings and its sealed secrets (`workday-password`, and for
-    /// REST `workday-client-secret` + `workday-refresh-token` when `workday.oauth_client_id` is set).
+    /// REST `workday-client-secret` + `workday-refresh-token` when `workday.oauth_client_id` is set). A refresh
+    /// token Workday rotates to is sealed in place of `workday-refresh-token` as soon as it is issued.
     pub async fn for_tenant(
         config: &WorkdayConfig,
         store: &crate::store::Store,
-        vault: &crate::vault::Vault,
+        vault: Arc<crate::vault::Vault>,
         tenant: &crate::tenant::Tenant,
     ) -> Result<Self, WorkdayError> {
         use crate::tenant::SecretName;
+        let vault_ref = vault.as_ref();
         let secret = |name: SecretName| async move {
             store
-                .secret(vault, &tenant.id, name)
+                .secret(vault_ref, &tenant.id, name)
                 .await
                 .map_err(|e| WorkdayError::NotConfigured(format!("cannot read {name}: {e}")))?
                 .ok_or_else(|| {
@@ -587,9 +578,15 @@ impl WorkdayClient {
         let oauth = if tenant.workday.oauth_client_id.trim().is_empty() {
             None
         } else {
+            let refresh_tokens: Arc<dyn RefreshTokenStore> = Arc::new(StoreRefreshTokens::new(
+                store.clone(),
+                vault.clone(),
+                tenant.id.clone(),
+            ));
             Some((
                 secret(SecretName::WorkdayClientSecret).await?,
                 secret(SecretName::WorkdayRefreshToken).await?,
+                refresh_tokens,
             ))
         };
         for (what, value) in [

@@ -137,6 +137,9 @@ pub enum WorkdayError {
     /// A request the client refuses to send (e.g. `Count` above 999).
     #[error("invalid Workday request: {0}")]
     InvalidRequest(String),
+    /// The refresh token Workday rotated to could not be stored (or the stored one could not be read).
+    #[error("the Workday refresh token store failed: {0}")]
+    TokenStore(String),
 }
 
 fn list_errors(errors: &[ValidationError]) -> String {
@@ -162,7 +165,8 @@ impl WorkdayError {
             | Self::ClientFault { .. }
             | Self::Malformed { .. }
             | Self::NotConfigured(_)
-            | Self::InvalidRequest(_) => false,
+            | Self::InvalidRequest(_)
+            | Self::TokenStore(_) => false,
         }
     }
 
@@ -180,6 +184,7 @@ impl WorkdayError {
             Self::OAuth { .. } => "oauth",
             Self::NotConfigured(_) => "not_configured",
             Self::InvalidRequest(_) => "invalid_request",
+            Self::TokenStore(_) => "token_store",
         }
     }
 

@@ -3,7 +3,8 @@
 //! - [`request`]: typed queries and the SOAP envelope (WS-Security UsernameToken, `bsvc:version`).
 //! - [`decode`]: streaming quick-xml decoding of pages and faults into the typed [`model`].
 //! - [`client`]: the HTTP client: timeouts, retries with jittered backoff, paging walks that stream records.
-//! - [`rest`] and [`oauth`]: REST reads with the OAuth2 refresh-token grant.
+//! - [`rest`] and [`oauth`]: REST reads with the OAuth2 refresh-token grant; [`tokens`]: where a rotated
+//!   refresh token is persisted.
 //! - [`check`]: the `ml-connector check --tenant` probe.
 //!
 //! Wire facts: `shared/reference/workday-wire.md`; operator guide: `docs/workday.md`.
@@ -18,9 +19,11 @@ pub mod oauth;
 pub mod ops;
 pub mod request;
 pub mod rest;
+pub mod tokens;
 
 pub use client::{Credentials, OAuthCredentials, PageOf, WorkdayClient};
 pub use config::{Transport, WorkdayConfig};
 pub use error::{SoapFault, ValidationError, WorkdayError};
 pub use model::{Sourced, WorkdaySource};
 pub use ops::Operation;
+pub use tokens::{MemoryRefreshTokens, RefreshTokenStore, StoreRefreshTokens};

@@ -232,7 +232,8 @@ pub struct SupplierInvoice {
     pub tax_amount: Option<Decimal>,
     /// `Gross_Invoice_Amount`.
     pub gross_amount: Option<Decimal>,
-    /// Purchase order: `Purchase_Order_Reference` (`Document_Number`), else `External_PO_Number`.
+    /// Purchase order: the `Document_Number` a line's `Purchase_Order_Line_Reference` points at (its ID's
+    /// `parent_id`), else a header `Purchase_Order_Reference`, else `External_PO_Number`.
     pub po_number: Option<String>,
     /// `Invoice_Document_Status_Reference`.
     pub document_status: DocumentStatus,
@@ -389,8 +390,18 @@ pub struct PurchaseOrder {
     pub document_date: Option<NaiveDate>,
     /// `Due_Date`.
     pub due_date: Option<NaiveDate>,
-    /// `Total_Amount` (else the sum of the lines).
+    /// The order's total: Workday's purchase order has no total element, so it is derived from the lines
+    /// (plus tax, freight and other charges when sent); see [`PurchaseOrder::derived_total`].
     pub total_amount: Option<Decimal>,
+    /// `Tax_Amount`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax_amount: Option<Decimal>,
+    /// `Freight_Amount`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub freight_amount: Option<Decimal>,
+    /// `Other_Charges`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub other_charges: Option<Decimal>,
     /// `Buyer_Reference`.
     pub buyer: Option<ObjectRef>,
     /// `Payment_Terms_Reference`.
@@ -401,12 +412,30 @@ pub struct PurchaseOrder {
     pub lines: Vec<PurchaseOrderLine>,
 }
 
+impl PurchaseOrder {
+    /// The sum of the lines' extended amounts plus tax, freight and other charges; `None` when there is
+    /// nothing to add up.
+    pub fn derived_total(&self) -> Option<Decimal> {
+        let parts: Vec<Decimal> = self
+            .lines
+            .iter()
+            .filter_map(|l| l.extended_amount)
+            .chain(
+                [self.tax_amount, self.freight_amount, self.other_charges]
+                    .into_iter()
+                    .flatten(),
+            )
+            .collect();
+        (!parts.is_empty()).then(|| parts.into_iter().sum())
+    }
+}
+
 /// One purchase order line (`Goods_Line_Data` or `Service_Line_Data`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PurchaseOrderLine {
     /// `Line_Number`.
     pub line_number: Option<String>,
-    /// `Item_Description`.
+    /// `Item_Description` (goods) or `Description` (services).
     pub description: Option<String>,
     /// `Quantity`.
     pub quantity: Option<Decimal>,
@@ -427,17 +456,17 @@ pub struct Payment {
     pub reference_number: Option<String>,
     /// Payment status.
     pub status: PaymentState,
-    /// `Payment_Date` (also read from `Payment_Group_Data`).
+    /// `Payment_Group_Data/Payment_Date` (a flat `Payment_Date` is read too).
     pub payment_date: Option<NaiveDate>,
     /// `Payment_Amount`.
     pub amount: Option<Decimal>,
-    /// Currency (`Currency_ID`).
+    /// Currency (`Currency_ID` of `Currency_Reference`, else of `Payment_Group_Data`).
     pub currency: Option<String>,
     /// `Company_Reference`.
     pub company: Option<ObjectRef>,
     /// The payee (`Receiving_Party_Reference`, `Supplier_ID` for suppliers).
     pub payee: ObjectRef,
-    /// `Payment_Type_Reference` (e.g. `ACH`, `Check`).
+    /// `Payment_Group_Data/Payment_Type_Reference` (e.g. `ACH`, `Check`).
     pub payment_type: Option<String>,
     /// `Check_Number`.
     pub check_number: Option<String>,
@@ -466,7 +495,8 @@ pub struct SettledDocument {
     pub discount_taken: Option<Decimal>,
 }
 
-/// Payment status (`Payment_Status_Reference` or `Payment_Status`).
+/// Payment status (`Payment_Status`, a plain string in `Payment_WWS_Data`; a `Payment_Status_Reference` is
+/// read too).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(into = "String", from = "String")]
 pub enum PaymentState {

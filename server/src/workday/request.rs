@@ -2,7 +2,13 @@
 //!
 //! A request either names records by reference ID (`Request_References`) or selects them by criteria
 //! (`Request_Criteria`); Workday's schema makes the two a choice. `Response_Filter` carries the page, the page
-//! size and the pinned `As_Of_Entry_DateTime`.
+//! size and the pinned `As_Of_Entry_DateTime`; `Response_Group` says which parts of each record to include.
+//!
+//! Every element is written in its `xsd:sequence` order: Workday validates requests against the schema and
+//! answers an element out of order, or one its schema does not have, with a `Client.validationError`. The
+//! orders below are the `Order` of the generated WSDL types (`Supplier_Request_CriteriaType`,
+//! `Supplier_Invoice_Request_CriteriaType`, `Purchase_Order_Request_CriteriaType`, `General_Payment_CriteriaType`,
+//! `Payments_Request_ReferencesType`, the `*_Response_GroupType`s).
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use quick_xml::escape::escape;
@@ -77,25 +83,29 @@ pub enum PurchaseOrderQuery {
     Criteria(PurchaseOrderCriteria),
 }
 
-/// Criteria of `Get_Purchase_Orders`.
+/// Criteria of `Get_Purchase_Orders` (`Purchase_Order_Request_Criteria`).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PurchaseOrderCriteria {
     /// `Supplier_Reference` (`Supplier_ID`), any of these.
     pub supplier_ids: Vec<String>,
+    /// `Purchase_Order_Date_On_or_After` (the PO's document date).
+    pub po_date_from: Option<NaiveDate>,
+    /// `Purchase_Order_Date_On_or_Before`.
+    pub po_date_to: Option<NaiveDate>,
+    /// `Due_Date_On_or_After`.
+    pub due_date_from: Option<NaiveDate>,
+    /// `Due_Date_On_or_Before`.
+    pub due_date_to: Option<NaiveDate>,
     /// `Updated_From_Date`.
     pub updated_from: Option<DateTime<Utc>>,
     /// `Updated_To_Date`.
     pub updated_to: Option<DateTime<Utc>>,
-    /// `Document_Date_On_or_After`.
-    pub document_date_from: Option<NaiveDate>,
-    /// `Document_Date_On_or_Before`.
-    pub document_date_to: Option<NaiveDate>,
 }
 
-/// `Get_Payments`: by payment reference or by criteria.
+/// `Get_Payments`: by payment reference (`Payment_WWS_Reference`) or by criteria.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PaymentQuery {
-    /// Payments by reference (`Payment_Reference_ID` or `WID`).
+    /// Payments by reference (`WID`, or `Payment_Reference_ID`).
     ByReference(IdLookup),
     /// Payments matching criteria (`General_Payment_Criteria`).
     Criteria(PaymentCriteria),
@@ -154,6 +164,11 @@ impl PaymentQuery {
         Self::ByReference(IdLookup::new("Payment_Reference_ID", ids))
     }
 
+    /// Payments by Workday ID: the one reference form every Workday object accepts.
+    pub fn by_wid<I: IntoIterator<Item = S>, S: Into<String>>(wids: I) -> Self {
+        Self::ByReference(IdLookup::new("WID", wids))
+    }
+
     /// The payments to one supplier.
     pub fn for_supplier(supplier_id: impl Into<String>) -> Self {
         Self::Criteria(PaymentCriteria {
@@ -181,7 +196,7 @@ pub trait SoapQuery {
     type Record: crate::workday::decode::Record;
     /// Writes `Request_References` or `Request_Criteria` (in schema order).
     fn write_selection(&self, w: &mut XmlOut);
-    /// Writes `Response_Group`'s content.
+    /// Writes `Response_Group`'s content: only the flags the operation's `*_Response_GroupType` has.
     fn write_response_group(&self, w: &mut XmlOut);
 }
 
@@ -192,6 +207,8 @@ impl SoapQuery for SupplierQuery {
         match self {
             Self::ByReference(l) => w.references("Supplier_Reference", l),
             Self::Criteria(c) => {
+                // Supplier_Request_CriteriaType: Updated_From_Date, Updated_To_Date,
+                // Supplier_Status_Reference*, Supplier_Category_Reference*, ...
                 w.open("Request_Criteria");
                 w.opt_datetime("Updated_From_Date", c.updated_from);
                 w.opt_datetime("Updated_To_Date", c.updated_to);
@@ -207,8 +224,8 @@ impl SoapQuery for SupplierQuery {
         }
     }
     fn write_response_group(&self, w: &mut XmlOut) {
+        // Supplier_Response_GroupType: Include_Reference, Include_Attachment_Data.
         w.leaf("Include_Reference", "true");
-        w.leaf("Include_Supplier_Data", "true");
     }
 }
 
@@ -219,27 +236,30 @@ impl SoapQuery for InvoiceQuery {
         match self {
             Self::ByReference(l) => w.references("Supplier_Invoice_Reference", l),
             Self::Criteria(c) => {
+                // Supplier_Invoice_Request_CriteriaType: Supplier_Reference*, Company_Reference*,
+                // Supplier_Status_Reference*, Invoice_Date_On_or_After, Invoice_Date_On_or_Before,
+                // Purchase_Order_Reference, ..., Invoice_Due_Date_On_or_After, Invoice_Due_Date_On_or_Before, ...
                 w.open("Request_Criteria");
-                if let Some(id) = &c.company_id {
-                    w.reference("Company_Reference", "Company_Reference_ID", id);
-                }
                 for id in &c.supplier_ids {
                     w.reference("Supplier_Reference", "Supplier_ID", id);
                 }
+                if let Some(id) = &c.company_id {
+                    w.reference("Company_Reference", "Company_Reference_ID", id);
+                }
                 w.opt_date("Invoice_Date_On_or_After", c.invoice_date_from);
                 w.opt_date("Invoice_Date_On_or_Before", c.invoice_date_to);
-                w.opt_date("Invoice_Due_Date_On_or_After", c.due_date_from);
-                w.opt_date("Invoice_Due_Date_On_or_Before", c.due_date_to);
                 if let Some(po) = &c.po_number {
                     w.reference("Purchase_Order_Reference", "Document_Number", po);
                 }
+                w.opt_date("Invoice_Due_Date_On_or_After", c.due_date_from);
+                w.opt_date("Invoice_Due_Date_On_or_Before", c.due_date_to);
                 w.close("Request_Criteria");
             }
         }
     }
     fn write_response_group(&self, w: &mut XmlOut) {
+        // Supplier_Invoice_Response_GroupType: Include_Reference, Include_Attachment_Data.
         w.leaf("Include_Reference", "true");
-        w.leaf("Include_Supplier_Invoice_Data", "true");
     }
 }
 
@@ -250,12 +270,17 @@ impl SoapQuery for PurchaseOrderQuery {
         match self {
             Self::ByReference(l) => w.references("Purchase_Order_Reference", l),
             Self::Criteria(c) => {
+                // Purchase_Order_Request_CriteriaType: Organization_Reference*, Supplier_Reference*,
+                // Purchase_Order_Number, Purchase_Order_Date_On_or_After, Purchase_Order_Date_On_or_Before,
+                // Due_Date_On_or_After, Due_Date_On_or_Before, Updated_From_Date, Updated_To_Date, ...
                 w.open("Request_Criteria");
                 for id in &c.supplier_ids {
                     w.reference("Supplier_Reference", "Supplier_ID", id);
                 }
-                w.opt_date("Document_Date_On_or_After", c.document_date_from);
-                w.opt_date("Document_Date_On_or_Before", c.document_date_to);
+                w.opt_date("Purchase_Order_Date_On_or_After", c.po_date_from);
+                w.opt_date("Purchase_Order_Date_On_or_Before", c.po_date_to);
+                w.opt_date("Due_Date_On_or_After", c.due_date_from);
+                w.opt_date("Due_Date_On_or_Before", c.due_date_to);
                 w.opt_datetime("Updated_From_Date", c.updated_from);
                 w.opt_datetime("Updated_To_Date", c.updated_to);
                 w.close("Request_Criteria");
@@ -263,8 +288,8 @@ impl SoapQuery for PurchaseOrderQuery {
         }
     }
     fn write_response_group(&self, w: &mut XmlOut) {
+        // Purchase_Order_Response_GroupType: Include_Reference, Include_Attachment_Data.
         w.leaf("Include_Reference", "true");
-        w.leaf("Include_Purchase_Order_Data", "true");
     }
 }
 
@@ -273,8 +298,12 @@ impl SoapQuery for PaymentQuery {
     const OPERATION: Operation = Operation::GetPayments;
     fn write_selection(&self, w: &mut XmlOut) {
         match self {
-            Self::ByReference(l) => w.references("Payment_Reference", l),
+            // Payments_Request_ReferencesType holds Payment_WWS_Reference (a Reporting_Transaction reference).
+            Self::ByReference(l) => w.references("Payment_WWS_Reference", l),
             Self::Criteria(c) => {
+                // General_Payment_CriteriaType: Company_Reference*, Bank_Account_Reference*,
+                // Payment_Category_Reference*, Payee_Reference*, ..., Payment_Date_on_Date_Or_After,
+                // Payment_Date_on_Date_Or_Before, ...
                 w.open("Request_Criteria");
                 w.open("General_Payment_Criteria");
                 if let Some(id) = &c.company_id {
@@ -291,8 +320,11 @@ impl SoapQuery for PaymentQuery {
         }
     }
     fn write_response_group(&self, w: &mut XmlOut) {
+        // Payments_Response_GroupType: Include_Reference, Include_Originating_Bank_Data,
+        // Include_Payroll_Remittance_Data, Include_Payment_Group_Data, Include_Payroll_Result_Country_Data.
+        // Payment_Group_Data holds the payment date, currency and type.
         w.leaf("Include_Reference", "true");
-        w.leaf("Include_Payment_Data", "true");
+        w.leaf("Include_Payment_Group_Data", "true");
     }
 }
 
@@ -502,6 +534,142 @@ mod tests {
             ..page()
         };
         assert!(envelope(&SupplierQuery::all(), "v46.1", &creds(), &p).is_err());
+    }
+
+    /// The local names of the children of the first `{bsvc}parent` in `xml`, in document order.
+    fn children_of(xml: &str, parent: &str) -> Vec<String> {
+        use quick_xml::events::Event;
+        let mut r = quick_xml::NsReader::from_str(xml);
+        let mut depth_in: Option<usize> = None;
+        let mut depth = 0usize;
+        let mut out = Vec::new();
+        loop {
+            match r.read_event().unwrap() {
+                Event::Start(e) => {
+                    depth += 1;
+                    let name = String::from_utf8(e.local_name().as_ref().to_vec()).unwrap();
+                    match depth_in {
+                        Some(d) if depth == d + 1 => out.push(name),
+                        None if name == parent => depth_in = Some(depth),
+                        _ => {}
+                    }
+                }
+                Event::End(_) => {
+                    if depth_in == Some(depth) {
+                        return out;
+                    }
+                    depth -= 1;
+                }
+                Event::Eof => return out,
+                _ => {}
+            }
+        }
+    }
+
+    fn sent<Q: SoapQuery>(q: &Q) -> String {
+        String::from_utf8(envelope(q, "v46.1", &creds(), &page()).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn response_groups_only_carry_flags_the_schema_has() {
+        for s in [
+            sent(&SupplierQuery::all()),
+            sent(&InvoiceQuery::for_supplier("S-1")),
+            sent(&PurchaseOrderQuery::by_document_number(["PO-1"])),
+        ] {
+            assert_eq!(children_of(&s, "Response_Group"), ["Include_Reference"]);
+        }
+        assert_eq!(
+            children_of(&sent(&PaymentQuery::for_supplier("S-1")), "Response_Group"),
+            ["Include_Reference", "Include_Payment_Group_Data"]
+        );
+    }
+
+    #[test]
+    fn criteria_follow_the_schema_sequence() {
+        let d = |s: &str| Some(s.parse::<NaiveDate>().unwrap());
+        let t = |s: &str| Some(s.parse::<DateTime<Utc>>().unwrap());
+        let invoices = InvoiceQuery::Criteria(InvoiceCriteria {
+            supplier_ids: vec!["S-1".into(), "S-2".into()],
+            company_id: Some("UK01".into()),
+            invoice_date_from: d("2024-01-01"),
+            invoice_date_to: d("2024-02-01"),
+            due_date_from: d("2024-03-01"),
+            due_date_to: d("2024-04-01"),
+            po_number: Some("PO-1".into()),
+        });
+        assert_eq!(
+            children_of(&sent(&invoices), "Request_Criteria"),
+            [
+                "Supplier_Reference",
+                "Supplier_Reference",
+                "Company_Reference",
+                "Invoice_Date_On_or_After",
+                "Invoice_Date_On_or_Before",
+                "Purchase_Order_Reference",
+                "Invoice_Due_Date_On_or_After",
+                "Invoice_Due_Date_On_or_Before",
+            ]
+        );
+        let pos = PurchaseOrderQuery::Criteria(PurchaseOrderCriteria {
+            supplier_ids: vec!["S-1".into()],
+            po_date_from: d("2024-01-01"),
+            po_date_to: d("2024-02-01"),
+            due_date_from: d("2024-03-01"),
+            due_date_to: d("2024-04-01"),
+            updated_from: t("2024-01-01T00:00:00Z"),
+            updated_to: t("2024-05-01T00:00:00Z"),
+        });
+        assert_eq!(
+            children_of(&sent(&pos), "Request_Criteria"),
+            [
+                "Supplier_Reference",
+                "Purchase_Order_Date_On_or_After",
+                "Purchase_Order_Date_On_or_Before",
+                "Due_Date_On_or_After",
+                "Due_Date_On_or_Before",
+                "Updated_From_Date",
+                "Updated_To_Date",
+            ]
+        );
+        let suppliers = SupplierQuery::Criteria(SupplierCriteria {
+            updated_from: t("2024-01-01T00:00:00Z"),
+            updated_to: t("2024-05-01T00:00:00Z"),
+            status: Some("ACTIVE".into()),
+        });
+        assert_eq!(
+            children_of(&sent(&suppliers), "Request_Criteria"),
+            [
+                "Updated_From_Date",
+                "Updated_To_Date",
+                "Supplier_Status_Reference"
+            ]
+        );
+        let payments = PaymentQuery::Criteria(PaymentCriteria {
+            payee_supplier_ids: vec!["S-1".into()],
+            company_id: Some("UK01".into()),
+            payment_date_from: d("2024-01-01"),
+            payment_date_to: d("2024-02-01"),
+        });
+        assert_eq!(
+            children_of(&sent(&payments), "General_Payment_Criteria"),
+            [
+                "Company_Reference",
+                "Payee_Reference",
+                "Payment_Date_on_Date_Or_After",
+                "Payment_Date_on_Date_Or_Before",
+            ]
+        );
+    }
+
+    #[test]
+    fn payments_by_reference_use_payment_wws_reference() {
+        let s = sent(&PaymentQuery::by_wid(["0400000000f63a095145b185c0a79a0f"]));
+        assert_eq!(
+            children_of(&s, "Request_References"),
+            ["Payment_WWS_Reference"]
+        );
+        assert!(s.contains("<bsvc:Payment_WWS_Reference><bsvc:ID bsvc:type=\"WID\">0400000000f63a095145b185c0a79a0f</bsvc:ID></bsvc:Payment_WWS_Reference>"), "{s}");
     }
 
     #[test]

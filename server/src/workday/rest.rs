@@ -346,50 +346,85 @@ impl WorkdayClient {
     }
 
     /// The invoices of one supplier over REST, `limit`/`offset` paged, streamed page by page.
+    ///
+    /// The `supplier` query parameter of `supplierInvoiceRequests` takes the supplier's Workday ID (REST
+    /// references and filters are WIDs), so a `Supplier_ID` is first resolved to its WID with one
+    /// `Get_Suppliers` call; a WID is used as given.
     pub fn rest_invoices_of_supplier(
         &self,
         supplier_id: &str,
     ) -> BoxStream<'static, Result<Sourced<SupplierInvoice>, WorkdayError>> {
         let limit = u64::from(self.config().rest_page_size);
-        let supplier = rest_id("Supplier_ID", supplier_id);
-        let state = (Some(0u64), self.clone(), supplier);
-        stream::try_unfold(state, move |(next, client, supplier)| async move {
-            let Some(offset) = next else {
-                return Ok(None);
-            };
-            let mut url = url::Url::parse(&client.rest_base())
-                .map_err(|e| WorkdayError::NotConfigured(format!("REST URL: {e}")))?;
-            url.path_segments_mut()
-                .map_err(|()| WorkdayError::NotConfigured("REST URL cannot take a path".into()))?
-                .push(INVOICES_RESOURCE);
-            url.query_pairs_mut()
-                .append_pair("supplier", &supplier)
-                .append_pair("limit", &limit.to_string())
-                .append_pair("offset", &offset.to_string());
-            let body = client
-                .rest_get(url, INVOICES_RESOURCE)
-                .await?
-                .unwrap_or_else(|| bytes::Bytes::from_static(br#"{"data":[],"total":0}"#));
-            let page: Collection<RestInvoice> = parse_json(&body, INVOICES_RESOURCE)?;
-            let n = page.data.len() as u64;
-            let page_no = u32::try_from(offset / limit + 1).unwrap_or(u32::MAX);
-            let total_pages = u32::try_from(page.total.div_ceil(limit)).unwrap_or(u32::MAX);
-            let source = client.rest_source(INVOICES_RESOURCE, page_no, total_pages);
-            let mut records = Vec::with_capacity(page.data.len());
-            for (i, inv) in page.data.into_iter().enumerate() {
-                let record = inv
-                    .into_model()
-                    .map_err(|m| rest_malformed(INVOICES_RESOURCE, i as u64, m))?;
-                records.push(Ok(Sourced {
-                    record,
-                    source: source.clone(),
-                }));
-            }
-            let next = (n > 0 && offset + n < page.total).then_some(offset + n);
-            Ok(Some((stream::iter(records), (next, client, supplier))))
-        })
+        let state = (Some(0u64), self.clone(), supplier_id.to_string(), None);
+        stream::try_unfold(
+            state,
+            move |(next, client, supplier_id, wid): (_, _, _, Option<String>)| async move {
+                let Some(offset) = next else {
+                    return Ok(None);
+                };
+                let wid = match wid {
+                    Some(w) => w,
+                    None => client.supplier_wid(&supplier_id).await?,
+                };
+                let mut url = url::Url::parse(&client.rest_base())
+                    .map_err(|e| WorkdayError::NotConfigured(format!("REST URL: {e}")))?;
+                url.path_segments_mut()
+                    .map_err(|()| {
+                        WorkdayError::NotConfigured("REST URL cannot take a path".into())
+                    })?
+                    .push(INVOICES_RESOURCE);
+                url.query_pairs_mut()
+                    .append_pair("supplier", &wid)
+                    .append_pair("limit", &limit.to_string())
+                    .append_pair("offset", &offset.to_string());
+                let body = client
+                    .rest_get(url, INVOICES_RESOURCE)
+                    .await?
+                    .unwrap_or_else(|| bytes::Bytes::from_static(br#"{"data":[],"total":0}"#));
+                let page: Collection<RestInvoice> = parse_json(&body, INVOICES_RESOURCE)?;
+                let n = page.data.len() as u64;
+                let page_no = u32::try_from(offset / limit + 1).unwrap_or(u32::MAX);
+                let total_pages = u32::try_from(page.total.div_ceil(limit)).unwrap_or(u32::MAX);
+                let source = client.rest_source(INVOICES_RESOURCE, page_no, total_pages);
+                let mut records = Vec::with_capacity(page.data.len());
+                for (i, inv) in page.data.into_iter().enumerate() {
+                    let record = inv
+                        .into_model()
+                        .map_err(|m| rest_malformed(INVOICES_RESOURCE, i as u64, m))?;
+                    records.push(Ok(Sourced {
+                        record,
+                        source: source.clone(),
+                    }));
+                }
+                let next = (n > 0 && offset + n < page.total).then_some(offset + n);
+                Ok(Some((
+                    stream::iter(records),
+                    (next, client, supplier_id, Some(wid)),
+                )))
+            },
+        )
         .try_flatten()
         .boxed()
+    }
+
+    /// The Workday ID of a supplier named by WID or `Supplier_ID` (the latter read with `Get_Suppliers`).
+    async fn supplier_wid(&self, supplier_id: &str) -> Result<String, WorkdayError> {
+        if looks_like_wid(supplier_id) {
+            return Ok(supplier_id.to_string());
+        }
+        let operation = super::ops::Operation::GetSuppliers.name().to_string();
+        match self.supplier(supplier_id).await? {
+            Some(s) => s.record.wid.ok_or_else(|| WorkdayError::Malformed {
+                operation,
+                offset: 0,
+                message: format!("supplier {supplier_id} was answered without its WID"),
+            }),
+            None => Err(WorkdayError::Malformed {
+                operation,
+                offset: 0,
+                message: format!("Get_Suppliers answered no supplier for {supplier_id}"),
+            }),
+        }
     }
 }
 

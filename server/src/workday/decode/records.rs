@@ -250,6 +250,7 @@ impl Record for SupplierInvoice {
         let mut due_override = None;
         let mut due = None;
         let mut external_po = None;
+        let mut line_po = None;
         while let Some(el) = wd_child(c)? {
             match el.local() {
                 b"Supplier_Invoice_Reference" => {
@@ -298,7 +299,11 @@ impl Record for SupplierInvoice {
                             }
                             b"Memo" => inv.memo = c.opt_text()?,
                             b"On_Hold" => inv.on_hold = c.boolean("On_Hold")?.unwrap_or(false),
-                            b"Invoice_Line_Replacement_Data" => inv.lines.push(invoice_line(c)?),
+                            b"Invoice_Line_Replacement_Data" => {
+                                let (line, po) = invoice_line(c)?;
+                                inv.lines.push(line);
+                                line_po = line_po.or(po);
+                            }
                             _ => c.skip(&el)?,
                         }
                     }
@@ -307,7 +312,7 @@ impl Record for SupplierInvoice {
             }
         }
         inv.due_date = due_override.or(due);
-        inv.po_number = inv.po_number.or(external_po);
+        inv.po_number = inv.po_number.or(line_po).or(external_po);
         if inv.wid.is_none() {
             inv.wid = reference_ids.wid;
         }
@@ -321,10 +326,23 @@ impl Record for SupplierInvoice {
     }
 }
 
-fn invoice_line(c: &mut Cursor<'_>) -> Result<InvoiceLine, DecodeError> {
+/// One invoice line, and the purchase order its `Purchase_Order_Line_Reference` points at (the `parent_id` of
+/// an ID whose `parent_type` is `Document_Number`).
+fn invoice_line(c: &mut Cursor<'_>) -> Result<(InvoiceLine, Option<String>), DecodeError> {
     let mut line = InvoiceLine::default();
+    let mut po = None;
     while let Some(el) = wd_child(c)? {
         match el.local() {
+            b"Purchase_Order_Line_Reference" => {
+                while let Some(id) = wd_child(c)? {
+                    if id.is("ID")
+                        && c.attr_ref(&id, "parent_type")?.as_deref() == Some("Document_Number")
+                    {
+                        po = po.or(c.attr(&id, "parent_id")?.filter(|p| !p.is_empty()));
+                    }
+                    c.skip(&id)?;
+                }
+            }
             b"Line_Order" => line.order = c.opt_text()?,
             b"Item_Description" => line.description = c.opt_text()?,
             b"Quantity" => line.quantity = c.decimal("Quantity")?,
@@ -337,7 +355,7 @@ fn invoice_line(c: &mut Cursor<'_>) -> Result<InvoiceLine, DecodeError> {
             _ => c.skip(&el)?,
         }
     }
-    Ok(line)
+    Ok((line, po))
 }
 
 impl Record for PurchaseOrder {
@@ -379,7 +397,9 @@ impl Record for PurchaseOrder {
                             }
                             b"Document_Date" => po.document_date = c.date("Document_Date")?,
                             b"Due_Date" => po.due_date = c.date("Due_Date")?,
-                            b"Total_Amount" => po.total_amount = c.decimal("Total_Amount")?,
+                            b"Tax_Amount" => po.tax_amount = c.decimal("Tax_Amount")?,
+                            b"Freight_Amount" => po.freight_amount = c.decimal("Freight_Amount")?,
+                            b"Other_Charges" => po.other_charges = c.decimal("Other_Charges")?,
                             b"Buyer_Reference" => {
                                 po.buyer = non_empty(reference(c, &el, &["Employee_ID"])?)
                             }
@@ -401,9 +421,7 @@ impl Record for PurchaseOrder {
         if po.document_number.is_none() {
             po.document_number = reference_ids.id;
         }
-        if po.total_amount.is_none() && !po.lines.is_empty() {
-            po.total_amount = po.lines.iter().map(|l| l.extended_amount).sum();
-        }
+        po.total_amount = po.derived_total();
         if po.document_number.is_none() && po.wid.is_none() {
             return Err(c.err("Purchase_Order without a Document_Number or WID"));
         }
@@ -416,7 +434,8 @@ fn po_line(c: &mut Cursor<'_>) -> Result<PurchaseOrderLine, DecodeError> {
     while let Some(el) = wd_child(c)? {
         match el.local() {
             b"Line_Number" => line.line_number = c.opt_text()?,
-            b"Item_Description" => line.description = c.opt_text()?,
+            // Goods lines have Item_Description, service lines Description.
+            b"Item_Description" | b"Description" => line.description = c.opt_text()?,
             b"Quantity" => line.quantity = c.decimal("Quantity")?,
             b"Unit_Cost" => line.unit_cost = c.decimal("Unit_Cost")?,
             b"Extended_Amount" => line.extended_amount = c.decimal("Extended_Amount")?,
@@ -432,7 +451,7 @@ impl Record for Payment {
     fn decode(c: &mut Cursor<'_>) -> Result<Self, DecodeError> {
         let mut p = Payment::default();
         let mut reference_ids = ObjectRef::default();
-        let mut group_date = None;
+        let mut group = PaymentGroup::default();
         while let Some(el) = wd_child(c)? {
             match el.local() {
                 b"Payment_Reference" => {
@@ -468,15 +487,7 @@ impl Record for Payment {
                                 p.payment_type = reference_code(c, &el, &["Payment_Type_ID"])?
                             }
                             b"Check_Number" => p.check_number = c.opt_text()?,
-                            b"Payment_Group_Data" => {
-                                while let Some(g) = wd_child(c)? {
-                                    if g.is("Payment_Date") {
-                                        group_date = c.date("Payment_Group_Data/Payment_Date")?;
-                                    } else {
-                                        c.skip(&g)?;
-                                    }
-                                }
-                            }
+                            b"Payment_Group_Data" => group = payment_group(c)?,
                             b"Remittance_Data" => {
                                 while let Some(r) = wd_child(c)? {
                                     if r.is("Document_Remittance_Data") {
@@ -493,7 +504,11 @@ impl Record for Payment {
                 _ => c.skip(&el)?,
             }
         }
-        p.payment_date = p.payment_date.or(group_date);
+        // Payment_WWS_Data keeps the date and type in Payment_Group_Data; a flat element (older material)
+        // is read too, and the group's value wins.
+        p.payment_date = group.date.or(p.payment_date);
+        p.payment_type = group.payment_type.or(p.payment_type);
+        p.currency = p.currency.or(group.currency);
         p.wid = reference_ids.wid;
         p.reference_id = reference_ids.id;
         if p.wid.is_none() && p.reference_id.is_none() && p.reference_number.is_none() {
@@ -501,6 +516,29 @@ impl Record for Payment {
         }
         Ok(p)
     }
+}
+
+/// What `Payment_Group_Data` holds: the payment date, currency and type.
+#[derive(Default)]
+struct PaymentGroup {
+    date: Option<chrono::NaiveDate>,
+    currency: Option<String>,
+    payment_type: Option<String>,
+}
+
+fn payment_group(c: &mut Cursor<'_>) -> Result<PaymentGroup, DecodeError> {
+    let mut g = PaymentGroup::default();
+    while let Some(el) = wd_child(c)? {
+        match el.local() {
+            b"Payment_Date" => g.date = c.date("Payment_Group_Data/Payment_Date")?,
+            b"Currency_Reference" => g.currency = reference_code(c, &el, &["Currency_ID"])?,
+            b"Payment_Type_Reference" => {
+                g.payment_type = reference_code(c, &el, &["Payment_Type_ID"])?
+            }
+            _ => c.skip(&el)?,
+        }
+    }
+    Ok(g)
 }
 
 fn settled_document(c: &mut Cursor<'_>) -> Result<SettledDocument, DecodeError> {

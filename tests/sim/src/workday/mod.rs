@@ -3,8 +3,8 @@
 //! of supplier invoices, over a deterministic generated tenant of 10 to 100,000 suppliers.
 //!
 //! It checks what it receives the way Workday does (WS-Security UsernameToken `user@tenant` with a
-//! PasswordText password, `bsvc:version`, request shape, `Count` ≤ 999, criteria) and answers with Workday's
-//! envelopes, faults and paging. Faults can be injected (429, 503, 500 processing faults, slow answers,
+//! PasswordText password, `bsvc:version` when sent, the request against the schema's element names and
+//! order ([`schema`]), `Count` ≤ 999, criteria) and answers with Workday's envelopes, faults and paging. Faults can be injected (429, 503, 500 processing faults, slow answers,
 //! dropped connections, malformed bodies) by rate or scripted one by one; every request is logged.
 //!
 //! ```no_run
@@ -19,8 +19,11 @@ pub mod data;
 pub mod ops;
 pub mod parse;
 pub mod rest;
+pub mod schema;
 pub mod wire;
 
+#[cfg(test)]
+mod fixtures;
 #[cfg(test)]
 mod tests;
 
@@ -31,7 +34,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -650,7 +653,8 @@ async fn soap_inner(
             format!("/wd:{}[1]", req.request.name),
         );
     }
-    let request_version = req.request.attr(wire::WD, "version").unwrap_or_default();
+    // `bsvc:version` is optional (`use="optional"`): without it the endpoint's version applies.
+    let request_version = req.request.attr(wire::WD, "version").unwrap_or(version);
     let valid_version = |v: &str| {
         v.strip_prefix('v').is_some_and(|r| {
             !r.is_empty()
@@ -856,12 +860,16 @@ async fn rest_invoices(
     State(state): State<Arc<SimState>>,
     Path((service, version, tenant)): Path<(String, String, String)>,
     Query(params): Query<ListParams>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
     let mut entry = new_entry(
         "rest",
         "GET",
-        format!("/ccx/api/{service}/{version}/{tenant}/supplierInvoiceRequests"),
+        format!(
+            "/ccx/api/{service}/{version}/{tenant}/supplierInvoiceRequests{}",
+            query.map(|q| format!("?{q}")).unwrap_or_default()
+        ),
     );
     entry.operation = Some("supplierInvoiceRequests".into());
     let fault = state.next_fault();
@@ -893,18 +901,17 @@ async fn rest_invoices(
             Some(Err(_)) => return bad("offset must be a whole number"),
         };
         let u = &state.universe;
+        // Like every instance filter of Workday's REST API, `supplier` takes a Workday ID.
         let range = match params.supplier.as_deref() {
             None => 0..u.invoice_count(),
-            Some(s) => {
-                let found = match s.split_once('=') {
-                    Some((t, v)) => u.find_supplier(t, v),
-                    None => u.find_supplier("WID", s),
-                };
-                match found {
-                    Some(k) => u.invoices_of(k),
-                    None => return bad("invalid supplier"),
+            Some(s) => match u.find_supplier("WID", s) {
+                Some(k) => u.invoices_of(k),
+                None => {
+                    return bad(&format!(
+                        "Invalid ID value. '{s}' is not a Workday ID of a supplier (the supplier parameter takes a WID)"
+                    ));
                 }
-            }
+            },
         };
         let total = range.len() as u64;
         let base = format!("/ccx/api/{service}/{version}/{tenant}");

@@ -5,9 +5,11 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone as _, Utc};
+use rust_decimal::Decimal;
 
 use super::data::{COMPANIES, Universe};
 use super::parse::Node;
+use super::schema;
 use super::wire::{self, Invalid, Results, WD, Xml};
 
 /// A read operation of the simulator.
@@ -54,6 +56,25 @@ impl Op {
     }
 }
 
+/// Which optional parts of each record the `Response_Group` asked for. Without a `Response_Group` Workday
+/// returns every group; with one, an absent flag is false.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Group {
+    /// `Include_Reference`: the record's own `*_Reference`.
+    pub reference: bool,
+    /// `Include_Payment_Group_Data` (Get_Payments): `Payment_Group_Data` (date, currency, type).
+    pub payment_group: bool,
+}
+
+impl Default for Group {
+    fn default() -> Self {
+        Self {
+            reference: true,
+            payment_group: true,
+        }
+    }
+}
+
 /// A validated request.
 #[derive(Debug, Clone)]
 pub struct Query {
@@ -69,29 +90,62 @@ pub struct Query {
     pub count: u32,
     /// As_Of_Entry_DateTime as sent.
     pub as_of: Option<String>,
+    /// As_Of_Effective_Date as sent.
+    pub as_of_effective: Option<String>,
+    /// What the Response_Group asked for.
+    pub group: Group,
+    /// The request's `Request_References` or `Request_Criteria`, echoed in the response.
+    pub echo_selection: Option<Node>,
+    /// The request's `Response_Group`, echoed in the response.
+    pub echo_group: Option<Node>,
     /// A canonical text of the selection, for caching.
     pub cache_key: String,
 }
 
-/// Criteria of all operations (unused ones stay empty).
+/// Criteria of all operations (unused ones stay empty). Lists mean "any of".
 #[derive(Debug, Clone, Default)]
 pub struct Criteria {
     /// Supplier / payee indices.
     pub suppliers: Vec<u32>,
-    /// Company index.
-    pub company: Option<usize>,
+    /// Company indices.
+    pub companies: Vec<usize>,
     /// Updated window.
     pub updated: (Option<DateTime<Utc>>, Option<DateTime<Utc>>),
-    /// Invoice / document / payment date window.
+    /// Invoice / purchase order / payment date window.
     pub date: (Option<NaiveDate>, Option<NaiveDate>),
     /// Due date window.
     pub due: (Option<NaiveDate>, Option<NaiveDate>),
-    /// Supplier status.
-    pub status: Option<String>,
-    /// Supplier category.
-    pub category: Option<String>,
-    /// PO document number.
+    /// Supplier status (`ACTIVE`, `INACTIVE`).
+    pub supplier_status: Vec<String>,
+    /// Supplier category IDs.
+    pub category: Vec<String>,
+    /// The PO an invoice refers to (Document_Number).
     pub po: Option<String>,
+    /// `Purchase_Order_Number` of Get_Purchase_Orders.
+    pub po_number: Option<String>,
+    /// `Invoice_On_Hold`.
+    pub on_hold: Option<bool>,
+    /// `External_PO_Number` (no simulated invoice has one).
+    pub external_po: Option<String>,
+    /// Invoice `Document_Status_ID`s.
+    pub document_status: Vec<String>,
+    /// `Payment_Type_ID`s.
+    pub payment_types: Vec<String>,
+    /// `Payment_Status_ID`s.
+    pub payment_status: Vec<String>,
+    /// `Currency_ID`s.
+    pub currencies: Vec<String>,
+    /// Payment amount equal to / greater than / less than.
+    pub amount: (Option<Decimal>, Option<Decimal>, Option<Decimal>),
+}
+
+/// An XPath made of steps such as `Request_Criteria[1]`.
+type Steps = Vec<String>;
+
+fn steps(base: &[String], step: &str) -> Steps {
+    let mut v = base.to_vec();
+    v.push(step.to_string());
+    v
 }
 
 struct Ctx<'a> {
@@ -101,15 +155,16 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    fn xpath(&self, parts: &[&str]) -> String {
+    fn xpath(&self, parts: &[String]) -> String {
         let mut s = format!("/wd:{}[1]", self.root);
         for p in parts {
-            s.push_str(&format!("/wd:{p}[1]"));
+            s.push_str("/wd:");
+            s.push_str(p);
         }
         s
     }
 
-    fn invalid(&mut self, message: String, parts: &[&str]) {
+    fn invalid(&mut self, message: String, parts: &[String]) {
         let xpath = self.xpath(parts);
         self.errors.push(Invalid {
             detail: message.clone(),
@@ -118,7 +173,31 @@ impl Ctx<'_> {
         });
     }
 
-    fn date(&mut self, n: &Node, parts: &[&str]) -> Option<NaiveDate> {
+    /// Checks `node`'s children against `seq`; returns those that fit, reports the others.
+    fn sequence<'n>(
+        &mut self,
+        node: &'n Node,
+        seq: &[schema::Item],
+        at: &[String],
+    ) -> Vec<(schema::Item, &'n Node, Steps)> {
+        let (ok, bad) = schema::check(node, seq);
+        for m in bad {
+            self.invalid(m.message, &steps(at, &m.step));
+        }
+        ok.into_iter()
+            .map(|m| (m.item, m.node, steps(at, &m.step)))
+            .collect()
+    }
+
+    /// A criterion Workday has but the simulator does not evaluate: refused, never silently ignored.
+    fn unsupported(&mut self, name: &str, parts: &[String]) {
+        self.invalid(
+            format!("{name} is valid here but the simulator does not evaluate it"),
+            parts,
+        );
+    }
+
+    fn date(&mut self, n: &Node, parts: &[String]) -> Option<NaiveDate> {
         let d = n
             .text
             .get(..10)
@@ -129,7 +208,7 @@ impl Ctx<'_> {
         d
     }
 
-    fn datetime(&mut self, n: &Node, parts: &[&str]) -> Option<DateTime<Utc>> {
+    fn datetime(&mut self, n: &Node, parts: &[String]) -> Option<DateTime<Utc>> {
         let t = n.text.as_str();
         let parsed = DateTime::parse_from_rfc3339(t)
             .map(|d| d.with_timezone(&Utc))
@@ -152,13 +231,40 @@ impl Ctx<'_> {
         parsed
     }
 
-    /// The IDs of a reference: (type, value).
-    fn ids(&mut self, n: &Node, parts: &[&str]) -> Vec<(String, String)> {
-        let ids: Vec<_> = n
-            .children
-            .iter()
-            .filter(|c| c.is(WD, "ID"))
-            .map(|c| {
+    fn boolean(&mut self, n: &Node, parts: &[String]) -> Option<bool> {
+        let b = schema::boolean(&n.text);
+        if b.is_none() {
+            self.invalid(
+                format!(
+                    "cvc-datatype-valid.1.2.1: '{}' is not a valid value for 'boolean'.",
+                    n.text
+                ),
+                parts,
+            );
+        }
+        b
+    }
+
+    fn decimal(&mut self, n: &Node, parts: &[String]) -> Option<Decimal> {
+        let d = n.text.parse::<Decimal>().ok();
+        if d.is_none() {
+            self.invalid(
+                format!(
+                    "cvc-datatype-valid.1.2.1: '{}' is not a valid value for 'decimal'.",
+                    n.text
+                ),
+                parts,
+            );
+        }
+        d
+    }
+
+    /// The IDs of a reference: (type, value). A reference holds `ID` elements only.
+    fn ids(&mut self, n: &Node, parts: &[String]) -> Vec<(String, String)> {
+        let ids: Vec<_> = self
+            .sequence(n, schema::REFERENCE, parts)
+            .into_iter()
+            .map(|(_, c, _)| {
                 (
                     c.attr(WD, "type").unwrap_or_default().to_string(),
                     c.text.clone(),
@@ -171,11 +277,43 @@ impl Ctx<'_> {
         ids
     }
 
+    /// The value of the ID of type `id_type` in a reference, else Workday's "Invalid ID value".
+    fn id_of(&mut self, n: &Node, parts: &[String], id_type: &str) -> Option<String> {
+        let ids = self.ids(n, parts);
+        match ids.into_iter().find(|(t, _)| t == id_type) {
+            Some((_, v)) => Some(v),
+            None => {
+                self.invalid(format!("{} needs an ID of type {id_type}", n.name), parts);
+                None
+            }
+        }
+    }
+
+    /// Like [`Self::id_of`], restricted to `allowed` values.
+    fn code_of(
+        &mut self,
+        n: &Node,
+        parts: &[String],
+        id_type: &str,
+        allowed: &[&str],
+    ) -> Option<String> {
+        let v = self.id_of(n, parts, id_type)?;
+        if allowed.contains(&v.as_str()) {
+            Some(v)
+        } else {
+            self.invalid(
+                format!("Invalid ID value.  '{v}' is not a valid ID value for type = '{id_type}'"),
+                parts,
+            );
+            None
+        }
+    }
+
     /// Resolves a reference with `find`, reporting Workday's "Invalid ID value" when nothing matches.
     fn resolve(
         &mut self,
         n: &Node,
-        parts: &[&str],
+        parts: &[String],
         find: impl Fn(&Universe, &str, &str) -> Option<u32>,
     ) -> Option<u32> {
         let ids = self.ids(n, parts);
@@ -208,7 +346,7 @@ fn company_finder(_: &Universe, t: &str, v: &str) -> Option<u32> {
         .map(|i| i as u32)
 }
 
-/// Validates the request element of `op`.
+/// Validates the request element of `op`: the schema first (names, order, occurrences), then the values.
 pub fn parse_query(u: &Universe, op: Op, req: &Node) -> Result<Query, Vec<Invalid>> {
     let mut cx = Ctx {
         u,
@@ -222,46 +360,27 @@ pub fn parse_query(u: &Universe, op: Op, req: &Node) -> Result<Query, Vec<Invali
         page: 1,
         count: 100,
         as_of: None,
+        as_of_effective: None,
+        group: Group::default(),
+        echo_selection: None,
+        echo_group: None,
         cache_key: String::new(),
     };
-    let allowed_groups = [
-        "Request_References",
-        "Request_Criteria",
-        "Response_Filter",
-        "Response_Group",
-    ];
-    let mut seen_selection = false;
-    for part in &req.children {
-        if part.ns != WD || !allowed_groups.contains(&part.name.as_str()) {
-            cx.invalid(
-                format!("Invalid element {} in {}", part.name, req.name),
-                &[part.name.as_str()],
-            );
-            continue;
-        }
-        match part.name.as_str() {
+    for (item, part, at) in cx.sequence(req, schema::REQUEST, &[]) {
+        match item.name {
             "Request_References" => {
-                if seen_selection {
-                    cx.invalid(
-                        "Request_References and Request_Criteria are exclusive".into(),
-                        &["Request_References"],
-                    );
-                }
-                seen_selection = true;
-                query.references = Some(references(&mut cx, op, part));
+                query.references = Some(references(&mut cx, op, part, &at));
+                query.echo_selection = Some(part.clone());
             }
             "Request_Criteria" => {
-                if seen_selection {
-                    cx.invalid(
-                        "Request_References and Request_Criteria are exclusive".into(),
-                        &["Request_Criteria"],
-                    );
-                }
-                seen_selection = true;
-                query.criteria = criteria(&mut cx, op, part);
+                query.criteria = criteria(&mut cx, op, part, &at);
+                query.echo_selection = Some(part.clone());
             }
-            "Response_Filter" => response_filter(&mut cx, part, &mut query),
-            _ => {}
+            "Response_Filter" => response_filter(&mut cx, part, &at, &mut query),
+            _ => {
+                query.group = response_group(&mut cx, op, part, &at);
+                query.echo_group = Some(part.clone());
+            }
         }
     }
     if !cx.errors.is_empty() {
@@ -271,15 +390,14 @@ pub fn parse_query(u: &Universe, op: Op, req: &Node) -> Result<Query, Vec<Invali
     Ok(query)
 }
 
-fn response_filter(cx: &mut Ctx<'_>, part: &Node, q: &mut Query) {
-    for f in &part.children {
-        let path = ["Response_Filter", f.name.as_str()];
-        match f.name.as_str() {
+fn response_filter(cx: &mut Ctx<'_>, part: &Node, at: &[String], q: &mut Query) {
+    for (item, f, path) in cx.sequence(part, schema::RESPONSE_FILTER, at) {
+        match item.name {
             "Page" => match f.text.parse::<u32>() {
                 Ok(p) if p >= 1 => q.page = p,
                 _ => cx.invalid(
                     format!(
-                        "Page must be a whole number of at least 1, got '{}'",
+                        "Page Number cannot be zero. Page must be a whole number of at least 1, got '{}'",
                         f.text
                     ),
                     &path,
@@ -300,34 +418,45 @@ fn response_filter(cx: &mut Ctx<'_>, part: &Node, q: &mut Query) {
                     q.as_of = Some(f.text.clone());
                 }
             }
-            "As_Of_Effective_Date" => {
-                cx.date(f, &path);
+            _ => {
+                if cx.date(f, &path).is_some() {
+                    q.as_of_effective = Some(f.text.clone());
+                }
             }
-            other => cx.invalid(format!("Invalid element {other} in Response_Filter"), &path),
         }
     }
 }
 
-fn references(cx: &mut Ctx<'_>, op: Op, part: &Node) -> Vec<u32> {
-    let (element, find): (&str, Finder) = match op {
-        Op::Suppliers => ("Supplier_Reference", supplier_finder),
-        Op::Invoices => ("Supplier_Invoice_Reference", |u, t, v| u.find_invoice(t, v)),
-        Op::PurchaseOrders => ("Purchase_Order_Reference", |u, t, v| u.find_po(t, v)),
-        Op::Payments => ("Payment_Reference", |u, t, v| u.find_payment(t, v)),
+fn response_group(cx: &mut Ctx<'_>, op: Op, part: &Node, at: &[String]) -> Group {
+    let seq = match op {
+        Op::Payments => schema::PAYMENTS_RESPONSE_GROUP,
+        _ => schema::RESOURCE_RESPONSE_GROUP,
+    };
+    let mut group = Group {
+        reference: false,
+        payment_group: false,
+    };
+    for (item, f, path) in cx.sequence(part, seq, at) {
+        let on = cx.boolean(f, &path).unwrap_or(false);
+        match item.name {
+            "Include_Reference" => group.reference = on,
+            "Include_Payment_Group_Data" => group.payment_group = on,
+            // Attachments, bank and payroll data: the simulated records have none.
+            _ => {}
+        }
+    }
+    group
+}
+
+fn references(cx: &mut Ctx<'_>, op: Op, part: &Node, at: &[String]) -> Vec<u32> {
+    let (seq, find): (&[schema::Item], Finder) = match op {
+        Op::Suppliers => (schema::SUPPLIER_REFERENCES, supplier_finder),
+        Op::Invoices => (schema::INVOICE_REFERENCES, |u, t, v| u.find_invoice(t, v)),
+        Op::PurchaseOrders => (schema::PO_REFERENCES, |u, t, v| u.find_po(t, v)),
+        Op::Payments => (schema::PAYMENT_REFERENCES, |u, t, v| u.find_payment(t, v)),
     };
     let mut out = Vec::new();
-    for r in &part.children {
-        let path = ["Request_References", r.name.as_str()];
-        if !r.is(WD, element) {
-            cx.invalid(
-                format!(
-                    "Invalid element {} in Request_References (expected {element})",
-                    r.name
-                ),
-                &path,
-            );
-            continue;
-        }
+    for (_, r, path) in cx.sequence(part, seq, at) {
         if let Some(i) = cx.resolve(r, &path, find) {
             out.push(i);
         }
@@ -335,64 +464,47 @@ fn references(cx: &mut Ctx<'_>, op: Op, part: &Node) -> Vec<u32> {
     out
 }
 
-fn criteria(cx: &mut Ctx<'_>, op: Op, part: &Node) -> Criteria {
+fn criteria(cx: &mut Ctx<'_>, op: Op, part: &Node, at: &[String]) -> Criteria {
     let mut c = Criteria::default();
-    let mut children: Vec<(&Node, Vec<&str>)> = part
-        .children
-        .iter()
-        .map(|n| (n, vec!["Request_Criteria", n.name.as_str()]))
-        .collect();
-    if op == Op::Payments {
-        // Get_Payments nests its criteria in General_Payment_Criteria.
-        let mut inner = Vec::new();
-        for (n, path) in children {
-            if n.is(WD, "General_Payment_Criteria") {
-                inner.extend(n.children.iter().map(|m| {
-                    (
-                        m,
-                        vec![
-                            "Request_Criteria",
-                            "General_Payment_Criteria",
-                            m.name.as_str(),
-                        ],
-                    )
-                }));
-            } else {
-                cx.invalid(
-                    format!("Invalid element {} in Request_Criteria", n.name),
-                    &path,
-                );
+    let children = match op {
+        Op::Suppliers => cx.sequence(part, schema::SUPPLIER_CRITERIA, at),
+        Op::Invoices => cx.sequence(part, schema::INVOICE_CRITERIA, at),
+        Op::PurchaseOrders => cx.sequence(part, schema::PO_CRITERIA, at),
+        Op::Payments => {
+            // Get_Payments nests its criteria in one of four kinds; the simulator evaluates the general one.
+            let mut inner = Vec::new();
+            for (item, n, path) in cx.sequence(part, schema::PAYMENT_CRITERIA, at) {
+                if item.name == "General_Payment_Criteria" {
+                    inner.extend(cx.sequence(n, schema::GENERAL_PAYMENT_CRITERIA, &path));
+                } else {
+                    cx.unsupported(item.name, &path);
+                }
             }
+            inner
         }
-        children = inner;
-    }
-    for (n, path) in children {
-        let name = n.name.as_str();
-        match (op, name) {
+    };
+    for (item, n, path) in children {
+        match (op, item.name) {
             (Op::Suppliers | Op::PurchaseOrders, "Updated_From_Date") => {
                 c.updated.0 = cx.datetime(n, &path)
             }
             (Op::Suppliers | Op::PurchaseOrders, "Updated_To_Date") => {
                 c.updated.1 = cx.datetime(n, &path)
             }
-            (Op::Suppliers, "Supplier_Status_Reference") => {
-                let ids = cx.ids(n, &path);
-                match ids.iter().find(|(t, _)| t == "Business_Entity_Status_Value_ID") {
-                    Some((_, v)) if v == "ACTIVE" || v == "INACTIVE" => c.status = Some(v.clone()),
-                    Some((_, v)) => cx.invalid(
-                        format!("Invalid ID value.  '{v}' is not a valid ID value for type = 'Business_Entity_Status_Value_ID'"),
-                        &path,
-                    ),
-                    None => cx.invalid("Supplier_Status_Reference needs a Business_Entity_Status_Value_ID".into(), &path),
+            (Op::Suppliers | Op::Invoices, "Supplier_Status_Reference") => {
+                if let Some(v) = cx.code_of(
+                    n,
+                    &path,
+                    "Business_Entity_Status_Value_ID",
+                    &["ACTIVE", "INACTIVE"],
+                ) {
+                    c.supplier_status.push(v);
                 }
             }
             (Op::Suppliers, "Supplier_Category_Reference") => {
-                let ids = cx.ids(n, &path);
-                match ids.iter().find(|(t, _)| t == "Supplier_Category_ID") {
-                    Some((_, v)) if super::data::CATEGORIES.iter().any(|k| k.0 == v) => {
-                        c.category = Some(v.clone())
-                    }
-                    _ => cx.invalid("Invalid Supplier_Category_Reference".into(), &path),
+                let known: Vec<&str> = super::data::CATEGORIES.iter().map(|k| k.0).collect();
+                if let Some(v) = cx.code_of(n, &path, "Supplier_Category_ID", &known) {
+                    c.category.push(v);
                 }
             }
             (Op::Invoices | Op::PurchaseOrders, "Supplier_Reference")
@@ -402,30 +514,59 @@ fn criteria(cx: &mut Ctx<'_>, op: Op, part: &Node) -> Criteria {
                 }
             }
             (Op::Invoices | Op::Payments, "Company_Reference") => {
-                c.company = cx.resolve(n, &path, company_finder).map(|i| i as usize);
-            }
-            (Op::Invoices, "Invoice_Date_On_or_After") => c.date.0 = cx.date(n, &path),
-            (Op::Invoices, "Invoice_Date_On_or_Before") => c.date.1 = cx.date(n, &path),
-            (Op::Invoices, "Invoice_Due_Date_On_or_After") => c.due.0 = cx.date(n, &path),
-            (Op::Invoices, "Invoice_Due_Date_On_or_Before") => c.due.1 = cx.date(n, &path),
-            (Op::Invoices, "Purchase_Order_Reference") => {
-                let ids = cx.ids(n, &path);
-                match ids.iter().find(|(t, _)| t == "Document_Number") {
-                    Some((_, v)) => c.po = Some(v.clone()),
-                    None => cx.invalid(
-                        "Purchase_Order_Reference needs a Document_Number".into(),
-                        &path,
-                    ),
+                if let Some(i) = cx.resolve(n, &path, company_finder) {
+                    c.companies.push(i as usize);
                 }
             }
-            (Op::PurchaseOrders, "Document_Date_On_or_After") => c.date.0 = cx.date(n, &path),
-            (Op::PurchaseOrders, "Document_Date_On_or_Before") => c.date.1 = cx.date(n, &path),
-            (Op::Payments, "Payment_Date_on_Date_Or_After") => c.date.0 = cx.date(n, &path),
-            (Op::Payments, "Payment_Date_on_Date_Or_Before") => c.date.1 = cx.date(n, &path),
-            _ => cx.invalid(
-                format!("Invalid element {name} in the criteria of {}", op.name()),
-                &path,
-            ),
+            (Op::Invoices, "Invoice_Date_On_or_After")
+            | (Op::PurchaseOrders, "Purchase_Order_Date_On_or_After")
+            | (Op::Payments, "Payment_Date_on_Date_Or_After") => c.date.0 = cx.date(n, &path),
+            (Op::Invoices, "Invoice_Date_On_or_Before")
+            | (Op::PurchaseOrders, "Purchase_Order_Date_On_or_Before")
+            | (Op::Payments, "Payment_Date_on_Date_Or_Before") => c.date.1 = cx.date(n, &path),
+            (Op::Invoices, "Invoice_Due_Date_On_or_After")
+            | (Op::PurchaseOrders, "Due_Date_On_or_After") => c.due.0 = cx.date(n, &path),
+            (Op::Invoices, "Invoice_Due_Date_On_or_Before")
+            | (Op::PurchaseOrders, "Due_Date_On_or_Before") => c.due.1 = cx.date(n, &path),
+            (Op::Invoices, "Purchase_Order_Reference") => {
+                c.po = cx.id_of(n, &path, "Document_Number")
+            }
+            (Op::Invoices, "Invoice_On_Hold") => c.on_hold = cx.boolean(n, &path),
+            (Op::Invoices, "External_PO_Number") => c.external_po = Some(n.text.clone()),
+            (Op::Invoices, "Invoice_Status_Reference") => {
+                if let Some(v) = cx.code_of(
+                    n,
+                    &path,
+                    "Document_Status_ID",
+                    &["Approved", "In_Progress", "Draft", "Canceled"],
+                ) {
+                    c.document_status.push(v);
+                }
+            }
+            (Op::PurchaseOrders, "Purchase_Order_Number") => c.po_number = Some(n.text.clone()),
+            (Op::Payments, "Payment_Type_Reference") => {
+                if let Some(v) = cx.code_of(n, &path, "Payment_Type_ID", &["ACH", "Check", "Wire"])
+                {
+                    c.payment_types.push(v);
+                }
+            }
+            (Op::Payments, "Payment_Status_Reference") => {
+                if let Some(v) =
+                    cx.code_of(n, &path, "Payment_Status_ID", &["Complete", "In_Progress"])
+                {
+                    c.payment_status.push(v);
+                }
+            }
+            (Op::Payments, "Currency_Reference") => {
+                let known: Vec<&str> = COMPANIES.iter().map(|co| co.2).collect();
+                if let Some(v) = cx.code_of(n, &path, "Currency_ID", &known) {
+                    c.currencies.push(v);
+                }
+            }
+            (Op::Payments, "Payment_Amount_Equal_To") => c.amount.0 = cx.decimal(n, &path),
+            (Op::Payments, "Payment_Amount_Greater_Than") => c.amount.1 = cx.decimal(n, &path),
+            (Op::Payments, "Payment_Amount_Less_Than") => c.amount.2 = cx.decimal(n, &path),
+            (_, name) => cx.unsupported(name, &path),
         }
     }
     let windows = [
@@ -446,7 +587,7 @@ fn criteria(cx: &mut Ctx<'_>, op: Op, part: &Node) -> Criteria {
         if reversed {
             cx.invalid(
                 format!("The start of the {what} must be on or before its end"),
-                &["Request_Criteria"],
+                &[at.join("/")],
             );
         }
     }
@@ -489,24 +630,32 @@ fn within<T: PartialOrd>(v: T, w: &(Option<T>, Option<T>)) -> bool {
     w.0.as_ref().is_none_or(|a| v >= *a) && w.1.as_ref().is_none_or(|b| v <= *b)
 }
 
+fn any_of<T: PartialEq + ?Sized, U: AsRef<T>>(list: &[U], v: &T) -> bool {
+    list.is_empty() || list.iter().any(|x| x.as_ref() == v)
+}
+
 /// Evaluates the selection (by reference or by criteria; there is no invoice-number filter).
 pub fn select(u: &Universe, q: &Query) -> Selection {
     if let Some(refs) = &q.references {
         return Selection::List(Arc::new(refs.clone()));
     }
     let c = &q.criteria;
-    let suppliers: Vec<u32> = if c.suppliers.is_empty() {
-        Vec::new()
-    } else {
-        let mut s = c.suppliers.clone();
-        s.sort_unstable();
-        s.dedup();
-        s
-    };
+    let mut suppliers = c.suppliers.clone();
+    suppliers.sort_unstable();
+    suppliers.dedup();
     let all_suppliers = || 0..u.supplier_count();
+    let owners = |suppliers: Vec<u32>| -> Box<dyn Iterator<Item = u32>> {
+        if suppliers.is_empty() {
+            Box::new(all_suppliers())
+        } else {
+            Box::new(suppliers.into_iter())
+        }
+    };
+    let company_ok =
+        |k: u32| c.companies.is_empty() || c.companies.contains(&u.supplier(k).company);
     match q.op {
         Op::Suppliers => {
-            if c.updated == (None, None) && c.status.is_none() && c.category.is_none() {
+            if c.updated == (None, None) && c.supplier_status.is_empty() && c.category.is_empty() {
                 return Selection::Range(all_suppliers());
             }
             Selection::List(Arc::new(
@@ -514,34 +663,37 @@ pub fn select(u: &Universe, q: &Query) -> Selection {
                     .filter(|&k| {
                         let s = u.supplier(k);
                         within(s.updated_at, &c.updated)
-                            && c.status.as_deref().is_none_or(|st| st == s.status)
-                            && c.category.as_deref().is_none_or(|cat| cat == s.category.0)
+                            && any_of(&c.supplier_status, s.status)
+                            && any_of(&c.category, s.category.0)
                     })
                     .collect(),
             ))
         }
         Op::Invoices => {
-            let unfiltered = c.company.is_none()
+            let unfiltered = c.companies.is_empty()
+                && c.supplier_status.is_empty()
                 && c.date == (None, None)
                 && c.due == (None, None)
-                && c.po.is_none();
+                && c.po.is_none()
+                && c.on_hold.is_none()
+                && c.external_po.is_none()
+                && c.document_status.is_empty();
             if unfiltered && suppliers.is_empty() {
                 return Selection::Range(0..u.invoice_count());
             }
-            let ks: Box<dyn Iterator<Item = u32>> = if suppliers.is_empty() {
-                Box::new(all_suppliers())
-            } else {
-                Box::new(suppliers.into_iter())
-            };
             let mut out = Vec::new();
-            for k in ks {
+            for k in owners(suppliers) {
                 let range = u.invoices_of(k);
                 if unfiltered {
                     out.extend(range);
                     continue;
                 }
                 let s = u.supplier(k);
-                if c.company.is_some_and(|co| co != s.company) {
+                if !company_ok(k) || !any_of(&c.supplier_status, s.status) {
+                    continue;
+                }
+                // No simulated invoice carries an External_PO_Number.
+                if c.external_po.is_some() {
                     continue;
                 }
                 let pos = u.pos_of(k);
@@ -551,6 +703,8 @@ pub fn select(u: &Universe, q: &Query) -> Selection {
                     if within(key.invoice_date, &c.date)
                         && within(key.due_date, &c.due)
                         && c.po.as_ref().is_none_or(|p| po.as_ref() == Some(p))
+                        && c.on_hold.is_none_or(|h| h == key.on_hold)
+                        && any_of(&c.document_status, key.status)
                     {
                         out.push(g);
                     }
@@ -559,24 +713,28 @@ pub fn select(u: &Universe, q: &Query) -> Selection {
             Selection::List(Arc::new(out))
         }
         Op::PurchaseOrders => {
-            let unfiltered = c.updated == (None, None) && c.date == (None, None);
+            let unfiltered = c.updated == (None, None)
+                && c.date == (None, None)
+                && c.due == (None, None)
+                && c.po_number.is_none();
             if unfiltered && suppliers.is_empty() {
                 return Selection::Range(0..u.po_count());
             }
-            let ks: Box<dyn Iterator<Item = u32>> = if suppliers.is_empty() {
-                Box::new(all_suppliers())
-            } else {
-                Box::new(suppliers.into_iter())
-            };
             let mut out = Vec::new();
-            for k in ks {
+            for k in owners(suppliers) {
                 for g in u.pos_of(k) {
                     if unfiltered {
                         out.push(g);
                         continue;
                     }
                     let po = u.purchase_order(g);
-                    if within(po.updated_at, &c.updated) && within(po.document_date, &c.date) {
+                    if within(po.updated_at, &c.updated)
+                        && within(po.document_date, &c.date)
+                        && within(po.due_date, &c.due)
+                        && c.po_number
+                            .as_ref()
+                            .is_none_or(|n| *n == po.document_number)
+                    {
                         out.push(g);
                     }
                 }
@@ -584,22 +742,34 @@ pub fn select(u: &Universe, q: &Query) -> Selection {
             Selection::List(Arc::new(out))
         }
         Op::Payments => {
-            let unfiltered = c.company.is_none() && c.date == (None, None);
+            let unfiltered = c.companies.is_empty()
+                && c.date == (None, None)
+                && c.payment_types.is_empty()
+                && c.payment_status.is_empty()
+                && c.currencies.is_empty()
+                && c.amount == (None, None, None);
             if unfiltered && suppliers.is_empty() {
                 return Selection::Range(0..u.payment_count());
             }
-            let ks: Box<dyn Iterator<Item = u32>> = if suppliers.is_empty() {
-                Box::new(all_suppliers())
-            } else {
-                Box::new(suppliers.into_iter())
-            };
             let mut out = Vec::new();
-            for k in ks {
-                if c.company.is_some_and(|co| co != u.supplier(k).company) {
+            for k in owners(suppliers) {
+                if !company_ok(k) || !any_of(&c.currencies, u.supplier(k).currency()) {
                     continue;
                 }
                 for g in u.payments_of(k) {
-                    if unfiltered || within(u.payment(g).date, &c.date) {
+                    if unfiltered {
+                        out.push(g);
+                        continue;
+                    }
+                    let p = u.payment(g);
+                    let (eq, gt, lt) = c.amount;
+                    if within(p.date, &c.date)
+                        && any_of(&c.payment_types, p.payment_type)
+                        && any_of(&c.payment_status, p.status)
+                        && eq.is_none_or(|a| p.amount == a)
+                        && gt.is_none_or(|a| p.amount > a)
+                        && lt.is_none_or(|a| p.amount < a)
+                    {
                         out.push(g);
                     }
                 }
@@ -609,7 +779,9 @@ pub fn select(u: &Universe, q: &Query) -> Selection {
     }
 }
 
-/// Writes the response page of `q` over `sel`.
+/// Writes the response page of `q` over `sel`: the request echoed (`Request_References` or
+/// `Request_Criteria`, `Response_Filter` with the as-of values in force, `Response_Group`), then
+/// `Response_Results`, then `Response_Data` unless the page is empty.
 pub fn render(u: &Universe, q: &Query, version: &str, sel: &Selection) -> String {
     let total = sel.len() as u64;
     let count = u64::from(q.count);
@@ -618,17 +790,29 @@ pub fn render(u: &Universe, q: &Query, version: &str, sel: &Selection) -> String
     let end = (start + count).min(total);
     let on_page = end.saturating_sub(start);
     let mut x = Xml::with_capacity(512 + on_page as usize * 3000);
-    let mut filter = Vec::new();
-    if let Some(a) = &q.as_of {
-        filter.push(("As_Of_Entry_DateTime", a.clone()));
-    }
-    filter.push(("Page", q.page.to_string()));
-    filter.push(("Count", q.count.to_string()));
+    let effective = q
+        .as_of_effective
+        .clone()
+        .unwrap_or_else(|| wire::date_text(u.anchor()));
+    let entry = q
+        .as_of
+        .clone()
+        .unwrap_or_else(|| wire::datetime_text(Utc::now()));
+    let filter = [
+        ("As_Of_Effective_Date", effective),
+        ("As_Of_Entry_DateTime", entry),
+        ("Page", q.page.to_string()),
+        ("Count", q.count.to_string()),
+    ];
     wire::response_head(
         &mut x,
         q.op.name(),
         version,
-        &filter,
+        &wire::Echo {
+            selection: q.echo_selection.as_ref(),
+            filter: &filter,
+            group: q.echo_group.as_ref(),
+        },
         Results {
             total_results: total,
             total_pages,
@@ -638,13 +822,18 @@ pub fn render(u: &Universe, q: &Query, version: &str, sel: &Selection) -> String
     );
     if on_page > 0 {
         x.open("Response_Data");
+        let with_ref = q.group.reference;
         for i in start..end {
             let idx = sel.get(i as usize);
             match q.op {
-                Op::Suppliers => wire::supplier(&mut x, u, &u.supplier(idx)),
-                Op::Invoices => wire::invoice(&mut x, u, &u.invoice(idx)),
-                Op::PurchaseOrders => wire::purchase_order(&mut x, u, &u.purchase_order(idx)),
-                Op::Payments => wire::payment(&mut x, u, &u.payment(idx)),
+                Op::Suppliers => wire::supplier(&mut x, u, &u.supplier(idx), with_ref),
+                Op::Invoices => wire::invoice(&mut x, u, &u.invoice(idx), with_ref),
+                Op::PurchaseOrders => {
+                    wire::purchase_order(&mut x, u, &u.purchase_order(idx), with_ref)
+                }
+                Op::Payments => {
+                    wire::payment(&mut x, u, &u.payment(idx), with_ref, q.group.payment_group)
+                }
             }
         }
         x.close("Response_Data");

@@ -27,7 +27,13 @@ impl Tokens {
             seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ rand::random::<u64>(),
             self.counter
         );
-        self.issued.insert(token.clone(), Instant::now() + ttl);
+        let now = Instant::now();
+        // A ttl beyond what the clock can hold means "does not expire" (a century).
+        let expires = now
+            .checked_add(ttl)
+            .or_else(|| now.checked_add(Duration::from_secs(100 * 365 * 86_400)))
+            .unwrap_or(now);
+        self.issued.insert(token.clone(), expires);
         token
     }
 

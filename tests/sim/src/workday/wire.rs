@@ -4,10 +4,11 @@
 
 use std::fmt::Write as _;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, FixedOffset, NaiveDate, Offset as _, Utc};
 use rust_decimal::Decimal;
 
 use super::data::{COMPANIES, Invoice, Payment, PurchaseOrder, Supplier, Universe};
+use super::parse::Node;
 
 /// SOAP 1.1 envelope namespace.
 pub const SOAP_ENV: &str = "http://schemas.xmlsoap.org/soap/envelope/";
@@ -108,7 +109,30 @@ impl Xml {
 
     /// An `xsd:date` with the tenant's zone.
     pub fn date(&mut self, name: &str, d: NaiveDate) -> &mut Self {
-        self.el(name, &format!("{}{ZONE}", d.format("%Y-%m-%d")))
+        self.el(name, &date_text(d))
+    }
+
+    /// A request element written back in the `wd` prefix (its Workday-namespace attributes too). With
+    /// `booleans`, leaf values `true`/`false` are written as Workday answers booleans, `1`/`0`.
+    pub fn node(&mut self, n: &Node, booleans: bool) -> &mut Self {
+        let attrs: Vec<(&str, &str)> = n
+            .attrs
+            .iter()
+            .filter(|(ns, _, _)| ns == WD)
+            .map(|(_, k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        self.open_attrs(&n.name, &attrs);
+        if n.children.is_empty() {
+            match (booleans, n.text.as_str()) {
+                (true, "true") => self.raw("1"),
+                (true, "false") => self.raw("0"),
+                (_, t) => self.text(t),
+            };
+        }
+        for c in n.children.iter().filter(|c| c.ns == WD) {
+            self.node(c, booleans);
+        }
+        self.close(&n.name)
     }
 
     /// The text built so far.
@@ -140,14 +164,20 @@ pub struct Results {
     pub page: u64,
 }
 
-/// Starts `{op}_Response` up to (not including) `Response_Data`.
-pub fn response_head(
-    x: &mut Xml,
-    op: &str,
-    version: &str,
-    filter: &[(&str, String)],
-    results: Results,
-) {
+/// What a response echoes of its request.
+#[derive(Debug)]
+pub struct Echo<'a> {
+    /// The request's `Request_References` or `Request_Criteria`.
+    pub selection: Option<&'a Node>,
+    /// `Response_Filter` as in force: (element, value) in schema order.
+    pub filter: &'a [(&'a str, String)],
+    /// The request's `Response_Group`.
+    pub group: Option<&'a Node>,
+}
+
+/// Starts `{op}_Response` up to (not including) `Response_Data`: the echo of the request, then
+/// `Response_Results` (the order of `Get_*_ResponseType`).
+pub fn response_head(x: &mut Xml, op: &str, version: &str, echo: &Echo<'_>, results: Results) {
     x.raw("<?xml version='1.0' encoding='UTF-8'?>");
     let _ = write!(
         x.buf,
@@ -155,17 +185,36 @@ pub fn response_head(
     );
     x.text(version);
     x.raw("\">");
+    if let Some(sel) = echo.selection {
+        x.node(sel, false);
+    }
     x.open("Response_Filter");
-    for (k, v) in filter {
+    for (k, v) in echo.filter {
         x.el(k, v);
     }
     x.close("Response_Filter");
+    if let Some(group) = echo.group {
+        x.node(group, true);
+    }
     x.open("Response_Results");
     x.el("Total_Results", &results.total_results.to_string());
     x.el("Total_Pages", &results.total_pages.to_string());
     x.el("Page_Results", &results.page_results.to_string());
     x.el("Page", &results.page.to_string());
     x.close("Response_Results");
+}
+
+/// An `xsd:date` as this tenant writes it (`2024-06-15-07:00`).
+pub fn date_text(d: NaiveDate) -> String {
+    format!("{}{ZONE}", d.format("%Y-%m-%d"))
+}
+
+/// An `xsd:dateTime` in the tenant's zone, milliseconds (`2024-06-15T01:00:00.000-07:00`).
+pub fn datetime_text(t: DateTime<Utc>) -> String {
+    let zone = FixedOffset::west_opt(7 * 3600).unwrap_or_else(|| Utc.fix());
+    t.with_timezone(&zone)
+        .format("%Y-%m-%dT%H:%M:%S%.3f%:z")
+        .to_string()
 }
 
 /// Ends `{op}_Response` and the envelope.
@@ -255,10 +304,12 @@ fn supplier_ref(x: &mut Xml, s: &Supplier) {
     );
 }
 
-/// One `wd:Supplier`.
-pub fn supplier(x: &mut Xml, u: &Universe, s: &Supplier) {
+/// One `wd:Supplier`, in `Supplier_DataType` order.
+pub fn supplier(x: &mut Xml, u: &Universe, s: &Supplier, with_reference: bool) {
     x.open("Supplier");
-    supplier_ref(x, s);
+    if with_reference {
+        supplier_ref(x, s);
+    }
     x.open("Supplier_Data")
         .el("Supplier_ID", &s.id)
         .el("Supplier_Reference_ID", &s.id)
@@ -275,7 +326,25 @@ pub fn supplier(x: &mut Xml, u: &Universe, s: &Supplier) {
         s.terms.1,
         &[("Payment_Terms_ID", s.terms.0)],
     );
+    business_entity(x, s);
+    x.open("Supplier_Status_Data");
+    let status_name = if s.status == "ACTIVE" {
+        "Active"
+    } else {
+        "Inactive"
+    };
+    x.reference(
+        "Status_Reference",
+        status_name,
+        &[("Business_Entity_Status_Value_ID", s.status)],
+    );
+    x.close("Supplier_Status_Data");
     currency_ref(x, s.currency());
+    x.close("Supplier_Data").close("Supplier");
+}
+
+/// `Business_Entity_Data`: name, tax ID, external ID, `Contact_Data` (address, phone, e-mail, web).
+fn business_entity(x: &mut Xml, s: &Supplier) {
     x.open("Business_Entity_Data")
         .el("Business_Entity_Name", &s.name)
         .el("Business_Entity_Tax_ID", &s.tax_id)
@@ -383,33 +452,24 @@ pub fn supplier(x: &mut Xml, u: &Universe, s: &Supplier) {
         .el("Web_Address", &s.website)
         .close("Web_Address_Data");
     x.close("Contact_Data").close("Business_Entity_Data");
-    x.open("Supplier_Status_Data");
-    let status_name = if s.status == "ACTIVE" {
-        "Active"
-    } else {
-        "Inactive"
-    };
-    x.reference(
-        "Status_Reference",
-        status_name,
-        &[("Business_Entity_Status_Value_ID", s.status)],
-    );
-    x.close("Supplier_Status_Data");
-    x.close("Supplier_Data").close("Supplier");
 }
 
-/// One `wd:Supplier_Invoice`.
-pub fn invoice(x: &mut Xml, u: &Universe, inv: &Invoice) {
+/// One `wd:Supplier_Invoice`, in `Supplier_Invoice_DataType` order. There is no header-level purchase order
+/// reference in the schema: each line that was ordered points at its PO line (`Purchase_Order_Line_Reference`,
+/// ID type `Line_Number` with the PO's `Document_Number` as parent).
+pub fn invoice(x: &mut Xml, u: &Universe, inv: &Invoice, with_reference: bool) {
     let s = u.supplier(inv.supplier);
     x.open("Supplier_Invoice");
-    x.reference(
-        "Supplier_Invoice_Reference",
-        &format!("Supplier Invoice: {}", inv.invoice_number),
-        &[
-            ("WID", &inv.wid),
-            ("Supplier_Invoice_Reference_ID", &inv.reference_id),
-        ],
-    );
+    if with_reference {
+        x.reference(
+            "Supplier_Invoice_Reference",
+            &format!("Supplier Invoice: {}", inv.invoice_number),
+            &[
+                ("WID", &inv.wid),
+                ("Supplier_Invoice_Reference_ID", &inv.reference_id),
+            ],
+        );
+    }
     x.open("Supplier_Invoice_Data")
         .el("Supplier_Invoice_ID", &inv.reference_id)
         .el("Invoice_Number", &inv.invoice_number);
@@ -424,26 +484,31 @@ pub fn invoice(x: &mut Xml, u: &Universe, inv: &Invoice) {
     supplier_ref(x, &s);
     x.date("Invoice_Date", inv.key.invoice_date)
         .date("Due_Date_Override", inv.key.due_date)
+        .el("On_Hold", if inv.key.on_hold { "1" } else { "0" })
         .amount("Control_Amount_Total", inv.gross)
         .amount("Tax_Amount", inv.tax)
-        .amount("Gross_Invoice_Amount", inv.gross)
+        // Newer than the v28–v40 schemas: between the supplier reference number and External_PO_Number.
         .el("Suppliers_Invoice_Number", &inv.supplier_invoice_number);
-    if let Some(po) = &inv.po_number {
-        x.reference("Purchase_Order_Reference", po, &[("Document_Number", po)]);
+    if let Some(m) = &inv.memo {
+        x.el("Memo", m);
     }
     x.reference(
         "Payment_Terms_Reference",
         s.terms.1,
         &[("Payment_Terms_ID", s.terms.0)],
     );
-    if let Some(m) = &inv.memo {
-        x.el("Memo", m);
-    }
-    x.el("On_Hold", if inv.key.on_hold { "1" } else { "0" });
+    x.amount("Gross_Invoice_Amount", inv.gross);
     for (i, l) in inv.lines.iter().enumerate() {
         x.open("Invoice_Line_Replacement_Data")
             .el("Line_Order", &(i + 1).to_string())
             .el("Item_Description", l.description);
+        if let Some(po) = &inv.po_number {
+            x.open("Purchase_Order_Line_Reference")
+                .raw("<wd:ID wd:type=\"Line_Number\" wd:parent_type=\"Document_Number\" wd:parent_id=\"")
+                .text(po)
+                .raw("\">1</wd:ID>")
+                .close("Purchase_Order_Line_Reference");
+        }
         x.reference(
             "Spend_Category_Reference",
             l.spend_category.1,
@@ -462,37 +527,43 @@ pub fn invoice(x: &mut Xml, u: &Universe, inv: &Invoice) {
     x.close("Supplier_Invoice_Data").close("Supplier_Invoice");
 }
 
-/// One `wd:Purchase_Order`.
-pub fn purchase_order(x: &mut Xml, u: &Universe, po: &PurchaseOrder) {
+/// One `wd:Purchase_Order`, in `Purchase_Order_Outbound_DataType` order. The schema has no total: it is the
+/// sum of the lines (plus tax, freight and other charges, which these orders do not have).
+pub fn purchase_order(x: &mut Xml, u: &Universe, po: &PurchaseOrder, with_reference: bool) {
     let s = u.supplier(po.supplier);
     x.open("Purchase_Order");
-    x.reference(
-        "Purchase_Order_Reference",
-        &po.document_number,
-        &[("WID", &po.wid), ("Document_Number", &po.document_number)],
-    );
+    if with_reference {
+        x.reference(
+            "Purchase_Order_Reference",
+            &po.document_number,
+            &[("WID", &po.wid), ("Document_Number", &po.document_number)],
+        );
+    }
     x.open("Purchase_Order_Data")
+        .el(
+            "Purchase_Order_ID",
+            &format!("PURCHASE_ORDER-3-{}", po.global + 1),
+        )
         .el("Document_Number", &po.document_number);
     x.reference(
-        "Document_Status_Reference",
+        "Purchase_Order_Document_Status_Reference",
         po.status,
         &[("Document_Status_ID", po.status)],
     );
     company_ref(x, u, s.company);
-    currency_ref(x, s.currency());
     supplier_ref(x, &s);
-    x.reference(
-        "Buyer_Reference",
-        po.buyer.1,
-        &[("Employee_ID", &po.buyer.0)],
-    );
-    x.date("Document_Date", po.document_date)
-        .date("Due_Date", po.due_date)
-        .amount("Total_Amount", po.total);
+    x.date("Document_Date", po.document_date);
     x.reference(
         "Payment_Terms_Reference",
         s.terms.1,
         &[("Payment_Terms_ID", s.terms.0)],
+    );
+    x.date("Due_Date", po.due_date);
+    currency_ref(x, s.currency());
+    x.reference(
+        "Buyer_Reference",
+        po.buyer.1,
+        &[("Employee_ID", &po.buyer.0)],
     );
     for (i, (desc, qty, unit, amount)) in po.lines.iter().enumerate() {
         x.open("Goods_Line_Data")
@@ -506,44 +577,27 @@ pub fn purchase_order(x: &mut Xml, u: &Universe, po: &PurchaseOrder) {
     x.close("Purchase_Order_Data").close("Purchase_Order");
 }
 
-/// One `wd:Payment`.
-pub fn payment(x: &mut Xml, u: &Universe, p: &Payment) {
+/// One `wd:Payment`, in `Payment_WWS_DataType` order: `Payment_Group_Data` (date, currency, type, category;
+/// only when the response group asks for it), `Payment_Status` (text), reference number, amount, currency,
+/// check number, company, payee, remittance.
+pub fn payment(x: &mut Xml, u: &Universe, p: &Payment, with_reference: bool, with_group: bool) {
     let s = u.supplier(p.supplier);
     x.open("Payment");
-    x.reference(
-        "Payment_Reference",
-        &format!("Payment: {}", p.reference_number),
-        &[("WID", &p.wid), ("Payment_Reference_ID", &p.reference_id)],
-    );
-    x.open("Payment_Data");
-    company_ref(x, u, s.company);
-    currency_ref(x, s.currency());
-    x.reference(
-        "Payment_Type_Reference",
-        p.payment_type,
-        &[("Payment_Type_ID", p.payment_type)],
-    );
-    x.date("Payment_Date", p.date)
-        .amount("Payment_Amount", p.amount)
-        .el("Payment_Reference_Number", &p.reference_number);
-    x.reference(
-        "Receiving_Party_Reference",
-        &s.name,
-        &[("WID", &s.wid), ("Supplier_ID", &s.id)],
-    );
-    let status_name = p.status.replace('_', " ");
-    x.reference(
-        "Payment_Status_Reference",
-        &status_name,
-        &[("Payment_Status_ID", p.status)],
-    );
-    if let Some(c) = &p.check_number {
-        x.el("Check_Number", c);
+    if with_reference {
+        x.reference(
+            "Payment_Reference",
+            &format!("Payment: {}", p.reference_number),
+            &[("WID", &p.wid), ("Payment_Reference_ID", &p.reference_id)],
+        );
     }
-    x.open("Payment_Group_Data")
-        .el(
-            "Payment_Date",
-            &format!("{}T00:00:00.000{ZONE}", p.date.format("%Y-%m-%d")),
+    x.open("Payment_Data");
+    if with_group {
+        x.open("Payment_Group_Data").date("Payment_Date", p.date);
+        currency_ref(x, s.currency());
+        x.reference(
+            "Payment_Type_Reference",
+            p.payment_type,
+            &[("Payment_Type_ID", p.payment_type)],
         )
         .reference(
             "Payment_Category_Reference",
@@ -551,6 +605,20 @@ pub fn payment(x: &mut Xml, u: &Universe, p: &Payment) {
             &[("Payment_Category_ID", "SUPPLIER_PAYMENT")],
         )
         .close("Payment_Group_Data");
+    }
+    x.el("Payment_Status", &p.status.replace('_', " "))
+        .el("Payment_Reference_Number", &p.reference_number)
+        .amount("Payment_Amount", p.amount);
+    currency_ref(x, s.currency());
+    if let Some(c) = &p.check_number {
+        x.el("Check_Number", c);
+    }
+    company_ref(x, u, s.company);
+    x.reference(
+        "Receiving_Party_Reference",
+        &s.name,
+        &[("WID", &s.wid), ("Supplier_ID", &s.id)],
+    );
     x.open("Remittance_Data");
     for st in &p.settled {
         let inv = &st.invoice;
