@@ -383,6 +383,16 @@ pub(crate) fn basic_header(email: &str, token: &SecretString) -> SecretString {
     ))
 }
 
+/// Zendesk's longest access-token lifetime (48 hours); a longer `expires_in` is taken as this.
+pub const MAX_ACCESS_TOKEN_LIFETIME: Duration = Duration::from_secs(48 * 3600);
+
+/// When an access token issued now with `expires_in` seconds expires: `expires_in` is clamped to
+/// [`MAX_ACCESS_TOKEN_LIFETIME`] and the addition is checked, so no answer of Zendesk's can panic here.
+fn expiry_from_now(expires_in: u64) -> Option<Instant> {
+    let lifetime = Duration::from_secs(expires_in).min(MAX_ACCESS_TOKEN_LIFETIME);
+    Instant::now().checked_add(lifetime)
+}
+
 struct Current {
     access: Option<SecretString>,
     refresh: Option<SecretString>,
@@ -466,8 +476,12 @@ impl OauthSession {
         }
         let needs_refresh = st.current.as_ref().is_some_and(|c| {
             c.access.is_none()
-                || c.expires_at
-                    .is_some_and(|e| e <= Instant::now() + self.leeway)
+                || c.expires_at.is_some_and(|e| {
+                    // An absurd leeway cannot be added to now: refresh rather than panic.
+                    Instant::now()
+                        .checked_add(self.leeway)
+                        .is_none_or(|soon| e <= soon)
+                })
         });
         if needs_refresh {
             self.refresh_locked(&mut st).await?;
@@ -577,23 +591,39 @@ impl OauthSession {
             Err(e) => return Err(e),
         };
         let new_refresh = issued.refresh_token.clone().or(Some(refresh));
-        let expires_at = issued
-            .expires_in
-            .map(|s| Instant::now() + Duration::from_secs(s));
+        // The old pair is already dead at Zendesk: persist the new one first, before anything else can fail,
+        // and before anyone uses it.
+        if let Some(r) = &new_refresh
+            && let Err(e) = self.store.save(&issued.access_token, r).await
+        {
+            st.unsaved = true;
+            tracing::error!(error = %e, "cannot persist the rotated Zendesk OAuth tokens; will retry");
+        }
         st.current = Some(Current {
             access: Some(issued.access_token.clone()),
-            refresh: new_refresh.clone(),
-            expires_at,
+            refresh: new_refresh,
+            expires_at: issued.expires_in.and_then(expiry_from_now),
         });
         st.generation += 1;
         metrics::counter!("mlc_zendesk_oauth_refreshes_total").increment(1);
-        if let Some(r) = &new_refresh {
-            // The old pair is already dead at Zendesk: persist the new one before anyone uses it.
-            if let Err(e) = self.store.save(&issued.access_token, r).await {
-                st.unsaved = true;
-                tracing::error!(error = %e, "cannot persist the rotated Zendesk OAuth tokens; will retry");
-            }
-        }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn any_expires_in_gives_a_bounded_expiry() {
+        for expires_in in [0, 1800, 48 * 3600, 10_000_000, u64::MAX] {
+            let at = expiry_from_now(expires_in).unwrap();
+            assert!(
+                at <= Instant::now() + MAX_ACCESS_TOKEN_LIFETIME,
+                "{expires_in}"
+            );
+        }
+        let soon = expiry_from_now(1800).unwrap() - Instant::now();
+        assert!(soon > Duration::from_secs(1790) && soon <= Duration::from_secs(1800));
     }
 }
