@@ -297,6 +297,43 @@ pub fn authorization_url(
     Ok(url)
 }
 
+/// A PKCE (RFC 7636, S256) pair for the authorization code grant: the verifier stays with ml-connector until
+/// the code is exchanged; the challenge goes in the approval URL (`code_challenge`,
+/// `code_challenge_method=S256`).
+pub struct Pkce {
+    /// 43 characters of BASE64URL over 32 random bytes.
+    pub verifier: SecretString,
+    /// BASE64URL(SHA-256(verifier)), unpadded.
+    pub challenge: String,
+}
+
+impl fmt::Debug for Pkce {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pkce")
+            .field("challenge", &self.challenge)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Pkce {
+    /// A fresh pair.
+    pub fn generate() -> Self {
+        let verifier =
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
+        Self {
+            challenge: pkce_challenge(&verifier),
+            verifier: SecretString::from(verifier),
+        }
+    }
+}
+
+/// The S256 challenge of `verifier`: BASE64URL(SHA-256(verifier)) without padding.
+pub fn pkce_challenge(verifier: &str) -> String {
+    use sha2::Digest as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(sha2::Sha256::digest(verifier.as_bytes()))
+}
+
 fn token_url(base_url: &str) -> Result<Url, ZendeskError> {
     Url::parse(base_url)
         .and_then(|b| b.join("/oauth/tokens"))
@@ -613,6 +650,26 @@ impl OauthSession {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pkce_follows_rfc_7636() {
+        // RFC 7636, appendix B.
+        assert_eq!(
+            pkce_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        );
+        let a = Pkce::generate();
+        let b = Pkce::generate();
+        let v = a.verifier.expose_secret();
+        assert_eq!(v.len(), 43);
+        assert!(
+            v.bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+        );
+        assert_eq!(a.challenge, pkce_challenge(v));
+        assert_ne!(v, b.verifier.expose_secret());
+        assert!(!format!("{a:?}").contains(v));
+    }
 
     #[test]
     fn any_expires_in_gives_a_bounded_expiry() {
