@@ -96,11 +96,14 @@ pub enum SecretName {
     JwtSharedSecret,
     /// Signing secret of the Zendesk webhook.
     WebhookSigningSecret,
+    /// A Zendesk OAuth authorization in progress (`tenant zendesk-oauth`): its `state` and PKCE verifier,
+    /// kept between printing the approval URL and exchanging the code.
+    ZendeskOauthPending,
 }
 
 impl SecretName {
     /// Every secret name, in display order.
-    pub const ALL: [SecretName; 9] = [
+    pub const ALL: [SecretName; 10] = [
         Self::WorkdayPassword,
         Self::WorkdayClientSecret,
         Self::WorkdayRefreshToken,
@@ -110,6 +113,7 @@ impl SecretName {
         Self::ZendeskOauthRefreshToken,
         Self::JwtSharedSecret,
         Self::WebhookSigningSecret,
+        Self::ZendeskOauthPending,
     ];
 
     /// The kebab-case name used on the command line and in the database.
@@ -124,6 +128,7 @@ impl SecretName {
             Self::ZendeskOauthRefreshToken => "zendesk-oauth-refresh-token",
             Self::JwtSharedSecret => "jwt-shared-secret",
             Self::WebhookSigningSecret => "webhook-signing-secret",
+            Self::ZendeskOauthPending => "zendesk-oauth-pending",
         }
     }
 }

@@ -15,7 +15,9 @@ use ml_connector::store::{QueueCounts, Store};
 use ml_connector::tenant::{SecretName, TenantId, WorkdaySettings, ZendeskSettings};
 use ml_connector::vault::{KeySource, MasterKey};
 use ml_connector::zendesk::webhook::{WebhookError, verify_signature};
-use ml_connector_sim::zendesk::{SimConfig, TicketSeed, WebhookTarget, ZendeskSim, sign_webhook};
+use ml_connector_sim::zendesk::{
+    SimConfig, TRIGGER_DELIVERY, TicketSeed, WebhookTarget, ZendeskSim, sign_webhook,
+};
 use secrecy::SecretString;
 use tower::ServiceExt as _;
 
@@ -24,6 +26,7 @@ const TICKET_CREATED: &[u8] = include_bytes!("../../tests/fixtures/zendesk/ticke
 const FIELD_CHANGED: &[u8] =
     include_bytes!("../../tests/fixtures/zendesk/ticket_custom_field_changed.json");
 const USER_CREATED: &[u8] = include_bytes!("../../tests/fixtures/zendesk/user_created.json");
+const TRIGGER_TICKET: &[u8] = include_bytes!("../../tests/fixtures/zendesk/trigger_ticket.json");
 
 /// Computed outside the code under test, over the fixture file's exact bytes:
 /// ```text
@@ -333,6 +336,121 @@ async fn missing_headers_unknown_tenants_and_big_bodies_are_refused() {
     assert_eq!(counts(f.state.store()).await, QueueCounts::default());
 }
 
+/// A trigger request signed now, with the webhook and invocation id headers Zendesk sends (either omitted
+/// when `None`).
+fn trigger_request(body: &[u8], timestamp: &str, invocation: Option<&str>) -> Request<Body> {
+    let sig = sign_webhook(SECRET, timestamp, body);
+    let mut req = post("acme", body, Some(timestamp), Some(&sig));
+    let headers = req.headers_mut();
+    headers.insert("x-zendesk-account-id", "9242270".parse().unwrap());
+    if let Some(id) = invocation {
+        headers.insert("x-zendesk-webhook-id", "01TRIGGERHOOK".parse().unwrap());
+        headers.insert("x-zendesk-webhook-invocation-id", id.parse().unwrap());
+    }
+    req
+}
+
+#[tokio::test]
+async fn a_trigger_webhook_is_queued_once_per_invocation() {
+    let f = fixture().await;
+    let (status, body) = call(
+        &f,
+        trigger_request(TRIGGER_TICKET, &now_ts(), Some("8350205582")),
+    )
+    .await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (StatusCode::OK, Some("queued")),
+        "{body}"
+    );
+    assert_eq!(body["event_id"], "trigger:01TRIGGERHOOK:8350205582");
+    let row = f
+        .state
+        .store()
+        .queued_event(&acme(), "trigger:01TRIGGERHOOK:8350205582")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.event_type, "trigger");
+    assert_eq!(row.ticket_id, 35436);
+    assert_eq!(row.payload.as_bytes(), TRIGGER_TICKET);
+    // A retry of the same invocation (signed again, a moment later) and a byte-for-byte replay: duplicates.
+    let retry = trigger_request(TRIGGER_TICKET, &now_ts(), Some("8350205582"));
+    assert_eq!(call(&f, retry).await.1["status"], "duplicate");
+    // The trigger firing again for the ticket is another invocation: queued.
+    let again = call(
+        &f,
+        trigger_request(TRIGGER_TICKET, &now_ts(), Some("8350205999")),
+    )
+    .await;
+    assert_eq!(again.1["status"], "queued");
+    // A number works as well as the rendered string.
+    let numeric = call(
+        &f,
+        trigger_request(br#"{"ticket_id": 77}"#, &now_ts(), Some("1")),
+    )
+    .await;
+    assert_eq!(numeric.1["status"], "queued");
+    assert_eq!(
+        counts(f.state.store()).await,
+        QueueCounts {
+            queued: 3,
+            ..Default::default()
+        }
+    );
+}
+
+#[tokio::test]
+async fn a_trigger_webhook_without_invocation_id_is_keyed_by_timestamp_and_body() {
+    let f = fixture().await;
+    let ts = now_ts();
+    let first = call(&f, trigger_request(TRIGGER_TICKET, &ts, None)).await;
+    assert_eq!(first.1["status"], "queued", "{}", first.1);
+    let id = first.1["event_id"].as_str().unwrap().to_string();
+    assert!(id.starts_with("trigger:sha256:"), "{id}");
+    // The exact request again: a replay.
+    let replay = call(&f, trigger_request(TRIGGER_TICKET, &ts, None)).await;
+    assert_eq!(
+        (replay.1["status"].as_str(), replay.1["event_id"].as_str()),
+        (Some("duplicate"), Some(id.as_str()))
+    );
+    assert_eq!(counts(f.state.store()).await.queued, 1);
+}
+
+#[tokio::test]
+async fn trigger_webhooks_are_verified_and_checked_like_events() {
+    let f = fixture().await;
+    // Signed with another secret: 401, before the body is even read.
+    let ts = now_ts();
+    let sig = sign_webhook("not-the-secret", &ts, TRIGGER_TICKET);
+    let (status, body) = call(&f, post("acme", TRIGGER_TICKET, Some(&ts), Some(&sig))).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["error"]["code"], "invalid_signature");
+    // Stale.
+    let old = (chrono::Utc::now() - chrono::Duration::seconds(3600))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let (status, body) = call(&f, trigger_request(TRIGGER_TICKET, &old, Some("2"))).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["error"]["code"], "stale_timestamp");
+    // Authentic but not usable: a placeholder the trigger did not fill, no ticket id, a bad invocation id.
+    for (bad, invocation) in [
+        (&br#"{"ticket_id": "{{ticket.id}}"}"#[..], Some("3")),
+        (br#"{"ticket_id": ""}"#, Some("4")),
+        (br#"{"ticket": {"id": 5}}"#, Some("5")),
+        (br#"["ticket_id", 5]"#, Some("6")),
+        (br#"{"ticket_id": "5"}"#, Some("not an id")),
+    ] {
+        let (status, body) = call(&f, trigger_request(bad, &now_ts(), invocation)).await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("malformed_event")),
+            "{}",
+            String::from_utf8_lossy(bad)
+        );
+    }
+    assert_eq!(counts(f.state.store()).await, QueueCounts::default());
+}
+
 #[tokio::test]
 async fn non_ticket_events_are_acknowledged_not_queued() {
     let f = fixture().await;
@@ -373,11 +491,11 @@ async fn simulator_webhooks_reach_the_queue_end_to_end() {
             },
         ));
         let sim = ZendeskSim::start(SimConfig {
-            webhook: Some(WebhookTarget {
-                url: format!("http://{addr}/webhooks/zendesk/acme"),
-                signing_secret: SECRET.into(),
-                webhook_id: "01HWEBHOOK".into(),
-            }),
+            webhook: Some(WebhookTarget::events(
+                &format!("http://{addr}/webhooks/zendesk/acme"),
+                SECRET,
+                "01HWEBHOOK",
+            )),
             ..SimConfig::default()
         })
         .await
@@ -424,11 +542,11 @@ async fn simulator_webhooks_reach_the_queue_end_to_end() {
         assert_eq!(sim.replay(&deliveries[0]).await.unwrap(), 200);
         assert_eq!(counts(f.state.store()).await.queued, 3, "{name}");
         // A sender with the wrong secret gets 401 and queues nothing.
-        sim.set_webhook(Some(WebhookTarget {
-            url: format!("http://{addr}/webhooks/zendesk/acme"),
-            signing_secret: "wrong".into(),
-            webhook_id: "01HWEBHOOK".into(),
-        }));
+        sim.set_webhook(Some(WebhookTarget::events(
+            &format!("http://{addr}/webhooks/zendesk/acme"),
+            "wrong",
+            "01HWEBHOOK",
+        )));
         sim.update_ticket(ticket, serde_json::json!({"status": "open"}))
             .unwrap();
         let deliveries = sim.wait_for_deliveries(4, Duration::from_secs(10)).await;
@@ -437,4 +555,63 @@ async fn simulator_webhooks_reach_the_queue_end_to_end() {
         let _ = stop_tx.send(());
         server.await.unwrap().unwrap();
     }
+}
+
+/// A webhook connected to a trigger: the simulator sends the trigger's own body on every ticket change, with
+/// Zendesk's headers; each invocation is queued once, and a replay is a duplicate.
+#[tokio::test]
+async fn simulator_trigger_webhooks_reach_the_queue_end_to_end() {
+    let f = fixture().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(ml_connector::http::serve(
+        listener,
+        f.state.clone(),
+        async {
+            let _ = stop_rx.await;
+        },
+    ));
+    let sim = ZendeskSim::start(SimConfig {
+        webhook: Some(WebhookTarget::trigger(
+            &format!("http://{addr}/webhooks/zendesk/acme"),
+            SECRET,
+            "01TRIGGERHOOK",
+            r#"{"ticket_id": "{{ticket.id}}"}"#,
+        )),
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let ticket = sim
+        .create_ticket(TicketSeed {
+            subject: "Where is my payment?".into(),
+            description: "Invoice INV-2024-0042 is still unpaid.".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    sim.update_ticket(ticket, serde_json::json!({"status": "open"}))
+        .unwrap();
+    let deliveries = sim.wait_for_deliveries(2, Duration::from_secs(10)).await;
+    assert_eq!(deliveries.len(), 2, "{deliveries:?}");
+    for d in &deliveries {
+        assert_eq!(d.status, Some(200), "{d:?}");
+        assert_eq!(d.event_type, TRIGGER_DELIVERY);
+        let key = format!("trigger:01TRIGGERHOOK:{}", d.invocation_id);
+        let row = f
+            .state
+            .store()
+            .queued_event(&acme(), &key)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("{key} not queued"));
+        assert_eq!(
+            (row.event_type.as_str(), row.ticket_id),
+            ("trigger", ticket as i64)
+        );
+    }
+    assert_eq!(sim.replay(&deliveries[1]).await.unwrap(), 200);
+    assert_eq!(counts(f.state.store()).await.queued, 2);
+    let _ = stop_tx.send(());
+    server.await.unwrap().unwrap();
 }

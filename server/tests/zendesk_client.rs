@@ -24,7 +24,7 @@ use ml_connector::zendesk::{
 use ml_connector_sim::workday::{SimConfig as WorkdaySimConfig, WorkdaySim};
 use ml_connector_sim::zendesk::{
     DEFAULT_AGENT_EMAIL, DEFAULT_API_TOKEN, DEFAULT_OAUTH_CLIENT_ID, DEFAULT_OAUTH_CLIENT_SECRET,
-    Fault, FaultKind, Plan, SimConfig, TicketSeed, ZendeskSim,
+    Fault, FaultKind, SimConfig, TicketSeed, ZendeskSim,
 };
 use secrecy::{ExposeSecret as _, SecretString};
 use serde_json::json;
@@ -304,6 +304,35 @@ async fn a_token_about_to_expire_is_refreshed_before_use() {
         .map(|r| r.status)
         .collect();
     assert_eq!(statuses, [Some(401), Some(200), Some(200)]);
+}
+
+/// A token answer with an `expires_in` no real server sends (`u64::MAX`) arrives after Zendesk has already
+/// rotated the pair: the new pair is stored first and the expiry is clamped, so nothing panics and the tenant
+/// does not have to authorize again.
+#[tokio::test]
+async fn a_huge_expires_in_is_stored_first_and_clamped() {
+    let sim = ZendeskSim::start(SimConfig {
+        reported_expires_in: Some(u64::MAX),
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let t = oauth_tenant(common::sqlite_db(), &sim).await;
+    let client = t.client(&config()).await;
+    sim.expire_access_tokens();
+    client.current_user().await.unwrap();
+    let grants = sim.token_grants();
+    assert_eq!((grants.len(), grants[0].status), (1, 200));
+    assert_eq!(
+        Some(t.stored(SecretName::ZendeskOauthRefreshToken).await),
+        grants[0].issued_refresh_token
+    );
+    // The clamped expiry is far enough away: the token is used as is.
+    client.current_user().await.unwrap();
+    assert_eq!(sim.token_grants().len(), 1);
+    // And the stored pair works after a restart.
+    t.client(&config()).await.current_user().await.unwrap();
+    assert_eq!(sim.token_grants().len(), 1);
 }
 
 #[tokio::test]
@@ -899,29 +928,6 @@ async fn a_429_holds_every_caller_of_the_tenant() {
 }
 
 #[tokio::test]
-async fn the_plan_limit_headers_pace_the_client_before_any_429() {
-    // Three requests per one-second window, while the client believes it has 6000/min.
-    let sim = ZendeskSim::start(SimConfig {
-        plan: Plan::Custom(3),
-        rate_window: Duration::from_secs(1),
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap();
-    let client = token_client(&sim);
-    for _ in 0..7 {
-        client.current_user().await.unwrap();
-    }
-    let log = sim.requests();
-    assert_eq!(log.len(), 7);
-    assert!(
-        log.iter().all(|r| r.status == Some(200)),
-        "no request was refused"
-    );
-    assert!(log[6].received.duration_since(log[0].received) >= Duration::from_secs(2));
-}
-
-#[tokio::test]
 async fn server_errors_and_dropped_connections_are_retried_for_reads() {
     let sim = sim().await;
     let client = token_client(&sim);
@@ -1264,8 +1270,9 @@ async fn the_check_command_prints_the_zendesk_line() {
     assert!(!stdout.contains("wrong-token"));
 }
 
-/// `ml-connector tenant zendesk-oauth` prints the approval URL, then exchanges the code and stores the pair; the
-/// tenant then works in OAuth mode.
+/// `ml-connector tenant zendesk-oauth` prints the approval URL (with `state` and a PKCE S256 challenge, the
+/// verifier sealed in the store), then `--complete` reads the redirected address from stdin (never argv), checks
+/// its state, exchanges the code with the verifier and stores the pair; the tenant then works in OAuth mode.
 #[tokio::test]
 async fn the_oauth_setup_command_stores_a_working_pair() {
     let sim = sim().await;
@@ -1274,79 +1281,127 @@ async fn the_oauth_setup_command_stores_a_working_pair() {
         .unwrap();
     let wd = workday.config().clone();
     let dir = tempfile::tempdir().unwrap();
-    let run = async |args: &[&str]| {
-        let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_ml-connector"))
-            .args(args)
+    let command = |args: &[&str], env: &[(&str, &str)]| {
+        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_ml-connector"));
+        cmd.args(args)
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("MLC_DATA_DIR", dir.path())
             .env("ZD_SECRET", DEFAULT_OAUTH_CLIENT_SECRET)
             .env("WD_PASSWORD", &wd.password)
-            .output()
-            .await
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-        assert!(
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd
+    };
+    // Runs the binary with `input` on stdin; returns (success, stdout, stderr).
+    let exec = async |args: &[&str], input: &str, env: &[(&str, &str)]| {
+        use tokio::io::AsyncWriteExt as _;
+        let mut child = command(args, env).spawn().unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(input.as_bytes()).await.unwrap();
+        drop(stdin);
+        let out = child.wait_with_output().await.unwrap();
+        (
             out.status.success(),
-            "{args:?}: {stdout}{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let run = async |args: &[&str], input: &str| {
+        let (ok, stdout, stderr) = exec(args, input, &[]).await;
+        assert!(ok, "{args:?}: {stdout}{stderr}");
         stdout
     };
     let base = sim.base_url();
     let workday_url = workday.base_url();
-    run(&[
-        "tenant",
-        "add",
-        "acme",
-        "--zendesk-url",
-        &base,
-        "--zendesk-auth",
-        "oauth",
-        "--zendesk-client-id",
-        DEFAULT_OAUTH_CLIENT_ID,
-        "--workday-url",
-        &workday_url,
-        "--workday-tenant",
-        &wd.tenant,
-        "--workday-user",
-        &wd.username,
-    ])
+    run(
+        &[
+            "tenant",
+            "add",
+            "acme",
+            "--zendesk-url",
+            &base,
+            "--zendesk-auth",
+            "oauth",
+            "--zendesk-client-id",
+            DEFAULT_OAUTH_CLIENT_ID,
+            "--workday-url",
+            &workday_url,
+            "--workday-tenant",
+            &wd.tenant,
+            "--workday-user",
+            &wd.username,
+        ],
+        "",
+    )
     .await;
-    run(&[
-        "tenant",
-        "set-credentials",
-        "acme",
-        "workday-password",
-        "--from-env",
-        "WD_PASSWORD",
-    ])
+    run(
+        &[
+            "tenant",
+            "set-credentials",
+            "acme",
+            "workday-password",
+            "--from-env",
+            "WD_PASSWORD",
+        ],
+        "",
+    )
     .await;
-    run(&[
-        "tenant",
-        "set-credentials",
-        "acme",
-        "zendesk-oauth-client-secret",
-        "--from-env",
-        "ZD_SECRET",
-    ])
+    run(
+        &[
+            "tenant",
+            "set-credentials",
+            "acme",
+            "zendesk-oauth-client-secret",
+            "--from-env",
+            "ZD_SECRET",
+        ],
+        "",
+    )
     .await;
     let redirect = "https://ml-connector.example/oauth/callback";
-    let printed = run(&[
+    let start = [
         "tenant",
         "zendesk-oauth",
         "acme",
         "--redirect-uri",
         redirect,
-    ])
-    .await;
+    ];
+    let complete = [
+        "tenant",
+        "zendesk-oauth",
+        "acme",
+        "--redirect-uri",
+        redirect,
+        "--complete",
+    ];
+    // The code is no longer taken on the command line.
+    let (ok, _, stderr) = exec(&[&start[..], &["--code", "C0DE"]].concat(), "", &[]).await;
+    assert!(!ok && stderr.contains("--code"), "{stderr}");
+
+    let printed = run(&start, "").await;
     let approve = reqwest::Url::parse(printed.trim()).unwrap();
     assert!(
         approve
             .as_str()
             .starts_with(&format!("{base}/oauth/authorizations/new?"))
     );
-    // The admin approves in the browser; Zendesk redirects with the code.
+    let param = |url: &reqwest::Url, name: &str| {
+        url.query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    };
+    assert_eq!(
+        param(&approve, "code_challenge_method").as_deref(),
+        Some("S256")
+    );
+    assert_eq!(param(&approve, "code_challenge").map(|c| c.len()), Some(43));
+    let state = param(&approve, "state").unwrap();
+    // The admin approves in the browser; Zendesk redirects with the code and the state.
     let answer = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -1358,32 +1413,47 @@ async fn the_oauth_setup_command_stores_a_working_pair() {
     assert_eq!(answer.status(), 302);
     let location = reqwest::Url::parse(answer.headers()["location"].to_str().unwrap()).unwrap();
     assert!(location.as_str().starts_with(redirect));
-    let code = location
-        .query_pairs()
-        .find(|(k, _)| k == "code")
-        .map(|(_, v)| v.into_owned())
-        .unwrap();
-    let stored = run(&[
-        "tenant",
-        "zendesk-oauth",
-        "acme",
-        "--redirect-uri",
-        redirect,
-        "--code",
-        &code,
-    ])
+    assert_eq!(param(&location, "state").as_deref(), Some(state.as_str()));
+    let code = param(&location, "code").unwrap();
+
+    // A redirect whose state is not ours (a forged callback) is refused before anything is exchanged.
+    let mut forged = location.clone();
+    forged
+        .query_pairs_mut()
+        .clear()
+        .append_pair("code", &code)
+        .append_pair("state", "0123456789abcdef0123456789abcdef");
+    let (ok, stdout, stderr) = exec(
+        &[&complete[..], &["--from-env", "ZD_CALLBACK"]].concat(),
+        "",
+        &[("ZD_CALLBACK", forged.as_str())],
+    )
     .await;
+    assert!(!ok && stderr.contains("state"), "{stdout}{stderr}");
+    assert!(sim.token_grants().is_empty());
+
+    // The real redirect, on stdin.
+    let stored = run(&complete, &format!("{location}\n")).await;
     assert!(
         stored.contains("stored the Zendesk OAuth token pair"),
         "{stored}"
     );
     assert!(!stored.contains(&code));
-    let checked = run(&["check", "--tenant", "acme"]).await;
+    let grants = sim.token_grants();
+    assert_eq!(grants.len(), 1);
+    assert_eq!(grants[0].grant_type, "authorization_code");
+    assert_eq!(grants[0].status, 200);
+    assert!(grants[0].code_verifier_presented, "PKCE verifier sent");
+    let checked = run(&["check", "--tenant", "acme"], "").await;
     assert!(
         checked.contains("zendesk: ok (") && checked.contains("oauth as"),
         "{checked}"
     );
-    let grants = sim.token_grants();
-    assert_eq!(grants.len(), 1);
-    assert_eq!(grants[0].grant_type, "authorization_code");
+    // The pending authorization is gone: the same redirect cannot be used twice.
+    let (ok, _, stderr) = exec(&complete, &format!("{location}\n"), &[]).await;
+    assert!(
+        !ok && stderr.contains("no Zendesk authorization is in progress"),
+        "{stderr}"
+    );
+    assert_eq!(sim.token_grants().len(), 1);
 }

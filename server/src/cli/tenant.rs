@@ -75,8 +75,9 @@ pub enum Command {
         /// Zendesk subdomain.
         id: TenantId,
     },
-    /// Authorize ml-connector as the tenant's Zendesk OAuth client: without --code, print the URL an admin
-    /// approves; with --code, exchange it and store the access/refresh token pair.
+    /// Authorize ml-connector as the tenant's Zendesk OAuth client (PKCE, checked state): first print the URL an
+    /// admin approves; then, with --complete, read the redirected address from stdin, exchange its code and
+    /// store the access/refresh token pair.
     ZendeskOauth(super::zendesk_oauth::Args),
 }
 

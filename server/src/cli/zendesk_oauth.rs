@@ -1,25 +1,53 @@
-//! `ml-connector tenant zendesk-oauth`: authorizing ml-connector as the tenant's Zendesk OAuth client.
+//! `ml-connector tenant zendesk-oauth`: authorizing ml-connector as the tenant's Zendesk OAuth client, with
+//! PKCE (S256) and a checked `state`.
+//!
+//! 1. Without `--complete`: a fresh `state` and PKCE verifier are sealed in the store
+//!    (`zendesk-oauth-pending`) and the approval URL (with `state` and `code_challenge`) is printed.
+//! 2. With `--complete`: the address Zendesk redirected the admin to (it carries `code` and `state`) is read from
+//!    standard input, or from the environment variable named by `--from-env` — never from the command line,
+//!    where other users could read it. The `state` must be the stored one; the code is exchanged with the stored
+//!    verifier; the token pair is stored and the pending authorization deleted.
+
+use std::io::{BufRead as _, IsTerminal as _};
 
 use anyhow::{Context as _, bail};
 use ml_connector::startup::Services;
+use ml_connector::store::now_ms;
 use ml_connector::tenant::{SecretName, TenantId, ZendeskAuthMode};
-use ml_connector::zendesk::OauthClient;
-use ml_connector::zendesk::auth::{authorization_url, exchange_authorization_code};
+use ml_connector::zendesk::auth::{Pkce, authorization_url, exchange_authorization_code};
+use ml_connector::zendesk::{OauthClient, ZendeskError};
+use secrecy::{ExposeSecret as _, SecretString};
+use serde::{Deserialize, Serialize};
+
+/// How long an authorization may stay pending between the two steps.
+const PENDING_TTL_MS: i64 = 30 * 60 * 1000;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Zendesk subdomain.
     id: TenantId,
-    /// The redirect URL registered on the Zendesk OAuth client.
+    /// The redirect URL registered on the Zendesk OAuth client (the same in both steps).
     #[arg(long, value_name = "URL")]
     redirect_uri: url::Url,
-    /// The `code` Zendesk added to the redirect URL after an admin approved; without it, the URL to approve
-    /// is printed.
+    /// Second step: read the address Zendesk redirected to (`...?code=...&state=...`) from standard input (or
+    /// `--from-env`), check its state and exchange the code. Without it, the URL to approve is printed.
     #[arg(long)]
-    code: Option<String>,
+    complete: bool,
+    /// With `--complete`: read the redirected address from this environment variable instead of stdin.
+    #[arg(long, value_name = "VAR", requires = "complete")]
+    from_env: Option<String>,
     /// Scopes to ask for.
     #[arg(long, default_value = "read write")]
     scope: String,
+}
+
+/// What is kept (sealed) between the two steps.
+#[derive(Serialize, Deserialize)]
+struct Pending {
+    state: String,
+    code_verifier: String,
+    redirect_uri: String,
+    created_at_ms: i64,
 }
 
 pub async fn run(services: &Services, args: Args) -> anyhow::Result<()> {
@@ -35,16 +63,67 @@ pub async fn run(services: &Services, args: Args) -> anyhow::Result<()> {
     }
     let base = tenant.zendesk.effective_base_url(&tenant.id);
     let redirect = args.redirect_uri.as_str();
-    let Some(code) = args.code else {
+    if !args.complete {
         let state = hex::encode(rand::random::<[u8; 16]>());
-        let url = authorization_url(&base, &client_id, redirect, &args.scope, &state, None)?;
+        let pkce = Pkce::generate();
+        let url = authorization_url(
+            &base,
+            &client_id,
+            redirect,
+            &args.scope,
+            &state,
+            Some(&pkce.challenge),
+        )?;
+        let pending = Pending {
+            state,
+            code_verifier: pkce.verifier.expose_secret().to_string(),
+            redirect_uri: redirect.to_string(),
+            created_at_ms: now_ms(),
+        };
+        let sealed = SecretString::from(serde_json::to_string(&pending)?);
+        store
+            .put_secret(
+                &services.vault,
+                &args.id,
+                SecretName::ZendeskOauthPending,
+                &sealed,
+            )
+            .await?;
         println!("{url}");
         eprintln!(
-            "open this URL as a Zendesk admin and approve; then run this command again with --code CODE \
-             (the `code` parameter of the redirect; check that its `state` is {state})"
+            "open this URL as a Zendesk admin and approve (within 30 minutes); then run\n  \
+             ml-connector tenant zendesk-oauth {} --redirect-uri {redirect} --complete\n\
+             and paste the address Zendesk redirected to (it carries the code and the state) on its standard input",
+            args.id
         );
         return Ok(());
-    };
+    }
+
+    let pending = store
+        .secret(&services.vault, &args.id, SecretName::ZendeskOauthPending)
+        .await?
+        .with_context(|| {
+            format!(
+                "no Zendesk authorization is in progress for {}; run this command without --complete first",
+                args.id
+            )
+        })?;
+    let pending: Pending = serde_json::from_str(pending.expose_secret())
+        .context("the pending authorization is unreadable; start again without --complete")?;
+    if now_ms().saturating_sub(pending.created_at_ms) > PENDING_TTL_MS {
+        store
+            .delete_secret(&args.id, SecretName::ZendeskOauthPending)
+            .await?;
+        bail!("the pending authorization is older than 30 minutes; start again without --complete");
+    }
+    if pending.redirect_uri != redirect {
+        bail!(
+            "the authorization was started with --redirect-uri {}; use the same here",
+            pending.redirect_uri
+        );
+    }
+    let callback = read_callback(args.from_env.as_deref())?;
+    let code = check_callback(&callback, &pending.state)?;
     let secret = store
         .secret(&services.vault, &args.id, SecretName::ZendeskOauthClientSecret)
         .await?
@@ -58,15 +137,27 @@ pub async fn run(services: &Services, args: Args) -> anyhow::Result<()> {
         client_id,
         client_secret: secret,
     };
-    let issued = exchange_authorization_code(
+    let exchanged = exchange_authorization_code(
         &reqwest::Client::new(),
         &base,
         &client,
-        code.trim(),
+        code.expose_secret(),
         redirect,
-        None,
+        Some(&pending.code_verifier),
     )
-    .await?;
+    .await;
+    let issued = match exchanged {
+        Ok(issued) => issued,
+        Err(e @ ZendeskError::OAuth { .. }) => {
+            // The code is spent (or was never good): this authorization cannot be completed.
+            store
+                .delete_secret(&args.id, SecretName::ZendeskOauthPending)
+                .await?;
+            return Err(anyhow::Error::new(e)
+                .context("Zendesk refused the code; start again without --complete"));
+        }
+        Err(e) => return Err(e.into()),
+    };
     let refresh = issued.refresh_token.as_ref().context(
         "Zendesk issued no refresh token; the access token would stop working when it expires",
     )?;
@@ -79,6 +170,9 @@ pub async fn run(services: &Services, args: Args) -> anyhow::Result<()> {
                 (SecretName::ZendeskOauthRefreshToken, refresh),
             ],
         )
+        .await?;
+    store
+        .delete_secret(&args.id, SecretName::ZendeskOauthPending)
         .await?;
     println!(
         "stored the Zendesk OAuth token pair for {} (access token expires in {}, scope {})",
@@ -96,4 +190,95 @@ pub async fn run(services: &Services, args: Args) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// The redirected address, from the environment variable `var` or one line of standard input.
+fn read_callback(var: Option<&str>) -> anyhow::Result<SecretString> {
+    let text = match var {
+        Some(var) => {
+            std::env::var(var).with_context(|| format!("environment variable {var} is not set"))?
+        }
+        None => {
+            let stdin = std::io::stdin();
+            if stdin.is_terminal() {
+                eprint!("address Zendesk redirected to: ");
+            }
+            let mut line = String::new();
+            stdin
+                .lock()
+                .read_line(&mut line)
+                .context("cannot read the redirected address from standard input")?;
+            line
+        }
+    };
+    let text = text.trim().to_string();
+    if text.is_empty() {
+        bail!("no redirected address was given");
+    }
+    Ok(SecretString::from(text))
+}
+
+/// The `code` of a redirected address (`https://HOST/callback?code=...&state=...`, or just its query), once its
+/// `state` is the expected one.
+fn check_callback(callback: &SecretString, expected_state: &str) -> anyhow::Result<SecretString> {
+    let text = callback.expose_secret();
+    let query = match url::Url::parse(text) {
+        Ok(url) => url.query().unwrap_or_default().to_string(),
+        Err(_) if text.contains('=') => text.trim_start_matches('?').to_string(),
+        Err(_) => bail!(
+            "give the whole address Zendesk redirected to (it carries the code and the state), not the code alone"
+        ),
+    };
+    let param = |name: &str| {
+        url::form_urlencoded::parse(query.as_bytes())
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    };
+    if let Some(error) = param("error") {
+        let description = param("error_description").unwrap_or_default();
+        bail!("Zendesk did not authorize ml-connector: {error} {description}");
+    }
+    let state = param("state").context("the redirected address has no state")?;
+    if !same(state.as_bytes(), expected_state.as_bytes()) {
+        bail!(
+            "the state in the redirected address is not the one of the authorization started here; \
+             nothing was exchanged"
+        );
+    }
+    let code = param("code").context("the redirected address has no code")?;
+    Ok(SecretString::from(code))
+}
+
+/// Constant-time equality.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_callback_must_carry_the_expected_state() {
+        let ok = |s: &str| check_callback(&SecretString::from(s.to_string()), "abc123");
+        assert_eq!(
+            ok("https://app.example/cb?code=C0DE&state=abc123")
+                .unwrap()
+                .expose_secret(),
+            "C0DE"
+        );
+        assert_eq!(
+            ok("?state=abc123&code=C0DE").unwrap().expose_secret(),
+            "C0DE"
+        );
+        for bad in [
+            "https://app.example/cb?code=C0DE&state=abc124",
+            "https://app.example/cb?code=C0DE",
+            "https://app.example/cb?state=abc123",
+            "https://app.example/cb?error=access_denied&state=abc123",
+            "C0DE",
+        ] {
+            assert!(ok(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -1,11 +1,13 @@
-//! `POST /webhooks/zendesk/{tenant}`: Zendesk event-subscription webhooks.
+//! `POST /webhooks/zendesk/{tenant}`: Zendesk webhooks, subscribed to events or connected to triggers.
 //!
 //! In order: the body is read up to `zendesk.webhook_max_body_bytes` (413 beyond); the signature headers must
 //! be present and the signature valid under the tenant's `webhook-signing-secret` (401 `invalid_signature`, also
 //! for an unknown tenant or one without a secret, so the endpoint does not reveal which tenants exist); the
 //! timestamp must be within `zendesk.webhook_timestamp_window_secs` of now (401 `stale_timestamp`); the body
-//! must be an event payload (400 `malformed_event`). A ticket event is then durably enqueued — deduplicated by
-//! its `id` — before the 200 answer. Nothing is enqueued on any failure.
+//! must be an event payload or a trigger body with a `ticket_id` (400 `malformed_event`). A ticket event is then
+//! durably enqueued — deduplicated by its `id` — before the 200 answer; a trigger request likewise, deduplicated
+//! by its `X-Zendesk-Webhook-Invocation-Id` (or a hash of timestamp and body), with the event type `trigger`.
+//! Nothing is enqueued on any failure.
 
 use axum::Json;
 use axum::Router;
@@ -21,7 +23,8 @@ use super::state::AppState;
 use crate::store::{Enqueued, NewQueuedEvent, StoreError};
 use crate::tenant::{SecretName, TenantId};
 use crate::zendesk::webhook::{
-    self, SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookError, WebhookEvent,
+    self, INVOCATION_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, TRIGGER_EVENT_TYPE,
+    WEBHOOK_ID_HEADER, WebhookError, WebhookEvent,
 };
 
 /// Routes of this module.
@@ -37,10 +40,11 @@ pub struct ApiDoc;
 /// The answer to an accepted webhook.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WebhookAck {
-    /// `queued` (new ticket event), `duplicate` (this event id was already received) or `ignored` (an
-    /// authentic event that is not a ticket event).
+    /// `queued` (new ticket event or trigger request), `duplicate` (this event id or invocation was already
+    /// received) or `ignored` (an authentic event that is not a ticket event).
     pub status: &'static str,
-    /// The event's id.
+    /// The event's id; for a trigger request `trigger:{webhook id}:{invocation id}` (or
+    /// `trigger:sha256:{hash}` when Zendesk sent no invocation id).
     pub event_id: String,
 }
 
@@ -84,10 +88,11 @@ fn header<'a>(headers: &'a HeaderMap, name: &'static str) -> Result<&'a str, Api
     params(("tenant" = String, Path, description = "Tenant id (the Zendesk subdomain)")),
     request_body(content = String, content_type = "application/json",
         description = "A Zendesk event-subscription payload (`type`, `id`, `account_id`, `time`, `detail`, ...), \
+                       or a trigger-connected webhook's body with a `ticket_id` (`{\"ticket_id\": \"{{ticket.id}}\"}`); \
                        signed with `X-Zendesk-Webhook-Signature` and `X-Zendesk-Webhook-Signature-Timestamp`"),
     responses(
         (status = 200, description = "accepted (queued, duplicate or ignored)", body = WebhookAck),
-        (status = 400, description = "`malformed_event`: not an event payload", body = ErrorBody),
+        (status = 400, description = "`malformed_event`: neither an event payload nor a trigger body with a `ticket_id`", body = ErrorBody),
         (status = 401, description = "`missing_signature`, `invalid_signature` or `stale_timestamp`", body = ErrorBody),
         (status = 413, description = "body larger than `zendesk.webhook_max_body_bytes`", body = ErrorBody),
     )
@@ -136,13 +141,14 @@ pub async fn receive(
             )
         },
     )?;
-    let event = webhook::parse_event(&body).map_err(|e| {
+    let malformed = |e: WebhookError| {
         rejected(
             "malformed_event",
             ApiError::bad_request("malformed_event", e.to_string()),
         )
-    })?;
-    let ticket = match event {
+    };
+    let event = webhook::parse_event(&body).map_err(malformed)?;
+    let (event_id, event_type, ticket_id) = match event {
         WebhookEvent::Other { id, event_type } => {
             tracing::debug!(%tenant, %event_type, "ignoring a non-ticket webhook event");
             count("ignored");
@@ -151,7 +157,18 @@ pub async fn receive(
                 event_id: id,
             }));
         }
-        WebhookEvent::Ticket(t) => t,
+        WebhookEvent::Ticket(t) => (t.id, t.event_type, t.ticket_id),
+        WebhookEvent::Trigger { ticket_id } => {
+            let value = |name: &'static str| headers.get(name).and_then(|v| v.to_str().ok());
+            let id = webhook::trigger_event_id(
+                value(WEBHOOK_ID_HEADER),
+                value(INVOCATION_ID_HEADER),
+                timestamp,
+                &body,
+            )
+            .map_err(malformed)?;
+            (id, TRIGGER_EVENT_TYPE.to_string(), ticket_id)
+        }
     };
     let payload = String::from_utf8(body.to_vec()).map_err(|_| {
         rejected(
@@ -159,7 +176,7 @@ pub async fn receive(
             ApiError::bad_request("malformed_event", "the body is not UTF-8"),
         )
     })?;
-    let ticket_id = i64::try_from(ticket.ticket_id).map_err(|_| {
+    let queued_ticket = i64::try_from(ticket_id).map_err(|_| {
         rejected(
             "malformed_event",
             ApiError::bad_request("malformed_event", "the ticket id is out of range"),
@@ -170,27 +187,23 @@ pub async fn receive(
         .enqueue_event(
             &tenant,
             &NewQueuedEvent {
-                event_id: ticket.id.clone(),
-                event_type: ticket.event_type.clone(),
-                ticket_id,
+                event_id: event_id.clone(),
+                event_type: event_type.clone(),
+                ticket_id: queued_ticket,
                 payload,
             },
         )
         .await?;
     let status = match outcome {
         Enqueued::Queued { id } => {
-            tracing::info!(%tenant, event_id = %ticket.id, event_type = %ticket.event_type,
-                ticket_id = ticket.ticket_id, queue_id = id, "webhook event queued");
+            tracing::info!(%tenant, %event_id, %event_type, ticket_id, queue_id = id, "webhook event queued");
             "queued"
         }
         Enqueued::Duplicate => {
-            tracing::info!(%tenant, event_id = %ticket.id, "duplicate webhook event ignored");
+            tracing::info!(%tenant, %event_id, "duplicate webhook event ignored");
             "duplicate"
         }
     };
     count(status);
-    Ok(Json(WebhookAck {
-        status,
-        event_id: ticket.id,
-    }))
+    Ok(Json(WebhookAck { status, event_id }))
 }

@@ -297,6 +297,43 @@ pub fn authorization_url(
     Ok(url)
 }
 
+/// A PKCE (RFC 7636, S256) pair for the authorization code grant: the verifier stays with ml-connector until
+/// the code is exchanged; the challenge goes in the approval URL (`code_challenge`,
+/// `code_challenge_method=S256`).
+pub struct Pkce {
+    /// 43 characters of BASE64URL over 32 random bytes.
+    pub verifier: SecretString,
+    /// BASE64URL(SHA-256(verifier)), unpadded.
+    pub challenge: String,
+}
+
+impl fmt::Debug for Pkce {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pkce")
+            .field("challenge", &self.challenge)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Pkce {
+    /// A fresh pair.
+    pub fn generate() -> Self {
+        let verifier =
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
+        Self {
+            challenge: pkce_challenge(&verifier),
+            verifier: SecretString::from(verifier),
+        }
+    }
+}
+
+/// The S256 challenge of `verifier`: BASE64URL(SHA-256(verifier)) without padding.
+pub fn pkce_challenge(verifier: &str) -> String {
+    use sha2::Digest as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(sha2::Sha256::digest(verifier.as_bytes()))
+}
+
 fn token_url(base_url: &str) -> Result<Url, ZendeskError> {
     Url::parse(base_url)
         .and_then(|b| b.join("/oauth/tokens"))
@@ -383,6 +420,16 @@ pub(crate) fn basic_header(email: &str, token: &SecretString) -> SecretString {
     ))
 }
 
+/// Zendesk's longest access-token lifetime (48 hours); a longer `expires_in` is taken as this.
+pub const MAX_ACCESS_TOKEN_LIFETIME: Duration = Duration::from_secs(48 * 3600);
+
+/// When an access token issued now with `expires_in` seconds expires: `expires_in` is clamped to
+/// [`MAX_ACCESS_TOKEN_LIFETIME`] and the addition is checked, so no answer of Zendesk's can panic here.
+fn expiry_from_now(expires_in: u64) -> Option<Instant> {
+    let lifetime = Duration::from_secs(expires_in).min(MAX_ACCESS_TOKEN_LIFETIME);
+    Instant::now().checked_add(lifetime)
+}
+
 struct Current {
     access: Option<SecretString>,
     refresh: Option<SecretString>,
@@ -466,8 +513,12 @@ impl OauthSession {
         }
         let needs_refresh = st.current.as_ref().is_some_and(|c| {
             c.access.is_none()
-                || c.expires_at
-                    .is_some_and(|e| e <= Instant::now() + self.leeway)
+                || c.expires_at.is_some_and(|e| {
+                    // An absurd leeway cannot be added to now: refresh rather than panic.
+                    Instant::now()
+                        .checked_add(self.leeway)
+                        .is_none_or(|soon| e <= soon)
+                })
         });
         if needs_refresh {
             self.refresh_locked(&mut st).await?;
@@ -577,23 +628,59 @@ impl OauthSession {
             Err(e) => return Err(e),
         };
         let new_refresh = issued.refresh_token.clone().or(Some(refresh));
-        let expires_at = issued
-            .expires_in
-            .map(|s| Instant::now() + Duration::from_secs(s));
+        // The old pair is already dead at Zendesk: persist the new one first, before anything else can fail,
+        // and before anyone uses it.
+        if let Some(r) = &new_refresh
+            && let Err(e) = self.store.save(&issued.access_token, r).await
+        {
+            st.unsaved = true;
+            tracing::error!(error = %e, "cannot persist the rotated Zendesk OAuth tokens; will retry");
+        }
         st.current = Some(Current {
             access: Some(issued.access_token.clone()),
-            refresh: new_refresh.clone(),
-            expires_at,
+            refresh: new_refresh,
+            expires_at: issued.expires_in.and_then(expiry_from_now),
         });
         st.generation += 1;
         metrics::counter!("mlc_zendesk_oauth_refreshes_total").increment(1);
-        if let Some(r) = &new_refresh {
-            // The old pair is already dead at Zendesk: persist the new one before anyone uses it.
-            if let Err(e) = self.store.save(&issued.access_token, r).await {
-                st.unsaved = true;
-                tracing::error!(error = %e, "cannot persist the rotated Zendesk OAuth tokens; will retry");
-            }
-        }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pkce_follows_rfc_7636() {
+        // RFC 7636, appendix B.
+        assert_eq!(
+            pkce_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        );
+        let a = Pkce::generate();
+        let b = Pkce::generate();
+        let v = a.verifier.expose_secret();
+        assert_eq!(v.len(), 43);
+        assert!(
+            v.bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+        );
+        assert_eq!(a.challenge, pkce_challenge(v));
+        assert_ne!(v, b.verifier.expose_secret());
+        assert!(!format!("{a:?}").contains(v));
+    }
+
+    #[test]
+    fn any_expires_in_gives_a_bounded_expiry() {
+        for expires_in in [0, 1800, 48 * 3600, 10_000_000, u64::MAX] {
+            let at = expiry_from_now(expires_in).unwrap();
+            assert!(
+                at <= Instant::now() + MAX_ACCESS_TOKEN_LIFETIME,
+                "{expires_in}"
+            );
+        }
+        let soon = expiry_from_now(1800).unwrap() - Instant::now();
+        assert!(soon > Duration::from_secs(1790) && soon <= Duration::from_secs(1800));
     }
 }

@@ -20,7 +20,7 @@ use url::Url;
 use super::auth::{Credentials, OauthSession, StoreTokenStore, basic_header};
 use super::config::ZendeskConfig;
 use super::error::ZendeskError;
-use super::limiter::{RateLimitInfo, RateLimiter, retry_after};
+use super::limiter::{Endpoint, RateLimitInfo, RateLimiter, retry_after};
 use crate::store::Store;
 use crate::tenant::{SecretName, Tenant, ZendeskAuthMode};
 use crate::vault::Vault;
@@ -44,6 +44,8 @@ pub(crate) struct Call {
     pub query: Vec<(String, String)>,
     pub body: Option<serde_json::Value>,
     pub retry: Retry,
+    /// The endpoint limit it counts against besides the plan's.
+    pub endpoint: Endpoint,
 }
 
 impl Call {
@@ -54,6 +56,7 @@ impl Call {
             query: Vec::new(),
             body: None,
             retry: Retry::Idempotent,
+            endpoint: Endpoint::General,
         }
     }
 
@@ -64,6 +67,7 @@ impl Call {
             query: Vec::new(),
             body: Some(body),
             retry: Retry::NotIdempotent,
+            endpoint: Endpoint::General,
         }
     }
 
@@ -74,7 +78,14 @@ impl Call {
             query: Vec::new(),
             body: Some(body),
             retry: Retry::Idempotent,
+            endpoint: Endpoint::General,
         }
+    }
+
+    /// Counts the request against `endpoint`'s own limit too.
+    pub fn endpoint(mut self, endpoint: Endpoint) -> Self {
+        self.endpoint = endpoint;
+        self
     }
 
     pub fn query(mut self, key: &str, value: impl Into<String>) -> Self {
@@ -208,7 +219,9 @@ impl ZendeskClient {
                 base,
                 api,
                 auth,
-                limiter: RateLimiter::new(rpm, config.rate_limit_burst),
+                limiter: RateLimiter::new(rpm, config.rate_limit_burst)
+                    .with_ticket_update_rpm(config.ticket_update_rpm)
+                    .with_max_hold(Duration::from_secs(config.max_retry_after_secs)),
                 config: config.clone(),
                 field_cache: moka::future::Cache::builder()
                     .max_capacity(10_000)
@@ -334,7 +347,7 @@ impl ZendeskClient {
         url: &Url,
         authorization: &SecretString,
     ) -> Result<reqwest::Response, ZendeskError> {
-        self.inner.limiter.acquire().await;
+        self.inner.limiter.acquire_for(call.endpoint).await;
         let mut request = self
             .inner
             .http
@@ -404,8 +417,23 @@ impl ZendeskClient {
             });
         match status {
             429 => {
-                let wait = retry_after(headers).unwrap_or(Duration::from_secs(10));
-                self.inner.limiter.hold_for(wait);
+                let limiter = &self.inner.limiter;
+                let wait = match retry_after(headers) {
+                    // Every request of the tenant waits (at most `max_retry_after_secs`; a longer wait fails
+                    // the call instead of being waited out).
+                    Some(wait) => {
+                        limiter.hold_for(wait);
+                        wait
+                    }
+                    // No `Retry-After` (an endpoint limit, often with a plain-text body): a bounded default
+                    // wait, for this endpoint's requests only.
+                    None => {
+                        let wait = Duration::from_secs(self.inner.config.default_retry_after_secs)
+                            .min(limiter.max_hold());
+                        limiter.hold_endpoint(call.endpoint, wait);
+                        wait
+                    }
+                };
                 metrics::counter!("mlc_zendesk_rate_limited_total").increment(1);
                 ZendeskError::RateLimited { retry_after: wait }
             }

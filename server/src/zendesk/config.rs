@@ -24,8 +24,15 @@ pub struct ZendeskConfig {
     pub retry_min_delay_ms: u64,
     /// Longest backoff delay in milliseconds.
     pub retry_max_delay_ms: u64,
-    /// A `Retry-After` longer than this many seconds is not waited out: the call fails with `rate_limited`.
+    /// A `Retry-After` longer than this many seconds is not waited out: the call fails with `rate_limited`
+    /// (and requests are held for at most this long, whatever `Retry-After` or `ratelimit-reset` says).
     pub max_retry_after_secs: u64,
+    /// Seconds to wait after a `429` that came without `Retry-After` (endpoint limits such as Update Ticket's
+    /// may answer that way), before the request is retried.
+    pub default_retry_after_secs: u64,
+    /// Ticket updates (`PUT /api/v2/tickets/{id}`) per minute: Zendesk limits Update Ticket to 100 requests per
+    /// minute per account (300 with the High Volume add-on), on top of the plan's limit.
+    pub ticket_update_rpm: u32,
     /// Milliseconds between two polls of a bulk job's status.
     pub job_poll_interval_ms: u64,
     /// Polls of one job before giving up (the job keeps running in Zendesk; its results are then unknown).
@@ -51,6 +58,8 @@ impl Default for ZendeskConfig {
             retry_min_delay_ms: 500,
             retry_max_delay_ms: 30_000,
             max_retry_after_secs: 120,
+            default_retry_after_secs: 10,
+            ticket_update_rpm: 100,
             job_poll_interval_ms: 1_000,
             job_poll_limit: 300,
             oauth_refresh_leeway_secs: 60,
@@ -89,6 +98,22 @@ impl ZendeskConfig {
                 "zendesk.retry_max_delay_ms",
                 self.retry_max_delay_ms >= self.retry_min_delay_ms,
                 "must be at least zendesk.retry_min_delay_ms",
+            ),
+            (
+                "zendesk.max_retry_after_secs",
+                self.max_retry_after_secs > 0,
+                "must be at least 1",
+            ),
+            (
+                "zendesk.default_retry_after_secs",
+                self.default_retry_after_secs > 0
+                    && self.default_retry_after_secs <= self.max_retry_after_secs,
+                "must be between 1 and zendesk.max_retry_after_secs",
+            ),
+            (
+                "zendesk.ticket_update_rpm",
+                self.ticket_update_rpm > 0,
+                "must be at least 1",
             ),
             (
                 "zendesk.job_poll_interval_ms",

@@ -43,6 +43,13 @@ pub enum ZendeskError {
         /// The `details` object, or null.
         details: serde_json::Value,
     },
+    /// 422 on a ticket update because the ticket is closed (`Status: closed prevents ticket update`): closed
+    /// tickets cannot be changed, so this is final and never retried.
+    #[error("Zendesk ticket {ticket_id} is closed and cannot be updated")]
+    TicketClosed {
+        /// The ticket.
+        ticket_id: u64,
+    },
     /// Any other HTTP failure (5xx after the retries, unexpected statuses).
     #[error("Zendesk answered {status}: {message}")]
     Upstream {
@@ -135,6 +142,7 @@ impl ZendeskError {
             Self::Forbidden { .. } => "forbidden",
             Self::NotFound { .. } => "not_found",
             Self::Validation { .. } => "validation",
+            Self::TicketClosed { .. } => "ticket_closed",
             Self::Upstream { .. } => "upstream",
             Self::Transport { .. } => "transport",
             Self::Decode { .. } => "decode",

@@ -142,7 +142,23 @@ pub struct JobStatus {
 }
 
 impl JobStatus {
-    /// The result of the item at `index` in the request: by its `index` field, else by position.
+    /// The result of the item at `index` in a bulk *update* of record `id`. Update results are `{id, action,
+    /// status, success}` (no `index`), so they are matched by `id`; then by `index` (a failed item may carry
+    /// one); then by position, for an entry that has neither.
+    pub fn result_for_update(&self, index: usize, id: u64) -> Option<&JobResult> {
+        self.results
+            .iter()
+            .find(|r| r.id == Some(id))
+            .or_else(|| self.results.iter().find(|r| r.index == Some(index)))
+            .or_else(|| {
+                self.results
+                    .get(index)
+                    .filter(|r| r.id.is_none() && r.index.is_none())
+            })
+    }
+
+    /// The result of the item at `index` in a bulk *create* (`{id, index}`, or `{index, error, details}`): by
+    /// its `index` field, else by position.
     pub fn result_for(&self, index: usize) -> Option<&JobResult> {
         self.results
             .iter()
@@ -236,6 +252,33 @@ mod tests {
         .unwrap();
         assert!(!running.status.is_final());
         assert!(running.results.is_empty());
+
+        // The shapes of Zendesk's OpenAPI document: create results `{id, index}`, update results
+        // `{action, id, status, success}` (no index).
+        let created: JobStatus = serde_json::from_value(serde_json::json!({
+            "id": "c1", "status": "completed", "total": 2, "progress": 2,
+            "results": [{"id": 244, "index": 0}, {"index": 1, "error": "DuplicateValue",
+                "details": "Name: Acme has already been taken"}]
+        }))
+        .unwrap();
+        assert_eq!(created.result_for(0).unwrap().id, Some(244));
+        assert!(created.result_for(0).unwrap().succeeded());
+        assert!(!created.result_for(1).unwrap().succeeded());
+        let updated: JobStatus = serde_json::from_value(serde_json::json!({
+            "id": "u1", "status": "completed", "total": 3, "progress": 3,
+            "results": [
+                {"id": 302, "action": "update", "status": "Updated", "success": true},
+                {"id": 301, "action": "update", "status": "Failed", "success": false,
+                    "error": "DuplicateValue", "details": "Name: Acme has already been taken"},
+                {"id": 303, "action": "update", "status": "Updated", "success": true}
+            ]
+        }))
+        .unwrap();
+        // Matched by id whatever the order.
+        assert!(!updated.result_for_update(0, 301).unwrap().succeeded());
+        assert!(updated.result_for_update(1, 302).unwrap().succeeded());
+        assert_eq!(updated.result_for_update(2, 303).unwrap().id, Some(303));
+        assert!(updated.result_for_update(3, 999).is_none());
 
         let odd: JobStatus = serde_json::from_value(serde_json::json!({
             "id": "x2", "status": "completed", "results": {"success": true}

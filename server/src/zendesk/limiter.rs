@@ -1,7 +1,18 @@
 //! The client-side rate limiter: a GCRA limiter (`governor`) at the plan's requests per minute, tightened by
-//! what Zendesk reports (`X-Rate-Limit-Remaining`, `ratelimit-remaining`, `ratelimit-reset`) and held back by
-//! `429` + `Retry-After`. One limiter per tenant, shared by every request of that tenant.
+//! what Zendesk reports (`X-Rate-Limit-Remaining` on every answer; `ratelimit-remaining` / `ratelimit-reset` on
+//! list endpoints) and held back by `429` (+ `Retry-After`). One limiter per tenant, shared by every request of
+//! that tenant.
+//!
+//! Endpoint limits come on top of the plan's: `PUT /api/v2/tickets/{id}` (Update Ticket) is limited to 100
+//! requests per minute per account (300 with High Volume), so ticket updates also pass a second GCRA limiter
+//! at `zendesk.ticket_update_rpm`, and a 429 for an endpoint that came without `Retry-After` holds only that
+//! endpoint's requests.
+//!
+//! Every wait is bounded: a `Retry-After` or `ratelimit-reset` of any size (`1e20`, `18446744073709551615`)
+//! holds requests for at most the limiter's `max_hold` (`zendesk.max_retry_after_secs`), and all instant
+//! arithmetic is checked.
 
+use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -15,9 +26,9 @@ use tokio::time::Instant;
 pub struct RateLimitInfo {
     /// `X-Rate-Limit` / `ratelimit-limit`: requests allowed per minute.
     pub limit: Option<u32>,
-    /// `X-Rate-Limit-Remaining` / `ratelimit-remaining`.
+    /// `X-Rate-Limit-Remaining` / `ratelimit-remaining`: requests left in the current minute.
     pub remaining: Option<u32>,
-    /// `ratelimit-reset`: seconds until the window resets.
+    /// `ratelimit-reset`: seconds until the window resets (list endpoints only).
     pub reset_secs: Option<u64>,
 }
 
@@ -31,13 +42,21 @@ fn header_u64(headers: &HeaderMap, names: &[&str]) -> Option<u64> {
 }
 
 impl RateLimitInfo {
-    /// Reads the headers Zendesk sends (both the `X-Rate-Limit*` and the newer `ratelimit-*` forms).
+    /// Reads the headers Zendesk sends: `X-Rate-Limit` / `X-Rate-Limit-Remaining` (every endpoint) and, where
+    /// present, the newer `ratelimit-limit` / `ratelimit-remaining` / `ratelimit-reset`. When both forms are
+    /// present the lower `remaining` wins.
     pub fn from_headers(headers: &HeaderMap) -> Self {
         let clamp = |v: u64| u32::try_from(v).unwrap_or(u32::MAX);
+        let remaining = [
+            header_u64(headers, &["x-rate-limit-remaining"]),
+            header_u64(headers, &["ratelimit-remaining"]),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
         Self {
             limit: header_u64(headers, &["x-rate-limit", "ratelimit-limit"]).map(clamp),
-            remaining: header_u64(headers, &["x-rate-limit-remaining", "ratelimit-remaining"])
-                .map(clamp),
+            remaining: remaining.map(clamp),
             reset_secs: header_u64(headers, &["ratelimit-reset"]),
         }
     }
@@ -48,25 +67,62 @@ impl RateLimitInfo {
     }
 }
 
-/// Parses `Retry-After` (seconds; an HTTP date is also accepted).
+/// Parses `Retry-After`: seconds (an integer, or a decimal number), or an HTTP date. A value too large for a
+/// `Duration` saturates to `Duration::MAX` (callers compare it with their cap); negative, `NaN` and unreadable
+/// values are `None`.
 pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let raw = headers.get("retry-after")?.to_str().ok()?.trim();
     if let Ok(secs) = raw.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
+        if secs.is_nan() || secs < 0.0 {
+            return None;
+        }
+        return Some(Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX));
     }
     let when = chrono::DateTime::parse_from_rfc2822(raw).ok()?;
     let delta = when.with_timezone(&chrono::Utc) - chrono::Utc::now();
     Some(delta.to_std().unwrap_or(Duration::ZERO))
 }
 
+/// Which limit a request counts against, besides the plan's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Endpoint {
+    /// Only the plan's limit.
+    #[default]
+    General,
+    /// `PUT /api/v2/tickets/{id}` (Update Ticket): also its per-account endpoint limit.
+    TicketUpdate,
+}
+
+/// Longest `ratelimit-reset` taken into account (Zendesk's windows are a minute; anything beyond an hour is
+/// nonsense and is clamped before the hold cap applies).
+const MAX_RESET: Duration = Duration::from_secs(3600);
+/// With `X-Rate-Limit-Remaining: 0` and no `ratelimit-reset`, requests are held this long at most before one
+/// probes again (its 429, if any, carries the exact `Retry-After`).
+const MAX_PROBE_HOLD: Duration = Duration::from_secs(1);
+/// Default cap on any hold when none is configured.
+const DEFAULT_MAX_HOLD: Duration = Duration::from_secs(120);
+/// Update Ticket's per-account limit (requests per minute) unless configured otherwise.
+pub const TICKET_UPDATE_RPM: u32 = 100;
+
+fn gcra(rpm: u32, burst: u32) -> DefaultDirectRateLimiter {
+    let rpm = NonZeroU32::new(rpm).unwrap_or(NonZeroU32::MIN);
+    let burst = NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN);
+    Gcra::direct(Quota::per_minute(rpm).allow_burst(burst))
+}
+
 /// Paces requests for one tenant.
 #[derive(Debug)]
 pub struct RateLimiter {
     gcra: DefaultDirectRateLimiter,
+    ticket_updates: DefaultDirectRateLimiter,
     rpm: u32,
     burst: u32,
+    ticket_update_rpm: u32,
+    max_hold: Duration,
     /// No request leaves before this instant (set by `Retry-After` and exhausted budgets).
     hold: Mutex<Option<Instant>>,
+    /// No request to an endpoint leaves before this instant (a 429 of that endpoint without `Retry-After`).
+    endpoint_holds: Mutex<HashMap<Endpoint, Instant>>,
     last: Mutex<RateLimitInfo>,
 }
 
@@ -74,18 +130,36 @@ pub struct RateLimiter {
 const LOW_WATER_DIVISOR: u32 = 10;
 
 impl RateLimiter {
-    /// A limiter allowing `rpm` requests per minute with bursts of `burst` (both at least 1).
+    /// A limiter allowing `rpm` requests per minute with bursts of `burst` (both at least 1); ticket updates
+    /// at most [`TICKET_UPDATE_RPM`] per minute; holds of at most 120 s.
     pub fn new(rpm: u32, burst: u32) -> Self {
-        let rpm_nz = NonZeroU32::new(rpm).unwrap_or(NonZeroU32::MIN);
-        let burst_nz = NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN);
-        let quota = Quota::per_minute(rpm_nz).allow_burst(burst_nz);
+        let rpm = rpm.max(1);
+        let burst = burst.max(1);
         Self {
-            gcra: Gcra::direct(quota),
-            rpm: rpm_nz.get(),
-            burst: burst_nz.get(),
+            gcra: gcra(rpm, burst),
+            ticket_updates: gcra(TICKET_UPDATE_RPM, burst),
+            rpm,
+            burst,
+            ticket_update_rpm: TICKET_UPDATE_RPM,
+            max_hold: DEFAULT_MAX_HOLD,
             hold: Mutex::new(None),
+            endpoint_holds: Mutex::new(HashMap::new()),
             last: Mutex::new(RateLimitInfo::default()),
         }
+    }
+
+    /// Ticket updates (`PUT /api/v2/tickets/{id}`) at most `rpm` per minute (at least 1).
+    pub fn with_ticket_update_rpm(mut self, rpm: u32) -> Self {
+        self.ticket_update_rpm = rpm.max(1);
+        self.ticket_updates = gcra(self.ticket_update_rpm, self.burst);
+        self
+    }
+
+    /// No hold (from `Retry-After`, `ratelimit-reset` or a default wait) lasts longer than `max` (at least
+    /// 1 s).
+    pub fn with_max_hold(mut self, max: Duration) -> Self {
+        self.max_hold = max.max(Duration::from_secs(1));
+        self
     }
 
     /// Requests per minute this limiter allows.
@@ -96,6 +170,16 @@ impl RateLimiter {
     /// Burst size.
     pub fn burst(&self) -> u32 {
         self.burst
+    }
+
+    /// Ticket updates per minute this limiter allows.
+    pub fn ticket_update_rpm(&self) -> u32 {
+        self.ticket_update_rpm
+    }
+
+    /// The longest hold.
+    pub fn max_hold(&self) -> Duration {
+        self.max_hold
     }
 
     /// The most recent rate-limit headers seen.
@@ -109,32 +193,81 @@ impl RateLimiter {
         hold.filter(|t| *t > Instant::now())
     }
 
+    /// The instant before which no request to `endpoint` leaves (the tenant-wide hold included).
+    pub fn endpoint_held_until(&self, endpoint: Endpoint) -> Option<Instant> {
+        let own = if endpoint == Endpoint::General {
+            None
+        } else {
+            self.endpoint_holds
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(&endpoint)
+                .copied()
+                .filter(|t| *t > Instant::now())
+        };
+        own.max(self.held_until())
+    }
+
     /// Waits until a request may be sent.
     pub async fn acquire(&self) {
+        self.acquire_for(Endpoint::General).await;
+    }
+
+    /// Waits until a request to `endpoint` may be sent: holds, the plan's pace, and the endpoint's own pace.
+    pub async fn acquire_for(&self, endpoint: Endpoint) {
         loop {
-            if let Some(until) = self.held_until() {
+            if let Some(until) = self.endpoint_held_until(endpoint) {
                 tokio::time::sleep_until(until).await;
                 continue;
             }
+            if endpoint == Endpoint::TicketUpdate {
+                self.ticket_updates.until_ready().await;
+            }
             self.gcra.until_ready().await;
             // A hold set while this request waited for its slot (a 429 elsewhere) still applies.
-            if self.held_until().is_none() {
+            if self.endpoint_held_until(endpoint).is_none() {
                 return;
             }
         }
     }
 
-    /// No request leaves for `wait` (a `Retry-After`).
+    /// The instant `wait` from now, with `wait` capped at `max_hold`.
+    fn bounded(&self, wait: Duration) -> Instant {
+        let wait = wait.min(self.max_hold);
+        let now = Instant::now();
+        now.checked_add(wait).unwrap_or(now)
+    }
+
+    /// No request leaves for `wait` (a `Retry-After`), capped at `max_hold`.
     pub fn hold_for(&self, wait: Duration) {
-        let until = Instant::now() + wait;
+        let until = self.bounded(wait);
         let mut hold = self.hold.lock().unwrap_or_else(|e| e.into_inner());
         if hold.is_none_or(|h| h < until) {
             *hold = Some(until);
         }
     }
 
+    /// No request to `endpoint` leaves for `wait`, capped at `max_hold` (`General`: every request).
+    pub fn hold_endpoint(&self, endpoint: Endpoint, wait: Duration) {
+        if endpoint == Endpoint::General {
+            self.hold_for(wait);
+            return;
+        }
+        let until = self.bounded(wait);
+        let mut holds = self
+            .endpoint_holds
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let entry = holds.entry(endpoint).or_insert(until);
+        if *entry < until {
+            *entry = until;
+        }
+    }
+
     /// Takes a response's rate-limit headers into account: an exhausted budget holds requests until the
-    /// window resets; a nearly exhausted one spreads the remaining requests over the rest of the window.
+    /// window resets (`ratelimit-reset`), or — when only `X-Rate-Limit-Remaining` was sent — briefly, until one
+    /// request probes again; a nearly exhausted budget with a known reset spreads the remaining requests over
+    /// the rest of the window.
     pub fn observe(&self, info: &RateLimitInfo) {
         if info.is_empty() {
             return;
@@ -155,14 +288,22 @@ impl RateLimiter {
             return;
         };
         let limit = info.limit.unwrap_or(self.rpm).max(1);
-        let window = info.reset_secs.map(Duration::from_secs);
-        if remaining == 0 {
-            let wait = window.unwrap_or_else(|| Duration::from_secs_f64(60.0 / f64::from(limit)));
-            self.hold_for(wait.max(Duration::from_millis(100)));
-        } else if remaining <= limit / LOW_WATER_DIVISOR
-            && let Some(window) = window
-        {
-            self.hold_for(window / (remaining + 1));
+        let window = info
+            .reset_secs
+            .map(|s| Duration::from_secs(s).min(MAX_RESET));
+        match window {
+            Some(window) if remaining == 0 => {
+                self.hold_for(window.max(Duration::from_millis(100)));
+            }
+            Some(window) if remaining <= limit / LOW_WATER_DIVISOR => {
+                self.hold_for(window / remaining.saturating_add(1));
+            }
+            Some(_) => {}
+            None if remaining == 0 => {
+                let probe = Duration::from_secs_f64(60.0 / f64::from(limit));
+                self.hold_for(probe.clamp(Duration::from_millis(100), MAX_PROBE_HOLD));
+            }
+            None => {}
         }
     }
 }
@@ -178,6 +319,12 @@ mod tests {
             h.insert(*k, HeaderValue::from_str(v).unwrap());
         }
         h
+    }
+
+    fn held_for(limiter: &RateLimiter) -> Duration {
+        limiter
+            .held_until()
+            .map_or(Duration::ZERO, |t| t - Instant::now())
     }
 
     #[test]
@@ -201,6 +348,14 @@ mod tests {
         ]));
         assert_eq!(new.remaining, Some(0));
         assert_eq!(new.reset_secs, Some(17));
+        let both = RateLimitInfo::from_headers(&headers(&[
+            ("x-rate-limit", "700"),
+            ("x-rate-limit-remaining", "12"),
+            ("ratelimit-limit", "700"),
+            ("ratelimit-remaining", "11"),
+            ("ratelimit-reset", "41"),
+        ]));
+        assert_eq!(both.remaining, Some(11));
         assert!(RateLimitInfo::from_headers(&HeaderMap::new()).is_empty());
     }
 
@@ -210,6 +365,10 @@ mod tests {
             retry_after(&headers(&[("retry-after", "7")])),
             Some(Duration::from_secs(7))
         );
+        assert_eq!(
+            retry_after(&headers(&[("retry-after", "1.5")])),
+            Some(Duration::from_millis(1500))
+        );
         let date = (chrono::Utc::now() + chrono::Duration::seconds(30)).to_rfc2822();
         let d = retry_after(&headers(&[("retry-after", &date)])).unwrap();
         assert!(
@@ -217,6 +376,101 @@ mod tests {
             "{d:?}"
         );
         assert_eq!(retry_after(&headers(&[("retry-after", "soon")])), None);
+    }
+
+    #[test]
+    fn absurd_retry_after_values_saturate_instead_of_panicking() {
+        for huge in ["1e20", "1e308", "inf"] {
+            assert_eq!(
+                retry_after(&headers(&[("retry-after", huge)])),
+                Some(Duration::MAX),
+                "{huge}"
+            );
+        }
+        // Representable, but far beyond any cap (they used to panic when added to now).
+        assert_eq!(
+            retry_after(&headers(&[("retry-after", "1e19")])),
+            Some(Duration::from_secs(10_000_000_000_000_000_000))
+        );
+        assert!(
+            retry_after(&headers(&[("retry-after", "18446744073709551615")]))
+                .is_some_and(|d| d.as_secs() >= 18_446_744_073_709_550_000)
+        );
+        assert_eq!(
+            retry_after(&headers(&[("retry-after", "99999999")])),
+            Some(Duration::from_secs(99_999_999))
+        );
+        for bad in ["-1", "NaN", "-inf", ""] {
+            assert_eq!(
+                retry_after(&headers(&[("retry-after", bad)])),
+                None,
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn holds_are_capped_whatever_is_asked() {
+        let limiter = RateLimiter::new(6000, 5).with_max_hold(Duration::from_secs(120));
+        for wait in [
+            Duration::MAX,
+            Duration::from_secs(99_999_999),
+            Duration::from_secs(10_000_000_000_000_000_000),
+            Duration::from_secs(u64::MAX),
+        ] {
+            limiter.hold_for(wait);
+            let held = held_for(&limiter);
+            assert!(held <= Duration::from_secs(120), "{wait:?} held {held:?}");
+            assert!(held > Duration::from_secs(110), "{wait:?} held {held:?}");
+        }
+        limiter.hold_endpoint(Endpoint::TicketUpdate, Duration::MAX);
+        let t = limiter.endpoint_held_until(Endpoint::TicketUpdate).unwrap();
+        assert!(t - Instant::now() <= Duration::from_secs(120));
+    }
+
+    #[test]
+    fn an_absurd_reset_is_capped() {
+        for reset in [u64::MAX, 99_999_999, 7200] {
+            let limiter = RateLimiter::new(6000, 5).with_max_hold(Duration::from_secs(30));
+            let info = RateLimitInfo::from_headers(&headers(&[
+                ("ratelimit-limit", "700"),
+                ("ratelimit-remaining", "0"),
+                ("ratelimit-reset", &reset.to_string()),
+            ]));
+            assert_eq!(info.reset_secs, Some(reset));
+            limiter.observe(&info);
+            let held = held_for(&limiter);
+            assert!(held <= Duration::from_secs(30), "{reset}: {held:?}");
+            assert!(held > Duration::from_secs(25), "{reset}: {held:?}");
+            // Nearly exhausted with an absurd reset: spread over at most the capped window.
+            limiter.observe(&RateLimitInfo {
+                limit: Some(700),
+                remaining: Some(3),
+                reset_secs: Some(reset),
+            });
+            assert!(held_for(&limiter) <= Duration::from_secs(30));
+        }
+    }
+
+    #[test]
+    fn without_a_reset_an_exhausted_budget_holds_only_briefly() {
+        let limiter = RateLimiter::new(6000, 5);
+        // X-Rate-Limit / X-Rate-Limit-Remaining only (non-list endpoints): no reset to wait for.
+        limiter.observe(&RateLimitInfo {
+            limit: Some(700),
+            remaining: Some(0),
+            reset_secs: None,
+        });
+        let held = held_for(&limiter);
+        assert!(held > Duration::ZERO && held <= MAX_PROBE_HOLD, "{held:?}");
+        // A low budget without a reset is left to the plan's pace.
+        let limiter = RateLimiter::new(6000, 5);
+        limiter.observe(&RateLimitInfo {
+            limit: Some(700),
+            remaining: Some(3),
+            reset_secs: None,
+        });
+        assert!(limiter.held_until().is_none());
     }
 
     // Real time, short waits: only lower bounds are asserted (a sleep can only be longer).
@@ -251,6 +505,31 @@ mod tests {
         assert!(start.elapsed() >= Duration::from_millis(300));
     }
 
+    #[tokio::test]
+    async fn an_endpoint_hold_leaves_other_requests_alone() {
+        let limiter = RateLimiter::new(6000, 5);
+        limiter.hold_endpoint(Endpoint::TicketUpdate, Duration::from_millis(400));
+        assert!(limiter.held_until().is_none());
+        let start = Instant::now();
+        limiter.acquire().await;
+        let general = start.elapsed();
+        limiter.acquire_for(Endpoint::TicketUpdate).await;
+        assert!(start.elapsed() >= Duration::from_millis(400));
+        assert!(general < Duration::from_millis(400), "{general:?}");
+    }
+
+    #[tokio::test]
+    async fn ticket_updates_are_paced_at_their_own_limit() {
+        // 600 ticket updates per minute after a burst of 2: the third waits about 100 ms.
+        let limiter = RateLimiter::new(60_000, 2).with_ticket_update_rpm(600);
+        assert_eq!(limiter.ticket_update_rpm(), 600);
+        let start = Instant::now();
+        for _ in 0..3 {
+            limiter.acquire_for(Endpoint::TicketUpdate).await;
+        }
+        assert!(start.elapsed() >= Duration::from_millis(90));
+    }
+
     #[test]
     fn low_budget_spreads_the_rest_of_the_window() {
         let limiter = RateLimiter::new(6000, 5);
@@ -267,7 +546,7 @@ mod tests {
             remaining: Some(4),
             reset_secs: Some(10),
         });
-        let wait = limiter.held_until().unwrap() - Instant::now();
+        let wait = held_for(&limiter);
         assert!(
             wait > Duration::from_millis(1900) && wait <= Duration::from_secs(2),
             "{wait:?}"

@@ -10,6 +10,7 @@ use super::client::{Call, ZendeskClient};
 use super::de;
 use super::error::ZendeskError;
 use super::jobs::JobState;
+use super::limiter::Endpoint;
 use super::org_fields::FieldOption;
 
 /// A custom field value: `{"id": 27642, "value": "745"}`.
@@ -295,11 +296,15 @@ impl ZendeskClient {
         }
         let checked = self.check_custom_fields(values).await?;
         let one: OneTicket = self
-            .call_json(Call::put(
-                format!("tickets/{ticket_id}"),
-                json!({"ticket": {"custom_fields": checked}}),
-            ))
-            .await?;
+            .call_json(
+                Call::put(
+                    format!("tickets/{ticket_id}"),
+                    json!({"ticket": {"custom_fields": checked}}),
+                )
+                .endpoint(Endpoint::TicketUpdate),
+            )
+            .await
+            .map_err(|e| closed_ticket(e, ticket_id))?;
         Ok(one.ticket)
     }
 
@@ -335,12 +340,7 @@ impl ZendeskClient {
                 });
             }
             for (pos, (id, _)) in chunk.iter().enumerate() {
-                let result = job
-                    .results
-                    .iter()
-                    .find(|r| r.id == Some(*id))
-                    .or_else(|| job.result_for(pos));
-                let outcome = match result {
+                let outcome = match job.result_for_update(pos, *id) {
                     Some(r) if r.succeeded() => Ok(()),
                     Some(r) => Err(format!(
                         "{}: {}",
@@ -359,9 +359,71 @@ impl ZendeskClient {
     }
 }
 
+/// Zendesk's wording for an update refused because the ticket is closed.
+const CLOSED_PREVENTS_UPDATE: &str = "closed prevents ticket update";
+
+/// Whether a 422's `details` (or description) says the ticket is closed: `{"status": [{"description":
+/// "Status: closed prevents ticket update"}]}` (some accounts report it under `base`).
+fn says_closed(details: &Value, description: &str) -> bool {
+    let in_details = details.as_object().is_some_and(|map| {
+        map.values().any(|errors| {
+            errors.as_array().is_some_and(|items| {
+                items.iter().any(|e| {
+                    e.get("description")
+                        .and_then(Value::as_str)
+                        .is_some_and(|d| d.to_lowercase().contains(CLOSED_PREVENTS_UPDATE))
+                })
+            })
+        })
+    });
+    in_details || description.to_lowercase().contains(CLOSED_PREVENTS_UPDATE)
+}
+
+/// Turns the 422 for a closed ticket into [`ZendeskError::TicketClosed`].
+fn closed_ticket(error: ZendeskError, ticket_id: u64) -> ZendeskError {
+    match error {
+        ZendeskError::Validation {
+            status: 422,
+            ref details,
+            ref description,
+            ..
+        } if says_closed(details, description) => ZendeskError::TicketClosed { ticket_id },
+        other => other,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_closed_ticket_is_recognised() {
+        let details = json!({"status": [{"description": "Status: closed prevents ticket update"}]});
+        let e = closed_ticket(
+            ZendeskError::Validation {
+                status: 422,
+                error: "RecordInvalid".into(),
+                description: "Record validation errors".into(),
+                details,
+            },
+            7,
+        );
+        assert!(
+            matches!(e, ZendeskError::TicketClosed { ticket_id: 7 }),
+            "{e}"
+        );
+        assert_eq!(e.code(), "ticket_closed");
+        let other = closed_ticket(
+            ZendeskError::Validation {
+                status: 422,
+                error: "RecordInvalid".into(),
+                description: "Record validation errors".into(),
+                details: json!({"base": [{"description": "Type: is required when solving a ticket"}]}),
+            },
+            7,
+        );
+        assert!(matches!(other, ZendeskError::Validation { .. }));
+    }
 
     fn field(kind: &str) -> TicketField {
         serde_json::from_value(json!({

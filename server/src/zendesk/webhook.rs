@@ -3,8 +3,13 @@
 //! `X-Zendesk-Webhook-Signature` is base64(HMAC-SHA256(key = the webhook's signing secret, message =
 //! `X-Zendesk-Webhook-Signature-Timestamp` + raw body)). The signature is checked in constant time
 //! (`Mac::verify_slice`), then the timestamp must be within the configured window of now (both directions), then
-//! the body must be an event-subscription payload (`type`, `id`, `detail`, ...). Ticket events
-//! (`zen:event-type:ticket.*`) carry the ticket id in `detail.id`.
+//! the body is read. A webhook is connected either way in Zendesk:
+//! - subscribed to events: the body is an event payload (`type`, `id`, `detail`, ...); ticket events
+//!   (`zen:event-type:ticket.*`) carry the ticket id in `detail.id` and are deduplicated by the event `id`;
+//! - connected to a trigger (or automation): the body is whatever the trigger's author wrote; ml-connector
+//!   expects a `ticket_id` (`{"ticket_id": "{{ticket.id}}"}`), and deduplicates by the invocation id Zendesk sends
+//!   with every webhook request (`X-Zendesk-Webhook-Invocation-Id`, the same on each retry of one invocation),
+//!   or, without it, by a hash of the signed timestamp and the body (an exact replay).
 
 use std::time::Duration;
 
@@ -20,8 +25,18 @@ use sha2::Sha256;
 pub const SIGNATURE_HEADER: &str = "x-zendesk-webhook-signature";
 /// Header carrying the signed timestamp.
 pub const TIMESTAMP_HEADER: &str = "x-zendesk-webhook-signature-timestamp";
+/// Header carrying the webhook's id (every webhook request).
+pub const WEBHOOK_ID_HEADER: &str = "x-zendesk-webhook-id";
+/// Header carrying the invocation id (every webhook request; the same on each retry of one invocation).
+pub const INVOCATION_ID_HEADER: &str = "x-zendesk-webhook-invocation-id";
+/// Prefix of every event type.
+pub const EVENT_TYPE_PREFIX: &str = "zen:";
 /// Prefix of ticket event types.
 pub const TICKET_EVENT_PREFIX: &str = "zen:event-type:ticket.";
+/// The queue's event type for trigger-connected webhooks.
+pub const TRIGGER_EVENT_TYPE: &str = "trigger";
+/// Longest event id or header id accepted.
+const MAX_ID_LEN: usize = 200;
 
 /// Why a webhook was refused.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -88,11 +103,17 @@ pub fn check_timestamp(
     Ok(at)
 }
 
-/// A parsed event-subscription payload.
+/// A parsed webhook body.
 #[derive(Debug, Clone, PartialEq)]
 pub enum WebhookEvent {
     /// A `zen:event-type:ticket.*` event.
     Ticket(TicketEvent),
+    /// A trigger-connected webhook's body naming a ticket (`ticket_id`); it has no id of its own, see
+    /// [`trigger_event_id`].
+    Trigger {
+        /// The ticket.
+        ticket_id: u64,
+    },
     /// An authentic event of another type (user, organization, ...): acknowledged, not queued.
     Other {
         /// Event id.
@@ -135,20 +156,51 @@ fn id_text(v: &Value) -> Option<String> {
     }
 }
 
-/// Reads an event-subscription payload.
+fn positive_id(v: &Value) -> Option<u64> {
+    id_text(v)
+        .and_then(|t| t.parse::<u64>().ok())
+        .filter(|t| *t > 0)
+}
+
+/// Reads a webhook body: an event payload (a `type` starting `zen:`, or any `type` when there is no
+/// `ticket_id`), else a trigger body with a `ticket_id` (a string, as `"{{ticket.id}}"` renders, or a number).
 pub fn parse_event(body: &[u8]) -> Result<WebhookEvent, WebhookError> {
-    let env: Envelope = serde_json::from_slice(body)
-        .map_err(|e| WebhookError::Malformed(format!("not a JSON object: {e}")))?;
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| WebhookError::Malformed(format!("not JSON: {e}")))?;
+    if !value.is_object() {
+        return Err(WebhookError::Malformed("not a JSON object".into()));
+    }
+    let event_type = value
+        .get("type")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|t| !t.is_empty());
+    let is_event = event_type.is_some_and(|t| t.starts_with(EVENT_TYPE_PREFIX));
+    if !is_event && let Some(raw) = value.get("ticket_id") {
+        let ticket_id = positive_id(raw).ok_or_else(|| {
+            WebhookError::Malformed(format!(
+                "`ticket_id` must be a ticket number, got {}",
+                raw.to_string().chars().take(64).collect::<String>()
+            ))
+        })?;
+        return Ok(WebhookEvent::Trigger { ticket_id });
+    }
+    let env: Envelope = serde_json::from_value(value)
+        .map_err(|e| WebhookError::Malformed(format!("not an event payload: {e}")))?;
     let event_type = env
         .event_type
         .filter(|t| !t.trim().is_empty())
-        .ok_or_else(|| WebhookError::Malformed("`type` is missing".into()))?;
+        .ok_or_else(|| {
+            WebhookError::Malformed(
+                "neither an event (`type`) nor a trigger payload (`ticket_id`)".into(),
+            )
+        })?;
     let id = env
         .id
         .as_ref()
         .and_then(id_text)
         .ok_or_else(|| WebhookError::Malformed("`id` is missing".into()))?;
-    if id.len() > 200 {
+    if id.len() > MAX_ID_LEN {
         return Err(WebhookError::Malformed("`id` is too long".into()));
     }
     if !event_type.starts_with(TICKET_EVENT_PREFIX) {
@@ -158,9 +210,7 @@ pub fn parse_event(body: &[u8]) -> Result<WebhookEvent, WebhookError> {
         .detail
         .as_ref()
         .and_then(|d| d.get("id"))
-        .and_then(id_text)
-        .and_then(|t| t.parse::<u64>().ok())
-        .filter(|t| *t > 0)
+        .and_then(positive_id)
         .ok_or_else(|| {
             WebhookError::Malformed("a ticket event needs the ticket id in `detail.id`".into())
         })?;
@@ -176,6 +226,42 @@ pub fn parse_event(body: &[u8]) -> Result<WebhookEvent, WebhookError> {
         account_id,
         time: env.time,
     }))
+}
+
+fn header_id<'a>(name: &str, value: Option<&'a str>) -> Result<Option<&'a str>, WebhookError> {
+    let Some(v) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    if v.len() > MAX_ID_LEN || !v.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(WebhookError::Malformed(format!(
+            "the {name} header is not an id"
+        )));
+    }
+    Ok(Some(v))
+}
+
+/// The deduplication key of a trigger webhook request: `trigger:{webhook id}:{invocation id}` from the headers
+/// Zendesk sends with every webhook request (retries of one invocation share it), or, when there is no
+/// invocation id, `trigger:sha256:{hex}` over the signed timestamp and the body, so that at least an exact
+/// replay is recognised.
+pub fn trigger_event_id(
+    webhook_id: Option<&str>,
+    invocation_id: Option<&str>,
+    timestamp: &str,
+    body: &[u8],
+) -> Result<String, WebhookError> {
+    let webhook_id = header_id(WEBHOOK_ID_HEADER, webhook_id)?;
+    if let Some(invocation) = header_id(INVOCATION_ID_HEADER, invocation_id)? {
+        return Ok(format!(
+            "trigger:{}:{invocation}",
+            webhook_id.unwrap_or("-")
+        ));
+    }
+    use sha2::Digest as _;
+    let mut hash = Sha256::new();
+    hash.update(timestamp.as_bytes());
+    hash.update(body);
+    Ok(format!("trigger:sha256:{}", hex::encode(hash.finalize())))
 }
 
 #[cfg(test)]
@@ -228,6 +314,12 @@ mod tests {
             &b"not json"[..],
             br#"[1,2]"#,
             br#"{"id":"x","detail":{"id":"1"}}"#,
+            br#"{"ticket_id":"{{ticket.id}}"}"#,
+            br#"{"ticket_id":""}"#,
+            br#"{"ticket_id":0}"#,
+            br#"{"ticket_id":-4}"#,
+            br#"{"ticket_id":{"id":5}}"#,
+            br#"{"ticket":"5"}"#,
             br#"{"type":"zen:event-type:ticket.created","detail":{"id":"1"}}"#,
             br#"{"type":"zen:event-type:ticket.created","id":"x","detail":{}}"#,
             br#"{"type":"zen:event-type:ticket.created","id":"x","detail":{"id":"abc"}}"#,
@@ -238,5 +330,56 @@ mod tests {
                 String::from_utf8_lossy(bad)
             );
         }
+    }
+
+    #[test]
+    fn trigger_bodies_are_read() {
+        for body in [
+            &br#"{"ticket_id":"5158"}"#[..],
+            br#"{"ticket_id":5158}"#,
+            br#"{"ticket_id":" 5158 ","note":"anything the trigger author wrote"}"#,
+            // A `type` of the author's own is not an event type.
+            br#"{"type":"refund","ticket_id":"5158"}"#,
+        ] {
+            assert_eq!(
+                parse_event(body),
+                Ok(WebhookEvent::Trigger { ticket_id: 5158 }),
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+        // An event payload stays an event even with a `ticket_id`.
+        assert!(matches!(
+            parse_event(
+                br#"{"type":"zen:event-type:ticket.created","id":"e1","ticket_id":"9","detail":{"id":"5"}}"#
+            ),
+            Ok(WebhookEvent::Ticket(TicketEvent { ticket_id: 5, .. }))
+        ));
+    }
+
+    #[test]
+    fn trigger_requests_are_keyed_by_invocation_or_by_content() {
+        let body = br#"{"ticket_id":"5"}"#;
+        let ts = "2024-01-01T00:00:00Z";
+        assert_eq!(
+            trigger_event_id(Some("01HOOK"), Some("8350205582"), ts, body).unwrap(),
+            "trigger:01HOOK:8350205582"
+        );
+        assert_eq!(
+            trigger_event_id(None, Some("8350205582"), ts, body).unwrap(),
+            "trigger:-:8350205582"
+        );
+        let hashed = trigger_event_id(None, None, ts, body).unwrap();
+        assert!(hashed.starts_with("trigger:sha256:") && hashed.len() == 15 + 64);
+        assert_eq!(
+            trigger_event_id(Some("01HOOK"), Some(" "), ts, body).unwrap(),
+            hashed
+        );
+        assert_ne!(
+            trigger_event_id(None, None, "2024-01-01T00:00:01Z", body).unwrap(),
+            hashed
+        );
+        assert!(trigger_event_id(None, Some("has space"), ts, body).is_err());
+        assert!(trigger_event_id(None, Some(&"9".repeat(201)), ts, body).is_err());
     }
 }

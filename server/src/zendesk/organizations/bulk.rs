@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use super::super::client::{Call, ZendeskClient};
 use super::super::error::ZendeskError;
 use super::super::jobs::{JobResult, JobState, JobStatus};
-use super::names::{Conflict, conflict_in_result, diff};
+use super::names::{Conflict, conflict_in_result, diff, sent_values};
 use super::{
     ItemFailure, MAX_BATCH, MAX_NAME_ATTEMPTS, OrgAction, OrgWrite, Organization,
     OrganizationInput, OrganizationUpdate, WrittenOrg, check_input, create_body,
@@ -140,7 +140,10 @@ impl ZendeskClient {
                                 }
                                 None => check.push(i),
                             },
-                            Some(r) => match conflict_in_result(r) {
+                            Some(r) => match conflict_in_result(
+                                r,
+                                &sent_values(&name_of(i, attempts), &inputs[i].external_id),
+                            ) {
                                 Conflict::Name => name_taken.push(i),
                                 Conflict::ExternalId => check.push(i),
                                 Conflict::Other => outcomes[i] = Some(Err(failure(r))),
@@ -244,15 +247,9 @@ impl ZendeskClient {
                     self.pause_before_retry(round).await;
                     continue;
                 };
-                let by_index = job.results.iter().any(|r| r.index.is_some());
                 let mut next = Vec::new();
                 for (pos, &i) in pending.iter().enumerate() {
-                    let result = if by_index {
-                        job.result_for(pos)
-                    } else {
-                        job.results.iter().find(|r| r.id == Some(updates[i].id))
-                    };
-                    match result {
+                    match job.result_for_update(pos, updates[i].id) {
                         Some(r) if r.succeeded() => {
                             outcomes[i] = Some(Ok(WrittenOrg {
                                 id: updates[i].id,
@@ -262,7 +259,13 @@ impl ZendeskClient {
                             }));
                         }
                         Some(r)
-                            if conflict_in_result(r) == Conflict::Name
+                            if conflict_in_result(
+                                r,
+                                &sent_values(
+                                    &updates[i].name_at(attempts[i]).unwrap_or_default(),
+                                    updates[i].external_id.as_deref().unwrap_or_default(),
+                                ),
+                            ) == Conflict::Name
                                 && updates[i].name.is_some()
                                 && attempts[i] < MAX_NAME_ATTEMPTS =>
                         {

@@ -19,7 +19,7 @@ use super::client::{Call, ZendeskClient};
 use super::de;
 use super::error::ZendeskError;
 pub use names::disambiguated_name;
-use names::{Conflict, conflict_in_validation};
+use names::{Conflict, conflict_in_validation, sent_values};
 
 /// Items per `create_many` / `update_many` / `show_many` call (Zendesk's limit).
 pub const MAX_BATCH: usize = 100;
@@ -379,7 +379,11 @@ impl ZendeskClient {
                     details,
                     description,
                     ..
-                } => conflict_in_validation(details, description),
+                } => conflict_in_validation(
+                    details,
+                    description,
+                    &sent_values(&name, &input.external_id),
+                ),
                 e if e.is_ambiguous() => Conflict::Other,
                 _ => return Err(error),
             };
@@ -427,7 +431,14 @@ impl ZendeskClient {
                     description,
                     status,
                     error,
-                }) if conflict_in_validation(&details, &description) == Conflict::Name
+                }) if conflict_in_validation(
+                    &details,
+                    &description,
+                    &sent_values(
+                        name.as_deref().unwrap_or_default(),
+                        update.external_id.as_deref().unwrap_or_default(),
+                    ),
+                ) == Conflict::Name
                     && update.name.is_some()
                     && attempt < MAX_NAME_ATTEMPTS =>
                 {

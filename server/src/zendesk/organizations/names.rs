@@ -29,52 +29,117 @@ pub(super) enum Conflict {
     Other,
 }
 
-fn conflict_in_text(text: &str) -> Conflict {
-    let t = text.to_lowercase();
-    if !(t.contains("taken") || t.contains("duplicate")) {
-        return Conflict::Other;
+/// Zendesk's field labels in its messages (`Name: Acme has already been taken`, `External ID: S-1 has already
+/// been taken`), lower-cased, with the field each names.
+const LABELS: [(&str, Conflict); 4] = [
+    ("external id:", Conflict::ExternalId),
+    ("external_id:", Conflict::ExternalId),
+    ("external:", Conflict::ExternalId),
+    ("name:", Conflict::Name),
+];
+
+fn says_duplicate(message: &str) -> bool {
+    message.contains("taken") || message.contains("duplicate") || message.contains("already exists")
+}
+
+/// Which uniqueness rule a message breaks. Zendesk writes `{Label}: {value} {message}`, and the value is ours —
+/// a supplier called "External Services Ltd" must not read as an `external_id` conflict — so the decision is
+/// made on the label, never on words inside the value: each `{label}: {value}` we sent is first reduced to its
+/// label, then the text is split at the labels and each part checked for "taken".
+fn conflict_in_text(text: &str, sent: &[(&str, &str)]) -> Conflict {
+    let mut t = text.to_lowercase();
+    for (label, value) in sent {
+        let value = value.trim().to_lowercase();
+        if !value.is_empty() {
+            t = t.replace(&format!("{label} {value}"), label);
+        }
     }
-    if t.contains("external") {
-        Conflict::ExternalId
-    } else if t.contains("name") {
+    // Every label that starts a part: at the start, or after something that is not a letter or digit.
+    let mut starts: Vec<(usize, usize, Conflict)> = Vec::new();
+    for (label, field) in LABELS {
+        for (at, _) in t.match_indices(label) {
+            let boundary = t[..at]
+                .chars()
+                .next_back()
+                .is_none_or(|c| !c.is_alphanumeric() && c != '_');
+            let shadowed = starts.iter().any(|(s, e, _)| at >= *s && at < *e);
+            if boundary && !shadowed {
+                starts.push((at, at + label.len(), field));
+            }
+        }
+    }
+    starts.sort_by_key(|(at, _, _)| *at);
+    let mut name = false;
+    for (i, (_, body, field)) in starts.iter().enumerate() {
+        let end = starts.get(i + 1).map_or(t.len(), |(next, _, _)| *next);
+        if says_duplicate(&t[*body..end]) {
+            match field {
+                Conflict::ExternalId => return Conflict::ExternalId,
+                _ => name = true,
+            }
+        }
+    }
+    if name {
         Conflict::Name
     } else {
         Conflict::Other
     }
 }
 
-pub(super) fn conflict_in_validation(details: &Value, description: &str) -> Conflict {
-    if let Some(map) = details.as_object() {
-        for (field, errors) in map {
-            let duplicate = match errors {
-                Value::Array(items) => items.iter().any(|e| {
-                    e.get("error").and_then(Value::as_str) == Some("DuplicateValue")
-                        || e.get("description")
-                            .and_then(Value::as_str)
-                            .is_some_and(|d| d.contains("taken"))
-                }),
-                _ => false,
-            };
-            if duplicate {
-                if field.contains("external") {
-                    return Conflict::ExternalId;
-                }
-                if field == "name" {
-                    return Conflict::Name;
-                }
-            }
-        }
-    }
-    conflict_in_text(description)
+fn entry_is_duplicate(e: &Value) -> bool {
+    e.get("error").and_then(Value::as_str) == Some("DuplicateValue")
+        || e.get("description")
+            .and_then(Value::as_str)
+            .is_some_and(|d| says_duplicate(&d.to_lowercase()))
 }
 
-pub(super) fn conflict_in_result(r: &JobResult) -> Conflict {
-    let text = format!(
-        "{} {}",
-        r.details.as_deref().unwrap_or_default(),
-        r.error.as_deref().unwrap_or_default()
-    );
-    conflict_in_text(&text)
+/// A 422's verdict: by the `details` map's keys (`external_id` before `name`: a taken `external_id` means the
+/// organization exists, whatever its name), else by the description's labels.
+pub(super) fn conflict_in_validation(
+    details: &Value,
+    description: &str,
+    sent: &[(&str, &str)],
+) -> Conflict {
+    if let Some(map) = details.as_object() {
+        let duplicate = |key: &str| {
+            map.get(key).is_some_and(|errors| match errors {
+                Value::Array(items) => items.iter().any(entry_is_duplicate),
+                other => entry_is_duplicate(other),
+            })
+        };
+        if duplicate("external_id") {
+            return Conflict::ExternalId;
+        }
+        if duplicate("name") {
+            return Conflict::Name;
+        }
+        if !map.is_empty() {
+            return Conflict::Other;
+        }
+    }
+    conflict_in_text(description, sent)
+}
+
+/// A failed job item's verdict: its `details` (text, or a details map), then its `error`.
+pub(super) fn conflict_in_result(r: &JobResult, sent: &[(&str, &str)]) -> Conflict {
+    let details = r.details.as_deref().unwrap_or_default();
+    if let Ok(map @ Value::Object(_)) = serde_json::from_str::<Value>(details) {
+        return conflict_in_validation(&map, "", sent);
+    }
+    match conflict_in_text(details, sent) {
+        Conflict::Other => conflict_in_text(r.error.as_deref().unwrap_or_default(), sent),
+        found => found,
+    }
+}
+
+/// What was sent for an organization, as Zendesk labels it in messages.
+pub(super) fn sent_values<'a>(name: &'a str, external_id: &'a str) -> [(&'static str, &'a str); 4] {
+    [
+        ("name:", name),
+        ("external id:", external_id),
+        ("external_id:", external_id),
+        ("external:", external_id),
+    ]
 }
 
 fn normalized_tags(tags: &[String]) -> Vec<String> {
@@ -160,24 +225,89 @@ mod tests {
 
     #[test]
     fn conflicts_are_told_apart() {
-        let name = json!({"name": [{"description": "Name: has already been taken", "error": "DuplicateValue"}]});
-        assert_eq!(conflict_in_validation(&name, ""), Conflict::Name);
-        let ext = json!({"external_id": [{"description": "External ID: has already been taken", "error": "DuplicateValue"}]});
-        assert_eq!(conflict_in_validation(&ext, ""), Conflict::ExternalId);
+        let sent = sent_values("Acme", "S-1");
+        let name = json!({"name": [{"description": "Name: Acme has already been taken", "error": "DuplicateValue"}]});
+        assert_eq!(conflict_in_validation(&name, "", &sent), Conflict::Name);
+        let ext = json!({"external_id": [{"description": "External ID: S-1 has already been taken", "error": "DuplicateValue"}]});
         assert_eq!(
-            conflict_in_validation(&Value::Null, "Name: is too long"),
+            conflict_in_validation(&ext, "", &sent),
+            Conflict::ExternalId
+        );
+        let both = json!({
+            "name": [{"description": "Name: Acme has already been taken", "error": "DuplicateValue"}],
+            "external_id": [{"description": "External ID: S-1 has already been taken", "error": "DuplicateValue"}]
+        });
+        assert_eq!(
+            conflict_in_validation(&both, "", &sent),
+            Conflict::ExternalId
+        );
+        assert_eq!(
+            conflict_in_validation(&Value::Null, "Name: is too long", &sent),
             Conflict::Other
         );
-        let r = JobResult {
+        let r = |details: &str| JobResult {
             id: None,
             index: Some(0),
             action: None,
-            status: Some("Failed".into()),
-            success: Some(false),
+            status: None,
+            success: None,
             error: Some("DuplicateValue".into()),
-            details: Some("Name: has already been taken".into()),
+            details: Some(details.into()),
         };
-        assert_eq!(conflict_in_result(&r), Conflict::Name);
+        assert_eq!(
+            conflict_in_result(&r("Name: Acme has already been taken"), &sent),
+            Conflict::Name
+        );
+        assert_eq!(
+            conflict_in_result(&r("External ID: S-1 has already been taken"), &sent),
+            Conflict::ExternalId
+        );
+        // The older wording without the value.
+        assert_eq!(
+            conflict_in_result(&r("Name: has already been taken"), &sent),
+            Conflict::Name
+        );
+    }
+
+    #[test]
+    fn a_supplier_name_never_reads_as_another_field() {
+        // Zendesk puts the value in the message; words in it decide nothing.
+        for supplier in [
+            "External Services Ltd",
+            "External ID Solutions",
+            "Name Brands Inc",
+            "External: taken? Ltd",
+            "Acme External ID: X has already been taken",
+        ] {
+            let sent = sent_values(supplier, "SUP-000042");
+            let message = format!("Name: {supplier} has already been taken");
+            assert_eq!(
+                conflict_in_text(&message, &sent),
+                Conflict::Name,
+                "{message}"
+            );
+            let r = JobResult {
+                id: None,
+                index: Some(3),
+                action: None,
+                status: None,
+                success: None,
+                error: Some("DuplicateValue".into()),
+                details: Some(message.clone()),
+            };
+            assert_eq!(conflict_in_result(&r, &sent), Conflict::Name, "{message}");
+        }
+        // Even without knowing what was sent, a name with "External" in it is a name conflict.
+        assert_eq!(
+            conflict_in_text("Name: External Services Ltd has already been taken", &[]),
+            Conflict::Name
+        );
+        // And an external id that looks like a name label is still an external id conflict.
+        let sent = sent_values("Acme", "name: x");
+        assert_eq!(
+            conflict_in_text("External ID: name: x has already been taken", &sent),
+            Conflict::ExternalId
+        );
     }
 
     #[test]

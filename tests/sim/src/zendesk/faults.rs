@@ -12,6 +12,15 @@ pub enum FaultKind {
         /// Seconds in `Retry-After`.
         retry_after_secs: u64,
     },
+    /// Answer `429` with this exact `Retry-After` value (e.g. `1e20`, `-1`), or none, and no rate-limit headers,
+    /// without processing: for checking that no header value can upset the client.
+    RateLimitedRaw {
+        /// The raw `Retry-After` value; `None` omits the header.
+        retry_after: Option<String>,
+    },
+    /// Process normally, then set these headers on the answer (e.g. `ratelimit-reset:
+    /// 18446744073709551615`).
+    Headers(Vec<(String, String)>),
     /// Drop the connection (TCP reset) before processing: nothing happened.
     ResetBeforeProcessing,
     /// Process the request (the write is committed), then drop the connection before answering.
@@ -41,6 +50,8 @@ impl FaultKind {
         match self {
             Self::Status(_) => "status",
             Self::RateLimited { .. } => "rate_limited",
+            Self::RateLimitedRaw { .. } => "rate_limited_raw",
+            Self::Headers(_) => "headers",
             Self::ResetBeforeProcessing => "reset_before_processing",
             Self::ResetAfterCommit => "reset_after_commit",
             Self::Delay(_) => "delay",

@@ -1,6 +1,7 @@
 //! What happens to a request before a handler sees it, outermost first: the request log, fault injection,
 //! authentication (API token or OAuth bearer), and the per-plan rate limit with its headers.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -140,7 +141,38 @@ pub(crate) async fn inject_faults(
         }
         FaultKind::RateLimited { retry_after_secs } => {
             let limit = shared.config.plan.rpm();
-            rate_limited(limit, retry_after_secs)
+            rate_limited(
+                limit,
+                &retry_after_secs.to_string(),
+                false,
+                retry_after_secs,
+            )
+        }
+        FaultKind::RateLimitedRaw { retry_after } => {
+            let mut r = (
+                StatusCode::TOO_MANY_REQUESTS,
+                Json(json!({
+                    "error": "APIRateLimitExceeded",
+                    "description": "Number of allowed API requests per minute exceeded"
+                })),
+            )
+                .into_response();
+            if let Some(v) = retry_after {
+                set_header(&mut r, "retry-after", v);
+            }
+            r
+        }
+        FaultKind::Headers(pairs) => {
+            let mut r = next.run(req).await;
+            for (name, value) in pairs {
+                if let (Ok(n), Ok(v)) = (
+                    axum::http::HeaderName::from_bytes(name.as_bytes()),
+                    HeaderValue::from_str(&value),
+                ) {
+                    r.headers_mut().insert(n, v);
+                }
+            }
+            r
         }
         FaultKind::ResetBeforeProcessing => drop_connection(control).await,
         FaultKind::ResetAfterCommit => {
@@ -261,7 +293,36 @@ fn set_header(r: &mut Response, name: &'static str, value: impl ToString) {
     }
 }
 
-fn rate_limited(limit: u32, retry_after: u64) -> Response {
+/// The Ticketing API list endpoints: the ones whose answers carry the newer `ratelimit-limit`,
+/// `ratelimit-remaining` and `ratelimit-reset` headers besides `X-Rate-Limit` / `X-Rate-Limit-Remaining`
+/// (Zendesk's rate-limit docs: "The responses from Ticketing API list endpoints such as List Tickets or Search
+/// Users provide the following headers").
+pub(crate) fn is_list_endpoint(method: &axum::http::Method, path: &str) -> bool {
+    method == axum::http::Method::GET
+        && matches!(
+            path,
+            "/api/v2/organizations"
+                | "/api/v2/organizations/search"
+                | "/api/v2/organizations/show_many"
+                | "/api/v2/organization_fields"
+                | "/api/v2/ticket_fields"
+                | "/api/v2/tickets"
+        )
+}
+
+/// The account-wide headers: `X-Rate-Limit*` on every answer, `ratelimit-*` on list endpoints only.
+fn set_rate_headers(r: &mut Response, list: bool, limit: u32, remaining: usize, reset: u64) {
+    set_header(r, "x-rate-limit", limit);
+    set_header(r, "x-rate-limit-remaining", remaining);
+    if list {
+        set_header(r, "ratelimit-limit", limit);
+        set_header(r, "ratelimit-remaining", remaining);
+        set_header(r, "ratelimit-reset", reset);
+    }
+}
+
+/// The account's plan limit exceeded: 429, `Retry-After`, a JSON body.
+pub(crate) fn rate_limited(limit: u32, retry_after: &str, list: bool, reset: u64) -> Response {
     let mut r = (
         StatusCode::TOO_MANY_REQUESTS,
         Json(json!({
@@ -271,11 +332,24 @@ fn rate_limited(limit: u32, retry_after: u64) -> Response {
     )
         .into_response();
     set_header(&mut r, "retry-after", retry_after);
+    set_rate_headers(&mut r, list, limit, 0, reset);
+    r
+}
+
+/// An endpoint limit exceeded (Update Ticket's): 429 with a plain-text body and, unless configured otherwise,
+/// no `Retry-After`; the account headers say budget is left.
+fn endpoint_limited(retry_after: Option<u64>, limit: u32, remaining: usize) -> Response {
+    let mut r = (
+        StatusCode::TOO_MANY_REQUESTS,
+        [("content-type", "text/plain; charset=utf-8")],
+        "Too Many Requests\n",
+    )
+        .into_response();
+    if let Some(secs) = retry_after {
+        set_header(&mut r, "retry-after", secs);
+    }
     set_header(&mut r, "x-rate-limit", limit);
-    set_header(&mut r, "x-rate-limit-remaining", 0);
-    set_header(&mut r, "ratelimit-limit", limit);
-    set_header(&mut r, "ratelimit-remaining", 0);
-    set_header(&mut r, "ratelimit-reset", retry_after);
+    set_header(&mut r, "x-rate-limit-remaining", remaining);
     r
 }
 
@@ -284,7 +358,79 @@ fn ceil_secs(d: Duration) -> u64 {
     if d.subsec_nanos() > 0 { s + 1 } else { s }.max(1)
 }
 
-/// The plan's requests-per-window limit over a sliding window; `429` + `Retry-After` beyond it.
+/// Counts a hit in a sliding window of `window`; `Err(seconds until a slot frees)` when `limit` are in it.
+fn sliding(
+    hits: &mut VecDeque<Instant>,
+    now: Instant,
+    window: Duration,
+    limit: usize,
+) -> Result<(usize, u64), u64> {
+    while hits
+        .front()
+        .is_some_and(|t| now.duration_since(*t) >= window)
+    {
+        hits.pop_front();
+    }
+    let reset = hits
+        .front()
+        .map_or(window, |t| window.saturating_sub(now.duration_since(*t)));
+    if hits.len() >= limit {
+        return Err(ceil_secs(reset));
+    }
+    hits.push_back(now);
+    Ok((limit - hits.len(), ceil_secs(reset)))
+}
+
+/// `PUT /api/v2/tickets/{id}` (not `update_many`): the ticket id.
+fn ticket_update(method: &axum::http::Method, path: &str) -> Option<u64> {
+    if method != axum::http::Method::PUT {
+        return None;
+    }
+    path.strip_prefix("/api/v2/tickets/")
+        .and_then(|id| id.parse().ok())
+}
+
+/// Which endpoint limit, if any, refuses this request.
+fn endpoint_limit(shared: &Shared, req: &Request, now: Instant) -> Option<()> {
+    let ticket = ticket_update(req.method(), req.uri().path())?;
+    let c = &shared.config;
+    let account = {
+        let mut hits = shared
+            .ticket_updates
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        sliding(
+            &mut hits,
+            now,
+            c.ticket_update_window,
+            c.ticket_update_limit.max(1) as usize,
+        )
+    };
+    if account.is_err() {
+        return Some(());
+    }
+    let user = req
+        .extensions()
+        .get::<Principal>()
+        .and_then(|p| p.user_id())
+        .unwrap_or(0);
+    let mut per_ticket = shared
+        .ticket_updates_per_ticket
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    let hits = per_ticket.entry((user, ticket)).or_default();
+    sliding(
+        hits,
+        now,
+        c.ticket_update_per_ticket_window,
+        c.ticket_update_per_ticket_limit.max(1) as usize,
+    )
+    .err()
+    .map(|_| ())
+}
+
+/// The plan's requests-per-window limit over a sliding window (`429` + `Retry-After` beyond it), then the
+/// endpoint limits: Update Ticket per account and per user and ticket (`429`, plain text, no `Retry-After`).
 pub(crate) async fn rate_limit(
     State(shared): State<Arc<Shared>>,
     req: Request,
@@ -294,36 +440,26 @@ pub(crate) async fn rate_limit(
         return next.run(req).await;
     }
     let limit = shared.config.plan.rpm();
-    let window = shared.config.rate_window;
+    let list = is_list_endpoint(req.method(), req.uri().path());
+    let now = Instant::now();
     let decision = {
         let mut hits = shared.rate.lock().unwrap_or_else(|e| e.into_inner());
-        let now = Instant::now();
-        while hits
-            .front()
-            .is_some_and(|t| now.duration_since(*t) >= window)
-        {
-            hits.pop_front();
-        }
-        let reset = hits
-            .front()
-            .map_or(window, |t| window.saturating_sub(now.duration_since(*t)));
-        if hits.len() >= limit as usize {
-            Err(ceil_secs(reset))
-        } else {
-            hits.push_back(now);
-            Ok((limit as usize - hits.len(), ceil_secs(reset)))
-        }
+        sliding(&mut hits, now, shared.config.rate_window, limit as usize)
     };
-    match decision {
-        Err(retry_after) => rate_limited(limit, retry_after),
-        Ok((remaining, reset)) => {
-            let mut r = next.run(req).await;
-            set_header(&mut r, "x-rate-limit", limit);
-            set_header(&mut r, "x-rate-limit-remaining", remaining);
-            set_header(&mut r, "ratelimit-limit", limit);
-            set_header(&mut r, "ratelimit-remaining", remaining);
-            set_header(&mut r, "ratelimit-reset", reset);
-            r
+    let (remaining, reset) = match decision {
+        Err(retry_after) => {
+            return rate_limited(limit, &retry_after.to_string(), list, retry_after);
         }
+        Ok(budget) => budget,
+    };
+    if endpoint_limit(&shared, &req, now).is_some() {
+        let retry_after = shared
+            .config
+            .endpoint_limit_retry_after
+            .then(|| ceil_secs(shared.config.ticket_update_window));
+        return endpoint_limited(retry_after, limit, remaining);
     }
+    let mut r = next.run(req).await;
+    set_rate_headers(&mut r, list, limit, remaining, reset);
+    r
 }

@@ -23,7 +23,7 @@ mod world;
 #[cfg(test)]
 mod tests;
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -37,7 +37,7 @@ use tokio::sync::watch;
 pub use faults::{Fault, FaultKind};
 pub use log::LoggedRequest;
 pub use oauth::{IssuedTokens, TokenGrant};
-pub use webhooks::{Delivery, WebhookTarget, sign_webhook};
+pub use webhooks::{Delivery, TRIGGER_DELIVERY, WebhookTarget, sign_webhook};
 
 /// A Zendesk plan and its requests-per-minute limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,6 +120,18 @@ pub struct SimConfig {
     pub plan: Plan,
     /// Length of the sliding rate window (60 s, as in Zendesk).
     pub rate_window: Duration,
+    /// Update Ticket (`PUT /api/v2/tickets/{id}`) requests allowed per `ticket_update_window` per account, on
+    /// top of the plan's limit (Zendesk: 100 per minute; 300 with the High Volume add-on).
+    pub ticket_update_limit: u32,
+    /// The Update Ticket window (60 s).
+    pub ticket_update_window: Duration,
+    /// Updates of one ticket by one user per `ticket_update_per_ticket_window` (Zendesk: 30 per 10 minutes).
+    pub ticket_update_per_ticket_limit: u32,
+    /// The per-ticket window (10 minutes).
+    pub ticket_update_per_ticket_window: Duration,
+    /// Whether the endpoint limits' 429s carry `Retry-After` (the window's length). Off by default: they come
+    /// with a plain-text body and no `Retry-After`.
+    pub endpoint_limit_retry_after: bool,
     /// Agents and their API tokens.
     pub agents: Vec<SimAgent>,
     /// OAuth clients.
@@ -128,6 +140,8 @@ pub struct SimConfig {
     pub access_token_ttl: Duration,
     /// Lifetime of OAuth refresh tokens unless the token request sets `refresh_token_expires_in`.
     pub refresh_token_ttl: Duration,
+    /// Fault knob: the `expires_in` the token endpoint reports, whatever the real lifetime (e.g. `u64::MAX`).
+    pub reported_expires_in: Option<u64>,
     /// How long a bulk job stays `queued`.
     pub job_start_delay: Duration,
     /// How often jobs advance.
@@ -158,6 +172,11 @@ impl Default for SimConfig {
             account_id: 9_242_270,
             plan: Plan::Enterprise,
             rate_window: Duration::from_secs(60),
+            ticket_update_limit: 100,
+            ticket_update_window: Duration::from_secs(60),
+            ticket_update_per_ticket_limit: 30,
+            ticket_update_per_ticket_window: Duration::from_secs(600),
+            endpoint_limit_retry_after: false,
             agents: vec![SimAgent {
                 id: 361_000_000_001,
                 name: "Ada Admin".into(),
@@ -171,6 +190,7 @@ impl Default for SimConfig {
             }],
             access_token_ttl: Duration::from_secs(30 * 60),
             refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
+            reported_expires_in: None,
             job_start_delay: Duration::from_millis(60),
             job_tick: Duration::from_millis(25),
             job_items_per_tick: 10,
@@ -189,6 +209,8 @@ pub(crate) struct Shared {
     log: Mutex<Vec<LoggedRequest>>,
     faults: Mutex<Vec<Fault>>,
     rate: Mutex<VecDeque<Instant>>,
+    ticket_updates: Mutex<VecDeque<Instant>>,
+    ticket_updates_per_ticket: Mutex<HashMap<(u64, u64), VecDeque<Instant>>>,
     oauth: Mutex<oauth::OauthRegistry>,
     hooks: webhooks::Sender,
     base_url: String,
@@ -259,6 +281,8 @@ impl ZendeskSim {
             log: Mutex::new(Vec::new()),
             faults: Mutex::new(Vec::new()),
             rate: Mutex::new(VecDeque::new()),
+            ticket_updates: Mutex::new(VecDeque::new()),
+            ticket_updates_per_ticket: Mutex::new(HashMap::new()),
             oauth: Mutex::new(oauth::OauthRegistry::default()),
             hooks,
             base_url,
@@ -340,10 +364,20 @@ impl ZendeskSim {
             .push(fault);
     }
 
-    /// Forgets the requests counted against the rate limit.
+    /// Forgets the requests counted against the rate limits (the plan's and the endpoints').
     pub fn reset_rate_limit(&self) {
         self.shared
             .rate
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+        self.shared
+            .ticket_updates
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+        self.shared
+            .ticket_updates_per_ticket
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clear();
@@ -500,21 +534,19 @@ impl ZendeskSim {
         }
     }
 
-    /// Sends a recorded delivery again, byte for byte (same body, timestamp and signature): a replay.
+    /// Sends a recorded delivery again, byte for byte (same body, headers, timestamp and signature): a replay.
     /// Returns the status answered.
     pub async fn replay(&self, delivery: &Delivery) -> anyhow::Result<u16> {
-        let target = self
-            .shared
-            .hooks
-            .target
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-            .context("no webhook target is set")?;
         let resp = reqwest::Client::new()
             .post(&delivery.url)
             .header("content-type", "application/json; charset=utf-8")
-            .header("x-zendesk-webhook-id", &target.webhook_id)
+            .header("user-agent", "Zendesk Webhook")
+            .header(
+                "x-zendesk-account-id",
+                self.shared.config.account_id.to_string(),
+            )
+            .header("x-zendesk-webhook-id", &delivery.webhook_id)
+            .header("x-zendesk-webhook-invocation-id", &delivery.invocation_id)
             .header("x-zendesk-webhook-signature", &delivery.signature)
             .header("x-zendesk-webhook-signature-timestamp", &delivery.timestamp)
             .body(delivery.body.clone())
@@ -572,6 +604,10 @@ pub struct CliArgs {
     /// Environment variable holding the webhook signing secret.
     #[arg(long, value_name = "VAR")]
     pub signing_secret_env: Option<String>,
+    /// Send as a trigger-connected webhook with this JSON body on every ticket change (placeholders
+    /// `{{ticket.id}}`, `{{ticket.status}}`), instead of event payloads.
+    #[arg(long, value_name = "JSON", requires = "webhook_url")]
+    pub webhook_trigger_body: Option<String>,
     /// Environment variable holding the agent's API token (default: a fixed demo token, printed).
     #[arg(long, value_name = "VAR")]
     pub api_token_env: Option<String>,
@@ -597,10 +633,10 @@ pub async fn run_cli(args: CliArgs) -> anyhow::Result<()> {
             .context("--webhook-url needs --signing-secret-env")?;
         let secret = std::env::var(&var)
             .with_context(|| format!("environment variable {var} is not set"))?;
-        config.webhook = Some(WebhookTarget {
-            url,
-            signing_secret: secret,
-            webhook_id: "01SIMWEBHOOK000000000000000".into(),
+        let id = "01SIMWEBHOOK000000000000000";
+        config.webhook = Some(match &args.webhook_trigger_body {
+            Some(template) => WebhookTarget::trigger(&url, &secret, id, template),
+            None => WebhookTarget::events(&url, &secret, id),
         });
     }
     let shown_token = args.api_token_env.is_none();
@@ -626,7 +662,13 @@ pub async fn run_cli(args: CliArgs) -> anyhow::Result<()> {
         sim.base_url()
     );
     if let Some(w) = &c.webhook {
-        println!("webhooks: ticket events are signed and sent to {}", w.url);
+        match &w.trigger_body {
+            Some(body) => println!(
+                "webhooks: a trigger sends {body} on every ticket change, signed, to {}",
+                w.url
+            ),
+            None => println!("webhooks: ticket events are signed and sent to {}", w.url),
+        }
     }
     tokio::signal::ctrl_c().await?;
     sim.shutdown();

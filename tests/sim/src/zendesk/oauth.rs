@@ -16,6 +16,19 @@ use sha2::Digest as _;
 use super::Shared;
 use std::sync::Arc;
 
+/// `now + ttl`, saturating at a hundred years (a token request may ask for any lifetime).
+fn later(now: Instant, ttl: Duration) -> Instant {
+    let cap = Duration::from_secs(100 * 365 * 24 * 3600);
+    now.checked_add(ttl.min(cap)).unwrap_or(now)
+}
+
+/// RFC 7636: a verifier is 43 to 128 characters of `A-Z a-z 0-9 - . _ ~`.
+fn valid_verifier(v: &str) -> bool {
+    (43..=128).contains(&v.len())
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+}
+
 fn token() -> String {
     let a: u128 = rand::random();
     let b: u128 = rand::random();
@@ -61,6 +74,8 @@ pub struct TokenGrant {
     pub status: u16,
     /// The refresh token issued, when the grant succeeded.
     pub issued_refresh_token: Option<String>,
+    /// Whether a PKCE `code_verifier` came with it.
+    pub code_verifier_presented: bool,
 }
 
 /// Every OAuth artefact of the account.
@@ -126,7 +141,7 @@ impl OauthRegistry {
             access.clone(),
             AccessToken {
                 user_id,
-                expires: now + access_ttl,
+                expires: later(now, access_ttl),
             },
         );
         self.refresh.insert(
@@ -136,7 +151,7 @@ impl OauthRegistry {
                 user_id,
                 scope: scope.into(),
                 access_token: access.clone(),
-                expires: now + refresh_ttl,
+                expires: later(now, refresh_ttl),
             },
         );
         IssuedTokens {
@@ -221,6 +236,7 @@ pub(crate) async fn token_endpoint(
             },
             status,
             issued_refresh_token: issued,
+            code_verifier_presented: p.contains_key("code_verifier"),
         });
     response
 }
@@ -264,12 +280,14 @@ fn grant(
             let Some(g) = reg.codes.remove(&code) else {
                 return (invalid_grant(), 400, None);
             };
+            // PKCE (S256): BASE64URL(SHA256(code_verifier)) must equal the challenge of the authorization.
             let verifier_ok = match &g.code_challenge {
                 None => true,
                 Some(challenge) => p.get("code_verifier").is_some_and(|v| {
-                    base64::engine::general_purpose::URL_SAFE_NO_PAD
-                        .encode(sha2::Sha256::digest(v.as_bytes()))
-                        == *challenge
+                    valid_verifier(v)
+                        && base64::engine::general_purpose::URL_SAFE_NO_PAD
+                            .encode(sha2::Sha256::digest(v.as_bytes()))
+                            == *challenge
                 }),
             };
             if g.client_id != client_id
@@ -318,7 +336,7 @@ fn grant(
         "refresh_token": issued.refresh_token,
         "token_type": "bearer",
         "scope": scope,
-        "expires_in": access_ttl.as_secs(),
+        "expires_in": shared.config.reported_expires_in.unwrap_or(access_ttl.as_secs()),
         "refresh_token_expires_in": refresh_ttl.as_secs(),
     });
     (
@@ -350,6 +368,22 @@ pub(crate) async fn authorize(
         )
             .into_response();
     }
+    // PKCE: a challenge needs `code_challenge_method=S256` (the method Zendesk supports) and the shape of a
+    // BASE64URL-encoded SHA-256 digest (43 characters).
+    let challenge = q.get("code_challenge").cloned();
+    if let Some(c) = &challenge {
+        let method_ok = q.get("code_challenge_method").map(String::as_str) == Some("S256");
+        let shape_ok = c.len() == 43
+            && c.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !method_ok || !shape_ok {
+            return (
+                StatusCode::BAD_REQUEST,
+                Json(json!({"error": "invalid_request", "error_description": "code_challenge must be a S256 challenge with code_challenge_method=S256"})),
+            )
+                .into_response();
+        }
+    }
     let user_id = shared.config.agents.first().map_or(1, |a| a.id);
     let code = shared
         .oauth
@@ -360,7 +394,7 @@ pub(crate) async fn authorize(
             &redirect_uri,
             q.get("scope").map_or("read", String::as_str),
             user_id,
-            q.get("code_challenge").cloned(),
+            challenge,
         );
     let mut target = match url::Url::parse(&redirect_uri) {
         Ok(u) => u,

@@ -68,6 +68,11 @@ async fn names_and_external_ids_are_unique_case_insensitively() {
     assert_eq!(status, 422);
     assert_eq!(body["error"], "RecordInvalid");
     assert_eq!(body["details"]["name"][0]["error"], "DuplicateValue");
+    // Zendesk's message carries the value: `Name: Lorem Ipsum has already been taken`.
+    assert_eq!(
+        body["details"]["name"][0]["description"],
+        "Name: ACME has already been taken"
+    );
     let (status, _, body) = send(
         reqwest::Method::POST,
         url,
@@ -75,7 +80,12 @@ async fn names_and_external_ids_are_unique_case_insensitively() {
     )
     .await;
     assert_eq!(status, 422);
-    assert!(body["details"]["external_id"].is_array(), "{body}");
+    assert_eq!(
+        body["details"]["external_id"][0]["description"],
+        "External ID: sup-1 has already been taken",
+        "{body}"
+    );
+    assert!(body["details"].get("name").is_none(), "{body}");
     let (_, _, found) = send(
         reqwest::Method::GET,
         format!(
@@ -103,11 +113,54 @@ async fn the_plan_limit_answers_429_with_retry_after_and_headers() {
     assert_eq!((s1, s2, s3), (200, 200, 429));
     assert_eq!(h1["x-rate-limit"], "2");
     assert_eq!(h1["x-rate-limit-remaining"], "1");
-    assert_eq!(h2["ratelimit-remaining"], "0");
+    assert_eq!(h2["x-rate-limit-remaining"], "0");
     let retry: u64 = h3["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=60).contains(&retry), "{retry}");
     assert_eq!(h3["x-rate-limit-remaining"], "0");
     assert_eq!(body["error"], "APIRateLimitExceeded");
+}
+
+#[tokio::test]
+async fn ratelimit_headers_come_only_with_list_endpoints() {
+    let sim = ZendeskSim::start(SimConfig::default()).await.unwrap();
+    let base = sim.base_url();
+    // X-Rate-Limit / X-Rate-Limit-Remaining everywhere ...
+    let (_, me, _) = send(
+        reqwest::Method::GET,
+        format!("{base}/api/v2/users/me"),
+        None,
+    )
+    .await;
+    assert_eq!(me["x-rate-limit"], "700");
+    assert_eq!(me["x-rate-limit-remaining"], "699");
+    for h in ["ratelimit-limit", "ratelimit-remaining", "ratelimit-reset"] {
+        assert!(me.get(h).is_none(), "{h} on users/me");
+    }
+    let (status, created, _) = send(
+        reqwest::Method::POST,
+        format!("{base}/api/v2/organizations"),
+        Some(json!({"organization": {"name": "Acme", "external_id": "S-1"}})),
+    )
+    .await;
+    assert_eq!(status, 201);
+    assert!(created.get("ratelimit-remaining").is_none());
+    // ... and the newer ratelimit-* on list endpoints (List, Search, Show Many ...).
+    for path in [
+        "/api/v2/organizations",
+        "/api/v2/organizations/search?external_id=S-1",
+        "/api/v2/organizations/show_many?external_ids=S-1",
+        "/api/v2/ticket_fields",
+    ] {
+        let (status, h, _) = send(reqwest::Method::GET, format!("{base}{path}"), None).await;
+        assert_eq!(status, 200, "{path}");
+        assert_eq!(h["ratelimit-limit"], "700", "{path}");
+        assert_eq!(
+            h["ratelimit-remaining"], h["x-rate-limit-remaining"],
+            "{path}"
+        );
+        let reset: u64 = h["ratelimit-reset"].to_str().unwrap().parse().unwrap();
+        assert!((1..=60).contains(&reset), "{path}: {reset}");
+    }
 }
 
 #[tokio::test]
@@ -148,9 +201,322 @@ async fn bulk_jobs_progress_over_time() {
     assert_eq!(seen, ["queued", "working", "completed"]);
     let results = done["job_status"]["results"].as_array().unwrap();
     assert_eq!(results.len(), 30);
+    // CreateResourceResult: exactly {id, index}.
     assert_eq!(results[7]["index"], 7);
-    assert_eq!(results[7]["status"], "Created");
+    assert_eq!(results[7].as_object().unwrap().len(), 2, "{}", results[7]);
+    assert!(results[7]["id"].as_u64().is_some());
     assert_eq!(sim.organizations().len(), 30);
+}
+
+async fn finished_job(sim: &ZendeskSim, answer: Value) -> Vec<Value> {
+    let url = answer["job_status"]["url"].as_str().unwrap().to_string();
+    loop {
+        let (_, _, job) = send(reqwest::Method::GET, url.clone(), None).await;
+        if job["job_status"]["status"] == "completed" {
+            return job["job_status"]["results"].as_array().unwrap().clone();
+        }
+        assert!(sim.requests().len() < 500, "the job never completed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn job_results_have_zendesks_create_and_update_shapes() {
+    let sim = ZendeskSim::start(SimConfig::default()).await.unwrap();
+    let taken = sim
+        .seed_organization("External Services Ltd", Some("S-0"))
+        .unwrap();
+    let base = sim.base_url();
+    let (_, _, answer) = send(
+        reqwest::Method::POST,
+        format!("{base}/api/v2/organizations/create_many"),
+        Some(json!({"organizations": [
+            {"name": "Acme", "external_id": "S-1"},
+            {"name": "External Services Ltd", "external_id": "S-2"},
+            {"name": "Other", "external_id": "s-0"},
+        ]})),
+    )
+    .await;
+    let created = finished_job(&sim, answer).await;
+    assert_eq!(created[0].as_object().unwrap().len(), 2, "{}", created[0]);
+    // A failed create: {index, error, details}, the message naming the field and the value.
+    assert_eq!(
+        created[1],
+        json!({"index": 1, "error": "DuplicateValue",
+            "details": "Name: External Services Ltd has already been taken"})
+    );
+    assert_eq!(
+        created[2]["details"],
+        "External ID: s-0 has already been taken"
+    );
+    let acme = created[0]["id"].as_u64().unwrap();
+    let (_, _, answer) = send(
+        reqwest::Method::PUT,
+        format!("{base}/api/v2/organizations/update_many"),
+        Some(json!({"organizations": [
+            {"id": acme, "notes": "updated"},
+            {"id": acme + 1000, "notes": "no such organization"},
+            {"id": acme, "name": "External Services Ltd"},
+        ]})),
+    )
+    .await;
+    let updated = finished_job(&sim, answer).await;
+    // UpdateResourceResult: {id, action, status, success}, no index.
+    assert_eq!(
+        updated[0],
+        json!({"id": acme, "action": "update", "status": "Updated", "success": true})
+    );
+    for failed in &updated[1..] {
+        assert!(failed.get("index").is_none(), "{failed}");
+        assert_eq!(failed["success"], false);
+        assert_eq!(failed["status"], "Failed");
+    }
+    assert_eq!(updated[1]["id"], acme + 1000);
+    assert_eq!(
+        updated[2]["details"],
+        "Name: External Services Ltd has already been taken"
+    );
+    assert_ne!(taken, acme);
+}
+
+async fn put_ticket(sim: &ZendeskSim, id: u64, body: Value) -> reqwest::Response {
+    reqwest::Client::new()
+        .put(format!("{}/api/v2/tickets/{id}", sim.base_url()))
+        .header("authorization", basic())
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn seed_ticket(sim: &ZendeskSim) -> u64 {
+    sim.create_ticket(TicketSeed {
+        subject: "s".into(),
+        description: "d".into(),
+        ..Default::default()
+    })
+    .unwrap()
+}
+
+#[tokio::test]
+async fn update_ticket_has_its_own_limits_per_account_and_per_ticket() {
+    let sim = ZendeskSim::start(SimConfig {
+        ticket_update_limit: 4,
+        ticket_update_per_ticket_limit: 2,
+        ticket_update_per_ticket_window: Duration::from_millis(700),
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let (a, b, c) = (seed_ticket(&sim), seed_ticket(&sim), seed_ticket(&sim));
+    let tag = |t: &str| json!({"ticket": {"tags": [t]}});
+    assert_eq!(put_ticket(&sim, a, tag("x")).await.status(), 200);
+    assert_eq!(put_ticket(&sim, a, tag("y")).await.status(), 200);
+    // The third update of one ticket within the window: 429, plain text, no Retry-After.
+    let limited = put_ticket(&sim, a, tag("z")).await;
+    assert_eq!(limited.status(), 429);
+    assert!(limited.headers().get("retry-after").is_none());
+    assert!(
+        limited.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    let remaining: u32 = limited.headers()["x-rate-limit-remaining"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(remaining > 0, "the account's budget is not what ran out");
+    assert!(serde_json::from_slice::<Value>(&limited.bytes().await.unwrap()).is_err());
+    // Other tickets are not limited by it, until the account-wide Update Ticket limit (4 here).
+    assert_eq!(put_ticket(&sim, b, tag("x")).await.status(), 200);
+    assert_eq!(put_ticket(&sim, c, tag("x")).await.status(), 429);
+    // Reads are not Update Ticket requests.
+    let (status, _, _) = send(
+        reqwest::Method::GET,
+        format!("{}/api/v2/tickets/{a}", sim.base_url()),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    // The per-ticket window passes; the account's (60 s) does not.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(put_ticket(&sim, a, tag("w")).await.status(), 429);
+    sim.reset_rate_limit();
+    assert_eq!(put_ticket(&sim, a, tag("w")).await.status(), 200);
+    assert_eq!(sim.ticket(a).unwrap()["tags"], json!(["w"]));
+}
+
+#[tokio::test]
+async fn a_closed_ticket_refuses_updates() {
+    let sim = ZendeskSim::start(SimConfig::default()).await.unwrap();
+    let id = seed_ticket(&sim);
+    assert_eq!(
+        put_ticket(&sim, id, json!({"ticket": {"status": "closed"}}))
+            .await
+            .status(),
+        200
+    );
+    let refused = put_ticket(&sim, id, json!({"ticket": {"tags": ["late"]}})).await;
+    assert_eq!(refused.status(), 422);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(
+        body,
+        json!({"error": "RecordInvalid", "description": "Record validation errors",
+            "details": {"status": [{"description": "Status: closed prevents ticket update"}]}})
+    );
+    assert_eq!(sim.ticket(id).unwrap()["tags"], json!([]));
+    // In bulk, the item fails the same way.
+    let (_, _, answer) = send(
+        reqwest::Method::PUT,
+        format!("{}/api/v2/tickets/update_many", sim.base_url()),
+        Some(json!({"tickets": [{"id": id, "tags": ["late"]}]})),
+    )
+    .await;
+    let results = finished_job(&sim, answer).await;
+    assert_eq!(results[0]["id"], id);
+    assert_eq!(results[0]["success"], false);
+    assert_eq!(
+        results[0]["details"],
+        "Status: closed prevents ticket update"
+    );
+}
+
+#[tokio::test]
+async fn token_lifetimes_of_any_size_do_not_upset_the_simulator() {
+    let sim = ZendeskSim::start(SimConfig {
+        reported_expires_in: Some(u64::MAX),
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let issued = sim.issue_tokens(DEFAULT_OAUTH_CLIENT_ID);
+    let answer = reqwest::Client::new()
+        .post(format!("{}/oauth/tokens", sim.base_url()))
+        .json(&json!({
+            "grant_type": "refresh_token", "refresh_token": issued.refresh_token,
+            "client_id": DEFAULT_OAUTH_CLIENT_ID, "client_secret": DEFAULT_OAUTH_CLIENT_SECRET,
+            "expires_in": u64::MAX, "refresh_token_expires_in": u64::MAX,
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    let pair: Value = answer.json().await.unwrap();
+    assert_eq!(pair["expires_in"], json!(u64::MAX));
+    let me = reqwest::Client::new()
+        .get(format!("{}/api/v2/users/me", sim.base_url()))
+        .bearer_auth(pair["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 200);
+}
+
+fn pkce_pair() -> (String, String) {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk".to_string();
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(sha2::Sha256::digest(verifier.as_bytes()));
+    (verifier, challenge)
+}
+
+async fn authorize(sim: &ZendeskSim, extra: &[(&str, &str)]) -> reqwest::Response {
+    let mut url =
+        reqwest::Url::parse(&format!("{}/oauth/authorizations/new", sim.base_url())).unwrap();
+    url.query_pairs_mut()
+        .append_pair("response_type", "code")
+        .append_pair("client_id", DEFAULT_OAUTH_CLIENT_ID)
+        .append_pair("redirect_uri", "https://app.example/cb")
+        .append_pair("scope", "read write")
+        .append_pair("state", "st-1")
+        .extend_pairs(extra);
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(url)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn exchange(sim: &ZendeskSim, code: &str, verifier: Option<&str>) -> u16 {
+    let mut body = json!({
+        "grant_type": "authorization_code", "code": code,
+        "client_id": DEFAULT_OAUTH_CLIENT_ID, "client_secret": DEFAULT_OAUTH_CLIENT_SECRET,
+        "redirect_uri": "https://app.example/cb",
+    });
+    if let Some(v) = verifier {
+        body["code_verifier"] = json!(v);
+    }
+    reqwest::Client::new()
+        .post(format!("{}/oauth/tokens", sim.base_url()))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+fn code_of(answer: &reqwest::Response) -> String {
+    let location = reqwest::Url::parse(answer.headers()["location"].to_str().unwrap()).unwrap();
+    assert_eq!(
+        location
+            .query_pairs()
+            .find(|(k, _)| k == "state")
+            .unwrap()
+            .1,
+        "st-1"
+    );
+    location
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .unwrap()
+        .1
+        .into_owned()
+}
+
+#[tokio::test]
+async fn pkce_binds_the_code_to_its_verifier() {
+    let sim = ZendeskSim::start(SimConfig::default()).await.unwrap();
+    let (verifier, challenge) = pkce_pair();
+    let pkce = [
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    // The right verifier.
+    let answer = authorize(&sim, &pkce).await;
+    assert_eq!(answer.status(), 302);
+    assert_eq!(
+        exchange(&sim, &code_of(&answer), Some(&verifier)).await,
+        200
+    );
+    // No verifier, or another one: invalid_grant (and the code is spent).
+    let code = code_of(&authorize(&sim, &pkce).await);
+    assert_eq!(exchange(&sim, &code, None).await, 400);
+    assert_eq!(exchange(&sim, &code, Some(&verifier)).await, 400);
+    let code = code_of(&authorize(&sim, &pkce).await);
+    let other = "x".repeat(43);
+    assert_eq!(exchange(&sim, &code, Some(&other)).await, 400);
+    // A challenge without S256 is refused at the authorization step.
+    let plain = authorize(&sim, &[("code_challenge", challenge.as_str())]).await;
+    assert_eq!(plain.status(), 400);
+    let plain = authorize(
+        &sim,
+        &[
+            ("code_challenge", challenge.as_str()),
+            ("code_challenge_method", "plain"),
+        ],
+    )
+    .await;
+    assert_eq!(plain.status(), 400);
+    let grants = sim.token_grants();
+    assert!(grants[0].code_verifier_presented);
+    assert!(!grants[1].code_verifier_presented);
 }
 
 #[tokio::test]
@@ -245,11 +611,11 @@ async fn webhooks_are_signed_over_timestamp_and_body() {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await });
     let sim = ZendeskSim::start(SimConfig {
-        webhook: Some(WebhookTarget {
-            url: format!("http://{addr}/hook"),
-            signing_secret: "s3cret".into(),
-            webhook_id: "01HOOK".into(),
-        }),
+        webhook: Some(WebhookTarget::events(
+            &format!("http://{addr}/hook"),
+            "s3cret",
+            "01HOOK",
+        )),
         ..SimConfig::default()
     })
     .await
@@ -278,4 +644,113 @@ async fn webhooks_are_signed_over_timestamp_and_body() {
     assert_eq!(event["subject"], format!("zen:ticket:{id}"));
     assert_eq!(event["zendesk_event_version"], "2022-06-20");
     assert!(event["id"].as_str().is_some() && event["time"].as_str().is_some());
+    assert_eq!(headers["x-zendesk-webhook-id"], "01HOOK");
+    assert_eq!(headers["x-zendesk-account-id"], "9242270");
+    assert_eq!(
+        headers["x-zendesk-webhook-invocation-id"],
+        d[0].invocation_id.as_str()
+    );
+}
+
+/// A hook that answers the given statuses in turn (then 200), recording what it got.
+async fn hook(
+    statuses: Vec<u16>,
+) -> (
+    String,
+    std::sync::Arc<std::sync::Mutex<Vec<(axum::http::HeaderMap, axum::body::Bytes)>>>,
+) {
+    use std::sync::{Arc, Mutex};
+    let got: Arc<Mutex<Vec<(axum::http::HeaderMap, axum::body::Bytes)>>> = Arc::default();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post({
+            let got = got.clone();
+            move |headers: axum::http::HeaderMap, body: axum::body::Bytes| async move {
+                let mut all = got.lock().unwrap();
+                all.push((headers, body));
+                let status = statuses.get(all.len() - 1).copied().unwrap_or(200);
+                axum::http::StatusCode::from_u16(status).unwrap()
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("http://{addr}/hook"), got)
+}
+
+#[tokio::test]
+async fn retries_of_one_invocation_keep_its_invocation_id() {
+    let (url, got) = hook(vec![503, 500]).await;
+    let sim = ZendeskSim::start(SimConfig {
+        webhook: Some(WebhookTarget::events(&url, "s3cret", "01HOOK")),
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    seed_ticket(&sim);
+    let d = sim.wait_for_deliveries(3, Duration::from_secs(5)).await;
+    assert_eq!(
+        d.iter().map(|d| d.status).collect::<Vec<_>>(),
+        [Some(503), Some(500), Some(200)]
+    );
+    let got = got.lock().unwrap();
+    let ids: Vec<&str> = got
+        .iter()
+        .map(|(h, _)| h["x-zendesk-webhook-invocation-id"].to_str().unwrap())
+        .collect();
+    assert!(ids.iter().all(|i| *i == ids[0]), "{ids:?}");
+    assert!(ids[0].bytes().all(|b| b.is_ascii_digit()), "{ids:?}");
+    // Each attempt is signed afresh.
+    for (h, body) in got.iter() {
+        let ts = h["x-zendesk-webhook-signature-timestamp"].to_str().unwrap();
+        assert_eq!(
+            h["x-zendesk-webhook-signature"],
+            sign_webhook("s3cret", ts, body).as_str()
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_trigger_webhook_sends_its_own_body() {
+    let (url, got) = hook(Vec::new()).await;
+    let sim = ZendeskSim::start(SimConfig {
+        webhook: Some(WebhookTarget::trigger(
+            &url,
+            "s3cret",
+            "01TRIGGERHOOK",
+            r#"{"ticket_id": "{{ticket.id}}", "status": "{{ticket.status}}"}"#,
+        )),
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let id = seed_ticket(&sim);
+    // Several changes at once are one trigger invocation, not one per event.
+    sim.update_ticket(id, json!({"status": "open", "tags": ["a"]}))
+        .unwrap();
+    let d = sim.wait_for_deliveries(2, Duration::from_secs(5)).await;
+    assert_eq!(d.len(), 2);
+    assert_eq!(d[0].event_type, TRIGGER_DELIVERY);
+    assert_eq!(d[0].event_id, d[0].invocation_id);
+    assert_ne!(d[0].invocation_id, d[1].invocation_id);
+    let got = got.lock().unwrap();
+    let bodies: Vec<Value> = got
+        .iter()
+        .map(|(_, b)| serde_json::from_slice(b).unwrap())
+        .collect();
+    assert_eq!(
+        bodies,
+        [
+            json!({"ticket_id": id.to_string(), "status": "new"}),
+            json!({"ticket_id": id.to_string(), "status": "open"})
+        ]
+    );
+    let (h, body) = &got[0];
+    assert_eq!(h["x-zendesk-webhook-id"], "01TRIGGERHOOK");
+    let ts = h["x-zendesk-webhook-signature-timestamp"].to_str().unwrap();
+    assert_eq!(
+        h["x-zendesk-webhook-signature"],
+        sign_webhook("s3cret", ts, body).as_str()
+    );
 }

@@ -1,4 +1,11 @@
-//! Webhook sending, as an event-subscription webhook does: one signed POST per ticket event.
+//! Webhook sending, the two ways a Zendesk webhook can be connected:
+//! - subscribed to ticket events: one signed POST per event, with the event payload (`type`, `id`, `detail`,
+//!   ...);
+//! - connected to a trigger: one signed POST per ticket change, with whatever JSON the trigger's author wrote
+//!   (e.g. `{"ticket_id": "{{ticket.id}}"}`), placeholders filled in.
+//!
+//! Every request carries `X-Zendesk-Account-Id`, `X-Zendesk-Webhook-Id`, `X-Zendesk-Webhook-Invocation-Id` (the
+//! same on every retry of one invocation) and the signature headers.
 //!
 //! Signature (Zendesk's published scheme, written here from the docs): `X-Zendesk-Webhook-Signature` =
 //! base64(HMAC-SHA256(key = signing secret, message = timestamp + raw body)) and
@@ -24,6 +31,39 @@ pub struct WebhookTarget {
     pub signing_secret: String,
     /// The webhook id sent in `X-Zendesk-Webhook-Id`.
     pub webhook_id: String,
+    /// `None`: subscribed to ticket events. `Some(template)`: connected to a trigger that fires on every ticket
+    /// change and sends `template` with `{{ticket.id}}` and `{{ticket.status}}` filled in.
+    pub trigger_body: Option<String>,
+}
+
+impl WebhookTarget {
+    /// A webhook subscribed to ticket events.
+    pub fn events(url: &str, signing_secret: &str, webhook_id: &str) -> Self {
+        Self {
+            url: url.into(),
+            signing_secret: signing_secret.into(),
+            webhook_id: webhook_id.into(),
+            trigger_body: None,
+        }
+    }
+
+    /// A webhook connected to a trigger whose body is `template` (e.g. `{"ticket_id": "{{ticket.id}}"}`).
+    pub fn trigger(url: &str, signing_secret: &str, webhook_id: &str, template: &str) -> Self {
+        Self {
+            trigger_body: Some(template.into()),
+            ..Self::events(url, signing_secret, webhook_id)
+        }
+    }
+}
+
+/// The event type recorded for trigger deliveries (they have none of their own).
+pub const TRIGGER_DELIVERY: &str = "trigger";
+
+/// Fills the placeholders a trigger's webhook body may use.
+fn render_trigger(template: &str, ticket: &Ticket) -> String {
+    template
+        .replace("{{ticket.id}}", &ticket.id.to_string())
+        .replace("{{ticket.status}}", &ticket.status)
 }
 
 /// `base64(HMAC-SHA256(secret, timestamp + body))`.
@@ -38,10 +78,14 @@ pub fn sign_webhook(secret: &str, timestamp: &str, body: &[u8]) -> String {
 /// One delivery attempt.
 #[derive(Debug, Clone)]
 pub struct Delivery {
-    /// The event's `id`.
+    /// The event's `id` (for a trigger delivery: the invocation id).
     pub event_id: String,
-    /// The event's `type`, e.g. `zen:event-type:ticket.created`.
+    /// The event's `type`, e.g. `zen:event-type:ticket.created`, or [`TRIGGER_DELIVERY`].
     pub event_type: String,
+    /// `X-Zendesk-Webhook-Invocation-Id`: one per invocation, the same on each of its attempts.
+    pub invocation_id: String,
+    /// `X-Zendesk-Webhook-Id`.
+    pub webhook_id: String,
     /// The ticket.
     pub ticket_id: u64,
     /// 1 for the first attempt.
@@ -66,8 +110,14 @@ pub struct Delivery {
 struct Outgoing {
     event_id: String,
     event_type: String,
+    invocation_id: String,
     ticket_id: u64,
     body: Vec<u8>,
+}
+
+/// Invocation ids look like Zendesk's (`8350205582`): decimal digits.
+fn invocation_id() -> String {
+    (rand::random::<u64>() % 9_000_000_000_000 + 1_000_000_000).to_string()
 }
 
 /// Builds and sends webhook events in order, recording every attempt.
@@ -94,14 +144,28 @@ impl Sender {
         sender
     }
 
-    /// Queues one delivery per event of `change` (nothing when no webhook is configured).
+    /// Queues one delivery per event of `change` (an event subscription), or one for the whole change (a
+    /// trigger); nothing when no webhook is configured or nothing changed.
     pub fn ticket_changed(&self, change: &TicketChange) {
-        if self
-            .target
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .is_none()
-        {
+        let trigger = {
+            let target = self.target.lock().unwrap_or_else(|e| e.into_inner());
+            match target.as_ref() {
+                None => return,
+                Some(t) => t.trigger_body.clone(),
+            }
+        };
+        if let Some(template) = trigger {
+            if change.events.is_empty() {
+                return;
+            }
+            let invocation_id = invocation_id();
+            let _ = self.tx.send(Outgoing {
+                event_id: invocation_id.clone(),
+                event_type: TRIGGER_DELIVERY.into(),
+                invocation_id,
+                ticket_id: change.ticket.id,
+                body: render_trigger(&template, &change.ticket).into_bytes(),
+            });
             return;
         }
         for (kind, event) in &change.events {
@@ -121,6 +185,7 @@ impl Sender {
             let _ = self.tx.send(Outgoing {
                 event_id,
                 event_type,
+                invocation_id: invocation_id(),
                 ticket_id: change.ticket.id,
                 body,
             });
@@ -144,14 +209,13 @@ impl Sender {
                 };
                 let timestamp = now_iso();
                 let signature = sign_webhook(&target.signing_secret, &timestamp, &out.body);
-                let invocation = uuid::Uuid::new_v4().to_string();
                 let result = http
                     .post(&target.url)
                     .header("content-type", "application/json; charset=utf-8")
                     .header("user-agent", "Zendesk Webhook")
                     .header("x-zendesk-account-id", self.account_id.to_string())
                     .header("x-zendesk-webhook-id", &target.webhook_id)
-                    .header("x-zendesk-webhook-invocation-id", &invocation)
+                    .header("x-zendesk-webhook-invocation-id", &out.invocation_id)
                     .header("x-zendesk-webhook-signature", &signature)
                     .header("x-zendesk-webhook-signature-timestamp", &timestamp)
                     .body(out.body.clone())
@@ -167,6 +231,8 @@ impl Sender {
                     .push(Delivery {
                         event_id: out.event_id.clone(),
                         event_type: out.event_type.clone(),
+                        invocation_id: out.invocation_id.clone(),
+                        webhook_id: target.webhook_id.clone(),
                         ticket_id: out.ticket_id,
                         attempt,
                         url: target.url.clone(),

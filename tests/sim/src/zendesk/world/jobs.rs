@@ -101,6 +101,10 @@ impl World {
         changes
     }
 
+    /// One item's result, in the shapes of Zendesk's OpenAPI document (`JobStatusResultObject`): a create is
+    /// `{id, index}`; an update is `{id, action, status, success}` (no `index`); a failed item carries `error`
+    /// and `details` (the one-line message, e.g. `Name: Acme has already been taken`) with the `index` of a
+    /// create, or the `id` of an update.
     fn run_job_item(
         &mut self,
         kind: JobKind,
@@ -109,58 +113,43 @@ impl World {
         actor_id: Option<u64>,
         changes: &mut Vec<TicketChange>,
     ) -> Value {
-        let failed = |action: &str, id: Option<u64>, e: ZdError| {
-            let mut v = json!({
-                "index": index,
-                "action": action,
-                "success": false,
-                "status": "Failed",
-                "error": e.code,
-                "details": e.summary,
-            });
-            if let Some(id) = id {
-                v["id"] = json!(id);
-            }
-            v
+        let updated =
+            |id: u64| json!({"id": id, "action": "update", "status": "Updated", "success": true});
+        let update_failed = |id: u64, e: ZdError| {
+            json!({
+                "id": id, "action": "update", "status": "Failed", "success": false,
+                "error": e.code, "details": e.summary,
+            })
         };
+        // An update item without an id cannot be reported by id: its position is all there is.
+        let missing_id =
+            || json!({"index": index, "error": "InvalidValue", "details": "Id: is missing"});
         match kind {
             JobKind::CreateOrganizations => match self.create_org(item) {
-                Ok(id) => {
-                    json!({"id": id, "index": index, "action": "create", "success": true, "status": "Created"})
-                }
-                Err(e) => failed("create", None, e),
+                Ok(id) => json!({"id": id, "index": index}),
+                Err(e) => json!({"index": index, "error": e.code, "details": e.summary}),
             },
             JobKind::UpdateOrganizations => {
                 let Some(id) = item.get("id").and_then(id_of) else {
-                    return failed(
-                        "update",
-                        None,
-                        ZdError::bad_request("InvalidValue", "Id: is missing"),
-                    );
+                    return missing_id();
                 };
                 match self.update_org(id, item) {
-                    Ok(()) => {
-                        json!({"id": id, "index": index, "action": "update", "success": true, "status": "Updated"})
-                    }
-                    Err(e) => failed("update", Some(id), e),
+                    Ok(()) => updated(id),
+                    Err(e) => update_failed(id, e),
                 }
             }
             JobKind::UpdateTickets => {
                 let Some(id) = item.get("id").and_then(id_of) else {
-                    return failed(
-                        "update",
-                        None,
-                        ZdError::bad_request("InvalidValue", "Id: is missing"),
-                    );
+                    return missing_id();
                 };
                 match self.update_ticket(id, item, actor_id) {
                     Ok(change) => {
                         if !change.events.is_empty() {
                             changes.push(change);
                         }
-                        json!({"id": id, "index": index, "action": "update", "success": true, "status": "Updated"})
+                        updated(id)
                     }
-                    Err(e) => failed("update", Some(id), e),
+                    Err(e) => update_failed(id, e),
                 }
             }
         }

@@ -43,6 +43,22 @@ impl ZdError {
         }
     }
 
+    /// 422 for any update of a closed ticket, as Zendesk words it: `details.status` =
+    /// `Status: closed prevents ticket update`.
+    pub fn closed_ticket() -> Self {
+        let description = "Status: closed prevents ticket update";
+        Self {
+            status: 422,
+            body: json!({
+                "error": "RecordInvalid",
+                "description": "Record validation errors",
+                "details": {"status": [{"description": description}]}
+            }),
+            code: "RecordInvalid".into(),
+            summary: description.into(),
+        }
+    }
+
     /// 404 `RecordNotFound`.
     pub fn not_found() -> Self {
         Self {

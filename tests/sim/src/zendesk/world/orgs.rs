@@ -8,6 +8,24 @@ use super::{
     Org, World, ZdError, fold, id_of, normalize_tags, now_iso, opt_string, string_list, value_fits,
 };
 
+/// Zendesk puts the value in the message: `Name: Lorem Ipsum has already been taken`.
+fn name_taken(name: &str) -> ZdError {
+    ZdError::invalid(
+        "name",
+        "DuplicateValue",
+        &format!("Name: {name} has already been taken"),
+    )
+}
+
+/// `External ID: SUP-1 has already been taken`.
+fn external_id_taken(external_id: &str) -> ZdError {
+    ZdError::invalid(
+        "external_id",
+        "DuplicateValue",
+        &format!("External ID: {external_id} has already been taken"),
+    )
+}
+
 impl World {
     pub fn org_json(&self, org: &Org) -> Value {
         let mut fields = Map::new();
@@ -88,11 +106,7 @@ impl World {
             ));
         }
         if self.org_by_name.contains_key(&fold(&name)) {
-            return Err(ZdError::invalid(
-                "name",
-                "DuplicateValue",
-                "Name: has already been taken",
-            ));
+            return Err(name_taken(&name));
         }
         let external_id = opt_string(obj.get("external_id"))
             .flatten()
@@ -100,11 +114,7 @@ impl World {
         if let Some(e) = &external_id
             && self.org_by_ext.contains_key(&fold(e))
         {
-            return Err(ZdError::invalid(
-                "external_id",
-                "DuplicateValue",
-                "External ID: has already been taken",
-            ));
+            return Err(external_id_taken(e));
         }
         let fields = match obj.get("organization_fields") {
             Some(Value::Object(m)) => self.check_org_fields(m)?,
@@ -160,11 +170,7 @@ impl World {
             if let Some(holder) = self.org_by_name.get(&fold(&name))
                 && *holder != id
             {
-                return Err(ZdError::invalid(
-                    "name",
-                    "DuplicateValue",
-                    "Name: has already been taken",
-                ));
+                return Err(name_taken(&name));
             }
             org.name = name;
         }
@@ -174,11 +180,7 @@ impl World {
                 && let Some(holder) = self.org_by_ext.get(&fold(e))
                 && *holder != id
             {
-                return Err(ZdError::invalid(
-                    "external_id",
-                    "DuplicateValue",
-                    "External ID: has already been taken",
-                ));
+                return Err(external_id_taken(e));
             }
             org.external_id = ext;
         }

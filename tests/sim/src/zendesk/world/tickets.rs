@@ -244,6 +244,9 @@ impl World {
             .get(&id)
             .cloned()
             .ok_or_else(ZdError::not_found)?;
+        if ticket.status == "closed" {
+            return Err(ZdError::closed_ticket());
+        }
         let before = ticket.clone();
         let mut events = Vec::new();
         if let Some(Value::Array(cf)) = input.get("custom_fields").or_else(|| input.get("fields")) {
