@@ -380,7 +380,9 @@ impl PluginHost {
             call::record(&refused, started);
             return refused;
         }
-        let result = self.spawn(plugin, limits, Work::Map(Box::new(input.clone()))).await;
+        let result = self
+            .spawn(plugin, limits, Work::Map(Box::new(input.clone())))
+            .await;
         if let Err(CallFailure::Unavailable(_)) = &result {
             // The job never ran (or died): it did not count itself.
             call::record(&result, started);
