@@ -551,6 +551,12 @@ async fn uploads_that_are_not_mapper_components_are_refused_clearly() {
     let random: Vec<u8> = (0..4096).map(|_| rand::random::<u8>()).collect();
     let junk = invalid(random).await;
     assert!(junk.contains("not a WebAssembly binary"), "{junk}");
+    // More memories than the pool reserves per instance: refused at upload, never a pool exhaustion at run time.
+    let greedy = invalid(plugin("five_memories")).await;
+    assert!(
+        greedy.contains("5 Wasm linear memories, which exceeds the configured maximum of 4"),
+        "{greedy}"
+    );
     let mut truncated = plugin("hostile");
     truncated.truncate(1000);
     let broken = invalid(truncated).await;
