@@ -380,14 +380,19 @@ impl PluginHost {
             call::record(&refused, started);
             return refused;
         }
-        let result = self
+        match self
             .spawn(plugin, limits, Work::Map(Box::new(input.clone())))
-            .await;
-        if let Err(CallFailure::Unavailable(_)) = &result {
-            // The job never ran (or died): it did not count itself.
-            call::record(&result, started);
+            .await
+        {
+            // The job ran and counted itself.
+            Ok(result) => result,
+            // It never ran, or died: count it here.
+            Err(failure) => {
+                let result = Err(failure);
+                call::record(&result, started);
+                result
+            }
         }
-        result
     }
 
     /// Instantiates without calling, the same way as [`PluginHost::call`] (benchmarks: the per-call floor).
@@ -398,16 +403,18 @@ impl PluginHost {
         limits: PluginLimits,
     ) -> Result<(), CallFailure> {
         self.spawn(plugin, limits, Work::InstantiateOnly)
-            .await
+            .await?
             .map(drop)
     }
 
+    /// Takes a slot and runs `work` as a task on the plugin runtime. The outer error says the job did not run
+    /// to its end (shutting down, or the task died); the inner result is the job's.
     async fn spawn(
         &self,
         plugin: &Loaded,
         limits: PluginLimits,
         work: Work,
-    ) -> Result<Vec<FieldWrite>, CallFailure> {
+    ) -> Result<Result<Vec<FieldWrite>, CallFailure>, CallFailure> {
         let permit = self
             .inner
             .slots
@@ -427,7 +434,7 @@ impl PluginHost {
             .handle()
             .spawn(job.run())
             .await
-            .map_err(|e| CallFailure::Unavailable(format!("the call task failed: {e}")))?
+            .map_err(|e| CallFailure::Unavailable(format!("the call task failed: {e}")))
     }
 }
 
