@@ -1,5 +1,7 @@
 //! Cost of mapping one invoice: the declarative mapper vs a Rust plugin vs the JavaScript plugin, each plugin
 //! call with a fresh store + instance; the instantiate-only floor; compile and cached-load (deserialize) times.
+//! Plugin calls go through `PluginHost::call` exactly as the server's do (a concurrency slot, a task on the
+//! plugin runtime, the deadline timeout), awaited from a current-thread runtime.
 //!
 //! Run: `scripts/build-plugins && cargo bench -p ml-connector --bench mapper_calls`
 //! After criterion's report, a summary prints medians and ratios (also measured here, 300 calls each).
@@ -54,6 +56,7 @@ tags = { "Unpaid" = "wd_unpaid", "Paid" = "wd_paid" }
 "#;
 
 struct Setup {
+    rt: tokio::runtime::Runtime,
     host: PluginHost,
     limits: PluginLimits,
     rust: Loaded,
@@ -76,6 +79,10 @@ fn setup() -> Setup {
     let rust_tag = host.seal(&rust.loaded.sha256, &rust.artifact);
     let js_tag = host.seal(&js.loaded.sha256, &js.artifact);
     Setup {
+        rt: tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap(),
         limits,
         rust_artifact: (rust.artifact, rust_tag),
         js_artifact: (js.artifact, js_tag),
@@ -95,24 +102,33 @@ fn map_declarative(s: &Setup) -> usize {
     s.declarative.map_invoice(invoice, ticket).writes.len()
 }
 
+/// One plugin call, as the server makes it.
+fn call(s: &Setup, plugin: &Loaded) -> usize {
+    s.rt.block_on(s.host.call(plugin, s.limits, &s.sample))
+        .unwrap()
+        .len()
+}
+
+/// Instantiation only (the floor of a call), through the same slot and runtime.
+fn instantiate(s: &Setup, plugin: &Loaded) {
+    s.rt.block_on(s.host.instantiate_only(plugin, s.limits))
+        .unwrap()
+}
+
 fn benches(c: &mut Criterion, s: &Setup) {
     let mut g = c.benchmark_group("map_invoice");
     g.bench_function("declarative", |b| b.iter(|| black_box(map_declarative(s))));
     g.bench_function("rust_plugin_po_first", |b| {
-        b.iter(|| black_box(s.host.call_blocking(&s.rust, s.limits, &s.sample).unwrap()))
+        b.iter(|| black_box(call(s, &s.rust)))
     });
-    g.bench_function("js_plugin", |b| {
-        b.iter(|| black_box(s.host.call_blocking(&s.js, s.limits, &s.sample).unwrap()))
-    });
+    g.bench_function("js_plugin", |b| b.iter(|| black_box(call(s, &s.js))));
     g.finish();
 
     let mut g = c.benchmark_group("instantiate_only");
     g.bench_function("rust_plugin_po_first", |b| {
-        b.iter(|| s.host.instantiate_only(&s.rust, s.limits).unwrap())
+        b.iter(|| instantiate(s, &s.rust))
     });
-    g.bench_function("js_plugin", |b| {
-        b.iter(|| s.host.instantiate_only(&s.js, s.limits).unwrap())
-    });
+    g.bench_function("js_plugin", |b| b.iter(|| instantiate(s, &s.js)));
     g.finish();
 
     let mut g = c.benchmark_group("load");
@@ -163,18 +179,18 @@ fn summary(s: &Setup) {
     );
     let rust = median(
         || {
-            drop(black_box(
-                s.host.call_blocking(&s.rust, s.limits, &s.sample),
-            ))
+            black_box(call(s, &s.rust));
         },
         n,
     );
     let js = median(
-        || drop(black_box(s.host.call_blocking(&s.js, s.limits, &s.sample))),
+        || {
+            black_box(call(s, &s.js));
+        },
         n,
     );
-    let rust_inst = median(|| drop(s.host.instantiate_only(&s.rust, s.limits)), n);
-    let js_inst = median(|| drop(s.host.instantiate_only(&s.js, s.limits)), n);
+    let rust_inst = median(|| instantiate(s, &s.rust), n);
+    let js_inst = median(|| instantiate(s, &s.js), n);
     let rust_load = median(
         || {
             drop(s.host.load_artifact_blocking(

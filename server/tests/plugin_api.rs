@@ -267,6 +267,7 @@ async fn bad_uploads_are_refused_with_clear_errors() {
             422,
             "not a WebAssembly binary",
         ),
+        // po_first is ~74 KiB; status_tags, uploaded below, ~69 KiB.
         (plugin("po_first"), 413, "71680 bytes"),
     ];
     for (bytes, status, needle) in cases {
@@ -278,19 +279,19 @@ async fn bad_uploads_are_refused_with_clear_errors() {
         );
     }
     let (got, body) = s
-        .upload("acme", plugin("hostile"), "deadline_ms=5000")
+        .upload("acme", plugin("status_tags"), "deadline_ms=5000")
         .await;
     assert_eq!(
         (got, body["error"]["code"].as_str()),
         (400, Some("invalid_manifest")),
         "{body}"
     );
-    let (got, body) = s.upload("acme", plugin("hostile"), "colour=blue").await;
+    let (got, body) = s.upload("acme", plugin("status_tags"), "colour=blue").await;
     assert_eq!(got, 400, "{body}");
     let resp = s
         .client
         .post(format!("{}/admin/v1/acme/plugins", s.base))
-        .body(plugin("hostile"))
+        .body(plugin("status_tags"))
         .send()
         .await
         .unwrap();
@@ -314,18 +315,21 @@ async fn the_server_keeps_serving_while_hostile_plugins_spin() {
     let (_, polite) = s.upload("globex", plugin("po_first"), "").await;
     let hostile_dry = format!("/{}/dry-run", hostile["id"]);
     let polite_dry = format!("/{}/dry-run", polite["id"]);
-    let spin = serde_json::json!({"invoice": serde_json::to_value(match invoice_numbered("loop") {
-        ml_connector::mapper::Sample::Invoice { invoice, .. } => invoice,
-        _ => unreachable!(),
-    }).unwrap()})
-    .to_string();
-    // More spinning plugins than this machine has cores, each running to its 1 s deadline.
+    let hostile_body = |what: &str| {
+        serde_json::json!({"invoice": serde_json::to_value(match invoice_numbered(what) {
+            ml_connector::mapper::Sample::Invoice { invoice, .. } => invoice,
+            _ => unreachable!(),
+        }).unwrap()})
+        .to_string()
+    };
+    // More hostile plugins than this machine has cores, each running to its 1 s deadline: half spin in their own
+    // code, half sleep forever in a WASI host call.
     let mut spinning = Vec::new();
-    for _ in 0..4 {
+    for i in 0..4 {
         let req = s
             .req(reqwest::Method::POST, "acme", &hostile_dry)
             .header("content-type", "application/json")
-            .body(spin.clone());
+            .body(hostile_body(if i % 2 == 0 { "loop" } else { "sleep" }));
         spinning.push(tokio::spawn(async move {
             req.send()
                 .await

@@ -1,13 +1,50 @@
 //! The plugin host with the real plugins built from `mapper-wasm/` by `scripts/build-plugins`: the examples
-//! produce the expected writes, hostile guests are stopped and reported precisely, and uploads that are not
-//! components of the `mapper` world are refused with clear messages.
+//! produce the expected writes, hostile guests are stopped and reported precisely (also when they sleep in a
+//! host call), nothing is held after a call ends, and uploads that are not components of the `mapper` world
+//! are refused with clear messages. (The metrics are checked in `plugin_metrics.rs`, alone in its binary.)
 
 mod plugin_support;
 
-use ml_connector::mapper::host::UploadError;
+use std::future::Future;
+use std::time::Duration;
+
 use ml_connector::mapper::host::limits::PluginManifest;
-use ml_connector::mapper::{CallFailure, FieldTarget, FieldValue, FieldWrite, PluginsConfig};
+use ml_connector::mapper::host::{PoolUsage, UploadError};
+use ml_connector::mapper::{
+    CallFailure, FieldTarget, FieldValue, FieldWrite, PluginHost, PluginsConfig,
+};
 use plugin_support::{host, invoice_numbered, limits, plugin, sample};
+
+/// Fails the test instead of hanging it when something that must end does not (a liveness check: every call
+/// here has a deadline of 1 s at most, so 20 s means it was never stopped).
+async fn ends<T>(what: &str, f: impl Future<Output = T>) -> T {
+    tokio::time::timeout(Duration::from_secs(20), f)
+        .await
+        .unwrap_or_else(|_| panic!("{what} did not end: a call was not stopped at its deadline"))
+}
+
+/// Waits until `calls` calls are in flight, each with its instance.
+async fn until_running(host: &PluginHost, calls: usize) -> PoolUsage {
+    ends("waiting for calls to start", async {
+        loop {
+            let usage = host.usage();
+            if usage.calls == calls && usage.component_instances == calls as u64 {
+                return usage;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    })
+    .await
+}
+
+const IDLE: PoolUsage = PoolUsage {
+    calls: 0,
+    component_instances: 0,
+    core_instances: 0,
+    memories: 0,
+    tables: 0,
+    stacks: 0,
+};
 
 fn ticket(id: u64, value: FieldValue) -> FieldWrite {
     FieldWrite {
@@ -203,7 +240,6 @@ async fn javascript_example_maps_and_refuses_with_a_thrown_string() {
 
 #[tokio::test]
 async fn hostile_plugins_are_stopped_and_reported_precisely() {
-    let metrics = ml_connector::telemetry::metrics_handle();
     let config = PluginsConfig::default();
     let host = host(&config);
     let limits = limits(&config);
@@ -214,6 +250,13 @@ async fn hostile_plugins_are_stopped_and_reported_precisely() {
         async move { host.call(&hostile, limits, &invoice_numbered(what)).await }
     };
     assert_eq!(run("loop").await.unwrap_err(), CallFailure::Deadline(100));
+    // Sleeping forever inside a WASI host call, where epoch interruption cannot reach, ends at the deadline too.
+    assert_eq!(
+        ends("a sleeping call", run("sleep")).await.unwrap_err(),
+        CallFailure::Deadline(100)
+    );
+    // ...while a plugin that reads the clocks and naps briefly works.
+    assert_eq!(run("nap").await.unwrap(), vec![tag("napped", true)]);
     assert!(matches!(
         run("recurse").await.unwrap_err(),
         CallFailure::Trap(_)
@@ -287,22 +330,157 @@ async fn hostile_plugins_are_stopped_and_reported_precisely() {
     assert!(
         matches!(host.call(&hostile, small_limits, &big).await.unwrap_err(), CallFailure::InputTooLarge(n) if n > 4096)
     );
+    assert_eq!(host.usage(), IDLE);
+}
 
-    let text = metrics.render();
-    for outcome in [
-        "ok",
-        "error",
-        "trap",
-        "deadline",
-        "memory_limit",
-        "invalid_output",
-        "input_too_large",
-    ] {
-        assert!(
-            text.contains(&format!("mlc_plugin_calls_total{{outcome=\"{outcome}\"}}")),
-            "{outcome} not counted:\n{text}"
+/// The attack of a plugin that sleeps in a host call (`std::thread::sleep(Duration::MAX)`: a clock subscription
+/// and `poll`): every call ends at its deadline, frees its slot, instance and stack, and other tenants' calls
+/// keep being served, however many such calls are made.
+#[tokio::test]
+async fn sleeping_plugins_hold_nothing_past_their_deadline() {
+    let config = PluginsConfig {
+        max_concurrent_calls: 4,
+        ..Default::default()
+    };
+    let n = config.max_concurrent_calls as usize;
+    let host = host(&config);
+    let limits = limits(&config);
+    let hostile = host.compile(plugin("hostile").into()).await.unwrap().loaded;
+    let po_first = host
+        .compile(plugin("po_first").into())
+        .await
+        .unwrap()
+        .loaded;
+    let call = |plugin: &ml_connector::mapper::host::Loaded, input| {
+        let (host, plugin) = (host.clone(), plugin.clone());
+        tokio::spawn(async move { host.call(&plugin, limits, &input).await })
+    };
+
+    // Three times as many sleepers as there are slots, all at once: all stopped at the deadline.
+    let sleepers: Vec<_> = (0..3 * n)
+        .map(|_| call(&hostile, invoice_numbered("sleep")))
+        .collect();
+    until_running(&host, n).await;
+    // Another tenant's call waits for a slot and is served as soon as one is free.
+    let other = call(&po_first, sample("invoice.json"));
+    for sleeper in sleepers {
+        let result = ends("a sleeping call", sleeper).await.unwrap();
+        assert_eq!(result, Err(CallFailure::Deadline(100)));
+    }
+    assert_eq!(
+        ends("the other tenant's call", other)
+            .await
+            .unwrap()
+            .unwrap()
+            .len(),
+        5
+    );
+    assert_eq!(host.usage(), IDLE, "something outlived its call");
+
+    // Nothing leaked: the pool still holds `n` instances at once (spinning to a 1 s deadline)...
+    let patient = PluginManifest::default()
+        .limits(&PluginsConfig {
+            deadline_ms: 1000,
+            ..Default::default()
+        })
+        .unwrap();
+    let spinners: Vec<_> = (0..n)
+        .map(|_| {
+            let (host, hostile) = (host.clone(), hostile.clone());
+            tokio::spawn(async move {
+                host.call(&hostile, patient, &invoice_numbered("loop"))
+                    .await
+            })
+        })
+        .collect();
+    let usage = until_running(&host, n).await;
+    assert_eq!(usage.stacks, n, "{usage:?}");
+    for spinner in spinners {
+        assert_eq!(
+            ends("a spinning call", spinner).await.unwrap(),
+            Err(CallFailure::Deadline(1000))
         );
     }
+    // ...and serves `n` good calls at once.
+    let good: Vec<_> = (0..n)
+        .map(|_| call(&po_first, sample("invoice.json")))
+        .collect();
+    for g in good {
+        assert_eq!(ends("a good call", g).await.unwrap().unwrap().len(), 5);
+    }
+    assert_eq!(host.usage(), IDLE);
+}
+
+/// A plugin may have up to four memories; the pool has a memory slot for each of them in every concurrent call,
+/// so `max_concurrent_calls` such plugins never run another tenant's plugin out of memory slots.
+#[tokio::test]
+async fn many_memory_plugins_do_not_exhaust_the_pool() {
+    let config = PluginsConfig {
+        max_concurrent_calls: 4,
+        ..Default::default()
+    };
+    let n = config.max_concurrent_calls as usize;
+    let host = host(&config);
+    let limits = limits(&config);
+    let greedy = host
+        .compile(plugin("four_memories").into())
+        .await
+        .unwrap()
+        .loaded;
+    let po_first = host
+        .compile(plugin("po_first").into())
+        .await
+        .unwrap()
+        .loaded;
+    // The instance works (map-supplier returns no writes)...
+    assert_eq!(
+        host.call(&greedy, limits, &sample("supplier.json"))
+            .await
+            .unwrap(),
+        vec![]
+    );
+    // ...and map-invoice spins, holding its four memories until its deadline (1 s, so that they overlap even on
+    // a busy machine). All slots at once:
+    let patient = PluginManifest::default()
+        .limits(&PluginsConfig {
+            deadline_ms: 1000,
+            ..Default::default()
+        })
+        .unwrap();
+    let spin = |count: usize| -> Vec<_> {
+        (0..count)
+            .map(|_| {
+                let (host, greedy) = (host.clone(), greedy.clone());
+                tokio::spawn(
+                    async move { host.call(&greedy, patient, &sample("invoice.json")).await },
+                )
+            })
+            .collect()
+    };
+    let spinners = spin(n);
+    let usage = until_running(&host, n).await;
+    assert_eq!(usage.memories, 4 * n, "{usage:?}");
+    for spinner in spinners {
+        assert_eq!(
+            ends("a spinning call", spinner).await.unwrap(),
+            Err(CallFailure::Deadline(1000))
+        );
+    }
+    // All slots but one, and another tenant's plugin in the last one.
+    let spinners = spin(n - 1);
+    until_running(&host, n - 1).await;
+    let other = host
+        .call(&po_first, limits, &sample("invoice.json"))
+        .await
+        .unwrap();
+    assert_eq!(other.len(), 5);
+    for spinner in spinners {
+        assert_eq!(
+            ends("a spinning call", spinner).await.unwrap(),
+            Err(CallFailure::Deadline(1000))
+        );
+    }
+    assert_eq!(host.usage(), IDLE);
 }
 
 #[tokio::test]
@@ -373,6 +551,12 @@ async fn uploads_that_are_not_mapper_components_are_refused_clearly() {
     let random: Vec<u8> = (0..4096).map(|_| rand::random::<u8>()).collect();
     let junk = invalid(random).await;
     assert!(junk.contains("not a WebAssembly binary"), "{junk}");
+    // More memories than the pool reserves per instance: refused at upload, never a pool exhaustion at run time.
+    let greedy = invalid(plugin("five_memories")).await;
+    assert!(
+        greedy.contains("5 Wasm linear memories, which exceeds the configured maximum of 4"),
+        "{greedy}"
+    );
     let mut truncated = plugin("hostile");
     truncated.truncate(1000);
     let broken = invalid(truncated).await;

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ml-connector");
 
@@ -67,6 +68,43 @@ impl Env {
         assert!(!out.status.success(), "{args:?} should fail");
         String::from_utf8_lossy(&out.stderr).into_owned()
     }
+
+    /// Like `fails`, for a command that must end by itself: killed and reported if it runs past `limit`.
+    fn fails_within(&self, limit: Duration, args: &[&str]) -> String {
+        let mut child = Command::new(BIN)
+            .args(args)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("MLC_DATA_DIR", self.dir.path().join("data"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let started = Instant::now();
+        while child.try_wait().unwrap().is_none() {
+            if started.elapsed() > limit {
+                child.kill().unwrap();
+                child.wait().unwrap();
+                panic!("{args:?} was still running after {limit:?}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let out = child.wait_with_output().unwrap();
+        assert!(!out.status.success(), "{args:?} should fail");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    }
+}
+
+/// A copy of the invoice sample without PO whose number selects the hostile guest's behaviour.
+fn hostile_sample(env: &Env, what: &str) -> PathBuf {
+    let path = env.dir.path().join(format!("{what}.json"));
+    let mut value: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(sample("invoice-no-po.json")).unwrap())
+            .unwrap();
+    value["invoice"]["number"] = what.into();
+    std::fs::write(&path, value.to_string()).unwrap();
+    path
 }
 
 #[test]
@@ -96,12 +134,7 @@ fn plugin_test_runs_a_local_file_and_prints_the_writes() {
     // Nothing was stored: `plugin test` does not even need a database.
     assert!(!env.dir.path().join("data").exists());
 
-    let loop_sample = env.dir.path().join("loop.json");
-    let mut value: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(sample("invoice-no-po.json")).unwrap())
-            .unwrap();
-    value["invoice"]["number"] = "loop".into();
-    std::fs::write(&loop_sample, value.to_string()).unwrap();
+    let loop_sample = hostile_sample(&env, "loop");
     let err = env.fails(&[
         "plugin",
         "test",
@@ -111,6 +144,22 @@ fn plugin_test_runs_a_local_file_and_prints_the_writes() {
         "--deadline-ms",
         "20",
     ]);
+    assert!(err.contains("stopped at its deadline of 20 ms"), "{err}");
+    // A plugin that sleeps forever in a WASI host call is stopped at its deadline too, and the process exits
+    // (compiling the plugin takes a fraction of a second; a minute means the call was never stopped).
+    let sleep_sample = hostile_sample(&env, "sleep");
+    let err = env.fails_within(
+        Duration::from_secs(60),
+        &[
+            "plugin",
+            "test",
+            &plugin("hostile"),
+            "--invoice",
+            sleep_sample.to_str().unwrap(),
+            "--deadline-ms",
+            "20",
+        ],
+    );
     assert!(err.contains("stopped at its deadline of 20 ms"), "{err}");
     let err = env.fails(&[
         "plugin",

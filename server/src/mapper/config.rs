@@ -17,7 +17,8 @@ pub struct PluginsConfig {
     pub max_upload_bytes: usize,
     /// Per-call deadline in milliseconds (1 to 1000); a plugin's manifest may ask for less, never more.
     pub deadline_ms: u64,
-    /// Period of the epoch ticker that enforces deadlines, in milliseconds (1 to 10).
+    /// Period of the epoch ticker in milliseconds (1 to 10): a running plugin yields to the other calls at every
+    /// tick, so its deadline is noticed at most one tick late.
     pub epoch_tick_ms: u64,
     /// Memory cap per plugin instance in bytes (at least 16 MiB); a manifest may ask for less, not below 16 MiB.
     pub memory_limit_bytes: u64,

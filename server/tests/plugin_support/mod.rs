@@ -11,7 +11,7 @@ fn repo() -> PathBuf {
 }
 
 /// A component built by `scripts/build-plugins` (`po_first`, `status_tags`, `js_invoice`, `hostile`,
-/// `wrong_world`). Fails loudly, never skips, when it is missing.
+/// `wrong_world`, `four_memories`, `five_memories`). Fails loudly, never skips, when it is missing.
 pub fn plugin(name: &str) -> Vec<u8> {
     let path = repo()
         .join("mapper-wasm/target/plugins")

@@ -7,10 +7,14 @@
 //! - `flood`: returns 5,000 writes (must be rejected by the output count limit);
 //! - `huge`: returns one 4 MiB text value (must be rejected by the output size limit);
 //! - `panic`: panics (a trap);
+//! - `sleep`: sleeps forever in a host call (`wasi:clocks` subscribe-duration + poll), where epoch interruption
+//!   cannot reach it (must still be stopped at the deadline, and free its thread and instance);
+//! - `nap`: reads the clocks and sleeps 1 ms, as a legitimate plugin may (must work: one write, `napped`);
 //! - `refuse`: returns `Err` (a clean plugin error);
 //! - anything else: one harmless write, so the component also passes validation and dry-runs.
 
 use std::hint::black_box;
+use std::time::{Duration, Instant, SystemTime};
 
 use ml_mapper_sdk::*;
 
@@ -38,6 +42,19 @@ fn behave(what: &str) -> Result<Vec<FieldWrite>, String> {
         )]),
         "flood" => Ok((0..5_000).map(|i| add_tag(&format!("t{i}"))).collect()),
         "huge" => Ok(vec![ticket_field(1, text("x".repeat(4 << 20)))]),
+        "sleep" => {
+            std::thread::sleep(Duration::MAX);
+            Ok(vec![add_tag("woke_up")])
+        }
+        "nap" => {
+            let started = Instant::now();
+            let wall = SystemTime::now();
+            std::thread::sleep(Duration::from_millis(1));
+            if started.elapsed() < Duration::from_millis(1) || wall <= SystemTime::UNIX_EPOCH {
+                return Err("the clocks do not move".to_string());
+            }
+            Ok(vec![add_tag("napped")])
+        }
         "panic" => panic!("the hostile plugin panicked on purpose"),
         "refuse" => Err("refused on purpose".to_string()),
         _ => Ok(vec![add_tag("hostile_but_polite")]),

@@ -1,4 +1,6 @@
 //! Host bindings of the `mapper` world (wasmtime `bindgen!`) and conversions to and from the mapper's types.
+//! The exports are called asynchronously (`call_map_*` return futures), so that a call can be abandoned at its
+//! deadline wherever the guest is, in its own code or in a WASI host call.
 
 use crate::mapper::input;
 use crate::mapper::write;
@@ -6,6 +8,7 @@ use crate::mapper::write;
 wasmtime::component::bindgen!({
     path: "../mapper-wasm/wit",
     world: "mapper",
+    exports: { default: async },
 });
 
 fn extra(fields: &std::collections::BTreeMap<String, String>) -> Vec<ExtraField> {

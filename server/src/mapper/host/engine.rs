@@ -1,5 +1,10 @@
 //! The wasmtime configuration, in one place: component model, pooling allocator, epoch interruption, stack
 //! limit. Everything about how plugins are compiled and run that is not per call lives here.
+//!
+//! The pool has room for `max_concurrent_calls` instances of the largest plugin the host accepts: a component
+//! that needs more than the per-component maximum of any resource is refused when it is compiled (at upload),
+//! and no more than `max_concurrent_calls` calls hold an instance at once (the host's semaphore), so one
+//! tenant's plugin can never take the slots another tenant's call needs.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -11,29 +16,33 @@ use wasmtime::{Config, Engine, InstanceAllocationStrategy, OptLevel, PoolingAllo
 use crate::mapper::config::PluginsConfig;
 
 /// Memories one plugin instance may have (a Rust or componentize-js component has one or two).
-const MEMORIES_PER_INSTANCE: u32 = 4;
+pub const MEMORIES_PER_INSTANCE: u32 = 4;
 /// Tables one plugin instance may have.
 const TABLES_PER_INSTANCE: u32 = 8;
 /// Core instances one plugin instance may have (main module, WASI adapter, shims).
 const CORE_INSTANCES_PER_INSTANCE: u32 = 16;
 /// Elements per table: a SpiderMonkey-based component has large function tables.
 pub const TABLE_ELEMENTS: usize = 100_000;
-/// Native stack the guest may use before it traps (deep recursion).
+/// Native stack the guest may use before it traps (deep recursion). Calls run on fiber stacks of wasmtime's
+/// default `async_stack_size` (2 MiB), which leaves the rest for the host functions the guest calls.
 const MAX_WASM_STACK: usize = 512 * 1024;
 
 /// Builds the engine every plugin of this process is compiled for and runs on.
 pub fn build(config: &PluginsConfig) -> wasmtime::Result<Engine> {
     let n = config.max_concurrent_calls;
     let mut pool = PoolingAllocationConfig::new();
+    // Every total is `n` times the per-instance maximum. Slots reserve address space, not memory: a memory slot
+    // is committed only as far as the plugin grows it, and returned to the pool when its call ends.
     pool.total_component_instances(n)
         .total_core_instances(n * CORE_INSTANCES_PER_INSTANCE)
         .max_core_instances_per_component(CORE_INSTANCES_PER_INSTANCE)
-        // Each slot reserves address space (not memory); plugins have one or two memories on average.
-        .total_memories(n * 2)
+        .total_memories(n * MEMORIES_PER_INSTANCE)
         .max_memories_per_component(MEMORIES_PER_INSTANCE)
         .total_tables(n * TABLES_PER_INSTANCE)
         .max_tables_per_component(TABLES_PER_INSTANCE)
         .table_elements(TABLE_ELEMENTS)
+        // One fiber stack per call in flight (calls are asynchronous).
+        .total_stacks(n)
         .max_memory_size(usize::try_from(config.memory_limit_bytes).unwrap_or(usize::MAX));
     let mut wasm = Config::new();
     wasm.wasm_component_model(true)

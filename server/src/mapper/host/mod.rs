@@ -4,14 +4,18 @@
 //!   and the `mapper` world's exports type-checked once) and the serialized native artifact, which the caller
 //!   stores keyed by content hash and engine fingerprint with a MAC ([`PluginHost::seal`]). Later loads
 //!   deserialize only artifacts whose MAC verifies ([`PluginHost::load_artifact`]).
-//! - Every call gets a fresh `Store` and instance from the reused `MapperPre`, an empty WASI context, a memory
-//!   cap and an epoch deadline, and runs on the blocking thread pool behind a semaphore sized like the pooling
-//!   allocator, so a hostile plugin holds one thread for at most its deadline and never an async worker.
+//! - Every call gets a fresh `Store` and instance from the reused `MapperPre`, an empty WASI context and a
+//!   memory cap. It runs asynchronously on the host's own small runtime ([`runtime`]), behind a semaphore sized
+//!   like the pooling allocator, under a timeout of its deadline: the guest yields at every epoch tick and every
+//!   WASI function it can call is asynchronous, so a call ends at its deadline whether the guest spins or sleeps
+//!   in a host call, and its instance and slot are free again then ([`call`]).
 //! - Each call's outcome is counted in `mlc_plugin_calls_total{outcome}`.
 
 mod bindings;
+mod call;
 pub mod engine;
 pub mod limits;
+mod runtime;
 mod sandbox;
 
 use std::sync::Arc;
@@ -21,12 +25,14 @@ use mlc_artifact_loader::{ArtifactKey, LoadError};
 use serde::Serialize;
 use sha2::Digest as _;
 use utoipa::ToSchema;
+use wasmtime::Engine;
 use wasmtime::component::{Component, Linker};
-use wasmtime::{Engine, Store, Trap};
 
-use self::bindings::{MapperPre, TicketContext as WitTicket};
+use self::bindings::MapperPre;
+use self::call::{Job, Work};
 use self::engine::EpochTicker;
 use self::limits::PluginLimits;
+use self::runtime::CallRuntime;
 use self::sandbox::Sandbox;
 use super::config::PluginsConfig;
 use super::input::Sample;
@@ -78,6 +84,10 @@ pub enum CallFailure {
     /// The plugin could not be loaded or run (host-side failure).
     #[error("the plugin is unavailable: {0}")]
     Unavailable(String),
+    /// The host had no free instance slot (pooling allocator capacity). Not the plugin's fault; the pool is sized
+    /// so that this does not happen, and it is reported apart from traps if it ever does.
+    #[error("the plugin host is at capacity: {0}")]
+    Busy(String),
 }
 
 impl CallFailure {
@@ -91,6 +101,7 @@ impl CallFailure {
             Self::InvalidOutput(_) => "invalid_output",
             Self::InputTooLarge(_) => "input_too_large",
             Self::Unavailable(_) => "unavailable",
+            Self::Busy(_) => "busy",
         }
     }
 }
@@ -134,10 +145,29 @@ struct Inner {
     config: PluginsConfig,
     key: ArtifactKey,
     fingerprint: String,
-    slots: tokio::sync::Semaphore,
+    slots: Arc<tokio::sync::Semaphore>,
     compile_gate: tokio::sync::Semaphore,
     cache: std::sync::Mutex<LoadedCache>,
+    runtime: CallRuntime,
     _ticker: EpochTicker,
+}
+
+/// What the plugin host holds right now: calls in flight and the pooling allocator's live instances and slots.
+/// All zero when no call is running (nothing leaks past a call's end, whatever the plugin did).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PoolUsage {
+    /// Calls holding a concurrency slot (at most `plugins.max_concurrent_calls`).
+    pub calls: usize,
+    /// Live component instances.
+    pub component_instances: u64,
+    /// Live core instances.
+    pub core_instances: u64,
+    /// Linear memories in use.
+    pub memories: usize,
+    /// Tables in use.
+    pub tables: usize,
+    /// Fiber stacks in use.
+    pub stacks: usize,
 }
 
 impl std::fmt::Debug for PluginHost {
@@ -165,10 +195,13 @@ impl PluginHost {
         let engine =
             engine::build(config).map_err(|e| host_err("creating the wasmtime engine", e))?;
         let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
+        // Asynchronous WASI: a guest that sleeps or polls waits on a timer, never on a thread.
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
             .map_err(|e| host_err("linking WASI", e))?;
         let ticker = EpochTicker::start(&engine, Duration::from_millis(config.epoch_tick_ms))
             .map_err(|e| UploadError::Host(format!("starting the epoch ticker: {e}")))?;
+        let runtime = CallRuntime::start(CallRuntime::threads_for(config.max_concurrent_calls))
+            .map_err(|e| UploadError::Host(format!("starting the plugin runtime: {e}")))?;
         let fingerprint = engine::fingerprint(&engine);
         Ok(Self {
             inner: Arc::new(Inner {
@@ -177,9 +210,12 @@ impl PluginHost {
                 config: config.clone(),
                 key,
                 fingerprint,
-                slots: tokio::sync::Semaphore::new(config.max_concurrent_calls as usize),
+                slots: Arc::new(tokio::sync::Semaphore::new(
+                    config.max_concurrent_calls as usize,
+                )),
                 compile_gate: tokio::sync::Semaphore::new(1),
                 cache: std::sync::Mutex::new(LoadedCache::default()),
+                runtime,
                 _ticker: ticker,
             }),
         })
@@ -193,6 +229,21 @@ impl PluginHost {
     /// The engine fingerprint artifacts are keyed by.
     pub fn fingerprint(&self) -> &str {
         &self.inner.fingerprint
+    }
+
+    /// Calls in flight and the pooling allocator's live instances, memories, tables and stacks.
+    pub fn usage(&self) -> PoolUsage {
+        let calls = (self.inner.config.max_concurrent_calls as usize)
+            .saturating_sub(self.inner.slots.available_permits());
+        let pool = self.inner.engine.pooling_allocator_metrics();
+        PoolUsage {
+            calls,
+            component_instances: pool.as_ref().map_or(0, |p| p.component_instances()),
+            core_instances: pool.as_ref().map_or(0, |p| p.core_instances()),
+            memories: pool.as_ref().map_or(0, |p| p.memories()),
+            tables: pool.as_ref().map_or(0, |p| p.tables()),
+            stacks: pool.as_ref().map_or(0, |p| p.stacks()),
+        }
     }
 
     /// Checks that `bytes` is a component of the `mapper` world that needs nothing the host does not give,
@@ -311,7 +362,9 @@ impl PluginHost {
             .map_err(|e| e.to_string())
     }
 
-    /// Runs one mapping call in a fresh instance, within `limits`. Never blocks an async worker thread.
+    /// Runs one mapping call in a fresh instance, within `limits`, on the plugin runtime; returns at the
+    /// deadline at the latest (after waiting for a free slot). If the caller stops waiting, the call still ends
+    /// by its deadline and is counted.
     pub async fn call(
         &self,
         plugin: &Loaded,
@@ -319,111 +372,69 @@ impl PluginHost {
         input: &Sample,
     ) -> Result<Vec<FieldWrite>, CallFailure> {
         let started = Instant::now();
-        let result = self.call_inner(plugin, limits, input).await;
-        let outcome = match &result {
-            Ok(_) => "ok",
-            Err(f) => f.outcome(),
-        };
-        metrics::counter!("mlc_plugin_calls_total", "outcome" => outcome).increment(1);
-        metrics::histogram!("mlc_plugin_call_duration_seconds")
-            .record(started.elapsed().as_secs_f64());
-        result
-    }
-
-    async fn call_inner(
-        &self,
-        plugin: &Loaded,
-        limits: PluginLimits,
-        input: &Sample,
-    ) -> Result<Vec<FieldWrite>, CallFailure> {
         let size = serde_json::to_vec(input)
             .map(|v| v.len())
             .unwrap_or(usize::MAX);
         if size > limits.max_input_bytes {
-            return Err(CallFailure::InputTooLarge(size));
+            let refused = Err(CallFailure::InputTooLarge(size));
+            call::record(&refused, started);
+            return refused;
         }
-        let _slot = self
-            .inner
-            .slots
-            .acquire()
+        match self
+            .spawn(plugin, limits, Work::Map(Box::new(input.clone())))
             .await
-            .map_err(|_| CallFailure::Unavailable("the plugin host is shutting down".into()))?;
-        let host = self.clone();
-        let plugin = plugin.clone();
-        let input = input.clone();
-        tokio::task::spawn_blocking(move || host.call_blocking(&plugin, limits, &input))
-            .await
-            .map_err(|e| CallFailure::Unavailable(format!("the call task failed: {e}")))?
+        {
+            // The job ran and counted itself.
+            Ok(result) => result,
+            // It never ran, or died: count it here.
+            Err(failure) => {
+                let result = Err(failure);
+                call::record(&result, started);
+                result
+            }
+        }
     }
 
-    /// One call on the current thread (CLI, benches). Does not take a concurrency slot or count metrics.
-    pub fn call_blocking(
-        &self,
-        plugin: &Loaded,
-        limits: PluginLimits,
-        input: &Sample,
-    ) -> Result<Vec<FieldWrite>, CallFailure> {
-        let mut store = Store::new(&self.inner.engine, Sandbox::new(limits.memory_limit_bytes));
-        store.limiter(|s| &mut s.limiter);
-        let tick = self.inner.config.epoch_tick_ms.max(1);
-        // Fires between `deadline` and `deadline + tick` after this point.
-        store.set_epoch_deadline(limits.deadline_ms.div_ceil(tick) + 1);
-        store.epoch_deadline_trap();
-        let outcome = plugin
-            .pre
-            .instantiate(&mut store)
-            .and_then(|mapper| match input {
-                Sample::Supplier { supplier } => {
-                    mapper.call_map_supplier(&mut store, &supplier.into())
-                }
-                Sample::Invoice { invoice, ticket } => {
-                    let ticket: WitTicket = ticket.into();
-                    mapper.call_map_invoice(&mut store, &invoice.into(), &ticket)
-                }
-            });
-        let writes = match outcome {
-            Ok(Ok(writes)) => writes,
-            Ok(Err(reason)) => return Err(CallFailure::Error(truncate(&reason, 1000))),
-            Err(e) => return Err(classify(&e, &store, limits)),
-        };
-        if writes.len() > limits.max_writes {
-            return Err(CallFailure::InvalidOutput(format!(
-                "{} writes returned; the limit is {}",
-                writes.len(),
-                limits.max_writes
-            )));
-        }
-        let writes: Vec<FieldWrite> = writes.into_iter().map(FieldWrite::from).collect();
-        let bytes: usize = writes.iter().map(FieldWrite::text_bytes).sum();
-        if bytes > limits.max_output_bytes {
-            return Err(CallFailure::InvalidOutput(format!(
-                "{bytes} bytes of text returned; the limit is {}",
-                limits.max_output_bytes
-            )));
-        }
-        Ok(writes)
-    }
-
-    /// Instantiates without calling (benchmarks: the per-call floor).
-    pub fn instantiate_only(
+    /// Instantiates without calling, the same way as [`PluginHost::call`] (benchmarks: the per-call floor).
+    /// Not counted in the metrics.
+    pub async fn instantiate_only(
         &self,
         plugin: &Loaded,
         limits: PluginLimits,
     ) -> Result<(), CallFailure> {
-        let mut store = Store::new(&self.inner.engine, Sandbox::new(limits.memory_limit_bytes));
-        store.limiter(|s| &mut s.limiter);
-        store.set_epoch_deadline(
-            limits
-                .deadline_ms
-                .div_ceil(self.inner.config.epoch_tick_ms.max(1))
-                + 1,
-        );
-        store.epoch_deadline_trap();
-        plugin
-            .pre
-            .instantiate(&mut store)
-            .map(|_| ())
-            .map_err(|e| classify(&e, &store, limits))
+        self.spawn(plugin, limits, Work::InstantiateOnly)
+            .await?
+            .map(drop)
+    }
+
+    /// Takes a slot and runs `work` as a task on the plugin runtime. The outer error says the job did not run
+    /// to its end (shutting down, or the task died); the inner result is the job's.
+    async fn spawn(
+        &self,
+        plugin: &Loaded,
+        limits: PluginLimits,
+        work: Work,
+    ) -> Result<Result<Vec<FieldWrite>, CallFailure>, CallFailure> {
+        let permit = self
+            .inner
+            .slots
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| CallFailure::Unavailable("the plugin host is shutting down".into()))?;
+        let job = Job {
+            engine: self.inner.engine.clone(),
+            pre: plugin.pre.clone(),
+            limits,
+            permit,
+            work,
+        };
+        self.inner
+            .runtime
+            .handle()
+            .spawn(job.run())
+            .await
+            .map_err(|e| CallFailure::Unavailable(format!("the call task failed: {e}")))
     }
 }
 
@@ -455,20 +466,6 @@ impl LoadedCache {
                 self.map.remove(&old);
             }
         }
-    }
-}
-
-fn classify(err: &wasmtime::Error, store: &Store<Sandbox>, limits: PluginLimits) -> CallFailure {
-    if store.data().limiter.refused() {
-        return CallFailure::MemoryLimit(limits.memory_limit_bytes);
-    }
-    match err.downcast_ref::<Trap>() {
-        Some(Trap::Interrupt) => CallFailure::Deadline(limits.deadline_ms),
-        Some(Trap::StackOverflow) => {
-            CallFailure::Trap("call stack exhausted (too deep recursion)".into())
-        }
-        Some(trap) => CallFailure::Trap(trap.to_string()),
-        None => CallFailure::Trap(truncate(&format!("{err:#}"), 1000)),
     }
 }
 
