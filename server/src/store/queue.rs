@@ -147,34 +147,27 @@ macro_rules! claimable {
     };
 }
 
-const CLAIM_PG: &str = concat!(
-    "UPDATE enrichment_queue SET status = 'leased', lease_holder = $1, leased_until = $2, \
-     attempts = attempts + 1, updated_at = $3 WHERE id IN (SELECT id FROM enrichment_queue WHERE ",
-    claimable!(),
-    " ORDER BY available_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING ",
-    columns!()
-);
-const CLAIM_PG_TENANT: &str = concat!(
-    "UPDATE enrichment_queue SET status = 'leased', lease_holder = $1, leased_until = $2, \
-     attempts = attempts + 1, updated_at = $3 WHERE id IN (SELECT id FROM enrichment_queue WHERE tenant_id = $6 AND ",
-    claimable!(),
-    " ORDER BY available_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING ",
-    columns!()
-);
-const CLAIM_SQLITE: &str = concat!(
-    "UPDATE enrichment_queue SET status = 'leased', lease_holder = $1, leased_until = $2, \
-     attempts = attempts + 1, updated_at = $3 WHERE id IN (SELECT id FROM enrichment_queue WHERE ",
-    claimable!(),
-    " ORDER BY available_at, id LIMIT $4) RETURNING ",
-    columns!()
-);
-const CLAIM_SQLITE_TENANT: &str = concat!(
-    "UPDATE enrichment_queue SET status = 'leased', lease_holder = $1, leased_until = $2, \
-     attempts = attempts + 1, updated_at = $3 WHERE id IN (SELECT id FROM enrichment_queue WHERE tenant_id = $6 AND ",
-    claimable!(),
-    " ORDER BY available_at, id LIMIT $4) RETURNING ",
-    columns!()
-);
+/// The claim statement: `$tenant_filter` narrows the candidates (empty, or a condition ending in `AND`),
+/// `$lock` is PostgreSQL's row lock (SQLite serialises writers instead).
+macro_rules! claim {
+    ($tenant_filter:literal, $lock:literal) => {
+        concat!(
+            "UPDATE enrichment_queue SET status = 'leased', lease_holder = $1, leased_until = $2, \
+             attempts = attempts + 1, updated_at = $3 WHERE id IN (SELECT id FROM enrichment_queue WHERE ",
+            $tenant_filter,
+            claimable!(),
+            " ORDER BY available_at, id LIMIT $4",
+            $lock,
+            ") RETURNING ",
+            columns!()
+        )
+    };
+}
+
+const CLAIM_PG: &str = claim!("", " FOR UPDATE SKIP LOCKED");
+const CLAIM_PG_TENANT: &str = claim!("tenant_id = $6 AND ", " FOR UPDATE SKIP LOCKED");
+const CLAIM_SQLITE: &str = claim!("", "");
+const CLAIM_SQLITE_TENANT: &str = claim!("tenant_id = $6 AND ", "");
 
 fn from_row(row: &AnyRow) -> Result<QueuedEvent, StoreError> {
     const CTX: &str = "reading a queued event";
