@@ -238,6 +238,18 @@ impl SimState {
         None
     }
 
+    /// Logs a data request with its answer's status (0 when the connection was dropped) and outcome.
+    fn finish(&self, mut entry: LoggedRequest, response: Response, outcome: String) -> Response {
+        entry.status = if outcome == "injected:drop" {
+            0
+        } else {
+            response.status().as_u16()
+        };
+        entry.outcome = outcome;
+        self.record(entry);
+        response
+    }
+
     fn record(&self, mut entry: LoggedRequest) {
         entry.seq = self.seq.fetch_add(1, Ordering::SeqCst) + 1;
         let mut log = lock(&self.log);
@@ -449,11 +461,7 @@ fn new_entry(kind: &str, method: &str, path: String) -> LoggedRequest {
 }
 
 /// Applies a fault that replaces the answer. `Slow` waits and lets the request through.
-async fn pre_fault(
-    state: &SimState,
-    fault: Option<Fault>,
-    soap_style: bool,
-) -> Option<(Response, &'static str)> {
+async fn pre_fault(fault: Option<Fault>, soap_style: bool) -> Option<(Response, &'static str)> {
     match fault? {
         Fault::TooManyRequests => Some((
             (
@@ -491,7 +499,6 @@ async fn pre_fault(
             "injected:500",
         )),
         Fault::Slow(ms) => {
-            let _ = state;
             tokio::time::sleep(Duration::from_millis(ms)).await;
             None
         }
@@ -499,13 +506,13 @@ async fn pre_fault(
     }
 }
 
-/// Applies a fault that damages a finished answer body.
+/// Sends a successful answer, or damages it when the fault says so; returns the outcome to log.
 fn post_fault(
     fault: Option<Fault>,
-    status: StatusCode,
     content_type: &'static str,
     body: String,
-) -> (Response, Option<&'static str>) {
+) -> (Response, String) {
+    let status = StatusCode::OK;
     match fault {
         Some(Fault::Drop) => {
             let cut = body.len() / 3;
@@ -522,7 +529,7 @@ fn post_fault(
                 .header(header::CONTENT_TYPE, content_type)
                 .body(Body::from_stream(stream))
                 .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response());
-            (response, Some("injected:drop"))
+            (response, "injected:drop".to_string())
         }
         Some(Fault::Malformed) => {
             let cut = body.len() * 3 / 5;
@@ -533,11 +540,11 @@ fn post_fault(
                 .header(header::CONTENT_TYPE, content_type)
                 .body(Body::from(damaged))
                 .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response());
-            (response, Some("injected:malformed"))
+            (response, "injected:malformed".to_string())
         }
         _ => (
             (status, [(header::CONTENT_TYPE, content_type)], body).into_response(),
-            None,
+            "ok".to_string(),
         ),
     }
 }
@@ -559,14 +566,7 @@ async fn soap(
         &state, &tenant, &service, &version, &body, &mut entry, fault,
     )
     .await;
-    entry.status = if outcome == "injected:drop" {
-        0
-    } else {
-        response.status().as_u16()
-    };
-    entry.outcome = outcome;
-    state.record(entry);
-    response
+    state.finish(entry, response, outcome)
 }
 
 async fn soap_inner(
@@ -592,7 +592,7 @@ async fn soap_inner(
                 .map(|p| p.text.clone());
         }
     }
-    if let Some((response, outcome)) = pre_fault(state, fault, true).await {
+    if let Some((response, outcome)) = pre_fault(fault, true).await {
         return (response, outcome.into());
     }
     let req = match parsed {
@@ -689,8 +689,7 @@ async fn soap_inner(
     };
     let selection = state.selection(&query);
     let text = ops::render(&state.universe, &query, request_version, &selection);
-    let (response, injected) = post_fault(fault, StatusCode::OK, "text/xml;charset=UTF-8", text);
-    (response, injected.unwrap_or("ok").to_string())
+    post_fault(fault, "text/xml;charset=UTF-8", text)
 }
 
 async fn token(
@@ -812,7 +811,7 @@ async fn rest_invoice(
         if let Some((r, o)) = rest_reject(&state, &headers, &service, &version, &tenant) {
             return (r, o.to_string());
         }
-        if let Some((r, o)) = pre_fault(&state, fault, false).await {
+        if let Some((r, o)) = pre_fault(fault, false).await {
             return (r, o.to_string());
         }
         let u = &state.universe;
@@ -835,18 +834,10 @@ async fn rest_invoice(
         let base = format!("/ccx/api/{service}/{version}/{tenant}");
         let body =
             serde_json::to_string(&rest::invoice_json(u, &u.invoice(g), &base)).unwrap_or_default();
-        let (r, injected) = post_fault(fault, StatusCode::OK, "application/json", body);
-        (r, injected.unwrap_or("ok").to_string())
+        post_fault(fault, "application/json", body)
     }
     .await;
-    entry.status = if outcome == "injected:drop" {
-        0
-    } else {
-        response.status().as_u16()
-    };
-    entry.outcome = outcome;
-    state.record(entry);
-    response
+    state.finish(entry, response, outcome)
 }
 
 #[derive(Debug, Deserialize)]
@@ -881,7 +872,7 @@ async fn rest_invoices(
         if let Some((r, o)) = rest_reject(&state, &headers, &service, &version, &tenant) {
             return (r, o.to_string());
         }
-        if let Some((r, o)) = pre_fault(&state, fault, false).await {
+        if let Some((r, o)) = pre_fault(fault, false).await {
             return (r, o.to_string());
         }
         let bad = |m: &str| {
@@ -921,18 +912,10 @@ async fn rest_invoices(
             .map(|g| rest::invoice_json(u, &u.invoice(g), &base))
             .collect();
         let body = serde_json::to_string(&rest::Collection { data, total }).unwrap_or_default();
-        let (r, injected) = post_fault(fault, StatusCode::OK, "application/json", body);
-        (r, injected.unwrap_or("ok").to_string())
+        post_fault(fault, "application/json", body)
     }
     .await;
-    entry.status = if outcome == "injected:drop" {
-        0
-    } else {
-        response.status().as_u16()
-    };
-    entry.outcome = outcome;
-    state.record(entry);
-    response
+    state.finish(entry, response, outcome)
 }
 
 async fn control_requests(State(state): State<Arc<SimState>>) -> Json<Vec<LoggedRequest>> {

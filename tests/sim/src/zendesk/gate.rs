@@ -149,14 +149,7 @@ pub(crate) async fn inject_faults(
             )
         }
         FaultKind::RateLimitedRaw { retry_after } => {
-            let mut r = (
-                StatusCode::TOO_MANY_REQUESTS,
-                Json(json!({
-                    "error": "APIRateLimitExceeded",
-                    "description": "Number of allowed API requests per minute exceeded"
-                })),
-            )
-                .into_response();
+            let mut r = plan_limit_exceeded();
             if let Some(v) = retry_after {
                 set_header(&mut r, "retry-after", v);
             }
@@ -321,16 +314,21 @@ fn set_rate_headers(r: &mut Response, list: bool, limit: u32, remaining: usize, 
     }
 }
 
-/// The account's plan limit exceeded: 429, `Retry-After`, a JSON body.
-pub(crate) fn rate_limited(limit: u32, retry_after: &str, list: bool, reset: u64) -> Response {
-    let mut r = (
+/// Zendesk's answer when the plan's limit is exceeded, before any header is added.
+fn plan_limit_exceeded() -> Response {
+    (
         StatusCode::TOO_MANY_REQUESTS,
         Json(json!({
             "error": "APIRateLimitExceeded",
             "description": "Number of allowed API requests per minute exceeded"
         })),
     )
-        .into_response();
+        .into_response()
+}
+
+/// The account's plan limit exceeded: 429, `Retry-After`, a JSON body.
+pub(crate) fn rate_limited(limit: u32, retry_after: &str, list: bool, reset: u64) -> Response {
+    let mut r = plan_limit_exceeded();
     set_header(&mut r, "retry-after", retry_after);
     set_rate_headers(&mut r, list, limit, 0, reset);
     r
