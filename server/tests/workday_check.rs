@@ -1,75 +1,44 @@
 //! `ml-connector check --tenant ID` against the Workday simulator, through the real binary: one line per
 //! upstream, the exact failure, exit status 1 when an upstream fails. Secrets never appear in the output.
 
-use std::io::Write as _;
-use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+mod cli_support;
 
+use std::process::Output;
+
+use cli_support::Env;
 use ml_connector_sim::workday::{SimConfig, WorkdaySim};
 use ml_connector_sim::zendesk::{self as zsim, ZendeskSim};
 
-const BIN: &str = env!("CARGO_BIN_EXE_ml-connector");
-
-struct Env {
-    dir: tempfile::TempDir,
+/// `tenant add acme` against the Workday simulator at `url` (configured as `c`) and the Zendesk simulator at
+/// `zendesk_url`, with `extra` options; then its Zendesk API token and Workday password.
+fn add_acme(env: &Env, url: &str, c: &SimConfig, zendesk_url: &str, extra: &[&str]) {
+    let mut args = vec![
+        "tenant",
+        "add",
+        "acme",
+        "--workday-url",
+        url,
+        "--workday-tenant",
+        &c.tenant,
+        "--workday-user",
+        &c.username,
+        "--zendesk-url",
+        zendesk_url,
+        "--zendesk-email",
+        zsim::DEFAULT_AGENT_EMAIL,
+    ];
+    args.extend_from_slice(extra);
+    env.ok(&args);
+    env.secret("acme", "zendesk-api-token", zsim::DEFAULT_API_TOKEN);
+    env.secret("acme", "workday-password", &c.password);
 }
 
-impl Env {
-    fn new() -> Self {
-        Self {
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn data(&self) -> PathBuf {
-        self.dir.path().join("data")
-    }
-
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(BIN);
-        c.args(args)
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("MLC_DATA_DIR", self.data())
-            .stdin(Stdio::null());
-        c
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.cmd(args).output().unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    fn secret(&self, tenant: &str, name: &str, value: &str) {
-        let mut child = self
-            .cmd(&["tenant", "set-credentials", tenant, name])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(format!("{value}\n").as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+/// The line of `stdout` that starts with `prefix`.
+fn line_starting<'a>(stdout: &'a str, prefix: &str) -> &'a str {
+    stdout
+        .lines()
+        .find(|l| l.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no `{prefix}` line in:\n{stdout}"))
 }
 
 fn text(out: &Output) -> (String, String) {
@@ -98,23 +67,7 @@ async fn check_tenant_reports_each_upstream_and_the_exact_failure() {
     let c = sim.config().clone();
     let (ok_out, bad_out, oauth_ok, oauth_bad) = blocking(move || {
         let env = Env::new();
-        env.ok(&[
-            "tenant",
-            "add",
-            "acme",
-            "--workday-url",
-            &url,
-            "--workday-tenant",
-            &c.tenant,
-            "--workday-user",
-            &c.username,
-            "--zendesk-url",
-            &zendesk_url,
-            "--zendesk-email",
-            zsim::DEFAULT_AGENT_EMAIL,
-        ]);
-        env.secret("acme", "zendesk-api-token", zsim::DEFAULT_API_TOKEN);
-        env.secret("acme", "workday-password", &c.password);
+        add_acme(&env, &url, &c, &zendesk_url, &[]);
         let ok_out = env.run(&["check", "--tenant", "acme"]);
 
         env.secret("acme", "workday-password", "wrong-password-7731");
@@ -140,10 +93,7 @@ async fn check_tenant_reports_each_upstream_and_the_exact_failure() {
 
     let (stdout, stderr) = text(&ok_out);
     assert!(ok_out.status.success(), "{stdout}\n{stderr}");
-    let line = stdout
-        .lines()
-        .find(|l| l.starts_with("workday soap:"))
-        .unwrap();
+    let line = line_starting(&stdout, "workday soap:");
     assert!(
         line.starts_with("workday soap: ok (") && line.contains("42 suppliers"),
         "{line}"
@@ -163,10 +113,7 @@ async fn check_tenant_reports_each_upstream_and_the_exact_failure() {
 
     let (stdout, stderr) = text(&bad_out);
     assert_eq!(bad_out.status.code(), Some(1), "{stdout}\n{stderr}");
-    let line = stdout
-        .lines()
-        .find(|l| l.starts_with("workday soap:"))
-        .unwrap();
+    let line = line_starting(&stdout, "workday soap:");
     assert!(
         line.contains("FAILED: Workday rejected the credentials on Get_Suppliers: invalid username or password"),
         "{line}"
@@ -189,10 +136,7 @@ async fn check_tenant_reports_each_upstream_and_the_exact_failure() {
     let (stdout, stderr) = text(&oauth_bad);
     assert_eq!(oauth_bad.status.code(), Some(1));
     assert!(stdout.contains("workday soap: ok"), "{stdout}");
-    let line = stdout
-        .lines()
-        .find(|l| l.starts_with("workday oauth:"))
-        .unwrap();
+    let line = line_starting(&stdout, "workday oauth:");
     assert!(
         line.contains("FAILED") && line.contains("HTTP 401") && line.contains("invalid_client"),
         "{line}"
@@ -279,25 +223,13 @@ async fn a_rotated_refresh_token_is_stored_for_the_next_run() {
     let c = sim.config().clone();
     let outs = blocking(move || {
         let env = Env::new();
-        env.ok(&[
-            "tenant",
-            "add",
-            "acme",
-            "--workday-url",
+        add_acme(
+            &env,
             &url,
-            "--workday-tenant",
-            &c.tenant,
-            "--workday-user",
-            &c.username,
-            "--workday-client-id",
-            &c.client_id,
-            "--zendesk-url",
+            &c,
             &zendesk_url,
-            "--zendesk-email",
-            zsim::DEFAULT_AGENT_EMAIL,
-        ]);
-        env.secret("acme", "zendesk-api-token", zsim::DEFAULT_API_TOKEN);
-        env.secret("acme", "workday-password", &c.password);
+            &["--workday-client-id", &c.client_id],
+        );
         env.secret("acme", "workday-client-secret", &c.client_secret);
         env.secret("acme", "workday-refresh-token", &c.refresh_token);
         let first = env.run(&["check", "--tenant", "acme"]);
@@ -310,10 +242,7 @@ async fn a_rotated_refresh_token_is_stored_for_the_next_run() {
     for out in [&first, &second] {
         let (stdout, stderr) = text(out);
         assert!(out.status.success(), "{stdout}\n{stderr}");
-        let line = stdout
-            .lines()
-            .find(|l| l.starts_with("workday oauth:"))
-            .unwrap();
+        let line = line_starting(&stdout, "workday oauth:");
         assert!(line.contains("rotated refresh token stored"), "{line}");
     }
     let current = sim.current_refresh_token();

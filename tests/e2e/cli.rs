@@ -1,72 +1,24 @@
 //! Black-box tests of the `ml-connector` binary: configuration errors, tenants and secrets, the vault key,
 //! and `serve` answering its operations endpoints and shutting down on SIGTERM.
 
+#[path = "../../server/tests/cli_support/mod.rs"]
+mod cli_support;
+
 use std::io::{BufRead as _, BufReader, Write as _};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
-const BIN: &str = env!("CARGO_BIN_EXE_ml-connector");
+use cli_support::{Env, assert_success, stderr};
 
-struct Env {
-    dir: tempfile::TempDir,
-}
-
-impl Env {
-    fn new() -> Self {
-        Self {
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn data(&self) -> PathBuf {
-        self.dir.path().join("data")
-    }
-
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(BIN);
-        c.args(args)
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("MLC_DATA_DIR", self.data())
-            .stdin(Stdio::null());
-        c
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.cmd(args).output().unwrap()
-    }
-
-    fn run_ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "{args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    fn with_stdin(&self, args: &[&str], input: &str) -> Output {
-        let mut child = self
-            .cmd(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
-        child.wait_with_output().unwrap()
-    }
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
+/// The command failed and said why: its stderr contains `needle`.
+#[track_caller]
+fn assert_fails_with(out: &Output, needle: &str) {
+    assert!(
+        !out.status.success() && stderr(out).contains(needle),
+        "{}",
+        stderr(out)
+    );
 }
 
 fn file_bytes(dir: &Path) -> Vec<u8> {
@@ -109,12 +61,7 @@ fn a_bad_config_key_exits_non_zero_naming_the_key() {
         .env("MLC_STORE__MAX_CONECTIONS", "3")
         .output()
         .unwrap();
-    assert!(!out.status.success());
-    assert!(
-        stderr(&out).contains("MLC_STORE__MAX_CONECTIONS"),
-        "{}",
-        stderr(&out)
-    );
+    assert_fails_with(&out, "MLC_STORE__MAX_CONECTIONS");
 }
 
 #[test]
@@ -129,7 +76,7 @@ fn config_show_prints_the_effective_config_redacted() {
         .env("MLC_SERVER__REQUEST_TIMEOUT_SECS", "42")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert_success(&out);
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("request_timeout_secs = 42"), "{text}");
     assert!(
@@ -155,7 +102,7 @@ fn commands_not_built_yet_exit_2_and_say_so() {
 #[test]
 fn tenants_and_sealed_credentials_through_the_cli() {
     let env = Env::new();
-    let out = env.run_ok(&[
+    let out = env.ok(&[
         "tenant",
         "add",
         "acme",
@@ -172,24 +119,12 @@ fn tenants_and_sealed_credentials_through_the_cli() {
     ]);
     assert!(out.contains("added tenant acme"), "{out}");
     let out = env.run(&["tenant", "add", "acme"]);
-    assert!(
-        !out.status.success() && stderr(&out).contains("already exists"),
-        "{}",
-        stderr(&out)
-    );
+    assert_fails_with(&out, "already exists");
     let out = env.run(&["tenant", "add", "Not_A_Subdomain"]);
-    assert!(
-        !out.status.success() && stderr(&out).contains("invalid tenant id"),
-        "{}",
-        stderr(&out)
-    );
+    assert_fails_with(&out, "invalid tenant id");
 
     let secret = "wd-password-that-must-never-leak-5521";
-    let out = env.with_stdin(
-        &["tenant", "set-credentials", "acme", "workday-password"],
-        &format!("{secret}\n"),
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
+    env.secret("acme", "workday-password", secret);
     let token = "zd-token-from-env-8812";
     let out = env
         .cmd(&[
@@ -203,27 +138,23 @@ fn tenants_and_sealed_credentials_through_the_cli() {
         .env("ZD_TOKEN", token)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert_success(&out);
     let out = env.run(&["tenant", "set-credentials", "acme", "password"]);
-    assert!(
-        !out.status.success() && stderr(&out).contains("workday-password"),
-        "{}",
-        stderr(&out)
-    );
+    assert_fails_with(&out, "workday-password");
 
-    let shown = env.run_ok(&["tenant", "show", "acme"]);
+    let shown = env.ok(&["tenant", "show", "acme"]);
     assert!(
         shown.contains("workday-password") && shown.contains("set (sealed with key"),
         "{shown}"
     );
     assert!(!shown.contains(secret) && !shown.contains(token));
-    let json = env.run_ok(&["tenant", "show", "acme", "--json"]);
+    let json = env.ok(&["tenant", "show", "acme", "--json"]);
     let value: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(value["tenant"]["workday"]["tenant"], "acme_dpt1");
     assert_eq!(value["secrets"].as_array().unwrap().len(), 2);
     assert!(!json.contains(secret));
 
-    let list = env.run_ok(&["tenant", "list"]);
+    let list = env.ok(&["tenant", "list"]);
     assert!(
         list.contains("acme") && list.contains("Acme Corp"),
         "{list}"
@@ -234,60 +165,39 @@ fn tenants_and_sealed_credentials_through_the_cli() {
     assert!(contains(&bytes, b"acme_dpt1"));
     assert!(!contains(&bytes, secret.as_bytes()) && !contains(&bytes, token.as_bytes()));
 
-    let key = env.run_ok(&["tenant", "admin-key", "acme"]);
+    let key = env.ok(&["tenant", "admin-key", "acme"]);
     assert!(key.trim().starts_with("mlc_admin_"), "{key}");
     assert!(!contains(&file_bytes(&env.data()), key.trim().as_bytes()));
 
     let out = env.run(&["tenant", "remove", "acme"]);
-    assert!(
-        !out.status.success() && stderr(&out).contains("--yes"),
-        "{}",
-        stderr(&out)
-    );
-    env.run_ok(&["tenant", "remove", "acme", "--yes"]);
-    assert!(env.run_ok(&["tenant", "list"]).contains("no tenants"));
+    assert_fails_with(&out, "--yes");
+    env.ok(&["tenant", "remove", "acme", "--yes"]);
+    assert!(env.ok(&["tenant", "list"]).contains("no tenants"));
 }
 
 #[test]
 fn wrong_or_missing_master_key_stops_with_a_clear_error() {
     let env = Env::new();
-    env.run_ok(&["tenant", "add", "acme"]);
-    let out = env.with_stdin(
-        &["tenant", "set-credentials", "acme", "jwt-shared-secret"],
-        "shh\n",
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
+    env.ok(&["tenant", "add", "acme"]);
+    env.secret("acme", "jwt-shared-secret", "shh");
 
-    let other = env.run_ok(&["vault", "generate-key"]);
+    let other = env.ok(&["vault", "generate-key"]);
     let out = env
         .cmd(&["tenant", "show", "acme"])
         .env("MLC_MASTER_KEY", other.trim())
         .output()
         .unwrap();
-    assert!(!out.status.success());
-    assert!(
-        stderr(&out).contains("sealed with master key"),
-        "{}",
-        stderr(&out)
-    );
+    assert_fails_with(&out, "sealed with master key");
     let out = env
         .cmd(&["check"])
         .env("MLC_MASTER_KEY", "short")
         .output()
         .unwrap();
-    assert!(
-        !out.status.success() && stderr(&out).contains("MLC_MASTER_KEY"),
-        "{}",
-        stderr(&out)
-    );
+    assert_fails_with(&out, "MLC_MASTER_KEY");
 
     std::fs::remove_file(env.data().join("master.key")).unwrap();
     let out = env.run(&["check"]);
-    assert!(
-        !out.status.success() && stderr(&out).contains("missing"),
-        "{}",
-        stderr(&out)
-    );
+    assert_fails_with(&out, "missing");
     assert!(
         !env.data().join("master.key").exists(),
         "a new key must not be made over sealed data"
@@ -297,27 +207,27 @@ fn wrong_or_missing_master_key_stops_with_a_clear_error() {
 #[test]
 fn vault_rotate_keeps_secrets_readable() {
     let env = Env::new();
-    env.run_ok(&["tenant", "add", "acme"]);
+    env.ok(&["tenant", "add", "acme"]);
     for (name, value) in [
         ("workday-password", "pw-1"),
         ("webhook-signing-secret", "whs-2"),
     ] {
         let out = env.with_stdin(&["tenant", "set-credentials", "acme", name], value);
-        assert!(out.status.success(), "{}", stderr(&out));
+        assert_success(&out);
     }
-    let before = env.run_ok(&["vault", "status"]);
-    let out = env.run_ok(&["vault", "rotate"]);
+    let before = env.ok(&["vault", "status"]);
+    let out = env.ok(&["vault", "rotate"]);
     assert!(out.contains("re-sealed 2 secrets"), "{out}");
-    let after = env.run_ok(&["vault", "status"]);
+    let after = env.ok(&["vault", "status"]);
     assert_ne!(before, after);
-    let shown = env.run_ok(&["tenant", "show", "acme"]);
+    let shown = env.ok(&["tenant", "show", "acme"]);
     let new_id = after.split_whitespace().nth(2).unwrap();
     assert_eq!(
         shown.matches(&format!("sealed with key {new_id}")).count(),
         2,
         "{shown}"
     );
-    env.run_ok(&["check"]);
+    env.ok(&["check"]);
 }
 
 struct Server {

@@ -1,11 +1,13 @@
 //! Black-box tests of `ml-connector plugin ...` with the real plugins built by scripts/build-plugins:
 //! the author's local `plugin test`, and the store-backed lifecycle (upload → dry-run → activate → rollback).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+#[path = "../../server/tests/cli_support/mod.rs"]
+mod cli_support;
 
-const BIN: &str = env!("CARGO_BIN_EXE_ml-connector");
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use cli_support::Env;
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -29,71 +31,6 @@ fn sample(name: &str) -> String {
         .join(name)
         .display()
         .to_string()
-}
-
-struct Env {
-    dir: tempfile::TempDir,
-}
-
-impl Env {
-    fn new() -> Self {
-        Self {
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(BIN)
-            .args(args)
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("MLC_DATA_DIR", self.dir.path().join("data"))
-            .stdin(Stdio::null())
-            .output()
-            .unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "{args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    fn fails(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(!out.status.success(), "{args:?} should fail");
-        String::from_utf8_lossy(&out.stderr).into_owned()
-    }
-
-    /// Like `fails`, for a command that must end by itself: killed and reported if it runs past `limit`.
-    fn fails_within(&self, limit: Duration, args: &[&str]) -> String {
-        let mut child = Command::new(BIN)
-            .args(args)
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("MLC_DATA_DIR", self.dir.path().join("data"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let started = Instant::now();
-        while child.try_wait().unwrap().is_none() {
-            if started.elapsed() > limit {
-                child.kill().unwrap();
-                child.wait().unwrap();
-                panic!("{args:?} was still running after {limit:?}");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let out = child.wait_with_output().unwrap();
-        assert!(!out.status.success(), "{args:?} should fail");
-        String::from_utf8_lossy(&out.stderr).into_owned()
-    }
 }
 
 /// A copy of the invoice sample without PO whose number selects the hostile guest's behaviour.
@@ -132,7 +69,7 @@ fn plugin_test_runs_a_local_file_and_prints_the_writes() {
         serde_json::json!({"type": "dropdown_option", "value": "supplier_inactive"})
     );
     // Nothing was stored: `plugin test` does not even need a database.
-    assert!(!env.dir.path().join("data").exists());
+    assert!(!env.data().exists());
 
     let loop_sample = hostile_sample(&env, "loop");
     let err = env.fails(&[
