@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use ml_connector::store::{
-    ClaimRequest, Enqueued, FailOutcome, NewQueuedEvent, QueueCounts, Store,
+    ClaimRequest, Enqueued, FailOutcome, NewQueuedEvent, QueueCounts, QueuedEvent, Store,
 };
 use ml_connector::tenant::{TenantId, WorkdaySettings, ZendeskSettings};
 
@@ -15,7 +15,9 @@ fn tenant(id: &str) -> TenantId {
     TenantId::parse(id).unwrap()
 }
 
-async fn with_tenants(store: &Store, ids: &[&str]) {
+/// `db`'s store, with these tenants created.
+async fn store_with_tenants(db: &common::TestDb, ids: &[&str]) -> Store {
+    let store = db.store().await;
     for id in ids {
         store
             .create_tenant(
@@ -27,6 +29,12 @@ async fn with_tenants(store: &Store, ids: &[&str]) {
             .await
             .unwrap();
     }
+    store
+}
+
+/// Enqueues `event(n)` for tenant `id`.
+async fn enqueue(store: &Store, id: &str, n: u32) -> Enqueued {
+    store.enqueue_event(&tenant(id), &event(n)).await.unwrap()
 }
 
 fn event(n: u32) -> NewQueuedEvent {
@@ -50,26 +58,21 @@ fn claim<'a>(holder: &'a str, limit: u32, lease: Duration) -> ClaimRequest<'a> {
 
 const MINUTE: Duration = Duration::from_secs(60);
 
+/// What worker `w` claims next: at most one event, leased for a minute.
+async fn claim_next(store: &Store) -> Vec<QueuedEvent> {
+    store.claim_events(&claim("w", 1, MINUTE)).await.unwrap()
+}
+
 #[tokio::test]
 async fn enqueue_deduplicates_per_tenant() {
     for db in common::test_dbs().await {
-        let store = db.store().await;
-        with_tenants(&store, &["acme", "globex"]).await;
-        let first = store
-            .enqueue_event(&tenant("acme"), &event(1))
-            .await
-            .unwrap();
+        let store = store_with_tenants(&db, &["acme", "globex"]).await;
+        let first = enqueue(&store, "acme", 1).await;
         assert!(matches!(first, Enqueued::Queued { .. }), "{}", db.name);
-        let again = store
-            .enqueue_event(&tenant("acme"), &event(1))
-            .await
-            .unwrap();
+        let again = enqueue(&store, "acme", 1).await;
         assert_eq!(again, Enqueued::Duplicate, "{}", db.name);
         // The same event id for another tenant is another event.
-        let other = store
-            .enqueue_event(&tenant("globex"), &event(1))
-            .await
-            .unwrap();
+        let other = enqueue(&store, "globex", 1).await;
         assert!(matches!(other, Enqueued::Queued { .. }), "{}", db.name);
         assert_eq!(
             store.queue_counts(&tenant("acme")).await.unwrap(),
@@ -89,10 +92,7 @@ async fn enqueue_deduplicates_per_tenant() {
         assert_eq!(claimed.len(), 1, "{}", db.name);
         assert_eq!(claimed[0].tenant_id, tenant("acme"));
         assert!(store.complete_event(claimed[0].id, "w1").await.unwrap());
-        let after = store
-            .enqueue_event(&tenant("acme"), &event(1))
-            .await
-            .unwrap();
+        let after = enqueue(&store, "acme", 1).await;
         assert_eq!(after, Enqueued::Duplicate, "{}", db.name);
         assert_eq!(store.queue_counts(&tenant("acme")).await.unwrap().done, 1);
     }
@@ -101,13 +101,9 @@ async fn enqueue_deduplicates_per_tenant() {
 #[tokio::test]
 async fn concurrent_workers_claim_each_event_once() {
     for db in common::test_dbs().await {
-        let store = db.store().await;
-        with_tenants(&store, &["acme"]).await;
+        let store = store_with_tenants(&db, &["acme"]).await;
         for n in 0..60 {
-            store
-                .enqueue_event(&tenant("acme"), &event(n))
-                .await
-                .unwrap();
+            enqueue(&store, "acme", n).await;
         }
         let mut workers = Vec::new();
         for w in 0..6 {
@@ -159,12 +155,8 @@ async fn concurrent_workers_claim_each_event_once() {
 #[tokio::test]
 async fn an_expired_lease_is_claimed_again_and_the_old_holder_loses_it() {
     for db in common::test_dbs().await {
-        let store = db.store().await;
-        with_tenants(&store, &["acme"]).await;
-        store
-            .enqueue_event(&tenant("acme"), &event(1))
-            .await
-            .unwrap();
+        let store = store_with_tenants(&db, &["acme"]).await;
+        enqueue(&store, "acme", 1).await;
         let first = store
             .claim_events(&claim("crashed", 1, Duration::from_millis(1)))
             .await
@@ -215,12 +207,11 @@ async fn an_expired_lease_is_claimed_again_and_the_old_holder_loses_it() {
 #[tokio::test]
 async fn failures_back_off_then_dead_letter_and_can_be_requeued() {
     for db in common::test_dbs().await {
-        let store = db.store().await;
-        with_tenants(&store, &["acme"]).await;
+        let store = store_with_tenants(&db, &["acme"]).await;
         let acme = tenant("acme");
         // A failure with a backoff is not claimable until the backoff ends.
-        store.enqueue_event(&acme, &event(8)).await.unwrap();
-        let c = store.claim_events(&claim("w", 1, MINUTE)).await.unwrap();
+        enqueue(&store, "acme", 8).await;
+        let c = claim_next(&store).await;
         let outcome = store
             .fail_event(
                 c[0].id,
@@ -236,18 +227,12 @@ async fn failures_back_off_then_dead_letter_and_can_be_requeued() {
             "{}",
             db.name
         );
-        assert!(
-            store
-                .claim_events(&claim("w", 1, MINUTE))
-                .await
-                .unwrap()
-                .is_empty()
-        );
+        assert!(claim_next(&store).await.is_empty());
 
         // Without backoff, every claim is an attempt; the third failure dead-letters.
-        store.enqueue_event(&acme, &event(7)).await.unwrap();
+        enqueue(&store, "acme", 7).await;
         for attempt in 1..=3 {
-            let c = store.claim_events(&claim("w", 1, MINUTE)).await.unwrap();
+            let c = claim_next(&store).await;
             assert_eq!(c.len(), 1, "{}: attempt {attempt}", db.name);
             assert_eq!(c[0].event_id, "ev-7");
             assert_eq!(c[0].attempts, attempt);
@@ -264,13 +249,7 @@ async fn failures_back_off_then_dead_letter_and_can_be_requeued() {
                 assert_eq!(outcome, FailOutcome::DeadLettered, "{}", db.name);
             }
         }
-        assert!(
-            store
-                .claim_events(&claim("w", 1, MINUTE))
-                .await
-                .unwrap()
-                .is_empty()
-        );
+        assert!(claim_next(&store).await.is_empty());
         let dead = store.dead_letters(&acme, 10).await.unwrap();
         assert_eq!(dead.len(), 1);
         assert_eq!(dead[0].event_id, "ev-7");
@@ -278,7 +257,7 @@ async fn failures_back_off_then_dead_letter_and_can_be_requeued() {
 
         assert!(store.requeue_dead_letter(&acme, dead[0].id).await.unwrap());
         assert!(!store.requeue_dead_letter(&acme, dead[0].id).await.unwrap());
-        let c = store.claim_events(&claim("w", 1, MINUTE)).await.unwrap();
+        let c = claim_next(&store).await;
         assert_eq!(c[0].attempts, 1, "{}", db.name);
         assert!(
             store
@@ -293,12 +272,8 @@ async fn failures_back_off_then_dead_letter_and_can_be_requeued() {
 #[tokio::test]
 async fn a_lease_that_expires_on_the_last_attempt_is_dead_lettered() {
     for db in common::test_dbs().await {
-        let store = db.store().await;
-        with_tenants(&store, &["acme"]).await;
-        store
-            .enqueue_event(&tenant("acme"), &event(1))
-            .await
-            .unwrap();
+        let store = store_with_tenants(&db, &["acme"]).await;
+        enqueue(&store, "acme", 1).await;
         let short = ClaimRequest {
             max_attempts: 1,
             ..claim("w", 1, Duration::from_millis(1))
@@ -322,16 +297,9 @@ async fn a_lease_that_expires_on_the_last_attempt_is_dead_lettered() {
 #[tokio::test]
 async fn claims_can_be_limited_to_one_tenant_and_done_rows_purged() {
     for db in common::test_dbs().await {
-        let store = db.store().await;
-        with_tenants(&store, &["acme", "globex"]).await;
-        store
-            .enqueue_event(&tenant("acme"), &event(1))
-            .await
-            .unwrap();
-        store
-            .enqueue_event(&tenant("globex"), &event(2))
-            .await
-            .unwrap();
+        let store = store_with_tenants(&db, &["acme", "globex"]).await;
+        enqueue(&store, "acme", 1).await;
+        enqueue(&store, "globex", 2).await;
         let globex = tenant("globex");
         let only = store
             .claim_events(&ClaimRequest {

@@ -11,7 +11,7 @@ use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt as _;
 use ml_connector::config::Config;
 use ml_connector::http::{AppState, app};
-use ml_connector::store::{QueueCounts, Store};
+use ml_connector::store::{QueueCounts, QueuedEvent, Store};
 use ml_connector::tenant::{SecretName, TenantId, WorkdaySettings, ZendeskSettings};
 use ml_connector::vault::{KeySource, MasterKey};
 use ml_connector::zendesk::webhook::{WebhookError, verify_signature};
@@ -93,8 +93,14 @@ async fn fixture() -> Fixture {
     fixture_on(common::sqlite_db(), |_| {}).await
 }
 
+/// A signature timestamp `offset_secs` from now (negative: in the past), as Zendesk writes it.
+fn ts_from_now(offset_secs: i64) -> String {
+    (chrono::Utc::now() + chrono::Duration::seconds(offset_secs))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
 fn now_ts() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    ts_from_now(0)
 }
 
 fn post(
@@ -114,11 +120,16 @@ fn post(
     req.body(Body::from(body.to_vec())).unwrap()
 }
 
-/// A request signed now with `secret` (the simulator's signer, independent of the server's code).
+/// A request to `tenant` signed with `secret` at `timestamp` (the simulator's signer, independent of the
+/// server's code).
+fn signed_at(tenant: &str, body: &[u8], secret: &str, timestamp: &str) -> Request<Body> {
+    let sig = sign_webhook(secret, timestamp, body);
+    post(tenant, body, Some(timestamp), Some(&sig))
+}
+
+/// A request signed now with `secret`.
 fn signed(body: &[u8], secret: &str) -> Request<Body> {
-    let ts = now_ts();
-    let sig = sign_webhook(secret, &ts, body);
-    post("acme", body, Some(&ts), Some(&sig))
+    signed_at("acme", body, secret, &now_ts())
 }
 
 async fn call(f: &Fixture, req: Request<Body>) -> (StatusCode, serde_json::Value) {
@@ -130,6 +141,14 @@ async fn call(f: &Fixture, req: Request<Body>) -> (StatusCode, serde_json::Value
 
 async fn counts(store: &Store) -> QueueCounts {
     store.queue_counts(&acme()).await.unwrap()
+}
+
+async fn queued_event(f: &Fixture, event_id: &str) -> Option<QueuedEvent> {
+    f.state
+        .store()
+        .queued_event(&acme(), event_id)
+        .await
+        .unwrap()
 }
 
 #[test]
@@ -182,12 +201,8 @@ async fn the_test_vector_is_accepted_by_the_route() {
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["status"], "queued");
-    let row = f
-        .state
-        .store()
-        .queued_event(&acme(), "cbe4028c-7239-495d-b020-f22348516046")
+    let row = queued_event(&f, "cbe4028c-7239-495d-b020-f22348516046")
         .await
-        .unwrap()
         .unwrap();
     assert_eq!(row.ticket_id, 5158);
     assert_eq!(row.event_type, "zen:event-type:ticket.created");
@@ -244,19 +259,15 @@ async fn a_wrong_secret_is_rejected_and_nothing_is_queued() {
 async fn stale_and_future_timestamps_are_rejected_and_nothing_is_queued() {
     let f = fixture().await;
     for offset in [-6 * 60, 6 * 60] {
-        let ts = (chrono::Utc::now() + chrono::Duration::seconds(offset))
-            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         // Correctly signed: only the time is wrong.
-        let sig = sign_webhook(SECRET, &ts, TICKET_CREATED);
-        let (status, body) = call(&f, post("acme", TICKET_CREATED, Some(&ts), Some(&sig))).await;
+        let req = signed_at("acme", TICKET_CREATED, SECRET, &ts_from_now(offset));
+        let (status, body) = call(&f, req).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "offset {offset}");
         assert_eq!(body["error"]["code"], "stale_timestamp");
     }
     // Inside the window both ways is fine.
-    let ts = (chrono::Utc::now() + chrono::Duration::seconds(-240))
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let sig = sign_webhook(SECRET, &ts, USER_CREATED);
-    let (status, _) = call(&f, post("acme", USER_CREATED, Some(&ts), Some(&sig))).await;
+    let req = signed_at("acme", USER_CREATED, SECRET, &ts_from_now(-240));
+    let (status, _) = call(&f, req).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(counts(f.state.store()).await, QueueCounts::default());
 }
@@ -265,14 +276,13 @@ async fn stale_and_future_timestamps_are_rejected_and_nothing_is_queued() {
 async fn a_replayed_event_id_is_acknowledged_but_not_queued_twice() {
     let f = fixture().await;
     let ts = now_ts();
-    let sig = sign_webhook(SECRET, &ts, TICKET_CREATED);
-    let first = call(&f, post("acme", TICKET_CREATED, Some(&ts), Some(&sig))).await;
+    let first = call(&f, signed_at("acme", TICKET_CREATED, SECRET, &ts)).await;
     assert_eq!(
         (first.0, first.1["status"].as_str()),
         (StatusCode::OK, Some("queued"))
     );
     // The exact same request again (a replay) ...
-    let again = call(&f, post("acme", TICKET_CREATED, Some(&ts), Some(&sig))).await;
+    let again = call(&f, signed_at("acme", TICKET_CREATED, SECRET, &ts)).await;
     assert_eq!(
         (again.0, again.1["status"].as_str()),
         (StatusCode::OK, Some("duplicate"))
@@ -322,9 +332,8 @@ async fn missing_headers_unknown_tenants_and_big_bodies_are_refused() {
 
     // Unknown (or invalid) tenant: the same answer as a bad signature.
     for tenant in ["globex", "Not-A-Tenant"] {
-        let ts = now_ts();
-        let sig = sign_webhook(SECRET, &ts, TICKET_CREATED);
-        let (status, body) = call(&f, post(tenant, TICKET_CREATED, Some(&ts), Some(&sig))).await;
+        let req = signed_at(tenant, TICKET_CREATED, SECRET, &now_ts());
+        let (status, body) = call(&f, req).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{tenant}");
         assert_eq!(body["error"]["code"], "invalid_signature");
     }
@@ -339,8 +348,7 @@ async fn missing_headers_unknown_tenants_and_big_bodies_are_refused() {
 /// A trigger request signed now, with the webhook and invocation id headers Zendesk sends (either omitted
 /// when `None`).
 fn trigger_request(body: &[u8], timestamp: &str, invocation: Option<&str>) -> Request<Body> {
-    let sig = sign_webhook(SECRET, timestamp, body);
-    let mut req = post("acme", body, Some(timestamp), Some(&sig));
+    let mut req = signed_at("acme", body, SECRET, timestamp);
     let headers = req.headers_mut();
     headers.insert("x-zendesk-account-id", "9242270".parse().unwrap());
     if let Some(id) = invocation {
@@ -364,12 +372,8 @@ async fn a_trigger_webhook_is_queued_once_per_invocation() {
         "{body}"
     );
     assert_eq!(body["event_id"], "trigger:01TRIGGERHOOK:8350205582");
-    let row = f
-        .state
-        .store()
-        .queued_event(&acme(), "trigger:01TRIGGERHOOK:8350205582")
+    let row = queued_event(&f, "trigger:01TRIGGERHOOK:8350205582")
         .await
-        .unwrap()
         .unwrap();
     assert_eq!(row.event_type, "trigger");
     assert_eq!(row.ticket_id, 35436);
@@ -421,14 +425,11 @@ async fn a_trigger_webhook_without_invocation_id_is_keyed_by_timestamp_and_body(
 async fn trigger_webhooks_are_verified_and_checked_like_events() {
     let f = fixture().await;
     // Signed with another secret: 401, before the body is even read.
-    let ts = now_ts();
-    let sig = sign_webhook("not-the-secret", &ts, TRIGGER_TICKET);
-    let (status, body) = call(&f, post("acme", TRIGGER_TICKET, Some(&ts), Some(&sig))).await;
+    let (status, body) = call(&f, signed(TRIGGER_TICKET, "not-the-secret")).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(body["error"]["code"], "invalid_signature");
     // Stale.
-    let old = (chrono::Utc::now() - chrono::Duration::seconds(3600))
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let old = ts_from_now(-3600);
     let (status, body) = call(&f, trigger_request(TRIGGER_TICKET, &old, Some("2"))).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(body["error"]["code"], "stale_timestamp");
@@ -474,40 +475,75 @@ async fn the_route_is_in_the_openapi_document() {
     assert!(op["responses"]["401"].is_object());
 }
 
-/// The simulator signs events the way Zendesk does and posts them to the real server; they land in the queue.
-#[tokio::test]
-async fn simulator_webhooks_reach_the_queue_end_to_end() {
-    for db in common::test_dbs().await {
-        let name = db.name;
-        let f = fixture_on(db, |_| {}).await;
+/// The real server on an ephemeral port, serving a fixture's state until `stop`.
+struct RunningServer {
+    addr: std::net::SocketAddr,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningServer {
+    async fn start(f: &Fixture) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(ml_connector::http::serve(
+        let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(ml_connector::http::serve(
             listener,
             f.state.clone(),
             async {
                 let _ = stop_rx.await;
             },
         ));
-        let sim = ZendeskSim::start(SimConfig {
-            webhook: Some(WebhookTarget::events(
-                &format!("http://{addr}/webhooks/zendesk/acme"),
-                SECRET,
-                "01HWEBHOOK",
-            )),
-            ..SimConfig::default()
-        })
-        .await
-        .unwrap();
+        Self { addr, stop, task }
+    }
+
+    /// Where Zendesk delivers tenant `acme`'s webhooks.
+    fn webhook_url(&self) -> String {
+        format!("http://{}/webhooks/zendesk/acme", self.addr)
+    }
+
+    /// Shuts the server down and waits until it has stopped cleanly.
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        self.task.await.unwrap().unwrap();
+    }
+}
+
+/// A Zendesk simulator that sends its webhooks to `target`.
+async fn sim_delivering_to(target: WebhookTarget) -> ZendeskSim {
+    ZendeskSim::start(SimConfig {
+        webhook: Some(target),
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap()
+}
+
+/// A new ticket about the unpaid invoice INV-2024-0042.
+fn unpaid_invoice_ticket(sim: &ZendeskSim, subject: &str) -> u64 {
+    sim.create_ticket(TicketSeed {
+        subject: subject.into(),
+        description: "Invoice INV-2024-0042 is still unpaid.".into(),
+        ..Default::default()
+    })
+    .unwrap()
+}
+
+/// The simulator signs events the way Zendesk does and posts them to the real server; they land in the queue.
+#[tokio::test]
+async fn simulator_webhooks_reach_the_queue_end_to_end() {
+    for db in common::test_dbs().await {
+        let name = db.name;
+        let f = fixture_on(db, |_| {}).await;
+        let server = RunningServer::start(&f).await;
+        let sim = sim_delivering_to(WebhookTarget::events(
+            &server.webhook_url(),
+            SECRET,
+            "01HWEBHOOK",
+        ))
+        .await;
         let field = sim.seed_ticket_field("tagger", "Invoice status", &[("Paid", "invoice_paid")]);
-        let ticket = sim
-            .create_ticket(TicketSeed {
-                subject: "Where is my payment for INV-2024-0042?".into(),
-                description: "Invoice INV-2024-0042 is still unpaid.".into(),
-                ..Default::default()
-            })
-            .unwrap();
+        let ticket = unpaid_invoice_ticket(&sim, "Where is my payment for INV-2024-0042?");
         sim.update_ticket(
             ticket,
             serde_json::json!({"custom_fields": [{"id": field, "value": "invoice_paid"}]}),
@@ -518,12 +554,8 @@ async fn simulator_webhooks_reach_the_queue_end_to_end() {
         assert_eq!(deliveries.len(), 3, "{name}: {deliveries:?}");
         for d in &deliveries {
             assert_eq!(d.status, Some(200), "{name}: {d:?}");
-            let row = f
-                .state
-                .store()
-                .queued_event(&acme(), &d.event_id)
+            let row = queued_event(&f, &d.event_id)
                 .await
-                .unwrap()
                 .unwrap_or_else(|| panic!("{name}: event {} not queued", d.event_id));
             assert_eq!(row.ticket_id, ticket as i64);
             assert_eq!(row.event_type, d.event_type);
@@ -543,7 +575,7 @@ async fn simulator_webhooks_reach_the_queue_end_to_end() {
         assert_eq!(counts(f.state.store()).await.queued, 3, "{name}");
         // A sender with the wrong secret gets 401 and queues nothing.
         sim.set_webhook(Some(WebhookTarget::events(
-            &format!("http://{addr}/webhooks/zendesk/acme"),
+            &server.webhook_url(),
             "wrong",
             "01HWEBHOOK",
         )));
@@ -552,8 +584,7 @@ async fn simulator_webhooks_reach_the_queue_end_to_end() {
         let deliveries = sim.wait_for_deliveries(4, Duration::from_secs(10)).await;
         assert_eq!(deliveries[3].status, Some(401), "{name}");
         assert_eq!(counts(f.state.store()).await.queued, 3, "{name}");
-        let _ = stop_tx.send(());
-        server.await.unwrap().unwrap();
+        server.stop().await;
     }
 }
 
@@ -562,34 +593,15 @@ async fn simulator_webhooks_reach_the_queue_end_to_end() {
 #[tokio::test]
 async fn simulator_trigger_webhooks_reach_the_queue_end_to_end() {
     let f = fixture().await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(ml_connector::http::serve(
-        listener,
-        f.state.clone(),
-        async {
-            let _ = stop_rx.await;
-        },
-    ));
-    let sim = ZendeskSim::start(SimConfig {
-        webhook: Some(WebhookTarget::trigger(
-            &format!("http://{addr}/webhooks/zendesk/acme"),
-            SECRET,
-            "01TRIGGERHOOK",
-            r#"{"ticket_id": "{{ticket.id}}"}"#,
-        )),
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap();
-    let ticket = sim
-        .create_ticket(TicketSeed {
-            subject: "Where is my payment?".into(),
-            description: "Invoice INV-2024-0042 is still unpaid.".into(),
-            ..Default::default()
-        })
-        .unwrap();
+    let server = RunningServer::start(&f).await;
+    let sim = sim_delivering_to(WebhookTarget::trigger(
+        &server.webhook_url(),
+        SECRET,
+        "01TRIGGERHOOK",
+        r#"{"ticket_id": "{{ticket.id}}"}"#,
+    ))
+    .await;
+    let ticket = unpaid_invoice_ticket(&sim, "Where is my payment?");
     sim.update_ticket(ticket, serde_json::json!({"status": "open"}))
         .unwrap();
     let deliveries = sim.wait_for_deliveries(2, Duration::from_secs(10)).await;
@@ -598,12 +610,8 @@ async fn simulator_trigger_webhooks_reach_the_queue_end_to_end() {
         assert_eq!(d.status, Some(200), "{d:?}");
         assert_eq!(d.event_type, TRIGGER_DELIVERY);
         let key = format!("trigger:01TRIGGERHOOK:{}", d.invocation_id);
-        let row = f
-            .state
-            .store()
-            .queued_event(&acme(), &key)
+        let row = queued_event(&f, &key)
             .await
-            .unwrap()
             .unwrap_or_else(|| panic!("{key} not queued"));
         assert_eq!(
             (row.event_type.as_str(), row.ticket_id),
@@ -612,6 +620,5 @@ async fn simulator_trigger_webhooks_reach_the_queue_end_to_end() {
     }
     assert_eq!(sim.replay(&deliveries[1]).await.unwrap(), 200);
     assert_eq!(counts(f.state.store()).await.queued, 2);
-    let _ = stop_tx.send(());
-    server.await.unwrap().unwrap();
+    server.stop().await;
 }

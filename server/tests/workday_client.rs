@@ -6,7 +6,9 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use futures::{StreamExt as _, TryStreamExt as _};
 use ml_connector::workday::decode::{PageBody, decode_page};
-use ml_connector::workday::model::{InvoicePaymentStatus, Payment, Supplier, SupplierStatus};
+use ml_connector::workday::model::{
+    InvoicePaymentStatus, Payment, Sourced, Supplier, SupplierStatus,
+};
 use ml_connector::workday::request::{
     InvoiceCriteria, InvoiceQuery, PaymentQuery, PurchaseOrderCriteria, PurchaseOrderQuery,
     SupplierCriteria, SupplierQuery,
@@ -24,18 +26,21 @@ fn anchor() -> NaiveDate {
     NaiveDate::from_ymd_opt(2024, 6, 15).unwrap()
 }
 
-async fn sim(suppliers: u32) -> WorkdaySim {
-    WorkdaySim::start(SimConfig {
+/// The simulated data set every test uses (seed 7, anchored on `anchor()`), with `suppliers` suppliers.
+fn sim_config(suppliers: u32) -> SimConfig {
+    SimConfig {
         suppliers,
         seed: 7,
         anchor_date: anchor(),
         ..SimConfig::default()
-    })
-    .await
-    .unwrap()
+    }
 }
 
-/// SOAP for every read (REST tests opt in), fast retries.
+async fn sim(suppliers: u32) -> WorkdaySim {
+    WorkdaySim::start(sim_config(suppliers)).await.unwrap()
+}
+
+/// SOAP for every read (REST tests opt in: see `rest_config`), fast retries.
 fn config(page_size: u32) -> WorkdayConfig {
     let mut c = WorkdayConfig {
         page_size,
@@ -65,8 +70,27 @@ fn credentials(sim: &WorkdaySim, password: &str) -> Credentials {
     }
 }
 
+/// 100 records a page; an invoice read by id goes over REST.
+fn rest_config() -> WorkdayConfig {
+    let mut c = config(100);
+    c.transport.invoice_by_id = Transport::Rest;
+    c
+}
+
+/// The simulator's own credentials, OAuth client included.
+fn sim_credentials(sim: &WorkdaySim) -> Credentials {
+    credentials(sim, &sim.config().password)
+}
+
 fn client(sim: &WorkdaySim, config: &WorkdayConfig) -> WorkdayClient {
-    WorkdayClient::new(config, credentials(sim, &sim.config().password)).unwrap()
+    WorkdayClient::new(config, sim_credentials(sim)).unwrap()
+}
+
+async fn all_suppliers(c: &WorkdayClient) -> Vec<Sourced<Supplier>> {
+    c.suppliers(SupplierQuery::all())
+        .try_collect()
+        .await
+        .unwrap()
 }
 
 fn soap_requests(sim: &WorkdaySim) -> Vec<ml_connector_sim::workday::LoggedRequest> {
@@ -76,15 +100,24 @@ fn soap_requests(sim: &WorkdaySim) -> Vec<ml_connector_sim::workday::LoggedReque
         .collect()
 }
 
+/// What became of each SOAP request, in order (`ok`, `injected:503`, ...).
+fn soap_outcomes(sim: &WorkdaySim) -> Vec<String> {
+    soap_requests(sim).into_iter().map(|r| r.outcome).collect()
+}
+
+/// Each request as `kind:status` (`token:200`, `rest:401`, ...), in order.
+fn kinds_and_statuses(sim: &WorkdaySim) -> Vec<String> {
+    sim.requests()
+        .into_iter()
+        .map(|r| format!("{}:{}", r.kind, r.status))
+        .collect()
+}
+
 #[tokio::test]
 async fn get_suppliers_decodes_every_field_the_simulator_sends() {
     let sim = sim(12).await;
     let c = client(&sim, &config(500));
-    let all: Vec<_> = c
-        .suppliers(SupplierQuery::all())
-        .try_collect()
-        .await
-        .unwrap();
+    let all = all_suppliers(&c).await;
     assert_eq!(all.len(), 12);
     for (k, s) in all.iter().enumerate() {
         let truth = sim.universe().supplier(k as u32);
@@ -161,11 +194,7 @@ async fn three_page_walk_visits_every_page_with_one_as_of() {
     assert!(as_of.iter().next().unwrap().is_some());
     assert!(log.iter().all(|r| r.count == Some(10)));
     // The streaming record API carries the page of each record.
-    let records: Vec<_> = c
-        .suppliers(SupplierQuery::all())
-        .try_collect()
-        .await
-        .unwrap();
+    let records = all_suppliers(&c).await;
     assert_eq!(records.len(), 25);
     assert_eq!(records[24].source.page, 3);
     assert_eq!(records[9].source.page, 1);
@@ -176,11 +205,7 @@ async fn three_page_walk_visits_every_page_with_one_as_of() {
 async fn single_record_pages_and_single_record_lookups() {
     let sim = sim(3).await;
     let c = client(&sim, &config(1));
-    let records: Vec<_> = c
-        .suppliers(SupplierQuery::all())
-        .try_collect()
-        .await
-        .unwrap();
+    let records = all_suppliers(&c).await;
     assert_eq!(records.len(), 3);
     assert_eq!(
         records
@@ -519,15 +544,10 @@ async fn throttling_and_server_faults_are_retried_then_succeed() {
         Fault::ProcessingError,
         Fault::ServiceUnavailable,
     ]);
-    let all: Vec<_> = c
-        .suppliers(SupplierQuery::all())
-        .try_collect()
-        .await
-        .unwrap();
+    let all = all_suppliers(&c).await;
     assert_eq!(all.len(), 10);
-    let outcomes: Vec<String> = soap_requests(&sim).into_iter().map(|r| r.outcome).collect();
     assert_eq!(
-        outcomes,
+        soap_outcomes(&sim),
         vec!["injected:429", "injected:500", "injected:503", "ok"]
     );
 }
@@ -537,14 +557,9 @@ async fn dropped_connections_are_retried_then_succeed() {
     let sim = sim(10).await;
     let c = client(&sim, &config(100));
     sim.push_faults([Fault::Drop]);
-    let all: Vec<_> = c
-        .suppliers(SupplierQuery::all())
-        .try_collect()
-        .await
-        .unwrap();
+    let all = all_suppliers(&c).await;
     assert_eq!(all.len(), 10);
-    let outcomes: Vec<String> = soap_requests(&sim).into_iter().map(|r| r.outcome).collect();
-    assert_eq!(outcomes, vec!["injected:drop", "ok"]);
+    assert_eq!(soap_outcomes(&sim), vec!["injected:drop", "ok"]);
 }
 
 #[tokio::test]
@@ -617,8 +632,7 @@ async fn slow_answers_hit_the_configured_timeout() {
 #[tokio::test]
 async fn rest_invoice_read_uses_oauth_and_refreshes_once_on_401() {
     let sim = sim(20).await;
-    let mut cfg = config(100);
-    cfg.transport.invoice_by_id = Transport::Rest;
+    let mut cfg = rest_config();
     cfg.transport.invoices_by_supplier = Transport::Rest;
     cfg.rest_page_size = 2;
     let c = client(&sim, &cfg);
@@ -639,23 +653,16 @@ async fn rest_invoice_read_uses_oauth_and_refreshes_once_on_401() {
     );
     // The token is cached: a second read does not exchange again.
     c.invoice(&truth.wid).await.unwrap().unwrap();
-    let kinds: Vec<String> = sim
-        .requests()
-        .into_iter()
-        .map(|r| format!("{}:{}", r.kind, r.status))
-        .collect();
-    assert_eq!(kinds, vec!["token:200", "rest:200", "rest:200"]);
+    assert_eq!(
+        kinds_and_statuses(&sim),
+        vec!["token:200", "rest:200", "rest:200"]
+    );
 
     sim.clear_requests();
     sim.revoke_access_tokens();
     c.invoice(&truth.reference_id).await.unwrap().unwrap();
-    let kinds: Vec<String> = sim
-        .requests()
-        .into_iter()
-        .map(|r| format!("{}:{}", r.kind, r.status))
-        .collect();
     assert_eq!(
-        kinds,
+        kinds_and_statuses(&sim),
         vec!["rest:401", "token:200", "rest:200"],
         "one refresh on 401"
     );
@@ -706,13 +713,12 @@ async fn rest_invoice_read_uses_oauth_and_refreshes_once_on_401() {
 #[tokio::test]
 async fn rest_retries_throttling_and_a_bad_refresh_token_is_an_oauth_error() {
     let sim = sim(10).await;
-    let mut cfg = config(100);
-    cfg.transport.invoice_by_id = Transport::Rest;
+    let cfg = rest_config();
     let c = client(&sim, &cfg);
     sim.push_faults([Fault::TooManyRequests]);
     assert!(c.invoice("SUPPLIER_INVOICE-3-1").await.unwrap().is_some());
 
-    let mut creds = credentials(&sim, &sim.config().password);
+    let mut creds = sim_credentials(&sim);
     if let Some(o) = creds.oauth.as_mut() {
         o.refresh_token = SecretString::from("stale".to_string());
     }
@@ -733,7 +739,7 @@ async fn auto_transport_uses_soap_without_an_oauth_client() {
     let sim = sim(10).await;
     let mut cfg = config(100);
     cfg.transport.invoice_by_id = Transport::Auto;
-    let mut creds = credentials(&sim, &sim.config().password);
+    let mut creds = sim_credentials(&sim);
     creds.oauth = None;
     let c = WorkdayClient::new(&cfg, creds).unwrap();
     let got = c.invoice("SUPPLIER_INVOICE-3-2").await.unwrap().unwrap();
@@ -756,7 +762,7 @@ async fn service_and_version_are_configurable() {
     // The simulator, like Workday, does not serve Get_Payments from Resource_Management.
     let err = c.payment("PAYMENT-3-1").await.unwrap_err();
     assert!(matches!(err, WorkdayError::Validation { .. }), "{err:?}");
-    let mut creds = credentials(&sim, &sim.config().password);
+    let mut creds = sim_credentials(&sim);
     creds.version = "v44.0".into();
     let c = WorkdayClient::new(&config(100), creds).unwrap();
     let s = c.supplier("S-000003").await.unwrap().unwrap();
@@ -888,16 +894,12 @@ async fn a_page_claiming_more_pages_but_empty_ends_the_walk() {
 #[tokio::test]
 async fn a_huge_expires_in_is_clamped_not_a_panic() {
     let sim = WorkdaySim::start(SimConfig {
-        suppliers: 5,
-        seed: 7,
-        anchor_date: anchor(),
         token_ttl: std::time::Duration::from_secs(u64::MAX),
-        ..SimConfig::default()
+        ..sim_config(5)
     })
     .await
     .unwrap();
-    let mut cfg = config(100);
-    cfg.transport.invoice_by_id = Transport::Rest;
+    let cfg = rest_config();
     let c = client(&sim, &cfg);
     // The answer says expires_in 18446744073709551615; the token is cached (for at most a day).
     assert!(c.invoice("SUPPLIER_INVOICE-3-1").await.unwrap().is_some());
@@ -909,21 +911,17 @@ async fn a_huge_expires_in_is_clamped_not_a_panic() {
 /// A rotating simulator and a client whose refresh tokens live in `tokens`.
 async fn rotating() -> WorkdaySim {
     WorkdaySim::start(SimConfig {
-        suppliers: 5,
-        seed: 7,
-        anchor_date: anchor(),
         rotate_refresh_tokens: true,
-        ..SimConfig::default()
+        ..sim_config(5)
     })
     .await
     .unwrap()
 }
 
 fn rest_client(sim: &WorkdaySim, tokens: Arc<dyn RefreshTokenStore>) -> WorkdayClient {
-    let mut cfg = config(100);
-    cfg.transport.invoice_by_id = Transport::Rest;
+    let mut cfg = rest_config();
     cfg.max_retries = 0;
-    let mut creds = credentials(sim, &sim.config().password);
+    let mut creds = sim_credentials(sim);
     if let Some(o) = creds.oauth.as_mut() {
         o.refresh_tokens = tokens;
     }

@@ -2,24 +2,28 @@
 //! organizations (create, update, bulk jobs, name collisions, reconciliation), organization fields, tickets and
 //! ticket fields, rate limits, retries and idempotent writes under injected faults, and `check`.
 
+mod cli_support;
 mod common;
+mod zendesk_support;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
+use cli_support::{Env, assert_success};
 use ml_connector::store::Store;
 use ml_connector::tenant::{
-    SecretName, TenantId, WorkdaySettings, ZendeskAuthMode, ZendeskSettings,
+    SecretName, Tenant, TenantId, WorkdaySettings, ZendeskAuthMode, ZendeskSettings,
 };
 use ml_connector::vault::{KeySource, MasterKey, Vault};
 use ml_connector::zendesk::auth::{self, StoredTokens};
 use ml_connector::zendesk::org_fields::OrganizationFieldSpec;
-use ml_connector::zendesk::organizations::{OrgAction, OrganizationInput, OrganizationUpdate};
+use ml_connector::zendesk::organizations::{
+    OrgAction, OrganizationInput, OrganizationUpdate, WrittenOrg,
+};
 use ml_connector::zendesk::tickets::{CustomFieldValue, TicketFieldsUpdate};
 use ml_connector::zendesk::{
-    ClientOptions, Credentials, MemoryTokenStore, OauthClient, ZendeskClient, ZendeskConfig,
-    ZendeskError,
+    Credentials, MemoryTokenStore, OauthClient, ZendeskClient, ZendeskConfig, ZendeskError,
 };
 use ml_connector_sim::workday::{SimConfig as WorkdaySimConfig, WorkdaySim};
 use ml_connector_sim::zendesk::{
@@ -28,48 +32,43 @@ use ml_connector_sim::zendesk::{
 };
 use secrecy::{ExposeSecret as _, SecretString};
 use serde_json::json;
-
-/// Short waits so the suite stays quick; the behaviour is the production one.
-fn config() -> ZendeskConfig {
-    ZendeskConfig {
-        default_rate_limit_rpm: 6000,
-        rate_limit_burst: 20,
-        retry_min_delay_ms: 20,
-        retry_max_delay_ms: 200,
-        job_poll_interval_ms: 20,
-        ..ZendeskConfig::default()
-    }
-}
-
-fn token_client_with(sim: &ZendeskSim, token: &str, config: &ZendeskConfig) -> ZendeskClient {
-    ZendeskClient::new(
-        ClientOptions {
-            base_url: sim.base_url(),
-            rate_limit_rpm: 0,
-            credentials: Credentials::ApiToken {
-                email: DEFAULT_AGENT_EMAIL.into(),
-                token: SecretString::from(token),
-            },
-        },
-        config,
-    )
-    .unwrap()
-}
+use zendesk_support::{
+    api_token_client, fast_config, org, organizations_sent, sim_client, statuses,
+};
 
 fn token_client(sim: &ZendeskSim) -> ZendeskClient {
-    token_client_with(sim, DEFAULT_API_TOKEN, &config())
+    api_token_client(sim, DEFAULT_API_TOKEN, &fast_config())
 }
 
 async fn sim() -> ZendeskSim {
     ZendeskSim::start(SimConfig::default()).await.unwrap()
 }
 
-fn org(name: &str, ext: &str) -> OrganizationInput {
-    OrganizationInput {
-        name: name.into(),
-        external_id: ext.into(),
-        ..Default::default()
+/// The simulator's OAuth client (its id and secret).
+fn oauth_app() -> OauthClient {
+    OauthClient {
+        client_id: DEFAULT_OAUTH_CLIENT_ID.into(),
+        client_secret: SecretString::from(DEFAULT_OAUTH_CLIENT_SECRET),
     }
+}
+
+/// An OAuth client of `sim` whose token pair is held in memory.
+fn memory_oauth_client(sim: &ZendeskSim, tokens: StoredTokens) -> ZendeskClient {
+    sim_client(
+        sim,
+        Credentials::OAuth {
+            client: oauth_app(),
+            tokens: Arc::new(MemoryTokenStore::new(Some(tokens))),
+        },
+        &fast_config(),
+    )
+}
+
+/// `n` organizations `Org i` with external ids `S-i`.
+fn numbered_orgs(n: usize) -> Vec<OrganizationInput> {
+    (0..n)
+        .map(|i| org(&format!("Org {i}"), &format!("S-{i}")))
+        .collect()
 }
 
 fn orgs_with_external_id(sim: &ZendeskSim, ext: &str) -> usize {
@@ -109,7 +108,7 @@ async fn api_token_auth_sends_email_token_basic_credentials() {
 #[tokio::test]
 async fn a_wrong_api_token_is_unauthorized_and_not_retried() {
     let sim = sim().await;
-    let client = token_client_with(&sim, "not-the-token", &config());
+    let client = api_token_client(&sim, "not-the-token", &fast_config());
     let err = client.current_user().await.unwrap_err();
     assert!(
         matches!(&err, ZendeskError::Unauthorized { message } if message.contains("Couldn't authenticate")),
@@ -122,34 +121,43 @@ async fn a_wrong_api_token_is_unauthorized_and_not_retried() {
 struct OauthTenant {
     store: Store,
     vault: Arc<Vault>,
-    tenant: ml_connector::tenant::Tenant,
+    tenant: Tenant,
     _db: common::TestDb,
 }
 
-/// A tenant in OAuth mode whose token pair was issued by the simulator and stored sealed.
-async fn oauth_tenant(db: common::TestDb, sim: &ZendeskSim) -> OauthTenant {
-    let store = db.store().await;
+/// A vault unlocked with a new master key, and the tenant `acme` with these Zendesk settings.
+async fn acme_tenant(store: &Store, zendesk: ZendeskSettings) -> (Arc<Vault>, Tenant) {
     let vault = Arc::new(
         store
             .unlock_vault(&KeySource::Env(MasterKey::generate().to_base64()))
             .await
             .unwrap(),
     );
-    let id = TenantId::parse("acme").unwrap();
     let tenant = store
         .create_tenant(
-            &id,
+            &TenantId::parse("acme").unwrap(),
             "Acme",
             &WorkdaySettings::default(),
-            &ZendeskSettings {
-                base_url: sim.base_url(),
-                auth: ZendeskAuthMode::Oauth,
-                oauth_client_id: DEFAULT_OAUTH_CLIENT_ID.into(),
-                ..Default::default()
-            },
+            &zendesk,
         )
         .await
         .unwrap();
+    (vault, tenant)
+}
+
+/// A tenant in OAuth mode whose token pair was issued by the simulator and stored sealed.
+async fn oauth_tenant(db: common::TestDb, sim: &ZendeskSim) -> OauthTenant {
+    let store = db.store().await;
+    let (vault, tenant) = acme_tenant(
+        &store,
+        ZendeskSettings {
+            base_url: sim.base_url(),
+            auth: ZendeskAuthMode::Oauth,
+            oauth_client_id: DEFAULT_OAUTH_CLIENT_ID.into(),
+            ..Default::default()
+        },
+    )
+    .await;
     let issued = sim.issue_tokens(DEFAULT_OAUTH_CLIENT_ID);
     let access = SecretString::from(issued.access_token);
     let refresh = SecretString::from(issued.refresh_token);
@@ -157,7 +165,7 @@ async fn oauth_tenant(db: common::TestDb, sim: &ZendeskSim) -> OauthTenant {
     store
         .put_secrets(
             &vault,
-            &id,
+            &tenant.id,
             &[
                 (SecretName::ZendeskOauthClientSecret, &secret),
                 (SecretName::ZendeskOauthAccessToken, &access),
@@ -198,7 +206,7 @@ async fn oauth_refresh_rotates_both_tokens_and_persists_them() {
         let sim = sim().await;
         let t = oauth_tenant(db, &sim).await;
         let original_refresh = t.stored(SecretName::ZendeskOauthRefreshToken).await;
-        let client = t.client(&config()).await;
+        let client = t.client(&fast_config()).await;
         client.current_user().await.unwrap();
         assert!(
             sim.token_grants().is_empty(),
@@ -234,7 +242,7 @@ async fn oauth_refresh_rotates_both_tokens_and_persists_them() {
         );
 
         // A restart: a new client reads the new pair from the store and needs no refresh...
-        let restarted = t.client(&config()).await;
+        let restarted = t.client(&fast_config()).await;
         restarted.current_user().await.unwrap();
         assert_eq!(sim.token_grants().len(), 1);
         // ...and can refresh with the rotated refresh token when its access token expires.
@@ -254,7 +262,7 @@ async fn oauth_refresh_rotates_both_tokens_and_persists_them() {
 async fn concurrent_callers_share_one_refresh() {
     let sim = sim().await;
     let t = oauth_tenant(common::sqlite_db(), &sim).await;
-    let client = t.client(&config()).await;
+    let client = t.client(&fast_config()).await;
     client.current_user().await.unwrap();
     sim.expire_access_tokens();
     let calls: Vec<_> = (0..8)
@@ -287,7 +295,7 @@ async fn a_token_about_to_expire_is_refreshed_before_use() {
     let client = t
         .client(&ZendeskConfig {
             oauth_refresh_leeway_secs: 1,
-            ..config()
+            ..fast_config()
         })
         .await;
     // The stored token's expiry is unknown: it is used until Zendesk says no.
@@ -298,12 +306,10 @@ async fn a_token_about_to_expire_is_refreshed_before_use() {
     tokio::time::sleep(Duration::from_millis(1200)).await;
     client.current_user().await.unwrap();
     assert_eq!(sim.token_grants().len(), 2);
-    let statuses: Vec<Option<u16>> = sim
-        .requests_to("GET", "/api/v2/users/me")
-        .iter()
-        .map(|r| r.status)
-        .collect();
-    assert_eq!(statuses, [Some(401), Some(200), Some(200)]);
+    assert_eq!(
+        statuses(&sim, "GET", "/api/v2/users/me"),
+        [Some(401), Some(200), Some(200)]
+    );
 }
 
 /// A token answer with an `expires_in` no real server sends (`u64::MAX`) arrives after Zendesk has already
@@ -318,7 +324,7 @@ async fn a_huge_expires_in_is_stored_first_and_clamped() {
     .await
     .unwrap();
     let t = oauth_tenant(common::sqlite_db(), &sim).await;
-    let client = t.client(&config()).await;
+    let client = t.client(&fast_config()).await;
     sim.expire_access_tokens();
     client.current_user().await.unwrap();
     let grants = sim.token_grants();
@@ -331,31 +337,20 @@ async fn a_huge_expires_in_is_stored_first_and_clamped() {
     client.current_user().await.unwrap();
     assert_eq!(sim.token_grants().len(), 1);
     // And the stored pair works after a restart.
-    t.client(&config()).await.current_user().await.unwrap();
+    t.client(&fast_config()).await.current_user().await.unwrap();
     assert_eq!(sim.token_grants().len(), 1);
 }
 
 #[tokio::test]
 async fn a_dead_refresh_token_asks_for_reauthorization() {
     let sim = sim().await;
-    let client = ZendeskClient::new(
-        ClientOptions {
-            base_url: sim.base_url(),
-            rate_limit_rpm: 0,
-            credentials: Credentials::OAuth {
-                client: OauthClient {
-                    client_id: DEFAULT_OAUTH_CLIENT_ID.into(),
-                    client_secret: SecretString::from(DEFAULT_OAUTH_CLIENT_SECRET),
-                },
-                tokens: Arc::new(MemoryTokenStore::new(Some(StoredTokens {
-                    access_token: Some(SecretString::from("revoked")),
-                    refresh_token: Some(SecretString::from("used-already")),
-                }))),
-            },
+    let client = memory_oauth_client(
+        &sim,
+        StoredTokens {
+            access_token: Some(SecretString::from("revoked")),
+            refresh_token: Some(SecretString::from("used-already")),
         },
-        &config(),
-    )
-    .unwrap();
+    );
     let err = client.current_user().await.unwrap_err();
     assert!(
         matches!(&err, ZendeskError::OAuth { reauthorize: true, message } if message.contains("invalid_grant")),
@@ -383,10 +378,7 @@ async fn authorization_code_exchange_sets_up_oauth() {
     assert_eq!(q["client_id"], DEFAULT_OAUTH_CLIENT_ID);
     assert_eq!(q["redirect_uri"], redirect);
 
-    let client_creds = OauthClient {
-        client_id: DEFAULT_OAUTH_CLIENT_ID.into(),
-        client_secret: SecretString::from(DEFAULT_OAUTH_CLIENT_SECRET),
-    };
+    let client_creds = oauth_app();
     let code = sim.authorization_code(DEFAULT_OAUTH_CLIENT_ID, redirect, "read write");
     let http = reqwest::Client::new();
     let issued = auth::exchange_authorization_code(
@@ -414,21 +406,13 @@ async fn authorization_code_exchange_sets_up_oauth() {
     .unwrap_err();
     assert!(matches!(again, ZendeskError::OAuth { .. }), "{again}");
 
-    let client = ZendeskClient::new(
-        ClientOptions {
-            base_url: sim.base_url(),
-            rate_limit_rpm: 0,
-            credentials: Credentials::OAuth {
-                client: client_creds,
-                tokens: Arc::new(MemoryTokenStore::new(Some(StoredTokens {
-                    access_token: Some(issued.access_token),
-                    refresh_token: issued.refresh_token,
-                }))),
-            },
+    let client = memory_oauth_client(
+        &sim,
+        StoredTokens {
+            access_token: Some(issued.access_token),
+            refresh_token: issued.refresh_token,
         },
-        &config(),
-    )
-    .unwrap();
+    );
     client.current_user().await.unwrap();
 }
 
@@ -548,15 +532,7 @@ async fn bulk_create_and_update_poll_their_jobs() {
     assert_eq!(sim.organizations().len(), 150);
     // Two jobs (100 + 50), each polled until it completed; jobs do not finish instantly.
     let posts = sim.requests_to("POST", "/api/v2/organizations/create_many");
-    let sizes: Vec<usize> = posts
-        .iter()
-        .map(|r| {
-            r.body.as_ref().unwrap()["organizations"]
-                .as_array()
-                .unwrap()
-                .len()
-        })
-        .collect();
+    let sizes: Vec<usize> = posts.iter().map(organizations_sent).collect();
     assert_eq!(sizes, [100, 50]);
     let polls = sim.requests_to("GET", "/api/v2/job_statuses/");
     assert!(
@@ -642,13 +618,7 @@ async fn upsert_reconciles_with_show_many_when_local_state_is_lost() {
     );
     let creates = sim.requests_to("POST", "/api/v2/organizations/create_many");
     assert_eq!(creates.len(), 1);
-    assert_eq!(
-        creates[0].body.as_ref().unwrap()["organizations"]
-            .as_array()
-            .unwrap()
-            .len(),
-        2
-    );
+    assert_eq!(organizations_sent(&creates[0]), 2);
     let updates = sim.requests_to("PUT", "/api/v2/organizations/update_many");
     assert_eq!(updates.len(), 1);
     let sent = &updates[0].body.as_ref().unwrap()["organizations"];
@@ -947,12 +917,12 @@ async fn server_errors_and_dropped_connections_are_retried_for_reads() {
     assert_eq!(sim.requests_to("GET", &path).len(), 5);
 
     // Retries are bounded.
-    let bounded = token_client_with(
+    let bounded = api_token_client(
         &sim,
         DEFAULT_API_TOKEN,
         &ZendeskConfig {
             max_retries: 2,
-            ..config()
+            ..fast_config()
         },
     );
     sim.clear_log();
@@ -972,12 +942,12 @@ async fn server_errors_and_dropped_connections_are_retried_for_reads() {
 #[tokio::test]
 async fn a_slow_answer_times_out_and_the_read_is_retried() {
     let sim = sim().await;
-    let client = token_client_with(
+    let client = api_token_client(
         &sim,
         DEFAULT_API_TOKEN,
         &ZendeskConfig {
             request_timeout_secs: 1,
-            ..config()
+            ..fast_config()
         },
     );
     sim.inject(
@@ -994,11 +964,12 @@ async fn a_slow_answer_times_out_and_the_read_is_retried() {
 async fn a_create_whose_answer_was_lost_is_not_duplicated() {
     let sim = sim().await;
     let client = token_client(&sim);
-    sim.inject(Fault::new(FaultKind::ResetAfterCommit).on("POST", "/api/v2/organizations"));
-    let written = client
-        .create_organization(&org("Acme", "SUP-1"))
-        .await
-        .unwrap();
+    // Creates `org(name, ext)` with `fault` on the create request.
+    let create_through = async |fault: FaultKind, name: &str, ext: &str| -> WrittenOrg {
+        sim.inject(Fault::new(fault).on("POST", "/api/v2/organizations"));
+        client.create_organization(&org(name, ext)).await.unwrap()
+    };
+    let written = create_through(FaultKind::ResetAfterCommit, "Acme", "SUP-1").await;
     assert_eq!(written.action, OrgAction::Reconciled);
     assert_eq!(orgs_with_external_id(&sim, "SUP-1"), 1);
     let log = sim.requests();
@@ -1011,20 +982,12 @@ async fn a_create_whose_answer_was_lost_is_not_duplicated() {
     );
 
     // A reset before Zendesk processed anything: the lookup finds nothing and the create is sent again.
-    sim.inject(Fault::new(FaultKind::ResetBeforeProcessing).on("POST", "/api/v2/organizations"));
-    let written = client
-        .create_organization(&org("Globex", "SUP-2"))
-        .await
-        .unwrap();
+    let written = create_through(FaultKind::ResetBeforeProcessing, "Globex", "SUP-2").await;
     assert_eq!(written.action, OrgAction::Created);
     assert_eq!(orgs_with_external_id(&sim, "SUP-2"), 1);
 
     // A 500 on a create is not blindly retried either.
-    sim.inject(Fault::new(FaultKind::Status(500)).on("POST", "/api/v2/organizations"));
-    let written = client
-        .create_organization(&org("Initech", "SUP-3"))
-        .await
-        .unwrap();
+    let written = create_through(FaultKind::Status(500), "Initech", "SUP-3").await;
     assert_eq!(written.action, OrgAction::Created);
     assert_eq!(sim.organizations().len(), 3);
 }
@@ -1036,10 +999,10 @@ async fn a_bulk_create_whose_answer_was_lost_is_reconciled() {
     sim.inject(
         Fault::new(FaultKind::ResetAfterCommit).on("POST", "/api/v2/organizations/create_many"),
     );
-    let inputs: Vec<OrganizationInput> = (0..5)
-        .map(|i| org(&format!("Org {i}"), &format!("S-{i}")))
-        .collect();
-    let results = client.create_many_organizations(&inputs).await.unwrap();
+    let results = client
+        .create_many_organizations(&numbered_orgs(5))
+        .await
+        .unwrap();
     assert!(results.iter().all(|r| r.outcome.is_ok()), "{results:?}");
     assert_eq!(sim.organizations().len(), 5);
     for i in 0..5 {
@@ -1055,10 +1018,10 @@ async fn a_killed_job_is_reconciled_and_the_rest_resubmitted() {
         Fault::new(FaultKind::KillJob { after_items: 2 })
             .on("POST", "/api/v2/organizations/create_many"),
     );
-    let inputs: Vec<OrganizationInput> = (0..5)
-        .map(|i| org(&format!("Org {i}"), &format!("S-{i}")))
-        .collect();
-    let results = client.create_many_organizations(&inputs).await.unwrap();
+    let results = client
+        .create_many_organizations(&numbered_orgs(5))
+        .await
+        .unwrap();
     let actions: Vec<OrgAction> = results
         .iter()
         .map(|r| r.outcome.as_ref().unwrap().action)
@@ -1076,13 +1039,7 @@ async fn a_killed_job_is_reconciled_and_the_rest_resubmitted() {
     assert_eq!(sim.organizations().len(), 5);
     let resubmitted = sim.requests_to("POST", "/api/v2/organizations/create_many");
     assert_eq!(resubmitted.len(), 2);
-    assert_eq!(
-        resubmitted[1].body.as_ref().unwrap()["organizations"]
-            .as_array()
-            .unwrap()
-            .len(),
-        3
-    );
+    assert_eq!(organizations_sent(&resubmitted[1]), 3);
 }
 
 // ------------------------------------------------------------------------------------------------- check
@@ -1092,66 +1049,46 @@ async fn check_reports_the_user_and_the_rate_limit_or_the_failure() {
     let sim = sim().await;
     let db = common::sqlite_db();
     let store = db.store().await;
-    let vault = Arc::new(
+    let (vault, tenant) = acme_tenant(
+        &store,
+        ZendeskSettings {
+            base_url: sim.base_url(),
+            email: DEFAULT_AGENT_EMAIL.into(),
+            rate_limit_rpm: 400,
+            ..Default::default()
+        },
+    )
+    .await;
+    let check = async || {
+        ml_connector::zendesk::check::check_tenant(&tenant, &store, vault.clone(), &fast_config())
+            .await
+    };
+    let set_token = async |token: &str| {
         store
-            .unlock_vault(&KeySource::Env(MasterKey::generate().to_base64()))
+            .put_secret(
+                &vault,
+                &tenant.id,
+                SecretName::ZendeskApiToken,
+                &SecretString::from(token),
+            )
             .await
-            .unwrap(),
-    );
-    let id = TenantId::parse("acme").unwrap();
-    let tenant = store
-        .create_tenant(
-            &id,
-            "Acme",
-            &WorkdaySettings::default(),
-            &ZendeskSettings {
-                base_url: sim.base_url(),
-                email: DEFAULT_AGENT_EMAIL.into(),
-                rate_limit_rpm: 400,
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    let missing =
-        ml_connector::zendesk::check::check_tenant(&tenant, &store, vault.clone(), &config())
-            .await
-            .unwrap_err();
+            .unwrap()
+    };
+    let missing = check().await.unwrap_err();
     assert!(
         matches!(missing, ZendeskError::MissingCredentials(_)),
         "{missing}"
     );
 
-    store
-        .put_secret(
-            &vault,
-            &id,
-            SecretName::ZendeskApiToken,
-            &SecretString::from(DEFAULT_API_TOKEN),
-        )
-        .await
-        .unwrap();
-    let report =
-        ml_connector::zendesk::check::check_tenant(&tenant, &store, vault.clone(), &config())
-            .await
-            .unwrap();
+    set_token(DEFAULT_API_TOKEN).await;
+    let report = check().await.unwrap();
     let line = report.summary();
     assert!(line.contains(DEFAULT_AGENT_EMAIL), "{line}");
     assert!(line.contains("rate limit 700/min"), "{line}");
     assert!(line.contains("paced at 400/min"), "{line}");
 
-    store
-        .put_secret(
-            &vault,
-            &id,
-            SecretName::ZendeskApiToken,
-            &SecretString::from("wrong"),
-        )
-        .await
-        .unwrap();
-    let err = ml_connector::zendesk::check::check_tenant(&tenant, &store, vault, &config())
-        .await
-        .unwrap_err();
+    set_token("wrong").await;
+    let err = check().await.unwrap_err();
     assert_eq!(err.code(), "unauthorized");
 }
 
@@ -1163,18 +1100,29 @@ async fn the_check_command_prints_the_zendesk_line() {
         .await
         .unwrap();
     let wd = workday.config().clone();
-    let dir = tempfile::tempdir().unwrap();
+    let cli = Env::new();
     // tokio's Command: the simulator runs on this test's runtime and must keep serving meanwhile.
     let run = async |args: &[&str], token: &str| {
-        tokio::process::Command::new(env!("CARGO_BIN_EXE_ml-connector"))
-            .args(args)
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("MLC_DATA_DIR", dir.path())
+        tokio::process::Command::from(cli.cmd(args))
             .env("ZD_TOKEN", token)
             .output()
             .await
             .unwrap()
+    };
+    // `tenant set-credentials acme NAME`, the value taken from the environment.
+    let set_credential = async |name: &str, value: &str| {
+        run(
+            &[
+                "tenant",
+                "set-credentials",
+                "acme",
+                name,
+                "--from-env",
+                "ZD_TOKEN",
+            ],
+            value,
+        )
+        .await
     };
     let base = sim.base_url();
     let workday_url = workday.base_url();
@@ -1197,45 +1145,9 @@ async fn the_check_command_prints_the_zendesk_line() {
         "",
     )
     .await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let out = run(
-        &[
-            "tenant",
-            "set-credentials",
-            "acme",
-            "workday-password",
-            "--from-env",
-            "ZD_TOKEN",
-        ],
-        &wd.password,
-    )
-    .await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let out = run(
-        &[
-            "tenant",
-            "set-credentials",
-            "acme",
-            "zendesk-api-token",
-            "--from-env",
-            "ZD_TOKEN",
-        ],
-        DEFAULT_API_TOKEN,
-    )
-    .await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
+    assert_success(&set_credential("workday-password", &wd.password).await);
+    assert_success(&set_credential("zendesk-api-token", DEFAULT_API_TOKEN).await);
     let out = run(&["check", "--tenant", "acme"], "").await;
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -1249,19 +1161,7 @@ async fn the_check_command_prints_the_zendesk_line() {
         "{line}"
     );
 
-    let out = run(
-        &[
-            "tenant",
-            "set-credentials",
-            "acme",
-            "zendesk-api-token",
-            "--from-env",
-            "ZD_TOKEN",
-        ],
-        "wrong-token",
-    )
-    .await;
-    assert!(out.status.success());
+    assert_success(&set_credential("zendesk-api-token", "wrong-token").await);
     let out = run(&["check", "--tenant", "acme"], "").await;
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(!out.status.success());
@@ -1280,14 +1180,10 @@ async fn the_oauth_setup_command_stores_a_working_pair() {
         .await
         .unwrap();
     let wd = workday.config().clone();
-    let dir = tempfile::tempdir().unwrap();
+    let cli = Env::new();
     let command = |args: &[&str], env: &[(&str, &str)]| {
-        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_ml-connector"));
-        cmd.args(args)
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("MLC_DATA_DIR", dir.path())
-            .env("ZD_SECRET", DEFAULT_OAUTH_CLIENT_SECRET)
+        let mut cmd = tokio::process::Command::from(cli.cmd(args));
+        cmd.env("ZD_SECRET", DEFAULT_OAUTH_CLIENT_SECRET)
             .env("WD_PASSWORD", &wd.password)
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())

@@ -4,48 +4,31 @@
 //! `Retry-After`), closed tickets, `ratelimit-*` headers on list endpoints only, and rate-limit header values
 //! of any size.
 
+mod zendesk_support;
+
 use std::time::Duration;
 
-use ml_connector::zendesk::organizations::{OrgAction, OrganizationInput, OrganizationUpdate};
+use ml_connector::zendesk::organizations::{OrgAction, OrganizationUpdate};
 use ml_connector::zendesk::tickets::CustomFieldValue;
-use ml_connector::zendesk::{
-    ClientOptions, Credentials, ZendeskClient, ZendeskConfig, ZendeskError,
-};
+use ml_connector::zendesk::{ZendeskClient, ZendeskConfig, ZendeskError};
 use ml_connector_sim::zendesk::{
-    DEFAULT_AGENT_EMAIL, DEFAULT_API_TOKEN, Fault, FaultKind, Plan, SimConfig, TicketSeed,
-    ZendeskSim,
+    DEFAULT_API_TOKEN, Fault, FaultKind, Plan, SimConfig, TicketSeed, ZendeskSim,
 };
-use secrecy::SecretString;
 use serde_json::json;
+use zendesk_support::{api_token_client, fast_config, org, statuses};
 
-/// Short waits so the suite stays quick; the behaviour is the production one.
+/// The shared short waits, with Retry-After defaults and caps small enough to wait out in a test.
 fn config() -> ZendeskConfig {
     ZendeskConfig {
-        default_rate_limit_rpm: 6000,
-        rate_limit_burst: 20,
-        retry_min_delay_ms: 20,
-        retry_max_delay_ms: 200,
-        job_poll_interval_ms: 20,
         default_retry_after_secs: 1,
         max_retry_after_secs: 3,
         ticket_update_rpm: 6000,
-        ..ZendeskConfig::default()
+        ..fast_config()
     }
 }
 
 fn client_with(sim: &ZendeskSim, config: &ZendeskConfig) -> ZendeskClient {
-    ZendeskClient::new(
-        ClientOptions {
-            base_url: sim.base_url(),
-            rate_limit_rpm: 0,
-            credentials: Credentials::ApiToken {
-                email: DEFAULT_AGENT_EMAIL.into(),
-                token: SecretString::from(DEFAULT_API_TOKEN),
-            },
-        },
-        config,
-    )
-    .unwrap()
+    api_token_client(sim, DEFAULT_API_TOKEN, config)
 }
 
 fn client(sim: &ZendeskSim) -> ZendeskClient {
@@ -56,19 +39,13 @@ async fn sim_with(config: SimConfig) -> ZendeskSim {
     ZendeskSim::start(config).await.unwrap()
 }
 
-fn org(name: &str, ext: &str) -> OrganizationInput {
-    OrganizationInput {
-        name: name.into(),
-        external_id: ext.into(),
-        ..Default::default()
-    }
-}
-
-fn statuses(sim: &ZendeskSim, method: &str, path: &str) -> Vec<Option<u16>> {
-    sim.requests_to(method, path)
-        .iter()
-        .map(|r| r.status)
-        .collect()
+/// How much longer the client holds requests for the tenant (zero when it does not).
+fn remaining_hold(client: &ZendeskClient) -> Duration {
+    client
+        .limiter()
+        .held_until()
+        .map(|t| t - tokio::time::Instant::now())
+        .unwrap_or_default()
 }
 
 // ------------------------------------------------------------------------------------------------- names
@@ -441,11 +418,7 @@ async fn absurd_retry_after_values_fail_fast_and_hold_at_most_the_cap() {
             "{raw}: {err}"
         );
         assert_eq!(sim.requests().len(), 1, "{raw}: not retried");
-        let held = client
-            .limiter()
-            .held_until()
-            .map(|t| t - tokio::time::Instant::now())
-            .unwrap_or_default();
+        let held = remaining_hold(&client);
         assert!(
             held > Duration::ZERO && held <= Duration::from_secs(3),
             "{raw}: held {held:?}"
@@ -498,11 +471,7 @@ async fn an_absurd_ratelimit_reset_holds_at_most_the_cap() {
             .on("GET", "/api/v2/organizations/search"),
         );
         client.organization_by_external_id("S-1").await.unwrap();
-        let held = client
-            .limiter()
-            .held_until()
-            .map(|t| t - tokio::time::Instant::now())
-            .unwrap_or_default();
+        let held = remaining_hold(&client);
         assert!(
             held > Duration::ZERO && held <= Duration::from_secs(1),
             "{reset}: held {held:?}"
