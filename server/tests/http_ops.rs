@@ -6,34 +6,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt as _;
 use ml_connector::http::{AppState, app};
-use ml_connector::vault::{KeySource, MasterKey};
 use tower::ServiceExt as _;
-
-async fn state() -> (AppState, common::TestDb) {
-    let db = common::sqlite_db();
-    let store = db.store().await;
-    let vault = store
-        .unlock_vault(&KeySource::Env(MasterKey::generate().to_base64()))
-        .await
-        .unwrap();
-    let dir = db
-        .sqlite_path
-        .as_ref()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .to_path_buf();
-    let config = common::test_config(&dir, &db.url);
-    (
-        AppState::new(
-            config,
-            store,
-            vault,
-            ml_connector::telemetry::metrics_handle(),
-        ),
-        db,
-    )
-}
 
 async fn call(
     state: &AppState,
@@ -56,9 +29,16 @@ fn get(path: &str) -> Request<Body> {
     Request::get(path).body(Body::empty()).unwrap()
 }
 
+fn get_with_request_id(path: &str, request_id: &str) -> Request<Body> {
+    Request::get(path)
+        .header("x-request-id", request_id)
+        .body(Body::empty())
+        .unwrap()
+}
+
 #[tokio::test]
 async fn health_ready_metrics_openapi() {
-    let (state, _db) = state().await;
+    let (state, _db) = common::sqlite_app_state(|_| {}).await;
     let (status, headers, body) = call(&state, get("/healthz")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(headers.contains_key("x-request-id"));
@@ -94,7 +74,7 @@ async fn health_ready_metrics_openapi() {
 
 #[tokio::test]
 async fn readiness_fails_when_the_store_is_gone() {
-    let (state, _db) = state().await;
+    let (state, _db) = common::sqlite_app_state(|_| {}).await;
     state.store().close().await;
     let (status, _, body) = call(&state, get("/readyz")).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
@@ -104,11 +84,8 @@ async fn readiness_fails_when_the_store_is_gone() {
 
 #[tokio::test]
 async fn unknown_routes_and_methods_share_the_error_shape() {
-    let (state, _db) = state().await;
-    let req = Request::get("/nope")
-        .header("x-request-id", "abc-123")
-        .body(Body::empty())
-        .unwrap();
+    let (state, _db) = common::sqlite_app_state(|_| {}).await;
+    let req = get_with_request_id("/nope", "abc-123");
     let (status, headers, body) = call(&state, req).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(headers["x-request-id"], "abc-123");
@@ -134,11 +111,8 @@ async fn unknown_routes_and_methods_share_the_error_shape() {
 
 #[tokio::test]
 async fn hostile_request_ids_are_replaced() {
-    let (state, _db) = state().await;
-    let req = Request::get("/healthz")
-        .header("x-request-id", "a\"b<script>")
-        .body(Body::empty())
-        .unwrap();
+    let (state, _db) = common::sqlite_app_state(|_| {}).await;
+    let req = get_with_request_id("/healthz", "a\"b<script>");
     let (_, headers, _) = call(&state, req).await;
     assert_ne!(headers["x-request-id"], "a\"b<script>");
 }

@@ -8,11 +8,10 @@ mod plugin_support;
 use std::time::Duration;
 
 use ml_connector::http::{AppState, app};
-use ml_connector::mapper::service::{MapperService, MappingSource};
+use ml_connector::mapper::service::{MapperService, MappingResult, MappingSource};
 use ml_connector::mapper::{CallFailure, FailurePolicy, FieldTarget, FieldValue};
-use ml_connector::store::TenantUpdate;
-use ml_connector::tenant::{AdminKey, TenantId, WorkdaySettings, ZendeskSettings};
-use ml_connector::vault::{KeySource, MasterKey};
+use ml_connector::store::{Store, TenantUpdate};
+use ml_connector::tenant::{AdminKey, Tenant, TenantId, WorkdaySettings, ZendeskSettings};
 use plugin_support::{invoice_numbered, plugin, sample, sample_text};
 use secrecy::ExposeSecret as _;
 
@@ -26,21 +25,8 @@ struct Server {
 
 impl Server {
     async fn start(tweak: impl FnOnce(&mut ml_connector::config::Config)) -> Self {
-        let db = common::sqlite_db();
-        let store = db.store().await;
-        let vault = store
-            .unlock_vault(&KeySource::Env(MasterKey::generate().to_base64()))
-            .await
-            .unwrap();
-        let dir = db
-            .sqlite_path
-            .as_ref()
-            .unwrap()
-            .parent()
-            .unwrap()
-            .to_path_buf();
-        let mut config = common::test_config(&dir, &db.url);
-        tweak(&mut config);
+        let (state, db) = common::sqlite_app_state(tweak).await;
+        let store = state.store();
         let mut keys = std::collections::HashMap::new();
         for t in ["acme", "globex"] {
             let id = TenantId::parse(t).unwrap();
@@ -57,12 +43,6 @@ impl Server {
             store.set_admin_key_hash(&id, &hash).await.unwrap();
             keys.insert(t.to_string(), key.expose_secret().to_string());
         }
-        let state = AppState::new(
-            config,
-            store,
-            vault,
-            ml_connector::telemetry::metrics_handle(),
-        );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let app = app(state.clone());
@@ -109,6 +89,27 @@ impl Server {
         let resp = r.send().await.unwrap();
         (resp.status().as_u16(), resp.json().await.unwrap())
     }
+
+    /// Dry-runs plugin `id` on the sample file `sample`.
+    async fn dry_run(&self, tenant: &str, id: i64, sample: &str) -> (u16, serde_json::Value) {
+        let path = format!("/{id}/dry-run");
+        self.post(tenant, &path, Some(sample_text(sample))).await
+    }
+
+    async fn activate(&self, tenant: &str, id: i64) -> (u16, serde_json::Value) {
+        self.post(tenant, &format!("/{id}/activate"), None).await
+    }
+
+    /// The tenant's plugin list (`GET .../plugins`).
+    async fn list(&self, tenant: &str) -> serde_json::Value {
+        let resp = self.req(reqwest::Method::GET, tenant, "").send().await;
+        resp.unwrap().json().await.unwrap()
+    }
+}
+
+/// The message of an error body (`{"error": {"message": ...}}`).
+fn error_message(body: &serde_json::Value) -> &str {
+    body["error"]["message"].as_str().unwrap()
 }
 
 #[tokio::test]
@@ -126,23 +127,11 @@ async fn upload_dry_run_activate_and_roll_back() {
     let id1 = v1["id"].as_i64().unwrap();
 
     // Activation needs a passing dry-run first.
-    let (status, body) = s.post("acme", &format!("/{id1}/activate"), None).await;
+    let (status, body) = s.activate("acme", id1).await;
     assert_eq!(status, 409, "{body}");
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("dry-run"),
-        "{body}"
-    );
+    assert!(error_message(&body).contains("dry-run"), "{body}");
 
-    let (status, dry) = s
-        .post(
-            "acme",
-            &format!("/{id1}/dry-run"),
-            Some(sample_text("invoice.json")),
-        )
-        .await;
+    let (status, dry) = s.dry_run("acme", id1, "invoice.json").await;
     assert_eq!(status, 200, "{dry}");
     assert_eq!(dry["ok"], true, "{dry}");
     assert_eq!(dry["limits"]["deadline_ms"], 50);
@@ -154,7 +143,7 @@ async fn upload_dry_run_activate_and_roll_back() {
         dry["writes"][0]["value"],
         serde_json::json!({"type": "text", "value": "PO-2024-0042"})
     );
-    let (status, active) = s.post("acme", &format!("/{id1}/activate"), None).await;
+    let (status, active) = s.activate("acme", id1).await;
     assert_eq!(
         (status, active["status"].as_str()),
         (200, Some("active")),
@@ -165,24 +154,11 @@ async fn upload_dry_run_activate_and_roll_back() {
         .upload("acme", plugin("status_tags"), "name=status-tags")
         .await;
     let id2 = v2["id"].as_i64().unwrap();
-    let (_, dry) = s
-        .post(
-            "acme",
-            &format!("/{id2}/dry-run"),
-            Some(sample_text("supplier.json")),
-        )
-        .await;
+    let (_, dry) = s.dry_run("acme", id2, "supplier.json").await;
     assert_eq!(dry["ok"], true, "{dry}");
-    s.post("acme", &format!("/{id2}/activate"), None).await;
+    s.activate("acme", id2).await;
 
-    let list: serde_json::Value = s
-        .req(reqwest::Method::GET, "acme", "")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list = s.list("acme").await;
     assert_eq!(list["active_id"].as_i64(), Some(id2));
     assert_eq!(list["plugins"].as_array().unwrap().len(), 2);
 
@@ -200,13 +176,7 @@ async fn upload_dry_run_activate_and_roll_back() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 401);
-    let (status, _) = s
-        .post(
-            "globex",
-            &format!("/{id1}/dry-run"),
-            Some(sample_text("invoice.json")),
-        )
-        .await;
+    let (status, _) = s.dry_run("globex", id1, "invoice.json").await;
     assert_eq!(status, 404);
 
     // A bad sample is a 400 that points at the field.
@@ -218,13 +188,7 @@ async fn upload_dry_run_activate_and_roll_back() {
         )
         .await;
     assert_eq!(status, 400);
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("invoice.number"),
-        "{body}"
-    );
+    assert!(error_message(&body).contains("invoice.number"), "{body}");
 
     // The OpenAPI document lists the plugin routes.
     let doc: serde_json::Value = s
@@ -273,10 +237,7 @@ async fn bad_uploads_are_refused_with_clear_errors() {
     for (bytes, status, needle) in cases {
         let (got, body) = s.upload("acme", bytes, "").await;
         assert_eq!(got, status, "{body}");
-        assert!(
-            body["error"]["message"].as_str().unwrap().contains(needle),
-            "{needle}: {body}"
-        );
+        assert!(error_message(&body).contains(needle), "{needle}: {body}");
     }
     let (got, body) = s
         .upload("acme", plugin("status_tags"), "deadline_ms=5000")
@@ -297,15 +258,7 @@ async fn bad_uploads_are_refused_with_clear_errors() {
         .unwrap();
     assert_eq!(resp.status(), 401);
     // Nothing was stored by any of that.
-    let list: serde_json::Value = s
-        .req(reqwest::Method::GET, "acme", "")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(list["plugins"], serde_json::json!([]));
+    assert_eq!(s.list("acme").await["plugins"], serde_json::json!([]));
 }
 
 #[tokio::test]
@@ -369,6 +322,22 @@ async fn the_server_keeps_serving_while_hostile_plugins_spin() {
     }
 }
 
+/// Replaces the tenant's settings, and reads the tenant back.
+async fn with_settings(store: &Store, id: &TenantId, settings: serde_json::Value) -> Tenant {
+    let update = TenantUpdate {
+        settings: Some(settings),
+        ..Default::default()
+    };
+    store.update_tenant(id, update).await.unwrap();
+    store.tenant(id).await.unwrap()
+}
+
+/// Maps the no-PO invoice numbered `number` (the hostile guest's behaviour selector) for `tenant`.
+async fn map_numbered(service: &MapperService<'_>, tenant: &Tenant, number: &str) -> MappingResult {
+    let invoice = invoice_numbered(number);
+    service.map(tenant, &invoice).await.unwrap()
+}
+
 #[tokio::test]
 async fn failure_policy_falls_back_to_the_declarative_mapping_or_writes_nothing() {
     let s = Server::start(|_| {}).await;
@@ -379,46 +348,22 @@ async fn failure_policy_falls_back_to_the_declarative_mapping_or_writes_nothing(
     let mapping = serde_json::json!({
         "invoice": [{"source": "invoice.number", "ticket_field": 1}],
     });
-    store
-        .update_tenant(
-            &acme,
-            TenantUpdate {
-                settings: Some(serde_json::json!({"mapping": mapping})),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    let tenant = store.tenant(&acme).await.unwrap();
+    let tenant = with_settings(store, &acme, serde_json::json!({"mapping": mapping})).await;
 
     // No plugin: the declarative mapping.
-    let result = service
-        .map(&tenant, &invoice_numbered("refuse"))
-        .await
-        .unwrap();
+    let result = map_numbered(&service, &tenant, "refuse").await;
     assert_eq!(result.source, MappingSource::Declarative);
     assert_eq!(result.writes[0].target, FieldTarget::TicketField { id: 1 });
 
     let (_, hostile) = s.upload("acme", plugin("hostile"), "").await;
     let id = hostile["id"].as_i64().unwrap();
-    s.post(
-        "acme",
-        &format!("/{id}/dry-run"),
-        Some(sample_text("invoice.json")),
-    )
-    .await;
-    s.post("acme", &format!("/{id}/activate"), None).await;
+    s.dry_run("acme", id, "invoice.json").await;
+    s.activate("acme", id).await;
 
-    let result = service
-        .map(&tenant, &invoice_numbered("polite"))
-        .await
-        .unwrap();
+    let result = map_numbered(&service, &tenant, "polite").await;
     assert_eq!(result.source, MappingSource::Plugin);
 
-    let result = service
-        .map(&tenant, &invoice_numbered("refuse"))
-        .await
-        .unwrap();
+    let result = map_numbered(&service, &tenant, "refuse").await;
     assert_eq!(result.source, MappingSource::Declarative);
     assert_eq!(result.writes[0].value, FieldValue::Text("refuse".into()));
     let failure = result.plugin_failure.unwrap();
@@ -431,18 +376,10 @@ async fn failure_policy_falls_back_to_the_declarative_mapping_or_writes_nothing(
         CallFailure::Error("refused on purpose".into())
     );
 
-    store
-        .update_tenant(&acme, TenantUpdate {
-            settings: Some(serde_json::json!({"mapping": mapping, "plugin_failure_policy": "write_nothing"})),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    let tenant = store.tenant(&acme).await.unwrap();
-    let result = service
-        .map(&tenant, &invoice_numbered("panic"))
-        .await
-        .unwrap();
+    let settings =
+        serde_json::json!({"mapping": mapping, "plugin_failure_policy": "write_nothing"});
+    let tenant = with_settings(store, &acme, settings).await;
+    let result = map_numbered(&service, &tenant, "panic").await;
     assert_eq!(result.source, MappingSource::Nothing);
     assert!(result.writes.is_empty());
     assert!(matches!(
@@ -455,29 +392,13 @@ async fn failure_policy_falls_back_to_the_declarative_mapping_or_writes_nothing(
         "catalog": {"ticket_fields": [{"id": 1, "type": "text"}]},
         "invoice": [{"source": "invoice.number", "ticket_field": 1}],
     });
-    store
-        .update_tenant(
-            &acme,
-            TenantUpdate {
-                settings: Some(serde_json::json!({"mapping": strict})),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    let tenant = store.tenant(&acme).await.unwrap();
+    let tenant = with_settings(store, &acme, serde_json::json!({"mapping": strict})).await;
     let result = service.map(&tenant, &sample("invoice.json")).await.unwrap();
     // The hostile plugin's polite answer is a tag write, which any catalog accepts.
     assert_eq!(result.source, MappingSource::Plugin);
     let (_, po) = s.upload("acme", plugin("po_first"), "").await;
     let po_id = po["id"].as_i64().unwrap();
-    let (_, dry) = s
-        .post(
-            "acme",
-            &format!("/{po_id}/dry-run"),
-            Some(sample_text("invoice.json")),
-        )
-        .await;
+    let (_, dry) = s.dry_run("acme", po_id, "invoice.json").await;
     assert_eq!(
         (dry["ok"].as_bool(), dry["outcome"].as_str()),
         (Some(false), Some("invalid_output")),
@@ -504,13 +425,7 @@ async fn uploads_have_their_own_body_limit_above_the_general_one() {
     junk.resize(2 * 1024 * 1024, 0xff);
     let (status, body) = s.upload("acme", junk, "").await;
     assert_eq!(status, 422, "{body}");
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("does not compile"),
-        "{body}"
-    );
+    assert!(error_message(&body).contains("does not compile"), "{body}");
     let (status, body) = s.upload("acme", vec![0u8; 5 * 1024 * 1024], "").await;
     assert_eq!(status, 413, "{body}");
     // Other routes keep the general limit.

@@ -2,7 +2,9 @@
 #![allow(dead_code)]
 
 use ml_connector::config::{Config, StoreConfig};
+use ml_connector::http::AppState;
 use ml_connector::store::Store;
+use ml_connector::vault::{KeySource, MasterKey};
 use sqlx::Connection as _;
 
 /// A fresh, empty database of one backend.
@@ -85,4 +87,20 @@ pub fn test_config(dir: &std::path::Path, url: &str) -> Config {
     };
     config.server.listen = "127.0.0.1:0".parse().unwrap();
     config
+}
+
+/// The real app's state on a fresh SQLite database, its vault unlocked with a fresh key, its data in the
+/// database's temporary directory; `tweak` adjusts the config first. Keep the `TestDb` alive as long as the state.
+pub async fn sqlite_app_state(tweak: impl FnOnce(&mut Config)) -> (AppState, TestDb) {
+    let db = sqlite_db();
+    let store = db.store().await;
+    let vault = store
+        .unlock_vault(&KeySource::Env(MasterKey::generate().to_base64()))
+        .await
+        .unwrap();
+    let dir = db.sqlite_path.as_ref().unwrap().parent().unwrap();
+    let mut config = test_config(dir, &db.url);
+    tweak(&mut config);
+    let metrics = ml_connector::telemetry::metrics_handle();
+    (AppState::new(config, store, vault, metrics), db)
 }
