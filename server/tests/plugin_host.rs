@@ -8,12 +8,15 @@ mod plugin_support;
 use std::future::Future;
 use std::time::Duration;
 
-use ml_connector::mapper::host::limits::PluginManifest;
-use ml_connector::mapper::host::{PoolUsage, UploadError};
+use ml_connector::mapper::host::limits::{PluginLimits, PluginManifest};
+use ml_connector::mapper::host::{Loaded, PoolUsage, UploadError};
 use ml_connector::mapper::{
-    CallFailure, FieldTarget, FieldValue, FieldWrite, PluginHost, PluginsConfig,
+    CallFailure, FieldTarget, FieldValue, FieldWrite, PluginHost, PluginsConfig, Sample,
 };
-use plugin_support::{host, invoice_numbered, limits, plugin, sample};
+use plugin_support::{
+    compile, host, invoice_numbered, limits, oversized_invoice, patient_limits, plugin, sample,
+};
+use tokio::task::JoinHandle;
 
 /// Fails the test instead of hanging it when something that must end does not (a liveness check: every call
 /// here has a deadline of 1 s at most, so 20 s means it was never stopped).
@@ -35,6 +38,41 @@ async fn until_running(host: &PluginHost, calls: usize) -> PoolUsage {
         }
     })
     .await
+}
+
+/// Starts a call on a task of its own.
+fn spawn_call(
+    host: &PluginHost,
+    plugin: &Loaded,
+    limits: PluginLimits,
+    input: Sample,
+) -> JoinHandle<Result<Vec<FieldWrite>, CallFailure>> {
+    let (host, plugin) = (host.clone(), plugin.clone());
+    tokio::spawn(async move { host.call(&plugin, limits, &input).await })
+}
+
+/// Waits for each of `calls` (`what` names them in a failure), which must all be stopped at `deadline_ms`.
+async fn all_stopped_at_deadline(
+    what: &str,
+    calls: Vec<JoinHandle<Result<Vec<FieldWrite>, CallFailure>>>,
+    deadline_ms: u64,
+) {
+    for call in calls {
+        assert_eq!(
+            ends(what, call).await.unwrap(),
+            Err(CallFailure::Deadline(deadline_ms))
+        );
+    }
+}
+
+/// A host with four concurrency slots (`max_concurrent_calls`), its default limits, and that slot count.
+fn host_with_four_slots() -> (PluginHost, PluginLimits, usize) {
+    let config = PluginsConfig {
+        max_concurrent_calls: 4,
+        ..Default::default()
+    };
+    let n = config.max_concurrent_calls as usize;
+    (host(&config), limits(&config), n)
 }
 
 const IDLE: PoolUsage = PoolUsage {
@@ -77,11 +115,7 @@ async fn rust_examples_map_the_samples() {
     let host = host(&config);
     let limits = limits(&config);
 
-    let po_first = host
-        .compile(plugin("po_first").into())
-        .await
-        .unwrap()
-        .loaded;
+    let po_first = compile(&host, "po_first").await;
     let writes = host
         .call(&po_first, limits, &sample("invoice.json"))
         .await
@@ -117,11 +151,7 @@ async fn rust_examples_map_the_samples() {
         ]
     );
 
-    let status_tags = host
-        .compile(plugin("status_tags").into())
-        .await
-        .unwrap()
-        .loaded;
+    let status_tags = compile(&host, "status_tags").await;
     let writes = host
         .call(&status_tags, limits, &sample("invoice.json"))
         .await
@@ -243,7 +273,7 @@ async fn hostile_plugins_are_stopped_and_reported_precisely() {
     let config = PluginsConfig::default();
     let host = host(&config);
     let limits = limits(&config);
-    let hostile = host.compile(plugin("hostile").into()).await.unwrap().loaded;
+    let hostile = compile(&host, "hostile").await;
     let run = |what: &'static str| {
         let host = host.clone();
         let hostile = hostile.clone();
@@ -266,12 +296,7 @@ async fn hostile_plugins_are_stopped_and_reported_precisely() {
     );
     // Filling 64 MiB and building thousands of writes take real time; give these cases the longest deadline so
     // that a busy test machine cannot turn them into deadline cases.
-    let patient = PluginManifest::default()
-        .limits(&PluginsConfig {
-            deadline_ms: 1000,
-            ..Default::default()
-        })
-        .unwrap();
+    let patient = patient_limits();
     let bomb = host
         .call(&hostile, patient, &invoice_numbered("bomb"))
         .await
@@ -318,15 +343,11 @@ async fn hostile_plugins_are_stopped_and_reported_precisely() {
     );
 
     // Oversized input never reaches the plugin.
-    let small = PluginsConfig {
+    let small_limits = plugin_support::limits(&PluginsConfig {
         max_input_bytes: 1024,
         ..Default::default()
-    };
-    let small_limits = PluginManifest::default().limits(&small).unwrap();
-    let mut big = invoice_numbered("polite");
-    if let ml_connector::mapper::Sample::Invoice { invoice, .. } = &mut big {
-        invoice.memo = Some("m".repeat(4096));
-    }
+    });
+    let big = oversized_invoice();
     assert!(
         matches!(host.call(&hostile, small_limits, &big).await.unwrap_err(), CallFailure::InputTooLarge(n) if n > 4096)
     );
@@ -338,35 +359,18 @@ async fn hostile_plugins_are_stopped_and_reported_precisely() {
 /// keep being served, however many such calls are made.
 #[tokio::test]
 async fn sleeping_plugins_hold_nothing_past_their_deadline() {
-    let config = PluginsConfig {
-        max_concurrent_calls: 4,
-        ..Default::default()
-    };
-    let n = config.max_concurrent_calls as usize;
-    let host = host(&config);
-    let limits = limits(&config);
-    let hostile = host.compile(plugin("hostile").into()).await.unwrap().loaded;
-    let po_first = host
-        .compile(plugin("po_first").into())
-        .await
-        .unwrap()
-        .loaded;
-    let call = |plugin: &ml_connector::mapper::host::Loaded, input| {
-        let (host, plugin) = (host.clone(), plugin.clone());
-        tokio::spawn(async move { host.call(&plugin, limits, &input).await })
-    };
+    let (host, limits, n) = host_with_four_slots();
+    let hostile = compile(&host, "hostile").await;
+    let po_first = compile(&host, "po_first").await;
 
     // Three times as many sleepers as there are slots, all at once: all stopped at the deadline.
     let sleepers: Vec<_> = (0..3 * n)
-        .map(|_| call(&hostile, invoice_numbered("sleep")))
+        .map(|_| spawn_call(&host, &hostile, limits, invoice_numbered("sleep")))
         .collect();
     until_running(&host, n).await;
     // Another tenant's call waits for a slot and is served as soon as one is free.
-    let other = call(&po_first, sample("invoice.json"));
-    for sleeper in sleepers {
-        let result = ends("a sleeping call", sleeper).await.unwrap();
-        assert_eq!(result, Err(CallFailure::Deadline(100)));
-    }
+    let other = spawn_call(&host, &po_first, limits, sample("invoice.json"));
+    all_stopped_at_deadline("a sleeping call", sleepers, 100).await;
     assert_eq!(
         ends("the other tenant's call", other)
             .await
@@ -378,32 +382,16 @@ async fn sleeping_plugins_hold_nothing_past_their_deadline() {
     assert_eq!(host.usage(), IDLE, "something outlived its call");
 
     // Nothing leaked: the pool still holds `n` instances at once (spinning to a 1 s deadline)...
-    let patient = PluginManifest::default()
-        .limits(&PluginsConfig {
-            deadline_ms: 1000,
-            ..Default::default()
-        })
-        .unwrap();
+    let patient = patient_limits();
     let spinners: Vec<_> = (0..n)
-        .map(|_| {
-            let (host, hostile) = (host.clone(), hostile.clone());
-            tokio::spawn(async move {
-                host.call(&hostile, patient, &invoice_numbered("loop"))
-                    .await
-            })
-        })
+        .map(|_| spawn_call(&host, &hostile, patient, invoice_numbered("loop")))
         .collect();
     let usage = until_running(&host, n).await;
     assert_eq!(usage.stacks, n, "{usage:?}");
-    for spinner in spinners {
-        assert_eq!(
-            ends("a spinning call", spinner).await.unwrap(),
-            Err(CallFailure::Deadline(1000))
-        );
-    }
+    all_stopped_at_deadline("a spinning call", spinners, 1000).await;
     // ...and serves `n` good calls at once.
     let good: Vec<_> = (0..n)
-        .map(|_| call(&po_first, sample("invoice.json")))
+        .map(|_| spawn_call(&host, &po_first, limits, sample("invoice.json")))
         .collect();
     for g in good {
         assert_eq!(ends("a good call", g).await.unwrap().unwrap().len(), 5);
@@ -415,23 +403,9 @@ async fn sleeping_plugins_hold_nothing_past_their_deadline() {
 /// so `max_concurrent_calls` such plugins never run another tenant's plugin out of memory slots.
 #[tokio::test]
 async fn many_memory_plugins_do_not_exhaust_the_pool() {
-    let config = PluginsConfig {
-        max_concurrent_calls: 4,
-        ..Default::default()
-    };
-    let n = config.max_concurrent_calls as usize;
-    let host = host(&config);
-    let limits = limits(&config);
-    let greedy = host
-        .compile(plugin("four_memories").into())
-        .await
-        .unwrap()
-        .loaded;
-    let po_first = host
-        .compile(plugin("po_first").into())
-        .await
-        .unwrap()
-        .loaded;
+    let (host, limits, n) = host_with_four_slots();
+    let greedy = compile(&host, "four_memories").await;
+    let po_first = compile(&host, "po_first").await;
     // The instance works (map-supplier returns no writes)...
     assert_eq!(
         host.call(&greedy, limits, &sample("supplier.json"))
@@ -441,31 +415,16 @@ async fn many_memory_plugins_do_not_exhaust_the_pool() {
     );
     // ...and map-invoice spins, holding its four memories until its deadline (1 s, so that they overlap even on
     // a busy machine). All slots at once:
-    let patient = PluginManifest::default()
-        .limits(&PluginsConfig {
-            deadline_ms: 1000,
-            ..Default::default()
-        })
-        .unwrap();
+    let patient = patient_limits();
     let spin = |count: usize| -> Vec<_> {
         (0..count)
-            .map(|_| {
-                let (host, greedy) = (host.clone(), greedy.clone());
-                tokio::spawn(
-                    async move { host.call(&greedy, patient, &sample("invoice.json")).await },
-                )
-            })
+            .map(|_| spawn_call(&host, &greedy, patient, sample("invoice.json")))
             .collect()
     };
     let spinners = spin(n);
     let usage = until_running(&host, n).await;
     assert_eq!(usage.memories, 4 * n, "{usage:?}");
-    for spinner in spinners {
-        assert_eq!(
-            ends("a spinning call", spinner).await.unwrap(),
-            Err(CallFailure::Deadline(1000))
-        );
-    }
+    all_stopped_at_deadline("a spinning call", spinners, 1000).await;
     // All slots but one, and another tenant's plugin in the last one.
     let spinners = spin(n - 1);
     until_running(&host, n - 1).await;
@@ -474,12 +433,7 @@ async fn many_memory_plugins_do_not_exhaust_the_pool() {
         .await
         .unwrap();
     assert_eq!(other.len(), 5);
-    for spinner in spinners {
-        assert_eq!(
-            ends("a spinning call", spinner).await.unwrap(),
-            Err(CallFailure::Deadline(1000))
-        );
-    }
+    all_stopped_at_deadline("a spinning call", spinners, 1000).await;
     assert_eq!(host.usage(), IDLE);
 }
 
@@ -490,12 +444,8 @@ async fn many_calls_at_once_share_the_pool_and_all_finish() {
         ..Default::default()
     };
     let host = host(&config);
-    let po_first = host
-        .compile(plugin("po_first").into())
-        .await
-        .unwrap()
-        .loaded;
-    let hostile = host.compile(plugin("hostile").into()).await.unwrap().loaded;
+    let po_first = compile(&host, "po_first").await;
+    let hostile = compile(&host, "hostile").await;
     let limits = limits(&config);
     let mut tasks = Vec::new();
     for i in 0..16 {

@@ -7,9 +7,8 @@ mod plugin_support;
 
 use std::collections::BTreeMap;
 
-use ml_connector::mapper::host::limits::PluginManifest;
 use ml_connector::mapper::{CallFailure, PluginsConfig};
-use plugin_support::{host, invoice_numbered, limits, plugin};
+use plugin_support::{compile, host, invoice_numbered, limits, oversized_invoice, patient_limits};
 
 const OUTCOMES: [&str; 9] = [
     "ok",
@@ -55,23 +54,12 @@ async fn every_call_is_counted_once_under_its_outcome() {
     let config = PluginsConfig::default();
     let host = host(&config);
     let limits = limits(&config);
-    let hostile = host.compile(plugin("hostile").into()).await.unwrap().loaded;
-    let patient = PluginManifest::default()
-        .limits(&PluginsConfig {
-            deadline_ms: 1000,
-            ..Default::default()
-        })
-        .unwrap();
-    let small = PluginManifest::default()
-        .limits(&PluginsConfig {
-            max_input_bytes: 1024,
-            ..Default::default()
-        })
-        .unwrap();
-    let mut big = invoice_numbered("polite");
-    if let ml_connector::mapper::Sample::Invoice { invoice, .. } = &mut big {
-        invoice.memo = Some("m".repeat(4096));
-    }
+    let hostile = compile(&host, "hostile").await;
+    let patient = patient_limits();
+    let small = plugin_support::limits(&PluginsConfig {
+        max_input_bytes: 1024,
+        ..Default::default()
+    });
 
     let before = counts(&metrics.render());
     let cases = [
@@ -93,7 +81,7 @@ async fn every_call_is_counted_once_under_its_outcome() {
             "{what}: {result:?}"
         );
     }
-    let result = host.call(&hostile, small, &big).await;
+    let result = host.call(&hostile, small, &oversized_invoice()).await;
     assert!(
         matches!(result, Err(CallFailure::InputTooLarge(_))),
         "{result:?}"

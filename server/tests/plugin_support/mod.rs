@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use ml_connector::mapper::host::Loaded;
 use ml_connector::mapper::host::limits::{PluginLimits, PluginManifest};
 use ml_connector::mapper::{PluginHost, PluginsConfig, Sample};
 
@@ -44,6 +45,15 @@ pub fn invoice_numbered(number: &str) -> Sample {
     Sample::from_json(value.to_string().as_bytes()).unwrap()
 }
 
+/// The no-PO invoice with a 4 KiB memo: over a 1 KiB `max_input_bytes`.
+pub fn oversized_invoice() -> Sample {
+    let mut big = invoice_numbered("polite");
+    if let Sample::Invoice { invoice, .. } = &mut big {
+        invoice.memo = Some("m".repeat(4096));
+    }
+    big
+}
+
 /// A host with a throw-away artifact key.
 pub fn host(config: &PluginsConfig) -> PluginHost {
     PluginHost::new(
@@ -56,4 +66,18 @@ pub fn host(config: &PluginsConfig) -> PluginHost {
 /// The default limits under `config`.
 pub fn limits(config: &PluginsConfig) -> PluginLimits {
     PluginManifest::default().limits(config).unwrap()
+}
+
+/// The default limits with the longest deadline (1 s), for calls that must not end at their deadline on a busy
+/// machine, or must hold their instance long enough to overlap.
+pub fn patient_limits() -> PluginLimits {
+    limits(&PluginsConfig {
+        deadline_ms: 1000,
+        ..Default::default()
+    })
+}
+
+/// Plugin `name` compiled by `host`.
+pub async fn compile(host: &PluginHost, name: &str) -> Loaded {
+    host.compile(plugin(name).into()).await.unwrap().loaded
 }
