@@ -2,9 +2,9 @@
 
 mod common;
 
-use ml_connector::store::{StoreError, TenantUpdate};
+use ml_connector::store::{Store, StoreError, TenantUpdate};
 use ml_connector::tenant::{SecretName, TenantId, WorkdaySettings, ZendeskSettings};
-use ml_connector::vault::{KeySource, MasterKey, VaultError, write_key_file};
+use ml_connector::vault::{KeySource, MasterKey, Vault, VaultError, write_key_file};
 use secrecy::{ExposeSecret as _, SecretString};
 
 fn acme() -> TenantId {
@@ -22,6 +22,22 @@ fn workday() -> WorkdaySettings {
 
 fn env_key(key: &MasterKey) -> KeySource {
     KeySource::Env(key.to_base64())
+}
+
+/// The vault unlocked with a fresh master key.
+async fn fresh_vault(store: &Store) -> Vault {
+    store
+        .unlock_vault(&env_key(&MasterKey::generate()))
+        .await
+        .unwrap()
+}
+
+/// Creates the tenant `acme` (named "Acme", with the `workday()` settings).
+async fn create_acme(store: &Store) {
+    store
+        .create_tenant(&acme(), "Acme", &workday(), &ZendeskSettings::default())
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -231,10 +247,7 @@ async fn secrets_are_sealed_and_round_trip_on_every_backend() {
 async fn secrets_for_unknown_tenant_are_refused() {
     for db in common::test_dbs().await {
         let store = db.store().await;
-        let vault = store
-            .unlock_vault(&env_key(&MasterKey::generate()))
-            .await
-            .unwrap();
+        let vault = fresh_vault(&store).await;
         let err = store
             .put_secret(
                 &vault,
@@ -256,14 +269,8 @@ async fn secrets_for_unknown_tenant_are_refused() {
 async fn removing_a_tenant_removes_its_credentials() {
     for db in common::test_dbs().await {
         let store = db.store().await;
-        let vault = store
-            .unlock_vault(&env_key(&MasterKey::generate()))
-            .await
-            .unwrap();
-        store
-            .create_tenant(&acme(), "Acme", &workday(), &ZendeskSettings::default())
-            .await
-            .unwrap();
+        let vault = fresh_vault(&store).await;
+        create_acme(&store).await;
         store
             .put_secret(&vault, &acme(), SecretName::ZendeskApiToken, &"tok".into())
             .await
@@ -283,10 +290,7 @@ async fn a_wrong_master_key_is_a_clear_error() {
         let store = db.store().await;
         let right = MasterKey::generate();
         let vault = store.unlock_vault(&env_key(&right)).await.unwrap();
-        store
-            .create_tenant(&acme(), "Acme", &workday(), &ZendeskSettings::default())
-            .await
-            .unwrap();
+        create_acme(&store).await;
         store
             .put_secret(&vault, &acme(), SecretName::WorkdayPassword, &"pw".into())
             .await
@@ -392,10 +396,7 @@ async fn an_interrupted_key_file_rotation_completes_at_next_start() {
         key_path.exists(),
         "the default key file is created on a fresh database"
     );
-    store
-        .create_tenant(&acme(), "Acme", &workday(), &ZendeskSettings::default())
-        .await
-        .unwrap();
+    create_acme(&store).await;
     store
         .put_secret(&old, &acme(), SecretName::ZendeskApiToken, &"tok-1".into())
         .await
@@ -433,14 +434,8 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 async fn a_process_with_the_pre_rotation_key_cannot_seal_new_values() {
     for db in common::test_dbs().await {
         let store = db.store().await;
-        let old = store
-            .unlock_vault(&env_key(&MasterKey::generate()))
-            .await
-            .unwrap();
-        store
-            .create_tenant(&acme(), "Acme", &workday(), &ZendeskSettings::default())
-            .await
-            .unwrap();
+        let old = fresh_vault(&store).await;
+        create_acme(&store).await;
         store
             .put_secret(&old, &acme(), SecretName::ZendeskApiToken, &"tok-1".into())
             .await
@@ -483,16 +478,8 @@ async fn a_process_with_the_pre_rotation_key_cannot_seal_new_values() {
 async fn rotation_and_concurrent_writers_leave_nothing_sealed_with_the_old_key() {
     for db in common::test_dbs().await {
         let store = db.store().await;
-        let old = std::sync::Arc::new(
-            store
-                .unlock_vault(&env_key(&MasterKey::generate()))
-                .await
-                .unwrap(),
-        );
-        store
-            .create_tenant(&acme(), "Acme", &workday(), &ZendeskSettings::default())
-            .await
-            .unwrap();
+        let old = std::sync::Arc::new(fresh_vault(&store).await);
+        create_acme(&store).await;
         let writers: Vec<_> = (0..4)
             .map(|w| {
                 let (store, old) = (store.clone(), old.clone());
@@ -541,16 +528,8 @@ async fn rotation_and_concurrent_writers_leave_nothing_sealed_with_the_old_key()
 async fn concurrent_secret_writes_and_tenant_updates_all_succeed() {
     for db in common::test_dbs().await {
         let store = db.store().await;
-        let vault = std::sync::Arc::new(
-            store
-                .unlock_vault(&env_key(&MasterKey::generate()))
-                .await
-                .unwrap(),
-        );
-        store
-            .create_tenant(&acme(), "Acme", &workday(), &ZendeskSettings::default())
-            .await
-            .unwrap();
+        let vault = std::sync::Arc::new(fresh_vault(&store).await);
+        create_acme(&store).await;
         let tasks: Vec<_> = (0..16)
             .map(|i| {
                 let (store, vault) = (store.clone(), vault.clone());
