@@ -11,6 +11,7 @@ use ml_connector::store::TenantUpdate;
 use ml_connector::tenant::{
     AdminKey, SecretName, Tenant, TenantId, WorkdaySettings, ZendeskAuthMode, ZendeskSettings,
 };
+use ml_connector::workday::config::is_version;
 use secrecy::{ExposeSecret as _, SecretString};
 
 #[derive(Debug, clap::Subcommand)]
@@ -169,19 +170,6 @@ fn set(target: &mut String, value: &Option<String>) {
     if let Some(v) = value {
         *target = v.trim().to_string();
     }
-}
-
-fn is_version(v: &str) -> bool {
-    v.strip_prefix('v').is_some_and(|rest| {
-        let mut parts = rest.split('.');
-        let major = parts
-            .next()
-            .is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
-        let minor = parts
-            .next()
-            .is_none_or(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
-        major && minor && parts.next().is_none()
-    })
 }
 
 pub async fn run(config_path: Option<&Path>, cmd: Command) -> anyhow::Result<()> {

@@ -186,15 +186,16 @@ impl WorkdayConfig {
     }
 }
 
-/// `vNN` or `vNN.N`.
-pub(crate) fn is_version(v: &str) -> bool {
+/// `vNN` or `vNN.N`: a Workday web service version.
+pub fn is_version(v: &str) -> bool {
+    let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
     let Some(rest) = v.strip_prefix('v') else {
         return false;
     };
-    let mut parts = rest.split('.');
-    let ok =
-        |p: Option<&str>| p.is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
-    ok(parts.next()) && parts.clone().count() <= 1 && parts.next().is_none_or(|p| ok(Some(p)))
+    match rest.split_once('.') {
+        Some((major, minor)) => digits(major) && digits(minor),
+        None => digits(rest),
+    }
 }
 
 fn is_path_segment(s: &str) -> bool {
