@@ -9,6 +9,20 @@ pg_bin_dir() {
   [ -n "$d" ] && [ -x "$d/initdb" ] && echo "$d"
 }
 
+# A loopback port nobody listens on, in bash alone (a minimal image may have no python3): a refused connection
+# means the port is free.
+free_port() {
+  local p i
+  for i in $(seq 1 50); do
+    p=$(( 20000 + RANDOM % 40000 ))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+      echo "$p"
+      return 0
+    fi
+  done
+  return 1
+}
+
 ensure_postgres() {
   if [ -n "${TEST_POSTGRES_URL:-}" ]; then
     echo "postgres: using TEST_POSTGRES_URL from the environment"
@@ -28,7 +42,7 @@ ensure_postgres() {
   fi
   PG_TEST_DIR=$(mktemp -d /tmp/mlc-pg.XXXXXX)
   local port run_as=()
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  port=$(free_port) || { echo "postgres: no free loopback port found" >&2; return 1; }
   if [ "$(id -u)" -eq 0 ]; then
     chown postgres:postgres "$PG_TEST_DIR"
     run_as=(su postgres -s /bin/sh -c)
