@@ -329,10 +329,7 @@ impl ZendeskClient {
                             }),
                         });
                     }
-                    Some(mut u) => {
-                        if u.name.is_none() {
-                            u.external_id = None;
-                        }
+                    Some(u) => {
                         updates.push(u);
                         update_at.push(i);
                     }

@@ -167,6 +167,7 @@ pub(super) fn diff(org: &Organization, desired: &OrganizationInput) -> Option<Or
     };
     if !name_matches(&org.name, &desired.name, &desired.external_id) {
         update.name = Some(desired.name.clone());
+        // Sent with a new name only: it is the key a taken name is disambiguated with.
         update.external_id = Some(desired.external_id.trim().to_string());
     }
     if desired.details.is_some() && desired.details != org.details {
@@ -196,15 +197,7 @@ pub(super) fn diff(org: &Organization, desired: &OrganizationInput) -> Option<Or
                 .insert(key.clone(), value.clone());
         }
     }
-    if update.is_empty() {
-        None
-    } else {
-        // Keep the key used for disambiguation stable even when only the name changes.
-        if update.name.is_some() && update.external_id.is_none() {
-            update.external_id = Some(desired.external_id.clone());
-        }
-        Some(update)
-    }
+    (!update.is_empty()).then_some(update)
 }
 
 #[cfg(test)]
@@ -332,11 +325,11 @@ mod tests {
             .insert("supplier_status".into(), json!("inactive"));
         let u = diff(&org, &desired).unwrap();
         assert_eq!(u.name, None);
+        assert_eq!(u.external_id, None, "sent with a new name only");
         assert_eq!(u.organization_fields["supplier_status"], "inactive");
         desired.name = "Acme Holdings".into();
-        assert_eq!(
-            diff(&org, &desired).unwrap().name.as_deref(),
-            Some("Acme Holdings")
-        );
+        let renamed = diff(&org, &desired).unwrap();
+        assert_eq!(renamed.name.as_deref(), Some("Acme Holdings"));
+        assert_eq!(renamed.external_id.as_deref(), Some("S-1"));
     }
 }
