@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::write::{FieldTarget, FieldValue, FieldWrite, Subject};
+// Dates are read exactly as the Workday decoder reads them: `YYYY-MM-DD`, with an offset or a timestamp.
+use crate::workday::decode::parse_date_text as parse_date;
 
 /// A Zendesk custom field type (ticket fields use `tagger` for drop-downs, organization fields `dropdown`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -233,22 +235,6 @@ pub fn is_decimal(text: &str) -> bool {
         && frac.bytes().all(|b| b.is_ascii_digit())
 }
 
-/// Parses `YYYY-MM-DD`; a Workday date with an offset (`2024-03-01-08:00`, `...Z`) or a timestamp
-/// (`2024-03-01T10:00:00Z`) gives its date part.
-pub fn parse_date(text: &str) -> Option<chrono::NaiveDate> {
-    let t = text.trim();
-    let head = t.get(..10)?;
-    let tail = &t[10..];
-    let tail_ok = tail.is_empty()
-        || tail.starts_with('T')
-        || tail == "Z"
-        || ((tail.starts_with('-') || tail.starts_with('+')) && tail.len() == 6);
-    if !tail_ok {
-        return None;
-    }
-    chrono::NaiveDate::parse_from_str(head, "%Y-%m-%d").ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -424,5 +410,6 @@ mod tests {
         assert!(parse_date("2024-03-01T10:00:00Z").is_some());
         assert!(parse_date("2024-3-1").is_none());
         assert!(parse_date("2024-03-01junk").is_none());
+        assert!(parse_date("2024-03-01+08x00").is_none());
     }
 }

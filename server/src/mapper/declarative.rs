@@ -39,9 +39,10 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::catalog::{FieldCatalog, FieldType, describe_target, is_decimal, parse_date};
+use super::catalog::{FieldCatalog, FieldType, describe_target, is_decimal};
 use super::input::{Invoice, Supplier, TicketContext};
 use super::write::{FieldTarget, FieldValue, FieldWrite, Subject};
+use crate::workday::decode::parse_date_text as parse_date;
 
 /// Every source path a rule may name (plus `invoice.extra.NAME` and `supplier.extra.NAME`).
 pub const KNOWN_SOURCES: &[&str] = &[
