@@ -55,16 +55,15 @@ impl ZendeskClient {
         &self,
         inputs: &[OrganizationInput],
     ) -> Result<Vec<OrgWrite>, ZendeskError> {
-        let mut seen = HashMap::new();
-        for (i, input) in inputs.iter().enumerate() {
-            check_input(input)?;
-            if let Some(first) = seen.insert(fold(&input.external_id), i) {
-                return Err(ZendeskError::InvalidInput(format!(
-                    "external_id `{}` appears twice (items {first} and {i})",
-                    input.external_id
-                )));
-            }
-        }
+        check_batch(inputs)?;
+        self.create_checked(inputs).await
+    }
+
+    /// [`Self::create_many_organizations`] for inputs that passed [`check_batch`].
+    async fn create_checked(
+        &self,
+        inputs: &[OrganizationInput],
+    ) -> Result<Vec<OrgWrite>, ZendeskError> {
         let mut attempts = initial_attempts(inputs);
         let mut outcomes: Vec<Option<Result<WrittenOrg, ItemFailure>>> = vec![None; inputs.len()];
         let order: Vec<usize> = (0..inputs.len()).collect();
@@ -293,16 +292,7 @@ impl ZendeskClient {
         &self,
         desired: &[OrganizationInput],
     ) -> Result<Vec<OrgWrite>, ZendeskError> {
-        let mut seen = HashMap::new();
-        for (i, d) in desired.iter().enumerate() {
-            check_input(d)?;
-            if let Some(first) = seen.insert(fold(&d.external_id), i) {
-                return Err(ZendeskError::InvalidInput(format!(
-                    "external_id `{}` appears twice (items {first} and {i})",
-                    d.external_id
-                )));
-            }
-        }
+        check_batch(desired)?;
         let ids: Vec<String> = desired.iter().map(|d| d.external_id.clone()).collect();
         let existing = self.found_by_external_id(&ids).await?;
         let mut results: Vec<Option<OrgWrite>> = vec![None; desired.len()];
@@ -337,7 +327,7 @@ impl ZendeskClient {
             }
         }
         if !creates.is_empty() {
-            for w in self.create_many_organizations(&creates).await? {
+            for w in self.create_checked(&creates).await? {
                 let i = create_at[w.index];
                 results[i] = Some(OrgWrite { index: i, ..w });
             }
@@ -376,6 +366,21 @@ impl ZendeskClient {
             })
             .collect())
     }
+}
+
+/// Every input is complete (name, `external_id`) and no `external_id` appears twice (case-insensitively).
+fn check_batch(inputs: &[OrganizationInput]) -> Result<(), ZendeskError> {
+    let mut seen = HashMap::new();
+    for (i, input) in inputs.iter().enumerate() {
+        check_input(input)?;
+        if let Some(first) = seen.insert(fold(&input.external_id), i) {
+            return Err(ZendeskError::InvalidInput(format!(
+                "external_id `{}` appears twice (items {first} and {i})",
+                input.external_id
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn failure(r: &JobResult) -> ItemFailure {
@@ -444,5 +449,25 @@ mod tests {
             input("ACME ", "S-2"),
         ];
         assert_eq!(initial_attempts(&inputs), vec![1, 0, 0]);
+    }
+
+    #[test]
+    fn a_batch_is_checked_whole() {
+        let input = |name: &str, ext: &str| OrganizationInput {
+            name: name.into(),
+            external_id: ext.into(),
+            ..Default::default()
+        };
+        assert!(check_batch(&[input("Acme", "S-1"), input("Acme", "S-2")]).is_ok());
+        for bad in [
+            vec![input("Acme", "S-1"), input("Other", " s-1")],
+            vec![input("Acme", "S-1"), input(" ", "S-2")],
+            vec![input("Acme", "")],
+        ] {
+            assert!(
+                matches!(check_batch(&bad), Err(ZendeskError::InvalidInput(_))),
+                "{bad:?}"
+            );
+        }
     }
 }
