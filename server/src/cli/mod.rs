@@ -8,11 +8,13 @@ pub mod tenant;
 pub mod vault;
 pub mod zendesk_oauth;
 
+use std::io::{BufRead as _, IsTerminal as _};
 use std::path::Path;
 
-use anyhow::Context as _;
+use anyhow::{Context as _, bail};
 use ml_connector::config::{Config, LogConfig, LogFormat};
 use ml_connector::startup::{self, Services};
+use secrecy::{ExposeSecret as _, SecretString};
 
 /// A subcommand whose issue has not landed yet (exit status 2).
 #[derive(Debug, thiserror::Error)]
@@ -43,4 +45,41 @@ pub async fn open(config: &Config) -> anyhow::Result<Services> {
     startup::open(config, &keys)
         .await
         .context("cannot open the database and vault")
+}
+
+/// A value that must not be given on the command line (where shell history and process listings would keep
+/// it): the environment variable `from_env`, else one line of standard input. On a terminal `what` is the
+/// prompt, and the typing is not echoed when `hidden`. The line end is dropped; a blank value is refused.
+pub fn read_private(
+    from_env: Option<&str>,
+    what: &str,
+    hidden: bool,
+) -> anyhow::Result<SecretString> {
+    let value = match from_env {
+        Some(var) => {
+            std::env::var(var).with_context(|| format!("environment variable {var} is not set"))?
+        }
+        None => {
+            let stdin = std::io::stdin();
+            if stdin.is_terminal() && hidden {
+                rpassword::prompt_password(format!("{what}: "))
+                    .with_context(|| format!("cannot read {what} from the terminal"))?
+            } else {
+                if stdin.is_terminal() {
+                    eprint!("{what}: ");
+                }
+                let mut line = String::new();
+                stdin
+                    .lock()
+                    .read_line(&mut line)
+                    .with_context(|| format!("cannot read {what} from standard input"))?;
+                line
+            }
+        }
+    };
+    let value = SecretString::from(value.trim_end_matches(['\r', '\n']));
+    if value.expose_secret().trim().is_empty() {
+        bail!("{what} is empty; nothing was read");
+    }
+    Ok(value)
 }

@@ -6,13 +6,13 @@
 use std::io::{BufRead as _, IsTerminal as _};
 use std::path::Path;
 
-use anyhow::{Context as _, bail};
+use anyhow::bail;
 use ml_connector::store::TenantUpdate;
 use ml_connector::tenant::{
     AdminKey, SecretName, Tenant, TenantId, WorkdaySettings, ZendeskAuthMode, ZendeskSettings,
 };
 use ml_connector::workday::config::is_version;
-use secrecy::{ExposeSecret as _, SecretString};
+use secrecy::ExposeSecret as _;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
@@ -261,7 +261,7 @@ pub async fn run(config_path: Option<&Path>, cmd: Command) -> anyhow::Result<()>
             secret,
             from_env,
         } => {
-            let value = read_secret(secret, from_env.as_deref())?;
+            let value = super::read_private(from_env.as_deref(), secret.as_str(), true)?;
             store
                 .put_secret(&services.vault, &id, secret, &value)
                 .await?;
@@ -334,33 +334,6 @@ fn print_tenant(t: &Tenant) {
         "admin key:        {}",
         if t.has_admin_key { "set" } else { "-" }
     );
-}
-
-fn read_secret(name: SecretName, from_env: Option<&str>) -> anyhow::Result<SecretString> {
-    let value = match from_env {
-        Some(var) => {
-            std::env::var(var).with_context(|| format!("environment variable {var} is not set"))?
-        }
-        None => {
-            let stdin = std::io::stdin();
-            if stdin.is_terminal() {
-                rpassword::prompt_password(format!("{name}: "))
-                    .context("cannot read the secret from the terminal")?
-            } else {
-                let mut line = String::new();
-                stdin
-                    .lock()
-                    .read_line(&mut line)
-                    .context("cannot read the secret from standard input")?;
-                line
-            }
-        }
-    };
-    let value = value.trim_end_matches(['\r', '\n']).to_string();
-    if value.trim().is_empty() {
-        bail!("the secret is empty; nothing stored");
-    }
-    Ok(SecretString::from(value))
 }
 
 fn confirm(question: &str) -> anyhow::Result<bool> {

@@ -8,8 +8,6 @@
 //!    where other users could read it. The `state` must be the stored one; the code is exchanged with the stored
 //!    verifier; the token pair is stored and the pending authorization deleted.
 
-use std::io::{BufRead as _, IsTerminal as _};
-
 use anyhow::{Context as _, bail};
 use ml_connector::startup::Services;
 use ml_connector::store::now_ms;
@@ -18,6 +16,7 @@ use ml_connector::zendesk::auth::{Pkce, authorization_url, exchange_authorizatio
 use ml_connector::zendesk::{OauthClient, ZendeskError};
 use secrecy::{ExposeSecret as _, SecretString};
 use serde::{Deserialize, Serialize};
+use subtle::ConstantTimeEq as _;
 
 /// How long an authorization may stay pending between the two steps.
 const PENDING_TTL_MS: i64 = 30 * 60 * 1000;
@@ -122,7 +121,11 @@ pub async fn run(services: &Services, args: Args) -> anyhow::Result<()> {
             pending.redirect_uri
         );
     }
-    let callback = read_callback(args.from_env.as_deref())?;
+    let callback = super::read_private(
+        args.from_env.as_deref(),
+        "address Zendesk redirected to",
+        false,
+    )?;
     let code = check_callback(&callback, &pending.state)?;
     let secret = store
         .secret(&services.vault, &args.id, SecretName::ZendeskOauthClientSecret)
@@ -192,36 +195,10 @@ pub async fn run(services: &Services, args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The redirected address, from the environment variable `var` or one line of standard input.
-fn read_callback(var: Option<&str>) -> anyhow::Result<SecretString> {
-    let text = match var {
-        Some(var) => {
-            std::env::var(var).with_context(|| format!("environment variable {var} is not set"))?
-        }
-        None => {
-            let stdin = std::io::stdin();
-            if stdin.is_terminal() {
-                eprint!("address Zendesk redirected to: ");
-            }
-            let mut line = String::new();
-            stdin
-                .lock()
-                .read_line(&mut line)
-                .context("cannot read the redirected address from standard input")?;
-            line
-        }
-    };
-    let text = text.trim().to_string();
-    if text.is_empty() {
-        bail!("no redirected address was given");
-    }
-    Ok(SecretString::from(text))
-}
-
 /// The `code` of a redirected address (`https://HOST/callback?code=...&state=...`, or just its query), once its
 /// `state` is the expected one.
 fn check_callback(callback: &SecretString, expected_state: &str) -> anyhow::Result<SecretString> {
-    let text = callback.expose_secret();
+    let text = callback.expose_secret().trim();
     let query = match url::Url::parse(text) {
         Ok(url) => url.query().unwrap_or_default().to_string(),
         Err(_) if text.contains('=') => text.trim_start_matches('?').to_string(),
@@ -239,7 +216,7 @@ fn check_callback(callback: &SecretString, expected_state: &str) -> anyhow::Resu
         bail!("Zendesk did not authorize ml-connector: {error} {description}");
     }
     let state = param("state").context("the redirected address has no state")?;
-    if !same(state.as_bytes(), expected_state.as_bytes()) {
+    if !bool::from(state.as_bytes().ct_eq(expected_state.as_bytes())) {
         bail!(
             "the state in the redirected address is not the one of the authorization started here; \
              nothing was exchanged"
@@ -247,11 +224,6 @@ fn check_callback(callback: &SecretString, expected_state: &str) -> anyhow::Resu
     }
     let code = param("code").context("the redirected address has no code")?;
     Ok(SecretString::from(code))
-}
-
-/// Constant-time equality.
-fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]
