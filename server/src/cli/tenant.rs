@@ -277,7 +277,9 @@ pub async fn run(config_path: Option<&Path>, cmd: Command) -> anyhow::Result<()>
                 println!("{secret} was not set for {id}");
             }
         }
-        Command::ZendeskOauth(args) => super::zendesk_oauth::run(&services, args).await?,
+        Command::ZendeskOauth(args) => {
+            super::zendesk_oauth::run(&services, &config.zendesk, args).await?
+        }
         Command::AdminKey { id } => {
             let (key, hash) = AdminKey::generate();
             store.set_admin_key_hash(&id, &hash).await?;

@@ -8,12 +8,14 @@
 //!    where other users could read it. The `state` must be the stored one; the code is exchanged with the stored
 //!    verifier; the token pair is stored and the pending authorization deleted.
 
+use std::time::Duration;
+
 use anyhow::{Context as _, bail};
 use ml_connector::startup::Services;
 use ml_connector::store::now_ms;
 use ml_connector::tenant::{SecretName, TenantId, ZendeskAuthMode};
 use ml_connector::zendesk::auth::{Pkce, authorization_url, exchange_authorization_code};
-use ml_connector::zendesk::{OauthClient, ZendeskError};
+use ml_connector::zendesk::{OauthClient, ZendeskConfig, ZendeskError};
 use secrecy::{ExposeSecret as _, SecretString};
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq as _;
@@ -49,7 +51,7 @@ struct Pending {
     created_at_ms: i64,
 }
 
-pub async fn run(services: &Services, args: Args) -> anyhow::Result<()> {
+pub async fn run(services: &Services, config: &ZendeskConfig, args: Args) -> anyhow::Result<()> {
     let store = &services.store;
     let tenant = store.tenant(&args.id).await?;
     let client_id = tenant.zendesk.oauth_client_id.trim().to_string();
@@ -90,9 +92,10 @@ pub async fn run(services: &Services, args: Args) -> anyhow::Result<()> {
             .await?;
         println!("{url}");
         eprintln!(
-            "open this URL as a Zendesk admin and approve (within 30 minutes); then run\n  \
+            "open this URL as a Zendesk admin and approve; right after approving, run\n  \
              ml-connector tenant zendesk-oauth {} --redirect-uri {redirect} --complete\n\
-             and paste the address Zendesk redirected to (it carries the code and the state) on its standard input",
+             and paste the address Zendesk redirected to (it carries the code and the state) on its standard input:\n\
+             the code in it expires within minutes",
             args.id
         );
         return Ok(());
@@ -140,8 +143,15 @@ pub async fn run(services: &Services, args: Args) -> anyhow::Result<()> {
         client_id,
         client_secret: secret,
     };
+    // The same timeouts as the Zendesk client of the server: a hung token endpoint must not hang the command.
+    let http = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(config.connect_timeout_secs))
+        .timeout(Duration::from_secs(config.request_timeout_secs))
+        .user_agent(concat!("ml-connector/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .context("cannot build the HTTP client")?;
     let exchanged = exchange_authorization_code(
-        &reqwest::Client::new(),
+        &http,
         &base,
         &client,
         code.expose_secret(),
