@@ -273,6 +273,11 @@ ticket_fields = [{ id = 1, type = "decimal" }, { id = 2, type = "tagger", option
             "`has space` is not a valid tag",
         ),
         (
+            // A comma would reach Zendesk as two tags.
+            "[[invoice]]\nsource = \"invoice.status\"\ntags = { X = \"a,b\" }",
+            "`a,b` is not a valid tag",
+        ),
+        (
             "[[invoice]]\nsource = \"invoice.number\"\nticket_field = 1\ncolour = \"red\"",
             "unknown field `colour`",
         ),

@@ -35,10 +35,48 @@ pub enum FieldType {
     Multiselect,
 }
 
+/// The kind of value a write (or a declarative rule's conversion) puts in a field, for [`FieldType::accepts`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ValueKind {
+    /// Text.
+    Text,
+    /// A decimal; `whole` when it has no fraction digits (all an integer field takes).
+    Decimal {
+        /// No fraction digits.
+        whole: bool,
+    },
+    /// A date.
+    Date,
+    /// A checkbox.
+    Checkbox,
+    /// A drop-down option.
+    DropdownOption,
+}
+
 impl FieldType {
-    fn is_dropdown(self) -> bool {
+    /// A drop-down of some kind (its writes are options of the field).
+    pub(crate) fn is_dropdown(self) -> bool {
         matches!(self, Self::Tagger | Self::Dropdown | Self::Multiselect)
     }
+
+    /// Whether a field of this type takes a value of `kind` (the one compatibility table of the mapper).
+    pub(crate) fn accepts(self, kind: ValueKind) -> bool {
+        match kind {
+            ValueKind::Text => matches!(self, Self::Text | Self::Textarea | Self::Regexp),
+            ValueKind::Decimal { whole } => {
+                self == Self::Decimal || (self == Self::Integer && whole)
+            }
+            ValueKind::Date => self == Self::Date,
+            ValueKind::Checkbox => self == Self::Checkbox,
+            ValueKind::DropdownOption => self.is_dropdown(),
+        }
+    }
+}
+
+/// Whether Zendesk takes `name` as a tag: 1 to 80 characters without whitespace or commas (a comma would split
+/// it into two tags).
+pub(crate) fn valid_tag(name: &str) -> bool {
+    !name.is_empty() && name.len() <= 80 && !name.chars().any(|c| c.is_whitespace() || c == ',')
 }
 
 /// A ticket custom field.
@@ -158,10 +196,7 @@ fn check_one(catalog: &FieldCatalog, subject: Subject, write: &FieldWrite) -> Re
             return Err("an organization field key must be 1 to 128 characters".into());
         }
         (FieldTarget::Tag { name }, _) => {
-            if name.is_empty()
-                || name.len() > 80
-                || name.chars().any(|c| c.is_whitespace() || c == ',')
-            {
+            if !valid_tag(name) {
                 return Err("a tag must be 1 to 80 characters without spaces or commas".into());
             }
             if !matches!(write.value, FieldValue::Checkbox(_)) {
@@ -181,18 +216,14 @@ fn check_one(catalog: &FieldCatalog, subject: Subject, write: &FieldWrite) -> Re
     let Some((field_type, options)) = catalog.lookup(&write.target)? else {
         return Ok(());
     };
-    let fits = match &write.value {
-        FieldValue::Clear => true,
-        FieldValue::Text(_) => matches!(
-            field_type,
-            FieldType::Text | FieldType::Textarea | FieldType::Regexp
-        ),
-        FieldValue::Decimal(d) => {
-            field_type == FieldType::Decimal
-                || (field_type == FieldType::Integer && !d.contains('.'))
-        }
-        FieldValue::Date(_) => field_type == FieldType::Date,
-        FieldValue::Checkbox(_) => field_type == FieldType::Checkbox,
+    let kind = match &write.value {
+        FieldValue::Clear => return Ok(()),
+        FieldValue::Text(_) => ValueKind::Text,
+        FieldValue::Decimal(d) => ValueKind::Decimal {
+            whole: !d.contains('.'),
+        },
+        FieldValue::Date(_) => ValueKind::Date,
+        FieldValue::Checkbox(_) => ValueKind::Checkbox,
         FieldValue::DropdownOption(option) => {
             if field_type.is_dropdown() && !options.iter().any(|o| o == option) {
                 return Err(format!(
@@ -200,10 +231,10 @@ fn check_one(catalog: &FieldCatalog, subject: Subject, write: &FieldWrite) -> Re
                     options.join(", ")
                 ));
             }
-            field_type.is_dropdown()
+            ValueKind::DropdownOption
         }
     };
-    if fits {
+    if field_type.accepts(kind) {
         Ok(())
     } else {
         Err(format!(

@@ -39,7 +39,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::catalog::{FieldCatalog, FieldType, describe_target, is_decimal};
+use super::catalog::{FieldCatalog, ValueKind, describe_target, is_decimal, valid_tag};
 use super::input::{Invoice, Supplier, TicketContext};
 use super::write::{FieldTarget, FieldValue, FieldWrite, Subject};
 use crate::workday::decode::parse_date_text as parse_date;
@@ -322,11 +322,10 @@ fn validate_rule(catalog: &FieldCatalog, subject: Subject, rule: &Rule) -> Resul
         if tags.is_empty() {
             return Err("tags needs at least one value → tag entry".into());
         }
-        if let Some(bad) = tags
-            .iter()
-            .find(|t| t.is_empty() || t.len() > 80 || t.chars().any(char::is_whitespace))
-        {
-            return Err(format!("`{bad}` is not a valid tag"));
+        if let Some(bad) = tags.iter().find(|t| !valid_tag(t)) {
+            return Err(format!(
+                "`{bad}` is not a valid tag (1 to 80 characters without spaces or commas)"
+            ));
         }
         return Ok(());
     };
@@ -356,42 +355,32 @@ fn validate_rule(catalog: &FieldCatalog, subject: Subject, rule: &Rule) -> Resul
     let Some((field_type, options)) = catalog.lookup(&target)? else {
         return Ok(());
     };
-    let fits = match &rule.convert {
-        Convert::Text => matches!(
-            field_type,
-            FieldType::Text | FieldType::Textarea | FieldType::Regexp
-        ),
-        Convert::Decimal { scale } => {
-            field_type == FieldType::Decimal
-                || (field_type == FieldType::Integer && *scale == Some(0))
-        }
-        Convert::Date => field_type == FieldType::Date,
-        Convert::Checkbox { .. } => field_type == FieldType::Checkbox,
+    let kind = match &rule.convert {
+        Convert::Text => ValueKind::Text,
+        Convert::Decimal { scale } => ValueKind::Decimal {
+            whole: *scale == Some(0),
+        },
+        Convert::Date => ValueKind::Date,
+        Convert::Checkbox { .. } => ValueKind::Checkbox,
         Convert::Dropdown {
             options: map,
             default,
         } => {
-            if !matches!(
-                field_type,
-                FieldType::Tagger | FieldType::Dropdown | FieldType::Multiselect
-            ) {
-                false
-            } else {
-                let missing = map
+            if field_type.is_dropdown()
+                && let Some(v) = map
                     .values()
                     .chain(default.iter())
-                    .find(|v| !options.contains(v));
-                if let Some(v) = missing {
-                    return Err(format!(
-                        "`{v}` is not an option of {}",
-                        describe_target(&target)
-                    ));
-                }
-                true
+                    .find(|v| !options.contains(v))
+            {
+                return Err(format!(
+                    "`{v}` is not an option of {}",
+                    describe_target(&target)
+                ));
             }
+            ValueKind::DropdownOption
         }
     };
-    if fits {
+    if field_type.accepts(kind) {
         Ok(())
     } else {
         Err(format!(
