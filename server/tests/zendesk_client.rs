@@ -1010,6 +1010,64 @@ async fn a_bulk_create_whose_answer_was_lost_is_reconciled() {
     }
 }
 
+/// A bulk create that was processed but answered with something unreadable is not sent again blindly: the
+/// organizations are looked up by `external_id` first.
+#[tokio::test]
+async fn a_bulk_create_with_an_unreadable_answer_is_looked_up_before_resending() {
+    let sim = sim().await;
+    let client = token_client(&sim);
+    sim.inject(
+        Fault::new(FaultKind::MalformedBody).on("POST", "/api/v2/organizations/create_many"),
+    );
+    let results = client
+        .create_many_organizations(&numbered_orgs(3))
+        .await
+        .unwrap();
+    assert!(results.iter().all(|r| r.outcome.is_ok()), "{results:?}");
+    for i in 0..3 {
+        assert_eq!(orgs_with_external_id(&sim, &format!("S-{i}")), 1);
+    }
+    let log = sim.requests();
+    assert_eq!(log[0].path, "/api/v2/organizations/create_many");
+    assert_eq!(log[0].fault.as_deref(), Some("malformed_body"));
+    assert_eq!(
+        (log[1].method.as_str(), log[1].path.as_str()),
+        ("GET", "/api/v2/organizations/show_many"),
+        "looked up before anything is created again: {log:?}"
+    );
+}
+
+/// A bulk ticket update is idempotent: an unreadable answer is retried like a dropped connection.
+#[tokio::test]
+async fn a_bulk_ticket_update_with_an_unreadable_answer_is_sent_again() {
+    let sim = sim().await;
+    let client = token_client(&sim);
+    let field = sim.seed_ticket_field("text", "Supplier", &[]);
+    let ticket = sim
+        .create_ticket(TicketSeed {
+            subject: "Question".into(),
+            description: "Hello".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    sim.inject(Fault::new(FaultKind::MalformedBody).on("PUT", "/api/v2/tickets/update_many"));
+    let results = client
+        .update_many_ticket_fields(&[TicketFieldsUpdate {
+            ticket_id: ticket,
+            custom_fields: vec![CustomFieldValue {
+                id: field,
+                value: json!("SUP-1"),
+            }],
+        }])
+        .await
+        .unwrap();
+    assert!(results.iter().all(|r| r.outcome.is_ok()), "{results:?}");
+    let sent = sim.requests_to("PUT", "/api/v2/tickets/update_many");
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    assert_eq!(sent[0].fault.as_deref(), Some("malformed_body"));
+    assert_eq!(sent[1].fault, None);
+}
+
 #[tokio::test]
 async fn a_killed_job_is_reconciled_and_the_rest_resubmitted() {
     let sim = sim().await;

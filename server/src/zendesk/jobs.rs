@@ -210,10 +210,12 @@ impl ZendeskClient {
         Ok(current)
     }
 
-    /// Decodes the `{"job_status": ...}` answer of a bulk call.
-    pub(crate) fn job_from(label: &str, body: &[u8]) -> Result<JobStatus, ZendeskError> {
-        let env: Envelope = super::client::decode(label, body)?;
-        Ok(env.job_status)
+    /// Submits a bulk call (`create_many`, `update_many`) and waits for its job to be final. The answer is
+    /// decoded under the retry policy: an unreadable answer to an idempotent call (PUT) is sent again, while
+    /// a create (POST) whose answer was lost is not — its error is ambiguous and the caller reconciles.
+    pub(crate) async fn submit_job(&self, call: Call) -> Result<JobStatus, ZendeskError> {
+        let env: Envelope = self.call_json(call).await?;
+        self.wait_for_job(env.job_status).await
     }
 }
 

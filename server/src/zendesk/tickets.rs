@@ -327,11 +327,9 @@ impl ZendeskClient {
                 .iter()
                 .map(|(id, fields)| json!({"id": id, "custom_fields": fields}))
                 .collect();
-            let reply = self
-                .call(Call::put("tickets/update_many", json!({"tickets": body})))
+            let job = self
+                .submit_job(Call::put("tickets/update_many", json!({"tickets": body})))
                 .await?;
-            let job = Self::job_from("PUT tickets/update_many", &reply.body)?;
-            let job = self.wait_for_job(job).await?;
             if job.status != JobState::Completed {
                 return Err(ZendeskError::JobFailed {
                     id: job.id,

@@ -17,24 +17,9 @@ use super::{
 
 impl ZendeskClient {
     /// Submits a bulk call and waits for its job. `Ok(None)` means the outcome is unknown (the call's answer
-    /// was lost, or the job was killed / failed / not finished): the caller reconciles.
+    /// was lost, or the job was killed / failed / could not be followed): the caller reconciles.
     async fn run_bulk(&self, call: Call) -> Result<Option<JobStatus>, ZendeskError> {
-        let label = format!("{} {}", call.method, call.path);
-        let job = match self.call(call).await {
-            Ok(reply) => match Self::job_from(&label, &reply.body) {
-                Ok(job) => job,
-                Err(e) => {
-                    tracing::warn!(error = %e, "bulk call answer unreadable; reconciling");
-                    return Ok(None);
-                }
-            },
-            Err(e) if e.is_ambiguous() => {
-                tracing::warn!(error = %e, "bulk call outcome unknown; reconciling");
-                return Ok(None);
-            }
-            Err(e) => return Err(e),
-        };
-        match self.wait_for_job(job).await {
+        match self.submit_job(call).await {
             Ok(job) if job.status == JobState::Completed => Ok(Some(job)),
             Ok(job) => {
                 tracing::warn!(job = %job.id, status = job.status.as_str(), message = ?job.message,
@@ -42,7 +27,10 @@ impl ZendeskClient {
                 Ok(None)
             }
             Err(e @ ZendeskError::JobTimeout { .. }) => Err(e),
-            Err(e) if e.is_ambiguous() => Ok(None),
+            Err(e) if e.is_ambiguous() => {
+                tracing::warn!(error = %e, "bulk call outcome unknown; reconciling");
+                Ok(None)
+            }
             Err(e) => Err(e),
         }
     }
