@@ -221,6 +221,11 @@ pub struct Mapped {
 impl MappingConfig {
     /// Parses and validates the JSON form (as stored in tenant settings).
     pub fn from_json_value(value: serde_json::Value) -> Result<Self, String> {
+        Self::from_json(&value)
+    }
+
+    /// [`Self::from_json_value`] from a borrowed value: reads the tenant's settings without copying them.
+    pub fn from_json(value: &serde_json::Value) -> Result<Self, String> {
         let config: Self = serde_path_to_error::deserialize(value)
             .map_err(|e| format!("invalid mapping at `{}`: {}", e.path(), e.inner()))?;
         config.validate().map_err(|e| e.to_string())?;

@@ -39,11 +39,11 @@ impl TenantMapping {
     ) -> Result<Self, String> {
         let declarative = match settings.get(MAPPING_KEY) {
             None | Some(serde_json::Value::Null) => None,
-            Some(v) => Some(MappingConfig::from_json_value(v.clone())?),
+            Some(v) => Some(MappingConfig::from_json(v)?),
         };
         let failure_policy = match settings.get(POLICY_KEY) {
             None | Some(serde_json::Value::Null) => default_policy,
-            Some(v) => serde_json::from_value(v.clone()).map_err(|_| {
+            Some(v) => FailurePolicy::deserialize(v).map_err(|_| {
                 format!("`{POLICY_KEY}` must be \"fallback\" or \"write_nothing\", got {v}")
             })?,
         };

@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use serde::Serialize;
+use serde::{Deserialize as _, Serialize};
 use utoipa::ToSchema;
 
 use super::catalog::FieldCatalog;
@@ -167,7 +167,7 @@ impl<'a> MapperService<'a> {
 
     /// The limits a stored version runs under.
     pub fn limits(&self, record: &PluginRecord) -> Result<PluginLimits, LifecycleError> {
-        let manifest: PluginManifest = serde_json::from_value(record.manifest.clone())
+        let manifest = PluginManifest::deserialize(&record.manifest)
             .map_err(|e| LifecycleError::Manifest(format!("stored manifest: {e}")))?;
         // A manifest accepted under an older, looser configuration is clamped, never trusted.
         manifest
@@ -233,12 +233,10 @@ impl<'a> MapperService<'a> {
     async fn run(
         &self,
         record: &PluginRecord,
+        limits: PluginLimits,
         catalog: &FieldCatalog,
         sample: &Sample,
     ) -> Result<Vec<FieldWrite>, CallFailure> {
-        let limits = self
-            .limits(record)
-            .map_err(|e| CallFailure::Unavailable(e.to_string()))?;
         let loaded = self
             .load(record)
             .await
@@ -263,7 +261,7 @@ impl<'a> MapperService<'a> {
         let catalog = mapping.declarative.map(|m| m.catalog).unwrap_or_default();
         let limits = self.limits(&record)?;
         let started = Instant::now();
-        let result = self.run(&record, &catalog, sample).await;
+        let result = self.run(&record, limits, &catalog, sample).await;
         let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
         let dry = match result {
             Ok(writes) => DryRun {
@@ -354,12 +352,16 @@ impl<'a> MapperService<'a> {
                 plugin_failure: None,
             });
         };
+        let no_catalog = FieldCatalog::default();
         let catalog = mapping
             .declarative
             .as_ref()
-            .map(|m| m.catalog.clone())
-            .unwrap_or_default();
-        match self.run(&record, &catalog, sample).await {
+            .map_or(&no_catalog, |m| &m.catalog);
+        let result = match self.limits(&record) {
+            Ok(limits) => self.run(&record, limits, catalog, sample).await,
+            Err(e) => Err(CallFailure::Unavailable(e.to_string())),
+        };
+        match result {
             Ok(writes) => Ok(MappingResult {
                 writes,
                 source: MappingSource::Plugin,
