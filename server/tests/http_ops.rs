@@ -116,3 +116,22 @@ async fn hostile_request_ids_are_replaced() {
     let (_, headers, _) = call(&state, req).await;
     assert_ne!(headers["x-request-id"], "a\"b<script>");
 }
+
+#[tokio::test]
+async fn a_request_running_past_the_timeout_is_answered_503_timeout() {
+    let (state, _db) = common::sqlite_app_state(|c| c.server.request_timeout_secs = 1).await;
+    // A webhook whose body never arrives keeps its handler waiting until the time limit.
+    let stalled = futures::stream::pending::<Result<bytes::Bytes, std::io::Error>>();
+    let req = Request::post("/webhooks/zendesk/acme")
+        .header("x-request-id", "stalled-1")
+        .body(Body::from_stream(stalled))
+        .unwrap();
+    let started = std::time::Instant::now();
+    let (status, headers, body) = call(&state, req).await;
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(headers["content-type"], "application/json");
+    let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(json["error"]["code"], "timeout");
+    assert_eq!(json["error"]["request_id"], "stalled-1");
+}

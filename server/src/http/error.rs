@@ -3,8 +3,8 @@
 //!
 //! Handlers return [`ApiError`]; its `IntoResponse` records the status, code and message in the response
 //! extensions, and [`render_errors`] (a middleware that knows the request id) writes the body. Responses that
-//! axum or tower produce on their own (404 for an unknown route, 405, 413, a plain-text extractor rejection,
-//! a timeout) are rewritten into the same shape. 500s are logged with their cause; the body never carries it.
+//! axum or tower produce on their own (404 for an unknown route, 405, 413, a plain-text extractor rejection)
+//! are rewritten into the same shape. 500s are logged with their cause; the body never carries it.
 
 use axum::body::Body;
 use axum::extract::Request;

@@ -14,12 +14,11 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
-use axum::http::{HeaderName, StatusCode};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::HeaderName;
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse as _, Response};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi as _;
 
@@ -33,13 +32,22 @@ pub fn app(state: AppState) -> Router {
     let server = &state.config().server;
     let timeout = Duration::from_secs(server.request_timeout_secs);
     let body_limit = server.max_body_bytes;
-    Router::new()
+    let routes = Router::new()
         .merge(ops::router())
         .merge(webhooks::router())
-        .merge(plugins::router(state.config().plugins.max_upload_bytes))
+        .merge(plugins::router(state.config().plugins.max_upload_bytes));
+    with_middleware(routes, timeout, body_limit).with_state(state)
+}
+
+/// `routes` behind the shared middleware (see the module documentation), with the JSON 404 fallback.
+fn with_middleware<S>(routes: Router<S>, timeout: Duration, body_limit: usize) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    routes
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
         .layer(DefaultBodyLimit::max(body_limit))
-        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, timeout))
+        .layer(middleware::from_fn_with_state(timeout, time_limit))
         .layer(middleware::from_fn(error::render_errors))
         .layer(middleware::from_fn(record_metrics))
         .layer(
@@ -54,7 +62,20 @@ pub fn app(state: AppState) -> Router {
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .layer(middleware::from_fn(sanitize_request_id))
-        .with_state(state)
+}
+
+/// A request still running after `limit` is dropped and answered 503 with code `timeout`.
+async fn time_limit(State(limit): State<Duration>, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::Unavailable {
+            code: "timeout",
+            message: format!(
+                "the request took longer than {limit:?} (server.request_timeout_secs)"
+            ),
+        }
+        .into_response(),
+    }
 }
 
 /// The OpenAPI document of every module.
@@ -117,4 +138,54 @@ async fn record_metrics(request: Request, next: Next) -> Response {
     metrics::histogram!("mlc_http_request_duration_seconds", "route" => route)
         .record(start.elapsed().as_secs_f64());
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::StatusCode;
+    use axum::routing::get;
+    use http_body_util::BodyExt as _;
+    use tower::ServiceExt as _;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_request_over_the_time_limit_is_answered_503_timeout() {
+        let routes = Router::new()
+            .route(
+                "/slow",
+                get(|| async {
+                    tokio::time::sleep(Duration::from_secs(30)).await;
+                    "late"
+                }),
+            )
+            .route("/fast", get(|| async { "on time" }));
+        let app = with_middleware(routes, Duration::from_millis(100), 1024);
+
+        let fast = app
+            .clone()
+            .oneshot(Request::get("/fast").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(fast.status(), StatusCode::OK);
+
+        let started = Instant::now();
+        let slow = app
+            .oneshot(
+                Request::get("/slow")
+                    .header("x-request-id", "slow-1")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert!(started.elapsed() < Duration::from_secs(10));
+        assert_eq!(slow.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(slow.headers()["content-type"], "application/json");
+        let body = slow.into_body().collect().await.unwrap().to_bytes();
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(json["error"]["code"], "timeout");
+        assert_eq!(json["error"]["request_id"], "slow-1");
+    }
 }
