@@ -341,12 +341,13 @@ impl ZendeskClient {
         }
     }
 
+    /// Sends one request and feeds its rate-limit headers to the limiter; returns the response with them.
     async fn send_once(
         &self,
         call: &Call,
         url: &Url,
         authorization: &SecretString,
-    ) -> Result<reqwest::Response, ZendeskError> {
+    ) -> Result<(reqwest::Response, RateLimitInfo), ZendeskError> {
         self.inner.limiter.acquire_for(call.endpoint).await;
         let mut request = self
             .inner
@@ -366,41 +367,42 @@ impl ZendeskClient {
             .map_err(|e| transport_error(&call.label(), e))?;
         let rate = RateLimitInfo::from_headers(response.headers());
         self.inner.limiter.observe(&rate);
-        Ok(response)
+        Ok((response, rate))
     }
 
     /// One attempt: limiter, credentials (one OAuth refresh on a 401), status → error.
     async fn attempt(&self, call: &Call) -> Result<Reply, ZendeskError> {
         let url = self.url(call)?;
         let (authorization, generation) = self.authorization().await?;
-        let mut response = self.send_once(call, &url, &authorization).await?;
+        let (mut response, mut rate) = self.send_once(call, &url, &authorization).await?;
         if response.status() == reqwest::StatusCode::UNAUTHORIZED
             && let (Auth::OAuth(session), Some(generation)) = (&self.inner.auth, generation)
         {
             session.refresh_after_rejection(generation).await?;
             let (authorization, _) = self.authorization().await?;
-            response = self.send_once(call, &url, &authorization).await?;
+            (response, rate) = self.send_once(call, &url, &authorization).await?;
         }
         let status = response.status();
-        let headers = response.headers().clone();
+        // Only a failure needs a header beyond the rate-limit ones.
+        let wait = (!status.is_success())
+            .then(|| retry_after(response.headers()))
+            .flatten();
         let body = response
             .bytes()
             .await
             .map_err(|e| transport_error(&call.label(), e))?;
         if status.is_success() {
-            return Ok(Reply {
-                body,
-                rate: RateLimitInfo::from_headers(&headers),
-            });
+            return Ok(Reply { body, rate });
         }
-        Err(self.status_error(call, status.as_u16(), &headers, &body))
+        Err(self.status_error(call, status.as_u16(), wait, &body))
     }
 
+    /// The error for a failed answer; `wait` is its `Retry-After`.
     fn status_error(
         &self,
         call: &Call,
         status: u16,
-        headers: &reqwest::header::HeaderMap,
+        wait: Option<Duration>,
         body: &[u8],
     ) -> ZendeskError {
         let json: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
@@ -418,7 +420,7 @@ impl ZendeskClient {
         match status {
             429 => {
                 let limiter = &self.inner.limiter;
-                let wait = match retry_after(headers) {
+                let wait = match wait {
                     // Every request of the tenant waits (at most `max_retry_after_secs`; a longer wait fails
                     // the call instead of being waited out).
                     Some(wait) => {
@@ -457,7 +459,7 @@ impl ZendeskClient {
             }
             _ => {
                 if status == 503
-                    && let Some(wait) = retry_after(headers)
+                    && let Some(wait) = wait
                 {
                     self.inner.limiter.hold_for(wait);
                 }
