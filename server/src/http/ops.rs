@@ -1,7 +1,10 @@
 //! Operations endpoints: liveness, readiness, metrics, the OpenAPI document.
 
+use std::sync::LazyLock;
+
 use axum::Json;
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
@@ -89,5 +92,14 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     (status = 200, description = "OpenAPI 3.1 document", content_type = "application/json")
 ))]
 pub async fn openapi_json() -> impl IntoResponse {
-    Json(super::openapi())
+    /// The document never changes while the process runs: built and serialized once.
+    static DOCUMENT: LazyLock<Bytes> = LazyLock::new(|| {
+        serde_json::to_vec(&super::openapi())
+            .expect("the OpenAPI document serializes")
+            .into()
+    });
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        DOCUMENT.clone(),
+    )
 }
