@@ -53,11 +53,9 @@ pub async fn serve(
         services.store,
         services.vault,
         crate::telemetry::metrics_handle(),
-    );
-    let host = state
-        .plugins()
-        .map_err(|why| std::io::Error::other(format!("cannot start the plugin host: {why}")))?
-        .clone();
+    )
+    .map_err(|e| std::io::Error::other(format!("cannot start the plugin host: {e}")))?;
+    let host = state.plugins().clone();
     // Load every active plugin's compiled artifact now rather than on its first call.
     let warm_store = store.clone();
     tokio::spawn(async move {

@@ -342,7 +342,7 @@ async fn map_numbered(service: &MapperService<'_>, tenant: &Tenant, number: &str
 async fn failure_policy_falls_back_to_the_declarative_mapping_or_writes_nothing() {
     let s = Server::start(|_| {}).await;
     let store = s.state.store();
-    let host = s.state.plugins().unwrap();
+    let host = s.state.plugins();
     let acme = TenantId::parse("acme").unwrap();
     let service = MapperService::new(store, host);
     let mapping = serde_json::json!({

@@ -81,7 +81,8 @@ async fn fixture_on(db: common::TestDb, tweak: impl FnOnce(&mut Config)) -> Fixt
         store,
         vault,
         ml_connector::telemetry::metrics_handle(),
-    );
+    )
+    .expect("the plugin host starts");
     Fixture {
         state,
         _db: db,

@@ -22,7 +22,6 @@ use utoipa::{OpenApi, ToSchema};
 use super::auth::AdminTenant;
 use super::error::{ApiError, ErrorBody};
 use super::state::AppState;
-use crate::mapper::PluginHost;
 use crate::mapper::host::UploadError;
 use crate::mapper::host::limits::{PluginLimits, PluginManifest};
 use crate::mapper::input::Sample;
@@ -60,13 +59,6 @@ pub struct PluginList {
     pub plugins: Vec<PluginRecord>,
     /// Id of the active version, if any.
     pub active_id: Option<i64>,
-}
-
-fn host(state: &AppState) -> Result<&PluginHost, ApiError> {
-    state.plugins().map_err(|why| ApiError::Unavailable {
-        code: "plugins_unavailable",
-        message: format!("the plugin host is not available: {why}"),
-    })
 }
 
 impl From<LifecycleError> for ApiError {
@@ -114,7 +106,7 @@ pub async fn upload(
     Query(manifest): Query<PluginManifest>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<PluginRecord>), ApiError> {
-    let host = host(&state)?;
+    let host = state.plugins();
     let limit = host.config().max_upload_bytes;
     let body = body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
@@ -140,7 +132,7 @@ pub async fn list(
     State(state): State<AppState>,
     AdminTenant(tenant): AdminTenant,
 ) -> Result<Json<PluginList>, ApiError> {
-    let plugins = MapperService::new(state.store(), host(&state)?)
+    let plugins = MapperService::new(state.store(), state.plugins())
         .list(&tenant)
         .await?;
     let active_id = plugins.iter().find(|p| p.status == "active").map(|p| p.id);
@@ -161,7 +153,7 @@ pub async fn activate(
     AdminTenant(tenant): AdminTenant,
     Path(path): Path<(String, i64)>,
 ) -> Result<Json<PluginRecord>, ApiError> {
-    let record = MapperService::new(state.store(), host(&state)?)
+    let record = MapperService::new(state.store(), state.plugins())
         .activate(&tenant, path.1)
         .await?;
     Ok(Json(record))
@@ -185,7 +177,7 @@ pub async fn dry_run(
 ) -> Result<Json<DryRun>, ApiError> {
     let sample = Sample::from_json(&body)
         .map_err(|e| ApiError::bad_request("invalid_sample", e.to_string()))?;
-    let result = MapperService::new(state.store(), host(&state)?)
+    let result = MapperService::new(state.store(), state.plugins())
         .dry_run(&tenant, path.1, &sample)
         .await?;
     Ok(Json(result))
@@ -200,7 +192,7 @@ pub async fn rollback(
     State(state): State<AppState>,
     AdminTenant(tenant): AdminTenant,
 ) -> Result<Json<PluginRecord>, ApiError> {
-    let record = MapperService::new(state.store(), host(&state)?)
+    let record = MapperService::new(state.store(), state.plugins())
         .rollback(&tenant)
         .await?;
     Ok(Json(record))

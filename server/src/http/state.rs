@@ -7,6 +7,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 
 use crate::config::Config;
 use crate::mapper::PluginHost;
+use crate::mapper::host::UploadError;
 use crate::store::Store;
 use crate::vault::Vault;
 
@@ -23,16 +24,21 @@ struct Inner {
     vault: Arc<Vault>,
     metrics: PrometheusHandle,
     started: Instant,
-    /// The WebAssembly plugin host, or why it could not be built (plugin endpoints then answer 503).
-    plugins: Result<PluginHost, String>,
+    /// The WebAssembly plugin host.
+    plugins: PluginHost,
 }
 
 impl AppState {
-    /// Bundles the parts.
-    pub fn new(config: Config, store: Store, vault: Vault, metrics: PrometheusHandle) -> Self {
-        let plugins = PluginHost::new(&config.plugins, crate::mapper::host::artifact_key(&vault))
-            .map_err(|e| e.to_string());
-        Self {
+    /// Bundles the parts and builds the plugin host (from `config.plugins`, its artifacts keyed by `vault`);
+    /// fails when the host cannot be built, so the process does not serve without it.
+    pub fn new(
+        config: Config,
+        store: Store,
+        vault: Vault,
+        metrics: PrometheusHandle,
+    ) -> Result<Self, UploadError> {
+        let plugins = PluginHost::new(&config.plugins, crate::mapper::host::artifact_key(&vault))?;
+        Ok(Self {
             inner: Arc::new(Inner {
                 plugins,
                 config,
@@ -41,7 +47,7 @@ impl AppState {
                 metrics,
                 started: Instant::now(),
             }),
-        }
+        })
     }
 
     /// Process configuration.
@@ -69,9 +75,9 @@ impl AppState {
         &self.inner.metrics
     }
 
-    /// The plugin host, or why it is unavailable.
-    pub fn plugins(&self) -> Result<&PluginHost, &str> {
-        self.inner.plugins.as_ref().map_err(String::as_str)
+    /// The plugin host.
+    pub fn plugins(&self) -> &PluginHost {
+        &self.inner.plugins
     }
 
     /// When the process started serving.

@@ -102,5 +102,6 @@ pub async fn sqlite_app_state(tweak: impl FnOnce(&mut Config)) -> (AppState, Tes
     let mut config = test_config(dir, &db.url);
     tweak(&mut config);
     let metrics = ml_connector::telemetry::metrics_handle();
-    (AppState::new(config, store, vault, metrics), db)
+    let state = AppState::new(config, store, vault, metrics).expect("the plugin host starts");
+    (state, db)
 }
