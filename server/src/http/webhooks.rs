@@ -20,7 +20,7 @@ use utoipa::{OpenApi, ToSchema};
 
 use super::error::{ApiError, ErrorBody};
 use super::state::AppState;
-use crate::store::{Enqueued, NewQueuedEvent, StoreError};
+use crate::store::{Enqueued, NewQueuedEvent};
 use crate::tenant::{SecretName, TenantId};
 use crate::zendesk::webhook::{
     self, INVOCATION_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, TRIGGER_EVENT_TYPE,
@@ -122,11 +122,7 @@ pub async fn receive(
     let secret = state
         .store()
         .secret(state.vault(), &tenant, SecretName::WebhookSigningSecret)
-        .await
-        .map_err(|e| match e {
-            StoreError::NotFound { .. } => invalid_signature(),
-            other => ApiError::from(other),
-        })?;
+        .await?;
     let Some(secret) = secret else {
         tracing::warn!(%tenant, "webhook for a tenant without a webhook-signing-secret (or an unknown tenant)");
         return Err(rejected("invalid_signature", invalid_signature()));
@@ -170,7 +166,7 @@ pub async fn receive(
             (id, TRIGGER_EVENT_TYPE.to_string(), ticket_id)
         }
     };
-    let payload = String::from_utf8(body.to_vec()).map_err(|_| {
+    let payload = std::str::from_utf8(&body).map_err(|_| {
         rejected(
             "malformed_event",
             ApiError::bad_request("malformed_event", "the body is not UTF-8"),
@@ -190,7 +186,7 @@ pub async fn receive(
                 event_id: event_id.clone(),
                 event_type: event_type.clone(),
                 ticket_id: queued_ticket,
-                payload,
+                payload: payload.to_owned(),
             },
         )
         .await?;
