@@ -12,7 +12,9 @@ use std::time::Instant;
 use tokio::sync::OwnedSemaphorePermit;
 use wasmtime::{Engine, PoolConcurrencyLimitError, Store, Trap};
 
-use super::bindings::{Mapper, MapperPre, TicketContext as WitTicket};
+use super::bindings::{
+    Invoice as WitInvoice, Mapper, MapperPre, Supplier as WitSupplier, TicketContext as WitTicket,
+};
 use super::limits::PluginLimits;
 use super::sandbox::Sandbox;
 use super::{CallFailure, truncate};
@@ -23,9 +25,27 @@ use crate::mapper::write::FieldWrite;
 #[derive(Debug)]
 pub enum Work {
     /// Call the export that matches this record.
-    Map(Box<Sample>),
+    Map(Box<WitInput>),
     /// Stop after instantiating (benchmarks: the per-call floor).
     InstantiateOnly,
+}
+
+/// A record in the types of the `mapper` world, converted once per call and moved into the job.
+#[derive(Debug)]
+pub enum WitInput {
+    /// For `map-supplier`.
+    Supplier(WitSupplier),
+    /// For `map-invoice`.
+    Invoice(WitInvoice, WitTicket),
+}
+
+impl From<&Sample> for WitInput {
+    fn from(sample: &Sample) -> Self {
+        match sample {
+            Sample::Supplier { supplier } => Self::Supplier(supplier.into()),
+            Sample::Invoice { invoice, ticket } => Self::Invoice(invoice.into(), ticket.into()),
+        }
+    }
 }
 
 /// A call, ready to be spawned on the plugin runtime.
@@ -101,16 +121,11 @@ async fn execute(
 async fn call(
     mapper: &Mapper,
     store: &mut Store<Sandbox>,
-    input: &Sample,
+    input: &WitInput,
 ) -> wasmtime::Result<Result<Vec<super::bindings::FieldWrite>, String>> {
     match input {
-        Sample::Supplier { supplier } => mapper.call_map_supplier(store, &supplier.into()).await,
-        Sample::Invoice { invoice, ticket } => {
-            let ticket: WitTicket = ticket.into();
-            mapper
-                .call_map_invoice(store, &invoice.into(), &ticket)
-                .await
-        }
+        WitInput::Supplier(supplier) => mapper.call_map_supplier(store, supplier).await,
+        WitInput::Invoice(invoice, ticket) => mapper.call_map_invoice(store, invoice, ticket).await,
     }
 }
 

@@ -29,7 +29,7 @@ use wasmtime::Engine;
 use wasmtime::component::{Component, Linker};
 
 use self::bindings::MapperPre;
-use self::call::{Job, Work};
+use self::call::{Job, WitInput, Work};
 use self::engine::EpochTicker;
 use self::limits::PluginLimits;
 use self::runtime::CallRuntime;
@@ -372,18 +372,14 @@ impl PluginHost {
         input: &Sample,
     ) -> Result<Vec<FieldWrite>, CallFailure> {
         let started = Instant::now();
-        let size = serde_json::to_vec(input)
-            .map(|v| v.len())
-            .unwrap_or(usize::MAX);
+        let size = json_size(input);
         if size > limits.max_input_bytes {
             let refused = Err(CallFailure::InputTooLarge(size));
             call::record(&refused, started);
             return refused;
         }
-        match self
-            .spawn(plugin, limits, Work::Map(Box::new(input.clone())))
-            .await
-        {
+        let work = Work::Map(Box::new(WitInput::from(input)));
+        match self.spawn(plugin, limits, work).await {
             // The job ran and counted itself.
             Ok(result) => result,
             // It never ran, or died: count it here.
@@ -469,6 +465,26 @@ impl LoadedCache {
     }
 }
 
+/// The length of `value` as compact JSON (what `serde_json::to_vec` would give), without building it;
+/// `usize::MAX` if it does not serialize.
+fn json_size(value: &impl Serialize) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    match serde_json::to_writer(&mut count, value) {
+        Ok(()) => count.0,
+        Err(_) => usize::MAX,
+    }
+}
+
 fn root_cause(err: &wasmtime::Error) -> String {
     truncate(&format!("{err:#}"), 600)
 }
@@ -544,5 +560,17 @@ mod tests {
         assert!(err(b"hello world, not wasm").contains("not a WebAssembly binary"));
         assert!(err(&[0u8; 2000]).contains("at most 1024 bytes"));
         assert!(check_header(b"\0asm\x0d\0\x01\0", 1024).is_ok());
+    }
+
+    #[test]
+    fn input_size_is_the_length_of_the_json() {
+        let sample = Sample::from_json(
+            br#"{"supplier": {"id": "S-1", "name": "Ac\u00e9me \"q\"", "status": "Active", "extra": {"k": "v"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            json_size(&sample),
+            serde_json::to_vec(&sample).unwrap().len()
+        );
     }
 }
