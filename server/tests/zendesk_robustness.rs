@@ -1,13 +1,14 @@
 //! The Zendesk client against the simulator where Zendesk's real formats and rules are easy to get wrong:
 //! messages that carry the value (`Name: External Services Ltd has already been taken`), job results in the
-//! OpenAPI shapes (update results have no `index`), Update Ticket's own limits (429 in plain text without
-//! `Retry-After`), closed tickets, `ratelimit-*` headers on list endpoints only, and rate-limit header values
+//! OpenAPI shapes (update results have no `index`), Update Ticket's own limits (429 in plain text, with or
+//! without `Retry-After`), closed tickets, `ratelimit-*` headers on list endpoints only, and rate-limit header values
 //! of any size.
 
 mod zendesk_support;
 
 use std::time::Duration;
 
+use ml_connector::zendesk::limiter::Endpoint;
 use ml_connector::zendesk::organizations::{OrgAction, OrganizationUpdate};
 use ml_connector::zendesk::tickets::CustomFieldValue;
 use ml_connector::zendesk::{ZendeskClient, ZendeskConfig, ZendeskError};
@@ -288,6 +289,67 @@ async fn an_update_ticket_429_without_retry_after_is_waited_out_for_ticket_updat
         (1..=2).contains(&limited),
         "bounded retries, each after the default wait: {lines:?}"
     );
+}
+
+/// Update Ticket's limit may answer with `Retry-After` too. While the account still has budget
+/// (`X-Rate-Limit-Remaining` > 0) that is the endpoint's limit, not the plan's: only ticket updates wait, as
+/// long as it says, and other work for the tenant goes on.
+#[tokio::test]
+async fn an_update_ticket_429_with_retry_after_holds_ticket_updates_only() {
+    let sim = sim_with(SimConfig {
+        ticket_update_limit: 2,
+        ticket_update_window: Duration::from_secs(1),
+        endpoint_limit_retry_after: true,
+        ..SimConfig::default()
+    })
+    .await;
+    let client = client(&sim);
+    let (id, field) = (ticket(&sim), text_field(&sim));
+    let path = format!("/api/v2/tickets/{id}");
+    for v in ["INV-1", "INV-2"] {
+        client
+            .update_ticket_custom_fields(id, &value(field, v))
+            .await
+            .unwrap();
+    }
+    let third = tokio::spawn({
+        let c = client.clone();
+        async move {
+            c.update_ticket_custom_fields(id, &value(field, "INV-3"))
+                .await
+        }
+    });
+    let limiter = client.limiter();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while limiter
+        .endpoint_held_until(Endpoint::TicketUpdate)
+        .is_none()
+    {
+        assert!(tokio::time::Instant::now() < deadline, "no 429 seen");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(
+        remaining_hold(&client),
+        Duration::ZERO,
+        "an endpoint's 429 does not hold the tenant"
+    );
+    client.ticket(id).await.unwrap();
+    let written = third.await.unwrap().unwrap();
+    assert_eq!(written.custom_field(field), &json!("INV-3"));
+    let lines: Vec<(String, Option<u16>)> = sim
+        .requests()
+        .iter()
+        .filter(|r| r.path == path)
+        .map(|r| (r.method.clone(), r.status))
+        .collect();
+    let first_429 = lines.iter().position(|l| l.1 == Some(429)).expect("a 429");
+    let read = lines.iter().position(|l| l.0 == "GET").unwrap();
+    let retried = lines.iter().rposition(|l| l.0 == "PUT").unwrap();
+    assert!(
+        first_429 < read && read < retried,
+        "the read went out during the ticket-update hold: {lines:?}"
+    );
+    assert_eq!(lines[retried].1, Some(200));
 }
 
 /// When the limit does not lift, the call fails with `rate_limited` after the configured retries: bounded.

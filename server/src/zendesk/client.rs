@@ -394,15 +394,16 @@ impl ZendeskClient {
         if status.is_success() {
             return Ok(Reply { body, rate });
         }
-        Err(self.status_error(call, status.as_u16(), wait, &body))
+        Err(self.status_error(call, status.as_u16(), wait, &rate, &body))
     }
 
-    /// The error for a failed answer; `wait` is its `Retry-After`.
+    /// The error for a failed answer; `wait` is its `Retry-After`, `rate` its rate-limit headers.
     fn status_error(
         &self,
         call: &Call,
         status: u16,
         wait: Option<Duration>,
+        rate: &RateLimitInfo,
         body: &[u8],
     ) -> ZendeskError {
         let json: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
@@ -420,22 +421,24 @@ impl ZendeskClient {
         match status {
             429 => {
                 let limiter = &self.inner.limiter;
-                let wait = match wait {
-                    // Every request of the tenant waits (at most `max_retry_after_secs`; a longer wait fails
-                    // the call instead of being waited out).
-                    Some(wait) => {
-                        limiter.hold_for(wait);
-                        wait
-                    }
-                    // No `Retry-After` (an endpoint limit, often with a plain-text body): a bounded default
-                    // wait, for this endpoint's requests only.
-                    None => {
-                        let wait = Duration::from_secs(self.inner.config.default_retry_after_secs)
-                            .min(limiter.max_hold());
-                        limiter.hold_endpoint(call.endpoint, wait);
-                        wait
-                    }
-                };
+                // The plan's limit answers with `Retry-After` and an exhausted account budget: every request of
+                // the tenant waits. An endpoint limit (Update Ticket's) answers without `Retry-After`, or with
+                // it while the account still has budget (`X-Rate-Limit-Remaining` > 0): only requests to that
+                // endpoint wait.
+                let account_wide = wait.is_some()
+                    && (call.endpoint == Endpoint::General
+                        || rate.remaining.is_none_or(|r| r == 0));
+                // `Retry-After` is waited at most `max_retry_after_secs` (a longer one fails the call instead of
+                // being waited out); without one, a bounded default.
+                let wait = wait.unwrap_or_else(|| {
+                    Duration::from_secs(self.inner.config.default_retry_after_secs)
+                        .min(limiter.max_hold())
+                });
+                if account_wide {
+                    limiter.hold_for(wait);
+                } else {
+                    limiter.hold_endpoint(call.endpoint, wait);
+                }
                 metrics::counter!("mlc_zendesk_rate_limited_total").increment(1);
                 ZendeskError::RateLimited { retry_after: wait }
             }

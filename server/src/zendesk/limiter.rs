@@ -5,8 +5,8 @@
 //!
 //! Endpoint limits come on top of the plan's: `PUT /api/v2/tickets/{id}` (Update Ticket) is limited to 100
 //! requests per minute per account (300 with High Volume), so ticket updates also pass a second GCRA limiter
-//! at `zendesk.ticket_update_rpm`, and a 429 for an endpoint that came without `Retry-After` holds only that
-//! endpoint's requests.
+//! at `zendesk.ticket_update_rpm`, and a 429 for such an endpoint that came without `Retry-After`, or with it
+//! while the account still had budget (`X-Rate-Limit-Remaining` > 0), holds only that endpoint's requests.
 //!
 //! Every wait is bounded: a `Retry-After` or `ratelimit-reset` of any size (`1e20`, `18446744073709551615`)
 //! holds requests for at most the limiter's `max_hold` (`zendesk.max_retry_after_secs`), and all instant
@@ -121,7 +121,7 @@ pub struct RateLimiter {
     max_hold: Duration,
     /// No request leaves before this instant (set by `Retry-After` and exhausted budgets).
     hold: Mutex<Option<Instant>>,
-    /// No request to an endpoint leaves before this instant (a 429 of that endpoint without `Retry-After`).
+    /// No request to an endpoint leaves before this instant (a 429 of that endpoint's own limit).
     endpoint_holds: Mutex<HashMap<Endpoint, Instant>>,
     last: Mutex<RateLimitInfo>,
 }
