@@ -23,7 +23,8 @@ use ml_connector::zendesk::organizations::{
 };
 use ml_connector::zendesk::tickets::{CustomFieldValue, TicketFieldsUpdate};
 use ml_connector::zendesk::{
-    Credentials, MemoryTokenStore, OauthClient, ZendeskClient, ZendeskConfig, ZendeskError,
+    Credentials, MemoryTokenStore, OauthClient, StoreTokenStore, TokenStore as _, ZendeskClient,
+    ZendeskConfig, ZendeskError,
 };
 use ml_connector_sim::workday::{SimConfig as WorkdaySimConfig, WorkdaySim};
 use ml_connector_sim::zendesk::{
@@ -255,6 +256,62 @@ async fn oauth_refresh_rotates_both_tokens_and_persists_them() {
             Some(stored_refresh.as_str())
         );
         assert_eq!(grants[1].status, 200);
+    }
+}
+
+/// Several secrets come from one read, in the order asked (`None` for one not set); the OAuth token store
+/// reads its pair that way, so a rotation can never hand it one old and one new token.
+#[tokio::test]
+async fn secrets_are_read_together_in_the_order_asked() {
+    for db in common::test_dbs().await {
+        let backend = db.name;
+        let sim = sim().await;
+        let t = oauth_tenant(db, &sim).await;
+        let expose = |v: &Option<SecretString>| v.as_ref().map(|s| s.expose_secret().to_string());
+        let access = t.stored(SecretName::ZendeskOauthAccessToken).await;
+        let refresh = t.stored(SecretName::ZendeskOauthRefreshToken).await;
+        let got = t
+            .store
+            .secrets(
+                &t.vault,
+                &t.tenant.id,
+                &[
+                    SecretName::ZendeskOauthRefreshToken,
+                    SecretName::ZendeskApiToken,
+                    SecretName::ZendeskOauthAccessToken,
+                ],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            got.iter().map(expose).collect::<Vec<_>>(),
+            [Some(refresh.clone()), None, Some(access.clone())],
+            "{backend}"
+        );
+        assert!(
+            t.store
+                .secrets(&t.vault, &t.tenant.id, &[])
+                .await
+                .unwrap()
+                .is_empty()
+        );
+
+        let tokens = StoreTokenStore::new(t.store.clone(), t.vault.clone(), t.tenant.id.clone());
+        let pair = tokens.load().await.unwrap().unwrap();
+        assert_eq!(expose(&pair.access_token), Some(access), "{backend}");
+        assert_eq!(expose(&pair.refresh_token), Some(refresh.clone()));
+        t.store
+            .delete_secret(&t.tenant.id, SecretName::ZendeskOauthAccessToken)
+            .await
+            .unwrap();
+        let pair = tokens.load().await.unwrap().unwrap();
+        assert!(pair.access_token.is_none(), "{backend}");
+        assert_eq!(expose(&pair.refresh_token), Some(refresh));
+        t.store
+            .delete_secret(&t.tenant.id, SecretName::ZendeskOauthRefreshToken)
+            .await
+            .unwrap();
+        assert!(tokens.load().await.unwrap().is_none(), "{backend}");
     }
 }
 

@@ -1,5 +1,7 @@
 //! Sealed tenant credentials. Values go in and out only through the vault.
 
+use std::collections::HashMap;
+
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::Row as _;
 
@@ -122,6 +124,54 @@ impl Store {
                 vault.open_string(&credential_aad(tenant.as_str(), name.as_str()), &sealed)?,
             )),
         }
+    }
+
+    /// Opens several secrets of `tenant`, in the order of `names` (`None` for one that is not set). They are read
+    /// in one query, so they come from one snapshot: a pair replaced together by [`Self::put_secrets`] (a
+    /// rotated OAuth token pair) is seen all old or all new, never mixed.
+    pub async fn secrets(
+        &self,
+        vault: &Vault,
+        tenant: &TenantId,
+        names: &[SecretName],
+    ) -> Result<Vec<Option<SecretString>>, StoreError> {
+        if names.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders = (0..names.len())
+            .map(|i| format!("${}", i + 2))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT name, sealed FROM credentials WHERE tenant_id = $1 AND name IN ({placeholders})"
+        );
+        // Safe: the only text added to the statement is the generated placeholders; every value is bound.
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(tenant.as_str());
+        for name in names {
+            query = query.bind(name.as_str());
+        }
+        let rows = query
+            .fetch_all(self.pool())
+            .await
+            .context("reading secrets")?;
+        let mut sealed = HashMap::with_capacity(rows.len());
+        for row in &rows {
+            let name: String = row.try_get("name").context("reading secrets")?;
+            let value: Vec<u8> = row.try_get("sealed").context("reading secrets")?;
+            sealed.insert(name, value);
+        }
+        names
+            .iter()
+            .map(|name| {
+                sealed
+                    .get(name.as_str())
+                    .map(|value| {
+                        vault.open_string(&credential_aad(tenant.as_str(), name.as_str()), value)
+                    })
+                    .transpose()
+                    .map_err(StoreError::from)
+            })
+            .collect()
     }
 
     /// Which secrets a tenant has (names, key ids, times; never values).

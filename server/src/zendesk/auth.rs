@@ -136,22 +136,20 @@ impl fmt::Debug for StoreTokenStore {
 #[async_trait]
 impl TokenStore for StoreTokenStore {
     async fn load(&self) -> Result<Option<StoredTokens>, ZendeskError> {
-        let access = self
+        // One read: a rotation in between must not pair the old access token with the new refresh token.
+        let mut pair = self
             .store
-            .secret(
+            .secrets(
                 &self.vault,
                 &self.tenant,
-                SecretName::ZendeskOauthAccessToken,
+                &[
+                    SecretName::ZendeskOauthAccessToken,
+                    SecretName::ZendeskOauthRefreshToken,
+                ],
             )
-            .await?;
-        let refresh = self
-            .store
-            .secret(
-                &self.vault,
-                &self.tenant,
-                SecretName::ZendeskOauthRefreshToken,
-            )
-            .await?;
+            .await?
+            .into_iter();
+        let (access, refresh) = (pair.next().flatten(), pair.next().flatten());
         Ok(
             (access.is_some() || refresh.is_some()).then_some(StoredTokens {
                 access_token: access,
