@@ -48,13 +48,9 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let store = services.store.clone();
-    let state = AppState::new(
-        config,
-        services.store,
-        services.vault,
-        crate::telemetry::metrics_handle(),
-    )
-    .map_err(|e| std::io::Error::other(format!("cannot start the plugin host: {e}")))?;
+    let metrics = crate::telemetry::metrics_handle();
+    let state = AppState::new(config, services.store, services.vault, metrics.clone())
+        .map_err(|e| std::io::Error::other(format!("cannot start the plugin host: {e}")))?;
     let host = state.plugins().clone();
     // Load every active plugin's compiled artifact now rather than on its first call.
     let warm_store = store.clone();
@@ -67,7 +63,9 @@ pub async fn serve(
             Err(e) => tracing::warn!(error = %e, "cannot load active plugins"),
         }
     });
+    let upkeep = tokio::spawn(crate::telemetry::run_metrics_upkeep(metrics));
     let result = http::serve(listener, state, shutdown).await;
+    upkeep.abort();
     store.close().await;
     result
 }

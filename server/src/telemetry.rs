@@ -1,6 +1,7 @@
 //! Logs (tracing, JSON or pretty, on standard error) and metrics (Prometheus text from the `metrics` facade).
 
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tracing_subscriber::EnvFilter;
@@ -31,12 +32,30 @@ pub fn metrics_handle() -> PrometheusHandle {
         .get_or_init(|| {
             let recorder = PrometheusBuilder::new().build_recorder();
             let handle = recorder.handle();
-            // Another recorder may already be installed (e.g. by an embedding test); ours still renders.
-            let _ = metrics::set_global_recorder(recorder);
+            // If another recorder is already installed (e.g. by an embedding program), the metrics macros keep
+            // feeding that one and ours renders no samples.
+            if metrics::set_global_recorder(recorder).is_err() {
+                tracing::warn!("another metrics recorder is installed; /metrics will stay empty");
+            }
             describe();
             handle
         })
         .clone()
+}
+
+/// How often [`run_metrics_upkeep`] drains recorded histogram samples.
+pub const METRICS_UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
+
+/// Runs the recorder's upkeep every [`METRICS_UPKEEP_INTERVAL`], forever (abort the task to stop it). A
+/// recorder made with `build_recorder` does not do this itself: without it, histogram samples pile up in
+/// memory until the next scrape of `/metrics`, without bound when nothing scrapes.
+pub async fn run_metrics_upkeep(handle: PrometheusHandle) {
+    let mut tick = tokio::time::interval(METRICS_UPKEEP_INTERVAL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        handle.run_upkeep();
+    }
 }
 
 fn describe() {
