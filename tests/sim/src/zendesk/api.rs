@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Extension, Json, Router};
@@ -215,18 +215,18 @@ async fn show_many_orgs(
     Ok(Json(json!({"organizations": orgs, "next_page": null, "previous_page": null, "count": orgs.len()})).into_response())
 }
 
+/// Queues a bulk job for the request `method path`, taking the job fault armed for exactly that request.
 fn start_job(
     shared: &Shared,
     kind: JobKind,
+    method: &Method,
     path: &str,
     items: Vec<Value>,
     actor: Option<u64>,
 ) -> Result<Response, ZdError> {
     let stop = {
         let mut armed = shared.faults.lock().unwrap_or_else(|e| e.into_inner());
-        match faults::take(&mut armed, "POST", path, true)
-            .or_else(|| faults::take(&mut armed, "PUT", path, true))
-        {
+        match faults::take(&mut armed, method.as_str(), path, true) {
             Some(FaultKind::KillJob { after_items }) => Some((after_items, JobState::Killed)),
             Some(FaultKind::FailJob { after_items }) => Some((after_items, JobState::Failed)),
             _ => None,
@@ -255,6 +255,7 @@ fn start_job(
 async fn create_many_orgs(
     State(shared): State<Arc<Shared>>,
     Extension(p): Extension<Principal>,
+    method: Method,
     body: axum::body::Bytes,
 ) -> Result<Response, ZdError> {
     let body = parse_body(&body)?;
@@ -262,6 +263,7 @@ async fn create_many_orgs(
     start_job(
         &shared,
         JobKind::CreateOrganizations,
+        &method,
         "/api/v2/organizations/create_many",
         items,
         p.user_id(),
@@ -306,6 +308,7 @@ fn bulk_items(
 async fn update_many_orgs(
     State(shared): State<Arc<Shared>>,
     Extension(p): Extension<Principal>,
+    method: Method,
     Query(q): Q,
     body: axum::body::Bytes,
 ) -> Result<Response, ZdError> {
@@ -314,6 +317,7 @@ async fn update_many_orgs(
     start_job(
         &shared,
         JobKind::UpdateOrganizations,
+        &method,
         "/api/v2/organizations/update_many",
         items,
         p.user_id(),
@@ -446,6 +450,7 @@ async fn update_ticket(
 async fn update_many_tickets(
     State(shared): State<Arc<Shared>>,
     Extension(p): Extension<Principal>,
+    method: Method,
     Query(q): Q,
     body: axum::body::Bytes,
 ) -> Result<Response, ZdError> {
@@ -461,6 +466,7 @@ async fn update_many_tickets(
     start_job(
         &shared,
         JobKind::UpdateTickets,
+        &method,
         "/api/v2/tickets/update_many",
         items,
         p.user_id(),
@@ -485,4 +491,68 @@ async fn show_ticket_field(
     let w = shared.world();
     let f = w.ticket_fields.get(&id).ok_or_else(ZdError::not_found)?;
     Ok(Json(json!({"ticket_field": w.ticket_field_json(f)})).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use serde_json::{Value, json};
+
+    use super::super::{
+        DEFAULT_AGENT_EMAIL, DEFAULT_API_TOKEN, Fault, FaultKind, SimConfig, ZendeskSim,
+    };
+
+    /// Creates one organization through `create_many` and returns the state its job ends in.
+    async fn create_many(sim: &ZendeskSim, external_id: &str) -> String {
+        let http = reqwest::Client::new();
+        let auth = (format!("{DEFAULT_AGENT_EMAIL}/token"), DEFAULT_API_TOKEN);
+        let job: Value = http
+            .post(format!(
+                "{}/api/v2/organizations/create_many",
+                sim.base_url()
+            ))
+            .basic_auth(&auth.0, Some(auth.1))
+            .json(&json!({"organizations": [{"name": external_id, "external_id": external_id}]}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let id = job["job_status"]["id"].as_str().unwrap().to_string();
+        for _ in 0..250 {
+            let job: Value = http
+                .get(format!("{}/api/v2/job_statuses/{id}", sim.base_url()))
+                .basic_auth(&auth.0, Some(auth.1))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let status = job["job_status"]["status"].as_str().unwrap();
+            if !matches!(status, "queued" | "working") {
+                return status.to_string();
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("job {id} never ended");
+    }
+
+    #[tokio::test]
+    async fn a_job_fault_fires_only_for_the_method_it_was_armed_for() {
+        let sim = ZendeskSim::start(SimConfig::default()).await.unwrap();
+        let path = "/api/v2/organizations/create_many";
+        let kill = || Fault::new(FaultKind::KillJob { after_items: 0 });
+        sim.inject(kill().on("PUT", path));
+        assert_eq!(create_many(&sim, "S-1").await, "completed");
+        sim.inject(kill().on("POST", path));
+        assert_eq!(create_many(&sim, "S-2").await, "killed");
+        assert_eq!(
+            create_many(&sim, "S-3").await,
+            "completed",
+            "the PUT fault never fires for a POST"
+        );
+    }
 }
