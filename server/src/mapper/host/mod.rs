@@ -536,17 +536,11 @@ fn check_header(bytes: &[u8], limit: usize) -> Result<(), UploadError> {
 /// Derives the artifact MAC key from the vault's master key (HMAC-SHA256 with a fixed label), so that only
 /// this deployment's processes can produce artifacts they will load.
 pub fn artifact_key(vault: &crate::vault::Vault) -> ArtifactKey {
-    use base64::Engine as _;
-    use hmac::Mac as _;
-    use secrecy::ExposeSecret as _;
-    let master = vault.master_key().to_base64();
-    let raw = base64::engine::general_purpose::STANDARD
-        .decode(master.expose_secret().as_bytes())
-        .unwrap_or_default();
-    let mut mac = <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(&raw)
-        .expect("HMAC takes any key length");
-    mac.update(b"ml-connector plugin artifact MAC key v1");
-    ArtifactKey::new(mac.finalize().into_bytes().into())
+    ArtifactKey::new(
+        vault
+            .master_key()
+            .derive("ml-connector plugin artifact MAC key v1"),
+    )
 }
 
 #[cfg(test)]
