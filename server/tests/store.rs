@@ -563,3 +563,62 @@ async fn concurrent_secret_writes_and_tenant_updates_all_succeed() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_tenant_modifications_are_not_lost() {
+    for db in common::test_dbs().await {
+        let store = db.store().await;
+        create_acme(&store).await;
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    for _ in 0..5 {
+                        store
+                            .modify_tenant(&acme(), |t| {
+                                t.zendesk.rate_limit_rpm += 1;
+                                Ok::<_, StoreError>(())
+                            })
+                            .await
+                            .unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let tenant = store.tenant(&acme()).await.unwrap();
+        assert_eq!(tenant.zendesk.rate_limit_rpm, 40, "{}", db.name);
+
+        // A refused change writes nothing.
+        let refused = store
+            .modify_tenant(&acme(), |t| {
+                t.name = "Changed".into();
+                Err(StoreError::Conflict {
+                    what: "test",
+                    key: "refused".into(),
+                })
+            })
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(refused, StoreError::Conflict { .. }),
+            "{}",
+            db.name
+        );
+        assert_eq!(
+            store.tenant(&acme()).await.unwrap().name,
+            "Acme",
+            "{}",
+            db.name
+        );
+
+        let missing = TenantId::parse("globex").unwrap();
+        let err = store
+            .modify_tenant(&missing, |_| Ok::<_, StoreError>(()))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::NotFound { .. }), "{}", db.name);
+    }
+}

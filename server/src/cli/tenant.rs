@@ -7,7 +7,6 @@ use std::io::{BufRead as _, IsTerminal as _};
 use std::path::Path;
 
 use anyhow::bail;
-use ml_connector::store::TenantUpdate;
 use ml_connector::tenant::{
     AdminKey, SecretName, Tenant, TenantId, WorkdaySettings, ZendeskAuthMode, ZendeskSettings,
 };
@@ -191,16 +190,16 @@ pub async fn run(config_path: Option<&Path>, cmd: Command) -> anyhow::Result<()>
             }
         }
         Command::Update { id, settings } => {
-            let current = store.tenant(&id).await?;
-            let (mut workday, mut zendesk) = (current.workday.clone(), current.zendesk.clone());
-            settings.apply(&mut workday, &mut zendesk)?;
-            let update = TenantUpdate {
-                name: settings.name.clone(),
-                workday: Some(workday),
-                zendesk: Some(zendesk),
-                settings: None,
-            };
-            store.update_tenant(&id, update).await?;
+            // Applied to the row as it is when written, so a concurrent update of other options is kept.
+            store
+                .modify_tenant(&id, |tenant| -> anyhow::Result<()> {
+                    settings.apply(&mut tenant.workday, &mut tenant.zendesk)?;
+                    if let Some(name) = &settings.name {
+                        tenant.name.clone_from(name);
+                    }
+                    Ok(())
+                })
+                .await?;
             println!("updated tenant {id}");
         }
         Command::List { json } => {

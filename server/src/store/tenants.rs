@@ -3,7 +3,7 @@
 use sqlx::Row as _;
 use sqlx::any::AnyRow;
 
-use super::{QueryContext, Store, StoreError, is_unique_violation, now_ms};
+use super::{Backend, QueryContext, Store, StoreError, is_unique_violation, now_ms};
 use crate::tenant::{Tenant, TenantId, WorkdaySettings, ZendeskSettings};
 
 /// Changes to a tenant's non-secret settings; `None` leaves a field as it is.
@@ -95,39 +95,80 @@ impl Store {
         }
     }
 
-    /// Applies `update` to an existing tenant.
+    /// Applies `update` to an existing tenant (see [`Store::modify_tenant`]).
     pub async fn update_tenant(
         &self,
         id: &TenantId,
         update: TenantUpdate,
     ) -> Result<Tenant, StoreError> {
-        let mut current = self.tenant(id).await?;
-        if let Some(name) = update.name {
-            current.name = name;
-        }
-        if let Some(w) = update.workday {
-            current.workday = w;
-        }
-        if let Some(z) = update.zendesk {
-            current.zendesk = z;
-        }
-        if let Some(s) = update.settings {
-            current.settings = s;
-        }
+        self.modify_tenant(id, |current| {
+            if let Some(name) = update.name {
+                current.name = name;
+            }
+            if let Some(w) = update.workday {
+                current.workday = w;
+            }
+            if let Some(z) = update.zendesk {
+                current.zendesk = z;
+            }
+            if let Some(s) = update.settings {
+                current.settings = s;
+            }
+            Ok::<_, StoreError>(())
+        })
+        .await
+    }
+
+    /// Read-modify-write of a tenant's name, Workday and Zendesk settings and settings object, atomically:
+    /// `change` sees the current row inside one write transaction (the row locked with `FOR UPDATE` on
+    /// PostgreSQL; SQLite's `BEGIN IMMEDIATE` serialises writers), so a concurrent change is never lost. When
+    /// `change` fails, nothing is written and its error is returned. Changes to other fields (id, admin key,
+    /// times) are not stored.
+    pub async fn modify_tenant<E>(
+        &self,
+        id: &TenantId,
+        change: impl FnOnce(&mut Tenant) -> Result<(), E>,
+    ) -> Result<Tenant, E>
+    where
+        E: From<StoreError>,
+    {
+        const CTX: &str = "updating a tenant";
+        let mut tx = self.begin_write(CTX).await?;
+        let select = match self.backend() {
+            Backend::Sqlite => select_tenants!("WHERE id = $1"),
+            Backend::Postgres => select_tenants!("WHERE id = $1 FOR UPDATE"),
+        };
+        let row = sqlx::query(select)
+            .bind(id.as_str())
+            .fetch_optional(&mut *tx)
+            .await
+            .context(CTX)?;
+        let Some(row) = row else {
+            return Err(StoreError::NotFound {
+                what: "tenant",
+                key: id.to_string(),
+            }
+            .into());
+        };
+        let mut tenant = from_row(&row)?;
+        change(&mut tenant)?;
+        let now = now_ms();
         sqlx::query(
             "UPDATE tenants SET name = $2, workday_json = $3, zendesk_json = $4, settings_json = $5, \
              updated_at = $6 WHERE id = $1",
         )
         .bind(id.as_str())
-        .bind(&current.name)
-        .bind(to_json(&current.workday))
-        .bind(to_json(&current.zendesk))
-        .bind(to_json(&current.settings))
-        .bind(now_ms())
-        .execute(self.pool())
+        .bind(&tenant.name)
+        .bind(to_json(&tenant.workday))
+        .bind(to_json(&tenant.zendesk))
+        .bind(to_json(&tenant.settings))
+        .bind(now)
+        .execute(&mut *tx)
         .await
-        .context("updating a tenant")?;
-        self.tenant(id).await
+        .context(CTX)?;
+        tx.commit().await.context(CTX)?;
+        tenant.updated_at = now;
+        Ok(tenant)
     }
 
     /// One tenant, or `NotFound`.
