@@ -11,7 +11,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig};
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, ModuleVersionStrategy, OptLevel,
+    PoolingAllocationConfig,
+};
 
 use crate::mapper::config::PluginsConfig;
 
@@ -56,11 +59,35 @@ pub fn build(config: &PluginsConfig) -> wasmtime::Result<Engine> {
 
 /// A fingerprint of the engine's code-generation settings and wasmtime version: compiled artifacts are only
 /// reused by an engine with the same fingerprint.
+///
+/// `wasmtime{major}-` and 128 bits of the SHA-256 of wasmtime's compatibility hash input (target, compiler
+/// flags, tunables, features and the full wasmtime version). SHA-256, not `DefaultHasher`, whose algorithm may
+/// change with any Rust release and would then orphan every stored artifact.
 pub fn fingerprint(engine: &Engine) -> String {
-    use std::hash::{Hash as _, Hasher as _};
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    use std::hash::Hash as _;
+    let mut hasher = Sha256Hasher(sha2::Sha256::default());
     engine.precompile_compatibility_hash().hash(&mut hasher);
-    format!("wasmtime48-{:016x}", hasher.finish())
+    let digest = sha2::Digest::finalize(hasher.0);
+    format!(
+        "wasmtime{}-{}",
+        ModuleVersionStrategy::WasmtimeVersion.as_str(),
+        hex::encode(&digest[..16])
+    )
+}
+
+/// Feeds what a `Hash` implementation writes into SHA-256.
+struct Sha256Hasher(sha2::Sha256);
+
+impl std::hash::Hasher for Sha256Hasher {
+    fn write(&mut self, bytes: &[u8]) {
+        sha2::Digest::update(&mut self.0, bytes);
+    }
+
+    fn finish(&self) -> u64 {
+        // Not used by the fingerprint (it reads the whole digest); a prefix of the digest so far.
+        let digest = sha2::Digest::finalize(self.0.clone());
+        u64::from_be_bytes(digest[..8].try_into().expect("SHA-256 has 32 bytes"))
+    }
 }
 
 /// A thread that advances the engine's epoch at a fixed rate; a call's deadline is a number of ticks.
@@ -109,5 +136,31 @@ impl Drop for EpochTicker {
         if let Some(h) = self.handle.take() {
             let _ = h.join();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprint_names_the_wasmtime_version_and_is_stable() {
+        let config = PluginsConfig {
+            max_concurrent_calls: 1,
+            ..PluginsConfig::default()
+        };
+        let a = fingerprint(&build(&config).unwrap());
+        let b = fingerprint(&build(&config).unwrap());
+        assert_eq!(a, b);
+        let (version, hash) = a.split_once('-').unwrap();
+        assert_eq!(
+            version,
+            format!(
+                "wasmtime{}",
+                ModuleVersionStrategy::WasmtimeVersion.as_str()
+            )
+        );
+        assert_eq!(hash.len(), 32, "{a}");
+        assert!(hash.bytes().all(|b| b.is_ascii_hexdigit()), "{a}");
     }
 }
