@@ -471,6 +471,17 @@ impl ZendeskClient {
         }
     }
 
+    /// The delays between retries: exponential from `zendesk.retry_min_delay_ms` to `zendesk.retry_max_delay_ms`,
+    /// with jitter, unbounded in number (callers bound it).
+    pub(crate) fn backoff(&self) -> ExponentialBuilder {
+        let config = &self.inner.config;
+        ExponentialBuilder::default()
+            .with_min_delay(Duration::from_millis(config.retry_min_delay_ms))
+            .with_max_delay(Duration::from_millis(config.retry_max_delay_ms))
+            .without_max_times()
+            .with_jitter()
+    }
+
     /// Sends `call` with the bounded retry policy.
     pub(crate) async fn call(&self, call: Call) -> Result<Reply, ZendeskError> {
         self.call_then(call, Ok).await
@@ -483,13 +494,10 @@ impl ZendeskClient {
         call: Call,
         read: impl Fn(Reply) -> Result<T, ZendeskError>,
     ) -> Result<T, ZendeskError> {
-        let config = &self.inner.config;
-        let max_wait = Duration::from_secs(config.max_retry_after_secs);
-        let backoff = ExponentialBuilder::default()
-            .with_min_delay(Duration::from_millis(config.retry_min_delay_ms))
-            .with_max_delay(Duration::from_millis(config.retry_max_delay_ms))
-            .with_max_times(config.max_retries as usize)
-            .with_jitter();
+        let max_wait = Duration::from_secs(self.inner.config.max_retry_after_secs);
+        let backoff = self
+            .backoff()
+            .with_max_times(self.inner.config.max_retries as usize);
         let idempotent = call.retry == Retry::Idempotent;
         let label = call.label();
         (|| async { read(self.attempt(&call).await?) })

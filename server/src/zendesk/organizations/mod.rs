@@ -10,8 +10,8 @@ mod bulk;
 mod names;
 
 use std::collections::HashMap;
-use std::time::Duration;
 
+use backon::BackoffBuilder as _;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
@@ -336,14 +336,15 @@ impl ZendeskClient {
             .collect())
     }
 
+    /// Waits before resubmitting after round `round` (from 1) left an outcome unknown: the client's retry
+    /// backoff, jitter included.
     async fn pause_before_retry(&self, round: u32) {
-        let c = self.config();
-        let factor = 1u64 << round.min(10);
-        let ms = c
-            .retry_min_delay_ms
-            .saturating_mul(factor)
-            .min(c.retry_max_delay_ms);
-        tokio::time::sleep(Duration::from_millis(ms)).await;
+        let delay = self
+            .backoff()
+            .build()
+            .nth(round as usize)
+            .unwrap_or_default();
+        tokio::time::sleep(delay).await;
     }
 
     /// `POST /api/v2/organizations`, idempotent and collision-resolving: an unknown outcome is reconciled by
