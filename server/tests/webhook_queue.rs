@@ -323,3 +323,43 @@ async fn claims_can_be_limited_to_one_tenant_and_done_rows_purged() {
         assert_eq!(store.queue_counts(&tenant("acme")).await.unwrap().queued, 1);
     }
 }
+
+#[tokio::test]
+async fn a_tenant_scoped_claim_dead_letters_only_that_tenants_rows() {
+    for db in common::test_dbs().await {
+        let store = store_with_tenants(&db, &["acme", "globex"]).await;
+        enqueue(&store, "acme", 1).await;
+        enqueue(&store, "globex", 2).await;
+        let short = ClaimRequest {
+            max_attempts: 1,
+            ..claim("w", 10, Duration::from_millis(1))
+        };
+        assert_eq!(store.claim_events(&short).await.unwrap().len(), 2);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let (acme, globex) = (tenant("acme"), tenant("globex"));
+        let scoped = ClaimRequest {
+            tenant: Some(&globex),
+            ..short
+        };
+        assert!(store.claim_events(&scoped).await.unwrap().is_empty());
+        assert_eq!(
+            store.dead_letters(&globex, 10).await.unwrap().len(),
+            1,
+            "{}",
+            db.name
+        );
+        assert!(
+            store.dead_letters(&acme, 10).await.unwrap().is_empty(),
+            "{}: another tenant's expired lease was dead-lettered",
+            db.name
+        );
+        // An unscoped claim reaches every tenant.
+        assert!(store.claim_events(&short).await.unwrap().is_empty());
+        assert_eq!(
+            store.dead_letters(&acme, 10).await.unwrap().len(),
+            1,
+            "{}",
+            db.name
+        );
+    }
+}

@@ -164,6 +164,22 @@ macro_rules! claim {
     };
 }
 
+/// Dead-letters leased rows whose lease expired with no attempts left (`$tenant_filter`: empty, or a
+/// condition starting with `AND`).
+macro_rules! dead_letter {
+    ($tenant_filter:literal) => {
+        concat!(
+            "UPDATE enrichment_queue SET status = 'dead', lease_holder = NULL, leased_until = NULL, \
+             last_error = COALESCE(last_error, 'lease expired without completion'), updated_at = $1 \
+             WHERE status = 'leased' AND leased_until <= $1 AND attempts >= $2",
+            $tenant_filter
+        )
+    };
+}
+
+const DEAD_LETTER: &str = dead_letter!("");
+const DEAD_LETTER_TENANT: &str = dead_letter!(" AND tenant_id = $3");
+
 const CLAIM_PG: &str = claim!("", " FOR UPDATE SKIP LOCKED");
 const CLAIM_PG_TENANT: &str = claim!("tenant_id = $6 AND ", " FOR UPDATE SKIP LOCKED");
 const CLAIM_SQLITE: &str = claim!("", "");
@@ -232,22 +248,25 @@ impl Store {
     }
 
     /// Leases up to `limit` ready rows to `holder` (oldest first); first dead-letters rows whose lease expired
-    /// with no attempts left.
+    /// with no attempts left (of the requested tenant only, when the request names one).
     pub async fn claim_events(
         &self,
         request: &ClaimRequest<'_>,
     ) -> Result<Vec<QueuedEvent>, StoreError> {
         let now = now_ms();
-        sqlx::query(
-            "UPDATE enrichment_queue SET status = 'dead', lease_holder = NULL, leased_until = NULL, \
-             last_error = COALESCE(last_error, 'lease expired without completion'), updated_at = $1 \
-             WHERE status = 'leased' AND leased_until <= $1 AND attempts >= $2",
-        )
+        let mut dead_letter = sqlx::query(match request.tenant {
+            None => DEAD_LETTER,
+            Some(_) => DEAD_LETTER_TENANT,
+        })
         .bind(now)
-        .bind(i64::from(request.max_attempts))
-        .execute(self.pool())
-        .await
-        .context("dead-lettering expired leases")?;
+        .bind(i64::from(request.max_attempts));
+        if let Some(t) = request.tenant {
+            dead_letter = dead_letter.bind(t.as_str());
+        }
+        dead_letter
+            .execute(self.pool())
+            .await
+            .context("dead-lettering expired leases")?;
         let sql = match (self.backend(), request.tenant.is_some()) {
             (Backend::Postgres, false) => CLAIM_PG,
             (Backend::Postgres, true) => CLAIM_PG_TENANT,
