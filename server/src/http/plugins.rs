@@ -118,7 +118,7 @@ pub async fn upload(
         }
     })?;
     let record = MapperService::new(state.store(), host)
-        .upload(&tenant, body.to_vec(), &manifest)
+        .upload(&tenant, Vec::from(body), &manifest)
         .await?;
     Ok((StatusCode::CREATED, Json(record)))
 }
