@@ -98,10 +98,10 @@ pub struct PageOf<R> {
 impl<R> PageOf<R> {
     /// The records, each with its provenance.
     pub fn into_sourced(self) -> impl Iterator<Item = Sourced<R>> {
-        let source = self.source;
+        let source = Arc::new(self.source);
         self.records.into_iter().map(move |record| Sourced {
             record,
-            source: source.clone(),
+            source: Arc::clone(&source),
         })
     }
 }

@@ -5,6 +5,7 @@
 //! dates ([`NaiveDate`]) as Workday reports them. Optional means "Workday did not send it".
 
 use std::fmt;
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -584,8 +585,31 @@ pub struct WorkdaySource {
 pub struct Sourced<T> {
     /// The record.
     pub record: T,
-    /// Its provenance.
-    pub source: WorkdaySource,
+    /// Its provenance, shared by every record of its page (serialized as the plain object).
+    #[serde(with = "shared_source")]
+    pub source: Arc<WorkdaySource>,
+}
+
+/// (De)serializes an `Arc<WorkdaySource>` as the `WorkdaySource` itself (serde's `rc` feature is not on).
+mod shared_source {
+    use std::sync::Arc;
+
+    use serde::{Deserialize as _, Deserializer, Serialize as _, Serializer};
+
+    use super::WorkdaySource;
+
+    pub fn serialize<S: Serializer>(
+        source: &Arc<WorkdaySource>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        source.as_ref().serialize(serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Arc<WorkdaySource>, D::Error> {
+        WorkdaySource::deserialize(deserializer).map(Arc::new)
+    }
 }
 
 fn normalize(s: &str) -> String {
@@ -688,6 +712,32 @@ mod tests {
         assert_eq!(
             PaymentState::from_id("On Hold"),
             PaymentState::Other("On Hold".into())
+        );
+    }
+
+    #[test]
+    fn a_shared_source_serializes_as_the_plain_object() {
+        let source = WorkdaySource {
+            transport: "soap".into(),
+            service: "Resource_Management".into(),
+            operation: "Get_Suppliers".into(),
+            version: "v46.1".into(),
+            page: 2,
+            total_pages: 3,
+            as_of: "2024-06-15T08:00:00Z".parse().unwrap(),
+        };
+        let sourced = Sourced {
+            record: 7,
+            source: Arc::new(source.clone()),
+        };
+        let json = serde_json::to_value(&sourced).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({ "record": 7, "source": serde_json::to_value(&source).unwrap() })
+        );
+        assert_eq!(
+            serde_json::from_value::<Sourced<i32>>(json).unwrap(),
+            sourced
         );
     }
 }

@@ -4,6 +4,7 @@
 //! Amounts are read from the JSON text itself (never through a float): Workday's currency values are
 //! `{"value": 12.50, "currency": "USD"}` objects whose `value` may be a number or a string.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use backon::Retryable as _;
@@ -341,7 +342,7 @@ impl WorkdayClient {
             .map_err(|m| rest_malformed(INVOICES_RESOURCE, 0, m))?;
         Ok(Some(Sourced {
             record: invoice,
-            source: self.rest_source(INVOICES_RESOURCE, 1, 1),
+            source: Arc::new(self.rest_source(INVOICES_RESOURCE, 1, 1)),
         }))
     }
 
@@ -385,7 +386,7 @@ impl WorkdayClient {
                 let n = page.data.len() as u64;
                 let page_no = u32::try_from(offset / limit + 1).unwrap_or(u32::MAX);
                 let total_pages = u32::try_from(page.total.div_ceil(limit)).unwrap_or(u32::MAX);
-                let source = client.rest_source(INVOICES_RESOURCE, page_no, total_pages);
+                let source = Arc::new(client.rest_source(INVOICES_RESOURCE, page_no, total_pages));
                 let mut records = Vec::with_capacity(page.data.len());
                 for (i, inv) in page.data.into_iter().enumerate() {
                     let record = inv
@@ -393,7 +394,7 @@ impl WorkdayClient {
                         .map_err(|m| rest_malformed(INVOICES_RESOURCE, i as u64, m))?;
                     records.push(Ok(Sourced {
                         record,
-                        source: source.clone(),
+                        source: Arc::clone(&source),
                     }));
                 }
                 let next = (n > 0 && offset + n < page.total).then_some(offset + n);
