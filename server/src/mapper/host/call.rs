@@ -31,6 +31,8 @@ pub enum Work {
 }
 
 /// A record in the types of the `mapper` world, converted once per call and moved into the job.
+// Like `Sample`, whose shape it has; it travels boxed in `Work::Map`.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum WitInput {
     /// For `map-supplier`.
