@@ -31,7 +31,12 @@ async fn until_running(host: &PluginHost, calls: usize) -> PoolUsage {
     ends("waiting for calls to start", async {
         loop {
             let usage = host.usage();
-            if usage.calls == calls && usage.component_instances == calls as u64 {
+            // A call is running once its instance exists and its fiber stack is taken (the stack comes last,
+            // when the async call starts executing).
+            if usage.calls == calls
+                && usage.component_instances == calls as u64
+                && usage.stacks == calls
+            {
                 return usage;
             }
             tokio::time::sleep(Duration::from_millis(2)).await;
