@@ -270,20 +270,7 @@ async fn an_update_ticket_429_without_retry_after_is_waited_out_for_ticket_updat
     client.ticket(id).await.unwrap();
     let written = third.await.unwrap().unwrap();
     assert_eq!(written.custom_field(field), &json!("INV-3"));
-    let log = sim.requests();
-    let lines: Vec<(String, Option<u16>)> = log
-        .iter()
-        .filter(|r| r.path == path)
-        .map(|r| (r.method.clone(), r.status))
-        .collect();
-    let first_429 = lines.iter().position(|l| l.1 == Some(429)).expect("a 429");
-    let read = lines.iter().position(|l| l.0 == "GET").unwrap();
-    let retried = lines.iter().rposition(|l| l.0 == "PUT").unwrap();
-    assert!(
-        first_429 < read && read < retried,
-        "the read went out during the ticket-update hold: {lines:?}"
-    );
-    assert_eq!(lines[retried].1, Some(200));
+    let lines = read_went_out_during_the_hold(&sim, &path);
     let limited = lines.iter().filter(|l| l.1 == Some(429)).count();
     assert!(
         (1..=2).contains(&limited),
@@ -336,20 +323,7 @@ async fn an_update_ticket_429_with_retry_after_holds_ticket_updates_only() {
     client.ticket(id).await.unwrap();
     let written = third.await.unwrap().unwrap();
     assert_eq!(written.custom_field(field), &json!("INV-3"));
-    let lines: Vec<(String, Option<u16>)> = sim
-        .requests()
-        .iter()
-        .filter(|r| r.path == path)
-        .map(|r| (r.method.clone(), r.status))
-        .collect();
-    let first_429 = lines.iter().position(|l| l.1 == Some(429)).expect("a 429");
-    let read = lines.iter().position(|l| l.0 == "GET").unwrap();
-    let retried = lines.iter().rposition(|l| l.0 == "PUT").unwrap();
-    assert!(
-        first_429 < read && read < retried,
-        "the read went out during the ticket-update hold: {lines:?}"
-    );
-    assert_eq!(lines[retried].1, Some(200));
+    read_went_out_during_the_hold(&sim, &path);
 }
 
 /// When the limit does not lift, the call fails with `rate_limited` after the configured retries: bounded.
@@ -542,4 +516,24 @@ async fn an_absurd_ratelimit_reset_holds_at_most_the_cap() {
         client.organization_by_external_id("S-1").await.unwrap();
         assert_eq!(sim.requests().len(), 2, "{reset}");
     }
+}
+
+/// The ticket's requests as (method, status): a 429 on an update, then the read (sent while updates were held),
+/// then the retried update, which succeeded.
+fn read_went_out_during_the_hold(sim: &ZendeskSim, path: &str) -> Vec<(String, Option<u16>)> {
+    let lines: Vec<(String, Option<u16>)> = sim
+        .requests()
+        .iter()
+        .filter(|r| r.path == path)
+        .map(|r| (r.method.clone(), r.status))
+        .collect();
+    let first_429 = lines.iter().position(|l| l.1 == Some(429)).expect("a 429");
+    let read = lines.iter().position(|l| l.0 == "GET").unwrap();
+    let retried = lines.iter().rposition(|l| l.0 == "PUT").unwrap();
+    assert!(
+        first_429 < read && read < retried,
+        "the read went out during the ticket-update hold: {lines:?}"
+    );
+    assert_eq!(lines[retried].1, Some(200));
+    lines
 }
