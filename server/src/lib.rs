@@ -12,4 +12,5 @@ pub mod telemetry;
 pub mod tenant;
 pub mod vault;
 pub mod workday;
+pub mod xsd;
 pub mod zendesk;

@@ -42,7 +42,7 @@ use utoipa::ToSchema;
 use super::catalog::{FieldCatalog, ValueKind, describe_target, is_decimal, valid_tag};
 use super::input::{Invoice, Supplier, TicketContext};
 use super::write::{FieldTarget, FieldValue, FieldWrite, Subject};
-use crate::workday::decode::parse_date_text as parse_date;
+use crate::xsd::parse_date;
 
 /// Every source path a rule may name (plus `invoice.extra.NAME` and `supplier.extra.NAME`).
 pub const KNOWN_SOURCES: &[&str] = &[

@@ -5,7 +5,6 @@
 //! `urn:com.workday/bsvc` is the same element. Errors carry the byte offset where decoding failed.
 
 use std::borrow::Cow;
-use std::str::FromStr as _;
 
 use chrono::NaiveDate;
 use quick_xml::NsReader;
@@ -13,6 +12,8 @@ use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::ResolveResult;
 use rust_decimal::Decimal;
 
+// The lexical forms are shared with the mapper: one parser for both (see `crate::xsd`).
+pub(crate) use crate::xsd::{parse_date, parse_decimal};
 use crate::workday::ops::{BSVC_NS, SOAP_ENV_NS};
 
 /// Where and why decoding failed.
@@ -347,31 +348,6 @@ impl<'a> Cursor<'a> {
     pub(crate) fn attr(&self, el: &El<'_>, local: &str) -> Result<Option<String>, DecodeError> {
         Ok(self.attr_ref(el, local)?.map(Cow::into_owned))
     }
-}
-
-/// Parses a decimal in plain or scientific notation.
-pub(crate) fn parse_decimal(t: &str) -> Option<Decimal> {
-    let t = t.trim();
-    let t = t.strip_prefix('+').unwrap_or(t);
-    if t.contains(['e', 'E']) {
-        Decimal::from_scientific(t).ok()
-    } else {
-        Decimal::from_str(t).ok()
-    }
-}
-
-/// Parses the date part of an `xsd:date` or `xsd:dateTime`.
-pub(crate) fn parse_date(t: &str) -> Option<NaiveDate> {
-    let t = t.trim();
-    let (date, rest) = (t.get(..10)?, t.get(10..)?);
-    let date = NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()?;
-    let zone_ok = rest.is_empty()
-        || rest == "Z"
-        || rest.starts_with('T')
-        || (rest.len() == 6
-            && (rest.starts_with('+') || rest.starts_with('-'))
-            && rest.as_bytes()[3] == b':');
-    zone_ok.then_some(date)
 }
 
 fn clip(s: &str) -> String {
