@@ -11,7 +11,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use criterion::Criterion;
-use ml_connector::mapper::declarative::MappingConfig;
+use ml_connector::mapper::declarative::MappingRules;
 use ml_connector::mapper::host::limits::{PluginLimits, PluginManifest};
 use ml_connector::mapper::host::{Loaded, PluginHost};
 use ml_connector::mapper::{PluginsConfig, Sample};
@@ -63,7 +63,7 @@ struct Setup {
     js: Loaded,
     rust_artifact: (Vec<u8>, Vec<u8>),
     js_artifact: (Vec<u8>, Vec<u8>),
-    declarative: MappingConfig,
+    declarative: MappingRules,
     sample: Sample,
     js_compile: Duration,
 }
@@ -89,7 +89,7 @@ fn setup() -> Setup {
         rust: rust.loaded,
         js: js.loaded,
         host,
-        declarative: MappingConfig::from_toml(DECLARATIVE).unwrap(),
+        declarative: MappingRules::from_toml(DECLARATIVE).unwrap(),
         sample: invoice(),
         js_compile,
     }

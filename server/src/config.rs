@@ -21,6 +21,44 @@ pub const ENV_CONFIG: &str = "MLC_CONFIG";
 /// Base64 of the 32-byte master key that seals secrets at rest.
 pub const ENV_MASTER_KEY: &str = "MLC_MASTER_KEY";
 
+/// Keys that were renamed: the old name still works, with a warning that names the new one. Kept in step with the
+/// table in `docs/configuration.md` (a test checks it).
+pub const DEPRECATED_KEYS: &[(&str, &str)] = &[
+    ("workday.max_retries", "workday.retry.max_retries"),
+    (
+        "workday.retry_initial_delay_ms",
+        "workday.retry.initial_delay_ms",
+    ),
+    ("workday.retry_max_delay_ms", "workday.retry.max_delay_ms"),
+    ("zendesk.max_retries", "zendesk.retry.max_retries"),
+    (
+        "zendesk.retry_min_delay_ms",
+        "zendesk.retry.initial_delay_ms",
+    ),
+    ("zendesk.retry_max_delay_ms", "zendesk.retry.max_delay_ms"),
+];
+
+/// A deprecated key that was used, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deprecation {
+    /// The old key, e.g. `zendesk.retry_min_delay_ms`.
+    pub old: &'static str,
+    /// The key it now means, e.g. `zendesk.retry.initial_delay_ms`.
+    pub new: &'static str,
+    /// The file or environment variable it came from.
+    pub origin: String,
+}
+
+impl std::fmt::Display for Deprecation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "config key `{}` (from {}) is deprecated and will be removed; use `{}`",
+            self.old, self.origin, self.new
+        )
+    }
+}
+
 /// Conventional short names for the most common overrides.
 const ENV_ALIASES: &[(&str, &str)] = &[
     ("MLC_LISTEN", "server.listen"),
@@ -53,6 +91,11 @@ pub struct Config {
     pub plugins: crate::mapper::PluginsConfig,
     /// Workday client defaults (version, services, paging, timeouts, retries, transports).
     pub workday: crate::workday::WorkdayConfig,
+    /// Periodic housekeeping of the database while `serve` runs.
+    pub maintenance: crate::app::maintenance::MaintenanceConfig,
+    /// Deprecated keys this configuration was loaded with (not a key itself); see [`DEPRECATED_KEYS`].
+    #[serde(skip)]
+    pub deprecations: Vec<Deprecation>,
 }
 
 /// `[server]`: the HTTP listener.
@@ -120,6 +163,8 @@ impl Default for Config {
             zendesk: crate::zendesk::ZendeskConfig::default(),
             plugins: crate::mapper::PluginsConfig::default(),
             workday: crate::workday::WorkdayConfig::default(),
+            maintenance: crate::app::maintenance::MaintenanceConfig::default(),
+            deprecations: Vec::new(),
         }
     }
 }
@@ -197,10 +242,12 @@ impl Config {
             None => (toml::Table::new(), "defaults".to_string()),
         };
         let mut origins: BTreeMap<String, String> = BTreeMap::new();
-        apply_env(&mut table, &mut origins, env)?;
-        let config: Config = serde_path_to_error::deserialize(toml::Value::Table(table))
+        let mut deprecations = rename_deprecated(&mut table, &mut origins, &file_origin)?;
+        apply_env(&mut table, &mut origins, &mut deprecations, env)?;
+        let mut config: Config = serde_path_to_error::deserialize(toml::Value::Table(table))
             .map_err(|e| classify(e, &origins, &file_origin))?;
         config.validate(&origins, &file_origin)?;
+        config.deprecations = deprecations;
         Ok(config)
     }
 
@@ -268,13 +315,14 @@ impl Config {
             self.workday.validate(),
             self.zendesk.validate(),
             self.plugins.validate(),
+            self.maintenance.validate(),
         ] {
             let Err((key, message)) = section else {
                 continue;
             };
             return Err(ConfigError::Invalid {
-                key: key.into(),
-                origin: origin(key),
+                origin: origin(&key),
+                key,
                 message,
             });
         }
@@ -346,9 +394,59 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
+/// Moves the values of deprecated keys in the file to their new keys; both at once is an error.
+fn rename_deprecated(
+    table: &mut toml::Table,
+    origins: &mut BTreeMap<String, String>,
+    file_origin: &str,
+) -> Result<Vec<Deprecation>, ConfigError> {
+    let mut found = Vec::new();
+    for (old, new) in DEPRECATED_KEYS {
+        let old_parts: Vec<&str> = old.split('.').collect();
+        let Some(value) = remove_path(table, &old_parts) else {
+            continue;
+        };
+        let new_parts: Vec<&str> = new.split('.').collect();
+        if lookup(table, &new_parts).is_some() {
+            return Err(ConfigError::Invalid {
+                key: (*old).to_string(),
+                origin: file_origin.to_string(),
+                message: format!(
+                    "deprecated; it and its new name `{new}` are both set: keep `{new}`"
+                ),
+            });
+        }
+        insert_path(table, &new_parts, value).map_err(|_| ConfigError::Invalid {
+            key: (*new).to_string(),
+            origin: file_origin.to_string(),
+            message: "is not a table".into(),
+        })?;
+        let origin = format!("{file_origin}, as deprecated `{old}`");
+        origins.insert((*new).to_string(), origin);
+        found.push(Deprecation {
+            old,
+            new,
+            origin: file_origin.to_string(),
+        });
+    }
+    Ok(found)
+}
+
+fn remove_path(table: &mut toml::Table, parts: &[&str]) -> Option<toml::Value> {
+    match parts {
+        [] => None,
+        [last] => table.remove(*last),
+        [first, rest @ ..] => match table.get_mut(*first)? {
+            toml::Value::Table(inner) => remove_path(inner, rest),
+            _ => None,
+        },
+    }
+}
+
 fn apply_env<I>(
     table: &mut toml::Table,
     origins: &mut BTreeMap<String, String>,
+    deprecations: &mut Vec<Deprecation>,
     env: I,
 ) -> Result<(), ConfigError>
 where
@@ -371,6 +469,17 @@ where
         } else {
             // MLC_CONFIG, MLC_MASTER_KEY and names that are not key-shaped are not config fields.
             continue;
+        };
+        let path = match DEPRECATED_KEYS.iter().find(|(old, _)| *old == path) {
+            Some((old, new)) => {
+                deprecations.push(Deprecation {
+                    old,
+                    new,
+                    origin: format!("environment variable {name}"),
+                });
+                (*new).to_string()
+            }
+            None => path,
         };
         let parts: Vec<&str> = path.split('.').collect();
         let value = typed_env_value(lookup(&defaults, &parts), &value).map_err(|message| {
@@ -587,6 +696,55 @@ mod tests {
     }
 
     #[test]
+    fn deprecated_keys_still_work_with_a_warning_naming_the_new_key() {
+        let c = load_str(
+            "[zendesk]\nretry_min_delay_ms = 7\n[workday]\nretry_initial_delay_ms = 9\nmax_retries = 2\n",
+            &[("MLC_ZENDESK__RETRY_MAX_DELAY_MS", "70")],
+        )
+        .unwrap();
+        assert_eq!(c.zendesk.retry.initial_delay_ms, 7);
+        assert_eq!(c.zendesk.retry.max_delay_ms, 70);
+        assert_eq!(c.workday.retry.initial_delay_ms, 9);
+        assert_eq!(c.workday.retry.max_retries, 2);
+        let warnings: Vec<String> = c.deprecations.iter().map(ToString::to_string).collect();
+        assert_eq!(warnings.len(), 4, "{warnings:?}");
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.contains("`zendesk.retry_min_delay_ms`")
+                    && w.contains("use `zendesk.retry.initial_delay_ms`")),
+            "{warnings:?}"
+        );
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.contains("MLC_ZENDESK__RETRY_MAX_DELAY_MS")),
+            "{warnings:?}"
+        );
+        // The new names need no warning; the old and the new name together are refused.
+        let c = load_str("[zendesk.retry]\ninitial_delay_ms = 7\n", &[]).unwrap();
+        assert!(c.deprecations.is_empty());
+        let err = load_str(
+            "[zendesk]\nretry_min_delay_ms = 7\n[zendesk.retry]\ninitial_delay_ms = 8\n",
+            &[],
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("zendesk.retry.initial_delay_ms"),
+            "{err}"
+        );
+        // A bad value under an old name names where it came from.
+        let err = load_str("[workday]\nretry_initial_delay_ms = 99999999\n", &[]).unwrap_err();
+        assert!(
+            err.to_string().contains("workday.retry.initial_delay_ms")
+                && err
+                    .to_string()
+                    .contains("deprecated `workday.retry_initial_delay_ms`"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn example_config_in_docs_parses() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/ml-connector.example.toml");
         Config::load(Some(&path), env(&[])).unwrap();
@@ -624,6 +782,14 @@ mod tests {
         assert!(
             missing.is_empty(),
             "fields missing from docs/configuration.md: {missing:?}"
+        );
+        let undocumented: Vec<_> = DEPRECATED_KEYS
+            .iter()
+            .filter(|(old, new)| !doc.contains(&format!("| `{old}` | `{new}` |")))
+            .collect();
+        assert!(
+            undocumented.is_empty(),
+            "deprecated keys missing from docs/configuration.md: {undocumented:?}"
         );
     }
 }

@@ -1,8 +1,9 @@
 //! ml-connector puts Workday Financial Management context on Zendesk tickets and organizations.
 //!
 //! Data flows one way, Workday → Zendesk. The library holds the domain; the `ml-connector` binary is its CLI.
-//! See `shared/DESIGN.md` for the architecture and `docs/` for operators.
+//! `docs/architecture.md` describes the modules, the flows and who may call whom; `docs/` the rest, for operators.
 
+pub mod app;
 pub mod config;
 pub mod http;
 pub mod mapper;
@@ -10,6 +11,7 @@ pub mod startup;
 pub mod store;
 pub mod telemetry;
 pub mod tenant;
+pub mod upstream;
 pub mod vault;
 pub mod workday;
 pub mod xsd;

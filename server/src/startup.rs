@@ -1,20 +1,19 @@
-//! Bringing the process up: config → store (migrations) → vault (key checked against the canary) → HTTP.
+//! Bringing the process up: config → store (migrations) → vault (key checked against the canary) → the
+//! application → HTTP and the background tasks. `ml-connector serve` and the test harness both go through
+//! [`start`], so what the tests run is what production runs.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
 
 use secrecy::SecretString;
+use tokio::task::JoinHandle;
 
+use crate::app::App;
 use crate::config::{Config, ENV_MASTER_KEY};
 use crate::http::{self, AppState};
 use crate::store::{Store, StoreError};
-use crate::vault::{KeySource, Vault};
-
-/// The long-lived services every command needs.
-#[derive(Debug)]
-pub struct Services {
-    /// Storage.
-    pub store: Store,
-    /// The unlocked vault.
-    pub vault: Vault,
-}
+use crate::vault::KeySource;
 
 /// Where the master key comes from under `config` and the process environment.
 pub fn key_source(config: &Config) -> KeySource {
@@ -22,11 +21,11 @@ pub fn key_source(config: &Config) -> KeySource {
     KeySource::resolve(env_key, &config.vault.key_file, &config.data_dir)
 }
 
-/// Opens the store (running migrations) and unlocks the vault.
-pub async fn open(config: &Config, keys: &KeySource) -> Result<Services, StoreError> {
-    let store = open_store(config).await?;
+/// Opens the store (running migrations), unlocks the vault and builds the application.
+pub async fn open(config: Config, keys: &KeySource) -> Result<App, StoreError> {
+    let store = open_store(&config).await?;
     let vault = store.unlock_vault(keys).await?;
-    Ok(Services { store, vault })
+    Ok(App::new(config, store, vault))
 }
 
 /// Opens the store only (creating the data directory for the embedded default).
@@ -40,21 +39,63 @@ pub async fn open_store(config: &Config) -> Result<Store, StoreError> {
     Store::open(&config.effective_database_url(), &config.store).await
 }
 
-/// Serves HTTP on `listener` until `shutdown` resolves.
-pub async fn serve(
-    config: Config,
-    services: Services,
-    listener: tokio::net::TcpListener,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let store = services.store.clone();
+/// Why the server did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The database or the vault.
+    #[error("cannot open the database and vault: {0}")]
+    Store(#[from] StoreError),
+    /// The listening address.
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        /// `server.listen`.
+        addr: SocketAddr,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The WebAssembly plugin host.
+    #[error("cannot start the plugin host: {0}")]
+    PluginHost(String),
+}
+
+/// A running server (see [`start`]).
+#[derive(Debug)]
+pub struct Server {
+    addr: SocketAddr,
+    state: AppState,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+/// What `ml-connector serve` runs: opens the store and the vault, builds the application, listens on
+/// `config.server.listen` (port 0: any free port, see [`Server::addr`]), and serves the HTTP API with its
+/// background tasks — loading the active plugins, the metrics upkeep, and the periodic maintenance
+/// (`[maintenance]`) — until [`Server::run_until`] or [`Server::shutdown`] stops it.
+pub async fn start(config: Config, keys: &KeySource) -> Result<Server, StartError> {
+    let listen = config.server.listen;
+    let app = open(config, keys).await?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|source| StartError::Listen {
+            addr: listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| StartError::Listen {
+        addr: listen,
+        source,
+    })?;
     let metrics = crate::telemetry::metrics_handle();
-    let state = AppState::new(config, services.store, services.vault, metrics.clone())
-        .map_err(|e| std::io::Error::other(format!("cannot start the plugin host: {e}")))?;
-    let host = state.plugins().clone();
+    let state = AppState::new(app.clone(), metrics.clone())
+        .map_err(|e| StartError::PluginHost(e.to_string()))?;
+    tracing::info!(
+        %addr,
+        backend = app.store().backend().as_str(),
+        key_id = %app.vault().key_id(),
+        "ml-connector listening"
+    );
     // Load every active plugin's compiled artifact now rather than on its first call.
-    let warm_store = store.clone();
-    tokio::spawn(async move {
+    let (warm_store, host) = (app.store().clone(), state.plugins().clone());
+    let warm = tokio::spawn(async move {
         match crate::mapper::MapperService::new(&warm_store, &host)
             .warm()
             .await
@@ -64,10 +105,80 @@ pub async fn serve(
         }
     });
     let upkeep = tokio::spawn(crate::telemetry::run_metrics_upkeep(metrics));
-    let result = http::serve(listener, state, shutdown).await;
-    upkeep.abort();
-    store.close().await;
-    result
+    let maintenance = tokio::spawn(crate::app::maintenance::run(
+        app.store().clone(),
+        app.config().maintenance.clone(),
+    ));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = state.clone();
+    let task = tokio::spawn(async move {
+        let result = http::serve(listener, serving, async {
+            let _ = stopped.await;
+        })
+        .await;
+        for background in [warm, upkeep, maintenance] {
+            background.abort();
+        }
+        app.store().close().await;
+        result
+    });
+    Ok(Server {
+        addr,
+        state,
+        stop: Some(stop),
+        task,
+    })
+}
+
+impl Server {
+    /// Where it listens.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The state its handlers share (the application, the plugin host, metrics).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `signal` resolves, then stops accepting connections and gives in-flight requests up to
+    /// `grace` to finish. Returns early if the server fails.
+    pub async fn run_until(
+        mut self,
+        signal: impl Future<Output = ()>,
+        grace: Duration,
+    ) -> std::io::Result<()> {
+        tokio::select! {
+            done = &mut self.task => return joined(done),
+            () = signal => {}
+        }
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match tokio::time::timeout(grace, &mut self.task).await {
+            Ok(done) => joined(done),
+            Err(_) => {
+                tracing::warn!(
+                    grace_secs = grace.as_secs(),
+                    "requests still running after the grace period; exiting"
+                );
+                self.task.abort();
+                Ok(())
+            }
+        }
+    }
+
+    /// Stops accepting connections, waits for in-flight requests, and closes the store.
+    pub async fn shutdown(mut self) -> std::io::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        joined((&mut self.task).await)
+    }
+}
+
+fn joined(done: Result<std::io::Result<()>, tokio::task::JoinError>) -> std::io::Result<()> {
+    done.map_err(|e| std::io::Error::other(format!("the server task failed: {e}")))?
 }
 
 /// Resolves on SIGINT or SIGTERM.

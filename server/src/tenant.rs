@@ -208,6 +208,41 @@ impl ZendeskSettings {
     }
 }
 
+/// A tenant's own settings: how its records are mapped, and (as later features land) its sync schedule and
+/// enrichment options. Stored as one JSON object; read once into this type when the tenant is read.
+///
+/// Adding a setting: add a field with `#[serde(default)]` (an `Option`, or a type whose `Default` is the
+/// behaviour of a tenant that never set it), document it, and read it through the tenant's
+/// [`TenantContext`](crate::app::TenantContext). Rows written before the field existed then read as the default.
+/// Keys this version does not know — written by a newer version, or retired — are kept in [`Self::other`] and
+/// written back as they were, so they never make a tenant unreadable nor get lost.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct TenantSettings {
+    /// The declarative mapping: the rules and the Zendesk field catalog they are checked against. Its shape is
+    /// checked when read; its rules when the tenant's context is resolved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mapping: Option<crate::mapper::declarative::MappingRules>,
+    /// What happens when the tenant's plugin fails (unset: the process's `plugins.failure_policy`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plugin_failure_policy: Option<crate::mapper::FailurePolicy>,
+    /// Keys this version does not know, kept verbatim.
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, serde_json::Value>,
+}
+
+impl TenantSettings {
+    /// Reads settings from their JSON form; an error names the key at fault (`mapping.invoice[0].source`).
+    pub fn from_json(value: &serde_json::Value) -> Result<Self, String> {
+        serde_path_to_error::deserialize(value)
+            .map_err(|e| format!("invalid tenant settings at `{}`: {}", e.path(), e.inner()))
+    }
+
+    /// The JSON form, as stored.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or_else(|_| serde_json::Value::Object(Default::default()))
+    }
+}
+
 /// A tenant as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Tenant {
@@ -219,8 +254,8 @@ pub struct Tenant {
     pub workday: WorkdaySettings,
     /// Zendesk side.
     pub zendesk: ZendeskSettings,
-    /// Tenant-level settings that later features add (mapping, sync policy); a JSON object.
-    pub settings: serde_json::Value,
+    /// The tenant's own settings (mapping, failure policy; later the sync schedule and enrichment options).
+    pub settings: TenantSettings,
     /// Whether an admin API key is set.
     pub has_admin_key: bool,
     /// Unix milliseconds.
@@ -303,6 +338,33 @@ mod tests {
         ] {
             assert!(TenantId::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn unknown_settings_are_kept_and_known_ones_typed() {
+        let stored = serde_json::json!({
+            "plugin_failure_policy": "write_nothing",
+            "sync_schedule": "*/15 * * * *",
+            "retired_option": {"x": 1},
+        });
+        let settings = TenantSettings::from_json(&stored).unwrap();
+        assert_eq!(
+            settings.plugin_failure_policy,
+            Some(crate::mapper::FailurePolicy::WriteNothing)
+        );
+        assert!(settings.mapping.is_none());
+        assert_eq!(settings.other.len(), 2);
+        assert_eq!(settings.to_json(), stored, "written back as it was read");
+        assert_eq!(
+            TenantSettings::from_json(&serde_json::json!({})).unwrap(),
+            TenantSettings::default()
+        );
+        let err = TenantSettings::from_json(&serde_json::json!({"plugin_failure_policy": "panic"}))
+            .unwrap_err();
+        assert!(
+            err.contains("plugin_failure_policy") && err.contains("write_nothing"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! other test can record the same outcomes meanwhile (under `cargo test` as under nextest), and the checks are
 //! exact before/after differences.
 
+#[path = "support/plugins.rs"]
 mod plugin_support;
 
 use std::collections::BTreeMap;

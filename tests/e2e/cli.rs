@@ -1,8 +1,7 @@
 //! Black-box tests of the `ml-connector` binary: configuration errors, tenants and secrets, the vault key,
 //! and `serve` answering its operations endpoints and shutting down on SIGTERM.
 
-#[path = "../../server/tests/cli_support/mod.rs"]
-mod cli_support;
+use crate::support as cli_support;
 
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::path::Path;

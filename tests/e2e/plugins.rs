@@ -1,8 +1,7 @@
 //! Black-box tests of `ml-connector plugin ...` with the real plugins built by scripts/build-plugins:
 //! the author's local `plugin test`, and the store-backed lifecycle (upload → dry-run → activate → rollback).
 
-#[path = "../../server/tests/cli_support/mod.rs"]
-mod cli_support;
+use crate::support as cli_support;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -118,6 +117,39 @@ fn plugin_test_runs_a_local_file_and_prints_the_writes() {
     assert!(err.contains("--invoice"), "{err}");
 }
 
+/// Gives tenant `acme` a Zendesk field catalog in the database the binary uses — what `ml-connector setup` will
+/// do once it exists.
+fn give_acme_a_catalog(env: &Env) {
+    use ml_connector::store::{Store, TenantUpdate};
+    use ml_connector::tenant::{TenantId, TenantSettings};
+    let url = format!("sqlite://{}", env.data().join("ml-connector.db").display());
+    let settings = TenantSettings::from_json(&serde_json::json!({"mapping": {"catalog": {
+        "ticket_fields": [
+            {"id": 360000101, "type": "text"},
+            {"id": 360000102, "type": "text"},
+            {"id": 360000103, "type": "decimal"},
+            {"id": 360000104, "type": "date"},
+        ],
+    }}}))
+    .unwrap();
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            let store = Store::open(&url, &Default::default()).await.unwrap();
+            let update = TenantUpdate {
+                settings: Some(settings),
+                ..Default::default()
+            };
+            store
+                .update_tenant(&TenantId::parse("acme").unwrap(), update)
+                .await
+                .unwrap();
+            store.close().await;
+        });
+}
+
 #[test]
 fn upload_dry_run_activate_rollback_through_the_store() {
     let env = Env::new();
@@ -135,9 +167,7 @@ fn upload_dry_run_activate_rollback_through_the_store() {
         out.contains("version 1 `po-first` status uploaded"),
         "{out}"
     );
-    let err = env.fails(&["plugin", "activate", "1", "--tenant", "acme"]);
-    assert!(err.contains("has not passed a dry-run"), "{err}");
-    let out = env.ok(&[
+    let dry_run_1 = [
         "plugin",
         "dry-run",
         "1",
@@ -145,9 +175,30 @@ fn upload_dry_run_activate_rollback_through_the_store() {
         "acme",
         "--invoice",
         &sample("invoice.json"),
-    ]);
+    ];
+    // The tenant has no field catalog yet: a dry-run cannot vouch for the writes, and activation says why.
+    let out = env.run(&dry_run_1);
+    assert!(out.status.success(), "{}", cli_support::stderr(&out));
+    assert!(
+        cli_support::stderr(&out).contains("does not unlock activation"),
+        "{}",
+        cli_support::stderr(&out)
+    );
+    let err = env.fails(&["plugin", "activate", "1", "--tenant", "acme"]);
+    assert!(
+        err.contains("no Zendesk field catalog") && err.contains("ml-connector setup"),
+        "{err}"
+    );
+    give_acme_a_catalog(&env);
+    let err = env.fails(&["plugin", "activate", "1", "--tenant", "acme"]);
+    assert!(err.contains("has not passed a dry-run"), "{err}");
+    let out = env.ok(&dry_run_1);
     let dry: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(dry["ok"], true, "{out}");
+    assert_eq!(
+        (dry["ok"].as_bool(), dry["catalog_checked"].as_bool()),
+        (Some(true), Some(true)),
+        "{out}"
+    );
     env.ok(&["plugin", "activate", "1", "--tenant", "acme"]);
 
     env.ok(&[

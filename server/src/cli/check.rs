@@ -2,8 +2,11 @@
 
 use std::path::Path;
 
+use ml_connector::app::probe::probe_tenant;
 use ml_connector::config::redact_url;
 use ml_connector::tenant::TenantId;
+
+use super::hints::explain;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -22,46 +25,43 @@ pub async fn run(config_path: Option<&Path>, args: Args) -> anyhow::Result<()> {
             .display()
             .to_string())
     );
-    let services = super::open(&config).await?;
-    services.store.ping().await?;
+    let app = super::open(&config).await?;
+    app.store().ping().await?;
     println!(
         "database: ok ({}, {})",
-        services.store.backend().as_str(),
+        app.store().backend().as_str(),
         redact_url(&config.effective_database_url())
     );
-    println!("vault: ok (master key {})", services.vault.key_id());
-    let tenants = services.store.tenants().await?;
+    println!("vault: ok (master key {})", app.vault().key_id());
+    let tenants = app.store().tenants().await?;
     println!("tenants: {}", tenants.len());
     let Some(id) = args.tenant else {
         return Ok(());
     };
-    let tenant = services.store.tenant(&id).await?;
+    let ctx = app
+        .tenant(&id)
+        .await
+        .map_err(|e| anyhow::anyhow!(explain(&e, &id)))?;
+    let probe = probe_tenant(&ctx).await;
     let mut failed = Vec::new();
-    let vault = std::sync::Arc::new(services.vault);
-    let workday = ml_connector::workday::check::check_tenant(
-        &config.workday,
-        &services.store,
-        vault.clone(),
-        &tenant,
-    )
-    .await;
-    for line in workday {
-        println!("{line}");
-        if !line.ok {
-            failed.push(line.upstream);
+    match &probe.workday {
+        Ok(lines) => {
+            for line in lines {
+                println!("{line}");
+                if !line.ok {
+                    failed.push(line.upstream);
+                }
+            }
+        }
+        Err(e) => {
+            println!("workday soap: FAILED: {}", explain(e, &id));
+            failed.push("workday soap");
         }
     }
-    match ml_connector::zendesk::check::check_tenant(
-        &tenant,
-        &services.store,
-        vault,
-        &config.zendesk,
-    )
-    .await
-    {
+    match &probe.zendesk {
         Ok(report) => println!("zendesk: {}", report.summary()),
         Err(e) => {
-            println!("zendesk: FAILED ({}: {e})", e.code());
+            println!("zendesk: FAILED ({}: {})", e.code(), explain(e, &id));
             failed.push("zendesk");
         }
     }

@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod config;
+pub mod hints;
 pub mod plugin;
 pub mod serve;
 pub mod tenant;
@@ -12,8 +13,9 @@ use std::io::{BufRead as _, IsTerminal as _};
 use std::path::Path;
 
 use anyhow::{Context as _, bail};
+use ml_connector::app::App;
 use ml_connector::config::{Config, LogConfig, LogFormat};
-use ml_connector::startup::{self, Services};
+use ml_connector::startup;
 use secrecy::{ExposeSecret as _, SecretString};
 
 /// A subcommand whose issue has not landed yet (exit status 2).
@@ -26,8 +28,16 @@ pub fn load_config(path: Option<&Path>) -> anyhow::Result<Config> {
     Ok(Config::from_process_env(path)?)
 }
 
-/// Human-facing commands log compactly, at `warn` unless MLC_LOG says otherwise.
+/// Says which deprecated config keys were used (on stderr: these commands talk to a person).
+pub fn warn_deprecations(config: &Config) {
+    for d in &config.deprecations {
+        eprintln!("warning: {d}");
+    }
+}
+
+/// Human-facing commands log compactly, at `warn` unless MLC_LOG says otherwise, and warn about deprecated keys.
 pub fn init_cli_logging(config: &Config) {
+    warn_deprecations(config);
     let filter = if std::env::var_os("MLC_LOG").is_some() {
         config.log.filter.clone()
     } else {
@@ -39,10 +49,10 @@ pub fn init_cli_logging(config: &Config) {
     });
 }
 
-/// Opens store and vault for a command.
-pub async fn open(config: &Config) -> anyhow::Result<Services> {
+/// Opens the store and the vault for a command: the application.
+pub async fn open(config: &Config) -> anyhow::Result<App> {
     let keys = startup::key_source(config);
-    startup::open(config, &keys)
+    startup::open(config.clone(), &keys)
         .await
         .context("cannot open the database and vault")
 }

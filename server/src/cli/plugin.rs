@@ -7,12 +7,15 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
+use ml_connector::http::plugins::PluginVersion;
 use ml_connector::mapper::host::limits::PluginManifest;
 use ml_connector::mapper::host::{PluginHost, artifact_key};
 use ml_connector::mapper::input::Sample;
 use ml_connector::mapper::service::MapperService;
 use ml_connector::store::PluginRecord;
 use ml_connector::tenant::TenantId;
+
+use super::hints::explain;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
@@ -148,9 +151,14 @@ pub async fn run(config_path: Option<&Path>, cmd: Command) -> anyhow::Result<()>
     {
         return test(&config.plugins, file, sample, manifest).await;
     }
-    let services = super::open(&config).await?;
-    let host = PluginHost::new(&config.plugins, artifact_key(&services.vault))?;
-    let service = MapperService::new(&services.store, &host);
+    let app = super::open(&config).await?;
+    let host = PluginHost::new(&config.plugins, artifact_key(app.vault()))?;
+    let service = MapperService::new(app.store(), &host);
+    let mapping_of = async |tenant: &TenantId| {
+        app.tenant(tenant)
+            .await
+            .map_err(|e| anyhow::anyhow!(explain(&e, tenant)))
+    };
     match cmd {
         Command::Upload {
             file,
@@ -169,7 +177,9 @@ pub async fn run(config_path: Option<&Path>, cmd: Command) -> anyhow::Result<()>
         Command::List { tenant, json } => {
             let plugins = service.list(&tenant).await?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&plugins)?);
+                let shown: Vec<PluginVersion> =
+                    plugins.into_iter().map(PluginVersion::from).collect();
+                println!("{}", serde_json::to_string_pretty(&shown)?);
             } else if plugins.is_empty() {
                 println!(
                     "no plugins for {tenant}; upload one with `ml-connector plugin upload FILE --tenant {tenant}`"
@@ -198,14 +208,24 @@ pub async fn run(config_path: Option<&Path>, cmd: Command) -> anyhow::Result<()>
             }
         }
         Command::DryRun { id, tenant, sample } => {
-            let result = service.dry_run(&tenant, id, &sample.load()?).await?;
+            let ctx = mapping_of(&tenant).await?;
+            let result = service
+                .dry_run(&tenant, ctx.mapping(), id, &sample.load()?)
+                .await?;
             println!("{}", serde_json::to_string_pretty(&result)?);
             if !result.ok {
                 bail!("dry-run failed: {}", result.message.unwrap_or_default());
             }
+            if !result.catalog_checked {
+                eprintln!(
+                    "note: tenant {tenant} has no Zendesk field catalog yet: the writes were not checked against \
+                     its fields, and this dry-run does not unlock activation"
+                );
+            }
         }
         Command::Activate { id, tenant } => {
-            let record = service.activate(&tenant, id).await?;
+            let ctx = mapping_of(&tenant).await?;
+            let record = service.activate(&tenant, ctx.mapping(), id).await?;
             print_record(&record);
         }
         Command::Rollback { tenant } => {
@@ -243,7 +263,7 @@ async fn test(
         .await
         .map_err(|f| anyhow::anyhow!("{f} (outcome: {})", f.outcome()))?;
     ml_connector::mapper::catalog::FieldCatalog::default()
-        .check(sample.subject(), &writes)
+        .validate_writes(sample.subject(), &writes)
         .map_err(|p| anyhow::anyhow!("the plugin's output was rejected: {p}"))?;
     println!("{}", serde_json::to_string_pretty(&writes)?);
     Ok(())

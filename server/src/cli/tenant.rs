@@ -174,8 +174,8 @@ fn set(target: &mut String, value: &Option<String>) {
 pub async fn run(config_path: Option<&Path>, cmd: Command) -> anyhow::Result<()> {
     let config = super::load_config(config_path)?;
     super::init_cli_logging(&config);
-    let services = super::open(&config).await?;
-    let store = &services.store;
+    let app = super::open(&config).await?;
+    let store = app.store();
     match cmd {
         Command::Add { id, settings } => {
             let (mut workday, mut zendesk) =
@@ -261,12 +261,10 @@ pub async fn run(config_path: Option<&Path>, cmd: Command) -> anyhow::Result<()>
             from_env,
         } => {
             let value = super::read_private(from_env.as_deref(), secret.as_str(), true)?;
-            store
-                .put_secret(&services.vault, &id, secret, &value)
-                .await?;
+            store.put_secret(app.vault(), &id, secret, &value).await?;
             println!(
                 "stored {secret} for {id} (sealed with key {})",
-                services.vault.key_id()
+                app.vault().key_id()
             );
         }
         Command::UnsetCredentials { id, secret } => {
@@ -276,9 +274,7 @@ pub async fn run(config_path: Option<&Path>, cmd: Command) -> anyhow::Result<()>
                 println!("{secret} was not set for {id}");
             }
         }
-        Command::ZendeskOauth(args) => {
-            super::zendesk_oauth::run(&services, &config.zendesk, args).await?
-        }
+        Command::ZendeskOauth(args) => super::zendesk_oauth::run(&app, args).await?,
         Command::AdminKey { id } => {
             let (key, hash) = AdminKey::generate();
             store.set_admin_key_hash(&id, &hash).await?;

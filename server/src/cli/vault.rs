@@ -36,10 +36,10 @@ pub async fn run(config_path: Option<&Path>, cmd: Command) -> anyhow::Result<()>
         Command::Status => {
             let config = super::load_config(config_path)?;
             super::init_cli_logging(&config);
-            let services = super::open(&config).await?;
+            let app = super::open(&config).await?;
             println!(
                 "master key {} opens the stored secrets",
-                services.vault.key_id()
+                app.vault().key_id()
             );
             Ok(())
         }
@@ -51,13 +51,13 @@ async fn rotate(config_path: Option<&Path>, new_key_file: Option<PathBuf>) -> an
     let config = super::load_config(config_path)?;
     super::init_cli_logging(&config);
     let keys = startup::key_source(&config);
-    let services = super::open(&config).await?;
+    let app = super::open(&config).await?;
     let (new_key, generated) = match (new_key_file, std::env::var("MLC_NEW_MASTER_KEY").ok()) {
         (Some(path), _) => (read_key_file(&path)?, false),
         (None, Some(b64)) => (MasterKey::from_base64(&b64, "MLC_NEW_MASTER_KEY")?, false),
         (None, None) => (MasterKey::generate(), true),
     };
-    if new_key.id() == services.vault.key_id() {
+    if new_key.id() == app.vault().key_id() {
         bail!(
             "the new key is the current key ({}); nothing to rotate",
             new_key.id()
@@ -70,10 +70,7 @@ async fn rotate(config_path: Option<&Path>, new_key_file: Option<PathBuf>) -> an
         write_key_file(p, &new_key).context("cannot stage the new key file")?;
     }
     let new_b64 = new_key.to_base64();
-    let (_, report) = services
-        .store
-        .rotate_vault(&services.vault, new_key)
-        .await?;
+    let (_, report) = app.store().rotate_vault(app.vault(), new_key).await?;
     match (&keys, &pending) {
         (KeySource::File(path) | KeySource::DefaultFile(path), Some(p)) => {
             std::fs::rename(p, path)

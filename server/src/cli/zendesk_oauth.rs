@@ -11,11 +11,13 @@
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
-use ml_connector::startup::Services;
+use ml_connector::app::App;
+use ml_connector::app::tokens::SealedTokens;
 use ml_connector::store::now_ms;
 use ml_connector::tenant::{SecretName, TenantId, ZendeskAuthMode};
+use ml_connector::upstream::{TokenPair, TokenPersistence as _};
 use ml_connector::zendesk::auth::{Pkce, authorization_url, exchange_authorization_code};
-use ml_connector::zendesk::{OauthClient, ZendeskConfig, ZendeskError};
+use ml_connector::zendesk::{OAuthClient, ZendeskError};
 use secrecy::{ExposeSecret as _, SecretString};
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq as _;
@@ -51,8 +53,9 @@ struct Pending {
     created_at_ms: i64,
 }
 
-pub async fn run(services: &Services, config: &ZendeskConfig, args: Args) -> anyhow::Result<()> {
-    let store = &services.store;
+pub async fn run(app: &App, args: Args) -> anyhow::Result<()> {
+    let store = app.store();
+    let config = &app.config().zendesk;
     let tenant = store.tenant(&args.id).await?;
     let client_id = tenant.zendesk.oauth_client_id.trim().to_string();
     if client_id.is_empty() {
@@ -84,7 +87,7 @@ pub async fn run(services: &Services, config: &ZendeskConfig, args: Args) -> any
         let sealed = SecretString::from(serde_json::to_string(&pending)?);
         store
             .put_secret(
-                &services.vault,
+                app.vault(),
                 &args.id,
                 SecretName::ZendeskOauthPending,
                 &sealed,
@@ -102,7 +105,7 @@ pub async fn run(services: &Services, config: &ZendeskConfig, args: Args) -> any
     }
 
     let pending = store
-        .secret(&services.vault, &args.id, SecretName::ZendeskOauthPending)
+        .secret(app.vault(), &args.id, SecretName::ZendeskOauthPending)
         .await?
         .with_context(|| {
             format!(
@@ -131,7 +134,7 @@ pub async fn run(services: &Services, config: &ZendeskConfig, args: Args) -> any
     )?;
     let code = check_callback(&callback, &pending.state)?;
     let secret = store
-        .secret(&services.vault, &args.id, SecretName::ZendeskOauthClientSecret)
+        .secret(app.vault(), &args.id, SecretName::ZendeskOauthClientSecret)
         .await?
         .with_context(|| {
             format!(
@@ -139,7 +142,7 @@ pub async fn run(services: &Services, config: &ZendeskConfig, args: Args) -> any
                 args.id
             )
         })?;
-    let client = OauthClient {
+    let client = OAuthClient {
         client_id,
         client_secret: secret,
     };
@@ -174,16 +177,14 @@ pub async fn run(services: &Services, config: &ZendeskConfig, args: Args) -> any
     let refresh = issued.refresh_token.as_ref().context(
         "Zendesk issued no refresh token; the access token would stop working when it expires",
     )?;
-    store
-        .put_secrets(
-            &services.vault,
-            &args.id,
-            &[
-                (SecretName::ZendeskOauthAccessToken, &issued.access_token),
-                (SecretName::ZendeskOauthRefreshToken, refresh),
-            ],
-        )
-        .await?;
+    // Where the tenant's OAuth session reads them, both in one transaction.
+    SealedTokens::zendesk(store.clone(), app.vault_handle(), args.id.clone())
+        .save(&TokenPair {
+            access_token: Some(issued.access_token.clone()),
+            refresh_token: Some(refresh.clone()),
+        })
+        .await
+        .context("cannot store the token pair")?;
     store
         .delete_secret(&args.id, SecretName::ZendeskOauthPending)
         .await?;

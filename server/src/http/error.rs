@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::app::ContextError;
 use crate::store::StoreError;
 
 /// Errors a handler can answer with.
@@ -107,6 +108,33 @@ impl ApiError {
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::TooManyRequests(_) => "rate_limited",
             Self::Internal(_) => "internal",
+        }
+    }
+}
+
+impl From<ContextError> for ApiError {
+    fn from(err: ContextError) -> Self {
+        match err {
+            ContextError::UnknownTenant(_) => Self::NotFound(err.to_string()),
+            ContextError::MissingSecret { .. } | ContextError::MissingSetting { .. } => {
+                Self::Unprocessable {
+                    code: "tenant_not_configured",
+                    message: err.to_string(),
+                }
+            }
+            ContextError::InvalidSettings { .. } => Self::Unprocessable {
+                code: "invalid_mapping_settings",
+                message: err.to_string(),
+            },
+            ContextError::Workday(_) => Self::Upstream {
+                code: "workday_failed",
+                message: err.to_string(),
+            },
+            ContextError::Zendesk(_) => Self::Upstream {
+                code: "zendesk_failed",
+                message: err.to_string(),
+            },
+            ContextError::Store(e) => e.into(),
         }
     }
 }

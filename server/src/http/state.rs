@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use metrics_exporter_prometheus::PrometheusHandle;
 
+use crate::app::App;
 use crate::config::Config;
 use crate::mapper::PluginHost;
 use crate::mapper::host::UploadError;
@@ -19,9 +20,7 @@ pub struct AppState {
 
 #[derive(Debug)]
 struct Inner {
-    config: Config,
-    store: Store,
-    vault: Arc<Vault>,
+    app: App,
     metrics: PrometheusHandle,
     started: Instant,
     /// The WebAssembly plugin host.
@@ -29,45 +28,42 @@ struct Inner {
 }
 
 impl AppState {
-    /// Bundles the parts and builds the plugin host (from `config.plugins`, its artifacts keyed by `vault`);
-    /// fails when the host cannot be built, so the process does not serve without it.
-    pub fn new(
-        config: Config,
-        store: Store,
-        vault: Vault,
-        metrics: PrometheusHandle,
-    ) -> Result<Self, UploadError> {
-        let plugins = PluginHost::new(&config.plugins, crate::mapper::host::artifact_key(&vault))?;
+    /// Bundles the application and the metrics renderer, and builds the plugin host (from `config.plugins`, its
+    /// artifacts keyed by the vault); fails when the host cannot be built, so the process does not serve without
+    /// it.
+    pub fn new(app: App, metrics: PrometheusHandle) -> Result<Self, UploadError> {
+        let plugins = PluginHost::new(
+            &app.config().plugins,
+            crate::mapper::host::artifact_key(app.vault()),
+        )?;
         Ok(Self {
             inner: Arc::new(Inner {
                 plugins,
-                config,
-                store,
-                vault: Arc::new(vault),
+                app,
                 metrics,
                 started: Instant::now(),
             }),
         })
     }
 
+    /// The application: configuration, storage, vault and the tenants' contexts.
+    pub fn app(&self) -> &App {
+        &self.inner.app
+    }
+
     /// Process configuration.
     pub fn config(&self) -> &Config {
-        &self.inner.config
+        self.inner.app.config()
     }
 
     /// Storage.
     pub fn store(&self) -> &Store {
-        &self.inner.store
+        self.inner.app.store()
     }
 
     /// The unlocked vault.
     pub fn vault(&self) -> &Vault {
-        &self.inner.vault
-    }
-
-    /// A shared handle on the vault, for long-lived users (e.g. a Zendesk client's OAuth token store).
-    pub fn vault_handle(&self) -> Arc<Vault> {
-        self.inner.vault.clone()
+        self.inner.app.vault()
     }
 
     /// Prometheus renderer.

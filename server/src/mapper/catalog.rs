@@ -139,6 +139,11 @@ pub struct WriteProblem {
 }
 
 impl FieldCatalog {
+    /// Whether the catalog lists no field at all (the tenant's fields were never read from Zendesk).
+    pub fn is_empty(&self) -> bool {
+        self.ticket_fields.is_empty() && self.organization_fields.is_empty()
+    }
+
     /// The type and options of a target, if the catalog knows it. `Err` when the catalog lists fields of that
     /// kind but not this one.
     pub fn lookup(&self, target: &FieldTarget) -> Result<Option<(FieldType, &[String])>, String> {
@@ -163,7 +168,11 @@ impl FieldCatalog {
 
     /// Checks every write for `subject`: allowed target kind, well-formed value, and (where the catalog knows
     /// the field) a value of the field's type, drop-down options included.
-    pub fn check(&self, subject: Subject, writes: &[FieldWrite]) -> Result<(), WriteProblem> {
+    pub fn validate_writes(
+        &self,
+        subject: Subject,
+        writes: &[FieldWrite],
+    ) -> Result<(), WriteProblem> {
         for (index, write) in writes.iter().enumerate() {
             check_one(self, subject, write).map_err(|reason| WriteProblem {
                 index,
@@ -315,7 +324,9 @@ mod tests {
                 FieldValue::Checkbox(true),
             ),
         ];
-        catalog().check(Subject::Invoice, &writes).unwrap();
+        catalog()
+            .validate_writes(Subject::Invoice, &writes)
+            .unwrap();
     }
 
     #[test]
@@ -403,7 +414,7 @@ mod tests {
         ];
         for (subject, write, expected) in cases {
             let err = catalog()
-                .check(subject, std::slice::from_ref(&write))
+                .validate_writes(subject, std::slice::from_ref(&write))
                 .unwrap_err()
                 .to_string();
             assert!(err.contains(expected), "{write:?}: {err}");
@@ -414,7 +425,7 @@ mod tests {
     fn an_empty_catalog_checks_only_the_values() {
         let empty = FieldCatalog::default();
         empty
-            .check(
+            .validate_writes(
                 Subject::Invoice,
                 &[w(
                     FieldTarget::TicketField { id: 77 },
@@ -424,7 +435,7 @@ mod tests {
             .unwrap();
         assert!(
             empty
-                .check(
+                .validate_writes(
                     Subject::Invoice,
                     &[w(
                         FieldTarget::TicketField { id: 77 },

@@ -53,7 +53,7 @@ impl Default for PluginsConfig {
 
 impl PluginsConfig {
     /// Checks value ranges; the error names the first invalid key (under `plugins.`) and what is wrong.
-    pub fn validate(&self) -> Result<(), (&'static str, String)> {
+    pub fn validate(&self) -> Result<(), (String, String)> {
         let checks: [(&'static str, bool, String); 8] = [
             (
                 "plugins.max_upload_bytes",
@@ -97,7 +97,7 @@ impl PluginsConfig {
             ),
         ];
         match checks.into_iter().find(|(_, ok, _)| !ok) {
-            Some((key, _, message)) => Err((key, message)),
+            Some((key, _, message)) => Err((key.to_string(), message)),
             None => Ok(()),
         }
     }

@@ -94,7 +94,7 @@ pub const KNOWN_SOURCES: &[&str] = &[
 /// A tenant's declarative mapping.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
-pub struct MappingConfig {
+pub struct MappingRules {
     /// The Zendesk fields the rules may target, with their types (kept from Zendesk by the sync).
     #[serde(default)]
     pub catalog: FieldCatalog,
@@ -200,7 +200,7 @@ pub enum WhenMissing {
 /// Why a mapping configuration is not valid. Names the rule.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("mapping rule {section}[{index}]: {reason}")]
-pub struct ConfigProblem {
+pub struct RuleProblem {
     /// `supplier` or `invoice`.
     pub section: &'static str,
     /// Position of the rule (0-based).
@@ -218,7 +218,7 @@ pub struct Mapped {
     pub notes: Vec<String>,
 }
 
-impl MappingConfig {
+impl MappingRules {
     /// Parses and validates the JSON form (as stored in tenant settings).
     pub fn from_json_value(value: serde_json::Value) -> Result<Self, String> {
         Self::from_json(&value)
@@ -242,13 +242,13 @@ impl MappingConfig {
 
     /// Checks every rule: known sources of the right subject, exactly one target of an allowed kind, and a
     /// conversion that fits the target field's type in the catalog.
-    pub fn validate(&self) -> Result<(), ConfigProblem> {
+    pub fn validate(&self) -> Result<(), RuleProblem> {
         for (subject, section, rules) in [
             (Subject::Supplier, "supplier", &self.supplier),
             (Subject::Invoice, "invoice", &self.invoice),
         ] {
             for (index, rule) in rules.iter().enumerate() {
-                validate_rule(&self.catalog, subject, rule).map_err(|reason| ConfigProblem {
+                validate_rule(&self.catalog, subject, rule).map_err(|reason| RuleProblem {
                     section,
                     index,
                     reason,

@@ -3,7 +3,8 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::declarative::MappingConfig;
+use super::catalog::FieldCatalog;
+use super::declarative::MappingRules;
 
 /// What to write when a tenant's plugin fails (error, trap, deadline, memory limit, invalid output).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, Default)]
@@ -16,40 +17,36 @@ pub enum FailurePolicy {
     WriteNothing,
 }
 
-/// The mapping settings of one tenant, read from its `settings` JSON:
-/// `{"mapping": {...MappingConfig...}, "plugin_failure_policy": "fallback" | "write_nothing"}`.
+/// The mapping of one tenant, from its settings (`mapping` and `plugin_failure_policy`), its rules checked.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TenantMapping {
     /// The declarative mapping, if configured.
-    pub declarative: Option<MappingConfig>,
+    pub declarative: Option<MappingRules>,
     /// The failure policy (the process default when the tenant has none).
     pub failure_policy: FailurePolicy,
 }
 
-/// Settings keys.
-pub const MAPPING_KEY: &str = "mapping";
-/// Settings key of the failure policy.
-pub const POLICY_KEY: &str = "plugin_failure_policy";
-
 impl TenantMapping {
-    /// Reads and validates a tenant's mapping settings.
+    /// The tenant's mapping: its rules, checked against its field catalog, and its failure policy
+    /// (`default_policy` when it chose none).
     pub fn from_settings(
-        settings: &serde_json::Value,
+        settings: &crate::tenant::TenantSettings,
         default_policy: FailurePolicy,
     ) -> Result<Self, String> {
-        let declarative = match settings.get(MAPPING_KEY) {
-            None | Some(serde_json::Value::Null) => None,
-            Some(v) => Some(MappingConfig::from_json(v)?),
-        };
-        let failure_policy = match settings.get(POLICY_KEY) {
-            None | Some(serde_json::Value::Null) => default_policy,
-            Some(v) => FailurePolicy::deserialize(v).map_err(|_| {
-                format!("`{POLICY_KEY}` must be \"fallback\" or \"write_nothing\", got {v}")
-            })?,
-        };
+        if let Some(rules) = &settings.mapping {
+            rules.validate().map_err(|e| e.to_string())?;
+        }
         Ok(Self {
-            declarative,
-            failure_policy,
+            declarative: settings.mapping.clone(),
+            failure_policy: settings.plugin_failure_policy.unwrap_or(default_policy),
         })
+    }
+
+    /// The Zendesk field catalog the tenant's writes are checked against (empty when the tenant has none).
+    pub fn catalog(&self) -> Option<&FieldCatalog> {
+        self.declarative
+            .as_ref()
+            .map(|m| &m.catalog)
+            .filter(|c| !c.is_empty())
     }
 }

@@ -1,6 +1,11 @@
 //! The plugin lifecycle per tenant (upload → validate → dry-run → activate, rollback) and the mapping of a
 //! record with the tenant's active plugin, declarative mapping and failure policy. The admin API and the CLI
-//! both go through here.
+//! both go through here; they pass the tenant's [`TenantMapping`] from its context (`crate::app`).
+//!
+//! Activation needs the tenant's Zendesk field catalog: without one, a plugin's writes cannot be checked against
+//! the tenant's real fields (an empty catalog accepts any field id), so a dry-run only unlocks activation when it
+//! ran against a catalog. The catalog is part of the tenant's mapping settings; `ml-connector setup` (to come)
+//! reads it from Zendesk.
 
 use std::time::Instant;
 
@@ -14,7 +19,7 @@ use super::input::Sample;
 use super::policy::{FailurePolicy, TenantMapping};
 use super::write::FieldWrite;
 use crate::store::{NewPlugin, PluginRecord, Store, StoreError};
-use crate::tenant::{Tenant, TenantId};
+use crate::tenant::TenantId;
 
 /// Errors of lifecycle operations.
 #[derive(Debug, thiserror::Error)]
@@ -35,9 +40,16 @@ pub enum LifecycleError {
         /// Version.
         version: i64,
     },
-    /// The tenant's mapping settings are invalid.
-    #[error("the tenant's mapping settings are invalid: {0}")]
-    Settings(String),
+    /// Activation without the tenant's Zendesk field catalog.
+    #[error(
+        "tenant {tenant} has no Zendesk field catalog yet, so a plugin's writes cannot be checked against its \
+         real fields; activation waits until the tenant's setup has read the catalog from Zendesk (`ml-connector \
+         setup`, coming soon) and the plugin has then passed a dry-run"
+    )]
+    NoFieldCatalog {
+        /// The tenant.
+        tenant: TenantId,
+    },
     /// The stored plugin could not be loaded.
     #[error("{0}")]
     Unavailable(String),
@@ -63,6 +75,9 @@ pub struct DryRun {
     pub message: Option<String>,
     /// Milliseconds the call took (fresh instance included).
     pub duration_ms: f64,
+    /// Whether the writes were checked against the tenant's Zendesk field catalog; only such a dry-run unlocks
+    /// activation.
+    pub catalog_checked: bool,
     /// The limits it ran under.
     pub limits: PluginLimits,
 }
@@ -110,11 +125,6 @@ pub struct MappingResult {
 pub struct MapperService<'a> {
     store: &'a Store,
     host: &'a PluginHost,
-}
-
-fn tenant_mapping(tenant: &Tenant, host: &PluginHost) -> Result<TenantMapping, LifecycleError> {
-    TenantMapping::from_settings(&tenant.settings, host.config().failure_policy)
-        .map_err(LifecycleError::Settings)
 }
 
 impl<'a> MapperService<'a> {
@@ -243,25 +253,29 @@ impl<'a> MapperService<'a> {
             .map_err(|e| CallFailure::Unavailable(e.to_string()))?;
         let writes = self.host.call(&loaded, limits, sample).await?;
         catalog
-            .check(sample.subject(), &writes)
+            .validate_writes(sample.subject(), &writes)
             .map_err(|p| CallFailure::InvalidOutput(p.to_string()))?;
         Ok(writes)
     }
 
-    /// Runs a version against a sample without writing anything, and records the result.
+    /// Runs a version against a sample without writing anything, and records the result. The writes are checked
+    /// against the tenant's field catalog (`mapping`); a dry-run that passes without one does not unlock
+    /// activation.
     pub async fn dry_run(
         &self,
         tenant: &TenantId,
+        mapping: &TenantMapping,
         id: i64,
         sample: &Sample,
     ) -> Result<DryRun, LifecycleError> {
-        let t = self.store.tenant(tenant).await?;
         let record = self.store.plugin(tenant, id).await?;
-        let mapping = tenant_mapping(&t, self.host)?;
-        let catalog = mapping.declarative.map(|m| m.catalog).unwrap_or_default();
+        let no_catalog = FieldCatalog::default();
+        let catalog = mapping.catalog();
         let limits = self.limits(&record)?;
         let started = Instant::now();
-        let result = self.run(&record, limits, &catalog, sample).await;
+        let result = self
+            .run(&record, limits, catalog.unwrap_or(&no_catalog), sample)
+            .await;
         let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
         let dry = match result {
             Ok(writes) => DryRun {
@@ -272,6 +286,7 @@ impl<'a> MapperService<'a> {
                 writes,
                 message: None,
                 duration_ms,
+                catalog_checked: catalog.is_some(),
                 limits,
             },
             Err(f) => DryRun {
@@ -282,23 +297,30 @@ impl<'a> MapperService<'a> {
                 writes: Vec::new(),
                 message: Some(f.to_string()),
                 duration_ms,
+                catalog_checked: catalog.is_some(),
                 limits,
             },
         };
         let summary = serde_json::json!({ "outcome": dry.outcome, "message": dry.message, "writes": dry.writes.len() });
         self.store
-            .record_dry_run(tenant, id, dry.ok, &summary)
+            .record_dry_run(tenant, id, dry.ok && dry.catalog_checked, &summary)
             .await?;
         Ok(dry)
     }
 
-    /// Activates a version that passed a dry-run.
+    /// Activates a version that passed a dry-run against the tenant's field catalog (`mapping`).
     pub async fn activate(
         &self,
         tenant: &TenantId,
+        mapping: &TenantMapping,
         id: i64,
     ) -> Result<PluginRecord, LifecycleError> {
         let record = self.store.plugin(tenant, id).await?;
+        if mapping.catalog().is_none() {
+            return Err(LifecycleError::NoFieldCatalog {
+                tenant: tenant.clone(),
+            });
+        }
         if !record.dry_run_ok {
             return Err(LifecycleError::NeedsDryRun {
                 id,
@@ -319,13 +341,14 @@ impl<'a> MapperService<'a> {
     }
 
     /// Maps a record for a tenant: its active plugin if any, with the failure policy, else its declarative
-    /// mapping. The result says where the writes came from and, when the plugin failed, why.
+    /// mapping (`mapping`, from the tenant's context). The result says where the writes came from and, when the
+    /// plugin failed, why.
     pub async fn map(
         &self,
-        tenant: &Tenant,
+        tenant: &TenantId,
+        mapping: &TenantMapping,
         sample: &Sample,
     ) -> Result<MappingResult, LifecycleError> {
-        let mapping = tenant_mapping(tenant, self.host)?;
         let declarative = |notes: &mut Vec<String>| -> Vec<FieldWrite> {
             let Some(config) = &mapping.declarative else {
                 return Vec::new();
@@ -338,7 +361,7 @@ impl<'a> MapperService<'a> {
             mapped.writes
         };
         let mut notes = Vec::new();
-        let Some(record) = self.store.active_plugin(&tenant.id).await? else {
+        let Some(record) = self.store.active_plugin(tenant).await? else {
             let writes = declarative(&mut notes);
             let source = if mapping.declarative.is_some() {
                 MappingSource::Declarative
@@ -369,7 +392,7 @@ impl<'a> MapperService<'a> {
                 plugin_failure: None,
             }),
             Err(failure) => {
-                tracing::warn!(tenant = %tenant.id, plugin_id = record.id, outcome = failure.outcome(), error = %failure, "plugin failed");
+                tracing::warn!(tenant = %tenant, plugin_id = record.id, outcome = failure.outcome(), error = %failure, "plugin failed");
                 let policy = mapping.failure_policy;
                 let (writes, source) = match policy {
                     FailurePolicy::Fallback if mapping.declarative.is_some() => {

@@ -19,13 +19,12 @@ use sqlx::{AnyPool, Executor as _};
 use crate::config::{StoreConfig, redact_url};
 use crate::vault::VaultError;
 
-pub use plugins::{NewPlugin, PluginRecord};
+pub use plugins::{NewPlugin, PluginRecord, PluginStatus};
 pub use queue::{
-    ClaimRequest, Enqueued, FailOutcome, NewQueuedEvent, QueueCounts, QueuedEvent,
-    status as queue_status,
+    ClaimRequest, Enqueued, FailOutcome, NewQueuedEvent, QueueCounts, QueueStatus, QueuedEvent,
 };
 pub use secrets::SecretInfo;
-pub use tenants::TenantUpdate;
+pub use tenants::{TenantUpdate, TenantVersion};
 pub use vault_meta::{RotationReport, pending_key_path};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");

@@ -12,13 +12,56 @@ use utoipa::ToSchema;
 use super::{QueryContext, Store, StoreError, is_unique_violation, now_ms};
 use crate::tenant::TenantId;
 
+/// Where a plugin version is in its lifecycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PluginStatus {
+    /// Validated and stored, never active.
+    Uploaded,
+    /// The tenant's active version (at most one).
+    Active,
+    /// Was active; replaced by an activation.
+    Retired,
+    /// Was active; left by a rollback.
+    RolledBack,
+}
+
+impl PluginStatus {
+    /// The stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Uploaded => "uploaded",
+            Self::Active => "active",
+            Self::Retired => "retired",
+            Self::RolledBack => "rolled_back",
+        }
+    }
+
+    /// The status stored as `text`, if it is one.
+    pub fn parse(text: &str) -> Option<Self> {
+        [
+            Self::Uploaded,
+            Self::Active,
+            Self::Retired,
+            Self::RolledBack,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
+    }
+}
+
+impl std::fmt::Display for PluginStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A plugin version as stored (without its bytes).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PluginRecord {
     /// Id (global).
     pub id: i64,
     /// Tenant.
-    #[schema(value_type = String)]
     pub tenant_id: TenantId,
     /// Version number within the tenant (1, 2, ...).
     pub version: i64,
@@ -28,10 +71,9 @@ pub struct PluginRecord {
     pub sha256: String,
     /// Size in bytes.
     pub size_bytes: i64,
-    /// `uploaded`, `active`, `retired` or `rolled_back`.
-    pub status: String,
+    /// Where it is in its lifecycle.
+    pub status: PluginStatus,
     /// The manifest given at upload (limits), JSON.
-    #[schema(value_type = Object)]
     pub manifest: serde_json::Value,
     /// Unix ms.
     pub created_at: i64,
@@ -83,7 +125,11 @@ fn from_row(row: &AnyRow) -> Result<PluginRecord, StoreError> {
         name: row.try_get("name").context(ctx)?,
         sha256: row.try_get("sha256").context(ctx)?,
         size_bytes: row.try_get("size_bytes").context(ctx)?,
-        status: row.try_get("status").context(ctx)?,
+        status: {
+            let text: String = row.try_get("status").context(ctx)?;
+            PluginStatus::parse(&text)
+                .ok_or_else(|| corrupt(format!("unknown plugin status `{text}`")))?
+        },
         manifest: serde_json::from_str(&manifest).map_err(|e| corrupt(e.to_string()))?,
         created_at: row.try_get("created_at").context(ctx)?,
         activated_at: row.try_get("activated_at").context(ctx)?,
@@ -244,7 +290,7 @@ impl Store {
         tenant: &TenantId,
         id: i64,
     ) -> Result<PluginRecord, StoreError> {
-        self.switch_active(tenant, id, "retired").await
+        self.switch_active(tenant, id, PluginStatus::Retired).await
     }
 
     /// Re-activates the most recently active `retired` version; the current one becomes `rolled_back`.
@@ -263,14 +309,15 @@ impl Store {
                 key: tenant.to_string(),
             });
         };
-        self.switch_active(tenant, previous, "rolled_back").await
+        self.switch_active(tenant, previous, PluginStatus::RolledBack)
+            .await
     }
 
     async fn switch_active(
         &self,
         tenant: &TenantId,
         id: i64,
-        old_status: &str,
+        old_status: PluginStatus,
     ) -> Result<PluginRecord, StoreError> {
         let ctx = "activating a plugin";
         let mut tx = self.begin_write(ctx).await?;
@@ -287,7 +334,7 @@ impl Store {
         sqlx::query("UPDATE plugins SET status = $3 WHERE tenant_id = $1 AND status = 'active' AND id <> $2")
             .bind(tenant.as_str())
             .bind(id)
-            .bind(old_status)
+            .bind(old_status.as_str())
             .execute(&mut *tx)
             .await
             .context(ctx)?;

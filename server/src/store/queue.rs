@@ -20,16 +20,42 @@ use sqlx::any::AnyRow;
 use super::{Backend, QueryContext, Store, StoreError, now_ms};
 use crate::tenant::TenantId;
 
-/// Queue statuses.
-pub mod status {
+/// Where an event is in the queue (the `status` column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum QueueStatus {
     /// Waiting (possibly until `available_at`).
-    pub const QUEUED: &str = "queued";
+    Queued,
     /// Claimed by a worker until `leased_until`.
-    pub const LEASED: &str = "leased";
+    Leased,
     /// Processed.
-    pub const DONE: &str = "done";
+    Done,
     /// Gave up; kept for inspection and requeueing.
-    pub const DEAD: &str = "dead";
+    Dead,
+}
+
+impl QueueStatus {
+    /// The stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Leased => "leased",
+            Self::Done => "done",
+            Self::Dead => "dead",
+        }
+    }
+
+    /// The status stored as `text`, if it is one.
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Queued, Self::Leased, Self::Done, Self::Dead]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+    }
+}
+
+impl std::fmt::Display for QueueStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// An event to enqueue.
@@ -58,7 +84,7 @@ pub enum Enqueued {
 }
 
 /// A queue row.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueuedEvent {
     /// Row id.
     pub id: i64,
@@ -72,8 +98,8 @@ pub struct QueuedEvent {
     pub ticket_id: i64,
     /// Raw payload.
     pub payload: String,
-    /// `queued`, `leased`, `done` or `dead`.
-    pub status: String,
+    /// Where it is in the queue.
+    pub status: QueueStatus,
     /// Claims so far.
     pub attempts: i64,
     /// Not claimable before (unix ms).
@@ -120,7 +146,7 @@ pub enum FailOutcome {
 }
 
 /// Rows per status.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct QueueCounts {
     /// Waiting.
     pub queued: i64,
@@ -198,7 +224,13 @@ fn from_row(row: &AnyRow) -> Result<QueuedEvent, StoreError> {
         event_type: row.try_get("event_type").context(CTX)?,
         ticket_id: row.try_get("ticket_id").context(CTX)?,
         payload: row.try_get("payload").context(CTX)?,
-        status: row.try_get("status").context(CTX)?,
+        status: {
+            let text: String = row.try_get("status").context(CTX)?;
+            QueueStatus::parse(&text).ok_or_else(|| StoreError::Corrupt {
+                context: CTX,
+                message: format!("unknown queue status `{text}`"),
+            })?
+        },
         attempts: row.try_get("attempts").context(CTX)?,
         available_at: row.try_get("available_at").context(CTX)?,
         leased_until: row.try_get("leased_until").context(CTX)?,
@@ -354,9 +386,9 @@ impl Store {
         .fetch_optional(self.pool())
         .await
         .context("failing an event")?;
-        Ok(match status.as_deref() {
+        Ok(match status.as_deref().map(QueueStatus::parse) {
             None => FailOutcome::LeaseLost,
-            Some(status::DEAD) => FailOutcome::DeadLettered,
+            Some(Some(QueueStatus::Dead)) => FailOutcome::DeadLettered,
             Some(_) => FailOutcome::Retrying { available_at },
         })
     }
@@ -454,12 +486,12 @@ impl Store {
         for row in rows {
             let s: String = row.try_get("status").context("counting the queue")?;
             let n: i64 = row.try_get("n").context("counting the queue")?;
-            match s.as_str() {
-                status::QUEUED => counts.queued = n,
-                status::LEASED => counts.leased = n,
-                status::DONE => counts.done = n,
-                status::DEAD => counts.dead = n,
-                _ => {}
+            match QueueStatus::parse(&s) {
+                Some(QueueStatus::Queued) => counts.queued = n,
+                Some(QueueStatus::Leased) => counts.leased = n,
+                Some(QueueStatus::Done) => counts.done = n,
+                Some(QueueStatus::Dead) => counts.dead = n,
+                None => {}
             }
         }
         Ok(counts)

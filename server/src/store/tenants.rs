@@ -4,7 +4,7 @@ use sqlx::Row as _;
 use sqlx::any::AnyRow;
 
 use super::{Backend, QueryContext, Store, StoreError, is_unique_violation, now_ms};
-use crate::tenant::{Tenant, TenantId, WorkdaySettings, ZendeskSettings};
+use crate::tenant::{Tenant, TenantId, TenantSettings, WorkdaySettings, ZendeskSettings};
 
 /// Changes to a tenant's non-secret settings; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default)]
@@ -15,8 +15,20 @@ pub struct TenantUpdate {
     pub workday: Option<WorkdaySettings>,
     /// Zendesk side (replaces the whole block).
     pub zendesk: Option<ZendeskSettings>,
-    /// Tenant-level settings object (replaces the whole object).
-    pub settings: Option<serde_json::Value>,
+    /// The tenant's own settings (replaces them all; keys this version does not know are kept only if
+    /// `settings.other` still holds them).
+    pub settings: Option<TenantSettings>,
+}
+
+/// What a tenant's cached context depends on: its row and its secrets. Any change to either changes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TenantVersion {
+    /// The row's `updated_at`.
+    pub updated_at: i64,
+    /// The latest `updated_at` of its secrets (0 without any).
+    pub secrets_updated_at: i64,
+    /// How many secrets it has (a deletion changes it).
+    pub secrets: i64,
 }
 
 /// `SELECT` of every tenant column, followed by the rest of the query (a literal, so sqlx sees static SQL).
@@ -54,8 +66,9 @@ fn from_row(row: &AnyRow) -> Result<Tenant, StoreError> {
             .map_err(|e| corrupt(e.to_string()))?,
         zendesk: serde_json::from_str(&json("zendesk_json")?)
             .map_err(|e| corrupt(e.to_string()))?,
-        settings: serde_json::from_str(&json("settings_json")?)
-            .map_err(|e| corrupt(e.to_string()))?,
+        settings: serde_json::from_str::<serde_json::Value>(&json("settings_json")?)
+            .map_err(|e| corrupt(e.to_string()))
+            .and_then(|v| TenantSettings::from_json(&v).map_err(corrupt))?,
         has_admin_key: has_key,
         created_at: row.try_get("created_at").context("reading a tenant")?,
         updated_at: row.try_get("updated_at").context("reading a tenant")?,
@@ -169,6 +182,29 @@ impl Store {
         tx.commit().await.context(CTX)?;
         tenant.updated_at = now;
         Ok(tenant)
+    }
+
+    /// What tenant `id`'s context depends on (see [`TenantVersion`]), or `None` when there is no such tenant.
+    pub async fn tenant_version(&self, id: &TenantId) -> Result<Option<TenantVersion>, StoreError> {
+        const CTX: &str = "reading a tenant's version";
+        let row = sqlx::query(
+            "SELECT t.updated_at AS updated_at, \
+             (SELECT COALESCE(MAX(c.updated_at), 0) FROM credentials c WHERE c.tenant_id = t.id) AS secrets_at, \
+             (SELECT COUNT(*) FROM credentials c WHERE c.tenant_id = t.id) AS secrets \
+             FROM tenants t WHERE t.id = $1",
+        )
+        .bind(id.as_str())
+        .fetch_optional(self.pool())
+        .await
+        .context(CTX)?;
+        row.map(|row| {
+            Ok(TenantVersion {
+                updated_at: row.try_get("updated_at").context(CTX)?,
+                secrets_updated_at: row.try_get("secrets_at").context(CTX)?,
+                secrets: row.try_get("secrets").context(CTX)?,
+            })
+        })
+        .transpose()
     }
 
     /// One tenant, or `NotFound`.

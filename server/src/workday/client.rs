@@ -17,14 +17,14 @@ use super::config::{MAX_SOAP_PAGE_SIZE, Transport, WorkdayConfig, is_version};
 use super::decode::{PageBody, PageInfo, Record, decode_page, malformed};
 use super::error::{WorkdayError, excerpt};
 use super::model::{Payment, PurchaseOrder, Sourced, Supplier, SupplierInvoice, WorkdaySource};
-use super::oauth::OAuthSession;
+use super::oauth::{EXPIRY_MARGIN, OAuthSession, TokenEndpoint};
 use super::ops::Operation;
 use super::request::{
     InvoiceQuery, PageRequest, PaymentQuery, PurchaseOrderQuery, SoapCredentials, SoapQuery,
     SupplierQuery, envelope,
 };
-use super::tokens::{RefreshTokenStore, StoreRefreshTokens};
 use crate::tenant::WorkdaySettings;
+use crate::upstream::{RotatingSession, TokenPair, TokenPersistence};
 
 /// Everything needed to reach one Workday tenant.
 #[derive(Debug, Clone)]
@@ -50,10 +50,10 @@ pub struct OAuthCredentials {
     pub client_id: String,
     /// Client secret.
     pub client_secret: SecretString,
-    /// Refresh token issued for the integration user (the one in `refresh_tokens` wins when it holds one).
+    /// Refresh token issued for the integration user (the one in `tokens` wins when it holds one).
     pub refresh_token: SecretString,
     /// Where a refresh token Workday rotates to is stored the moment it is issued.
-    pub refresh_tokens: Arc<dyn RefreshTokenStore>,
+    pub tokens: Arc<dyn TokenPersistence>,
 }
 
 impl Credentials {
@@ -62,15 +62,15 @@ impl Credentials {
     pub fn from_settings(
         settings: &WorkdaySettings,
         password: SecretString,
-        oauth_secrets: Option<(SecretString, SecretString, Arc<dyn RefreshTokenStore>)>,
+        oauth_secrets: Option<(SecretString, SecretString, Arc<dyn TokenPersistence>)>,
     ) -> Self {
         let oauth = match (settings.oauth_client_id.trim(), oauth_secrets) {
             ("", _) | (_, None) => None,
-            (id, Some((client_secret, refresh_token, refresh_tokens))) => Some(OAuthCredentials {
+            (id, Some((client_secret, refresh_token, tokens))) => Some(OAuthCredentials {
                 client_id: id.to_string(),
                 client_secret,
                 refresh_token,
-                refresh_tokens,
+                tokens,
             }),
         };
         Self {
@@ -170,9 +170,16 @@ impl WorkdayClient {
             .user_agent(concat!("ml-connector/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| WorkdayError::NotConfigured(format!("HTTP client: {e}")))?;
-        let oauth = credentials
-            .oauth
-            .map(|o| OAuthSession::new(&base, &tenant, o));
+        let oauth = credentials.oauth.map(|o| {
+            let endpoint =
+                TokenEndpoint::new(http.clone(), &base, &tenant, o.client_id, o.client_secret);
+            OAuthSession::new(RotatingSession::new(
+                endpoint,
+                o.tokens,
+                Some(TokenPair::refresh_only(o.refresh_token)),
+                EXPIRY_MARGIN,
+            ))
+        });
         Ok(Self {
             inner: Arc::new(Inner {
                 http,
@@ -245,14 +252,9 @@ impl WorkdayClient {
         }
     }
 
-    /// The retry policy from the configuration: exponential, jittered, capped.
+    /// The retry policy from the configuration (`[workday.retry]`): exponential, jittered, capped.
     pub(crate) fn backoff(&self) -> ExponentialBuilder {
-        let c = &self.inner.config;
-        ExponentialBuilder::default()
-            .with_min_delay(Duration::from_millis(c.retry_initial_delay_ms))
-            .with_max_delay(Duration::from_millis(c.retry_max_delay_ms))
-            .with_max_times(c.max_retries as usize)
-            .with_jitter()
+        self.inner.config.retry.backoff()
     }
 
     /// Reads one page of `query`, retrying what may succeed later.
@@ -548,62 +550,4 @@ pub(crate) fn looks_like_wid(s: &str) -> bool {
     s.len() == 32
         && s.bytes()
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-}
-
-impl WorkdayClient {
-    /// A client for a stored tenant: its Workday settings and its sealed secrets (`workday-password`, and for
-    /// REST `workday-client-secret` + `workday-refresh-token` when `workday.oauth_client_id` is set). A refresh
-    /// token Workday rotates to is sealed in place of `workday-refresh-token` as soon as it is issued.
-    pub async fn for_tenant(
-        config: &WorkdayConfig,
-        store: &crate::store::Store,
-        vault: Arc<crate::vault::Vault>,
-        tenant: &crate::tenant::Tenant,
-    ) -> Result<Self, WorkdayError> {
-        use crate::tenant::SecretName;
-        let vault_ref = vault.as_ref();
-        let secret = |name: SecretName| async move {
-            store
-                .secret(vault_ref, &tenant.id, name)
-                .await
-                .map_err(|e| WorkdayError::NotConfigured(format!("cannot read {name}: {e}")))?
-                .ok_or_else(|| {
-                    WorkdayError::NotConfigured(format!(
-                        "secret {name} is not set; run `ml-connector tenant set-credentials {} {name}`",
-                        tenant.id
-                    ))
-                })
-        };
-        let password = secret(SecretName::WorkdayPassword).await?;
-        let oauth = if tenant.workday.oauth_client_id.trim().is_empty() {
-            None
-        } else {
-            let refresh_tokens: Arc<dyn RefreshTokenStore> = Arc::new(StoreRefreshTokens::new(
-                store.clone(),
-                vault.clone(),
-                tenant.id.clone(),
-            ));
-            Some((
-                secret(SecretName::WorkdayClientSecret).await?,
-                secret(SecretName::WorkdayRefreshToken).await?,
-                refresh_tokens,
-            ))
-        };
-        for (what, value) in [
-            ("--workday-url", &tenant.workday.base_url),
-            ("--workday-tenant", &tenant.workday.tenant),
-            ("--workday-user", &tenant.workday.username),
-        ] {
-            if value.trim().is_empty() {
-                return Err(WorkdayError::NotConfigured(format!(
-                    "{what} is not set; run `ml-connector tenant update {} {what} ...`",
-                    tenant.id
-                )));
-            }
-        }
-        Self::new(
-            config,
-            Credentials::from_settings(&tenant.workday, password, oauth),
-        )
-    }
 }

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::ops::Operation;
+use crate::upstream::RetryPolicy;
 
 /// Largest `Count` Workday accepts on a SOAP page.
 pub const MAX_SOAP_PAGE_SIZE: u32 = 999;
@@ -24,13 +25,9 @@ pub struct WorkdayConfig {
     pub connect_timeout_secs: u64,
     /// Seconds one HTTP request to Workday may take, body included. Large pages are slow: keep this generous.
     pub request_timeout_secs: u64,
-    /// How many times a retryable failure (HTTP 429/502/503/504, a 500 without a client fault, a server
-    /// fault, a timeout, a dropped connection) is retried before the error is returned. 0 disables retries.
-    pub max_retries: u32,
-    /// First retry delay in milliseconds; it doubles on each retry, with random jitter, up to `retry_max_delay_ms`.
-    pub retry_initial_delay_ms: u64,
-    /// Cap on a single retry delay, in milliseconds.
-    pub retry_max_delay_ms: u64,
+    /// `[workday.retry]`: how a retryable failure (HTTP 429/502/503/504, a 500 without a client fault, a server
+    /// fault, a timeout, a dropped connection) is retried before the error is returned.
+    pub retry: RetryPolicy,
     /// Records per REST page (`limit`), 1–100.
     pub rest_page_size: u32,
     /// REST API (service and version) that serves supplier invoices: `{host}/ccx/api/{rest_invoices_api}/{tenant}/supplierInvoiceRequests`.
@@ -83,9 +80,7 @@ impl Default for WorkdayConfig {
             services: ServicesConfig::default(),
             connect_timeout_secs: 10,
             request_timeout_secs: 120,
-            max_retries: 5,
-            retry_initial_delay_ms: 500,
-            retry_max_delay_ms: 30_000,
+            retry: RetryPolicy::default(),
             rest_page_size: 100,
             rest_invoices_api: "accountsPayable/v1".into(),
             transport: TransportConfig::default(),
@@ -127,31 +122,38 @@ impl ServicesConfig {
 
 impl WorkdayConfig {
     /// Checks value ranges; the error names the key (under `workday.`) and what is wrong.
-    pub fn validate(&self) -> Result<(), (&'static str, String)> {
+    pub fn validate(&self) -> Result<(), (String, String)> {
         if !is_version(&self.version) {
             return Err((
-                "workday.version",
+                "workday.version".into(),
                 format!("expected a version like v46.1, got `{}`", self.version),
             ));
         }
         if self.page_size == 0 || self.page_size > MAX_SOAP_PAGE_SIZE {
-            return Err(("workday.page_size", "must be between 1 and 999".into()));
-        }
-        if self.rest_page_size == 0 || self.rest_page_size > MAX_REST_PAGE_SIZE {
-            return Err(("workday.rest_page_size", "must be between 1 and 100".into()));
-        }
-        if self.connect_timeout_secs == 0 {
-            return Err(("workday.connect_timeout_secs", "must be at least 1".into()));
-        }
-        if self.request_timeout_secs == 0 {
-            return Err(("workday.request_timeout_secs", "must be at least 1".into()));
-        }
-        if self.retry_initial_delay_ms > self.retry_max_delay_ms {
             return Err((
-                "workday.retry_initial_delay_ms",
-                "must not exceed workday.retry_max_delay_ms".into(),
+                "workday.page_size".into(),
+                "must be between 1 and 999".into(),
             ));
         }
+        if self.rest_page_size == 0 || self.rest_page_size > MAX_REST_PAGE_SIZE {
+            return Err((
+                "workday.rest_page_size".into(),
+                "must be between 1 and 100".into(),
+            ));
+        }
+        if self.connect_timeout_secs == 0 {
+            return Err((
+                "workday.connect_timeout_secs".into(),
+                "must be at least 1".into(),
+            ));
+        }
+        if self.request_timeout_secs == 0 {
+            return Err((
+                "workday.request_timeout_secs".into(),
+                "must be at least 1".into(),
+            ));
+        }
+        self.retry.validate("workday")?;
         for (key, service) in [
             (
                 "workday.services.get_suppliers",
@@ -168,14 +170,17 @@ impl WorkdayConfig {
             ("workday.services.get_payments", &self.services.get_payments),
         ] {
             if !is_path_segment(service) {
-                return Err((key, format!("`{service}` is not a Workday service name")));
+                return Err((
+                    key.into(),
+                    format!("`{service}` is not a Workday service name"),
+                ));
             }
         }
         if self.rest_invoices_api.is_empty()
             || !self.rest_invoices_api.split('/').all(is_path_segment)
         {
             return Err((
-                "workday.rest_invoices_api",
+                "workday.rest_invoices_api".into(),
                 format!(
                     "expected `service/version` such as accountsPayable/v1, got `{}`",
                     self.rest_invoices_api

@@ -3,13 +3,14 @@
 //! - [`request`]: typed queries and the SOAP envelope (WS-Security UsernameToken, `bsvc:version`).
 //! - [`decode`]: streaming quick-xml decoding of pages and faults into the typed [`model`].
 //! - [`client`]: the HTTP client: timeouts, retries with jittered backoff, paging walks that stream records.
-//! - [`rest`] and [`oauth`]: REST reads with the OAuth2 refresh-token grant; [`tokens`]: where a rotated
-//!   refresh token is persisted.
-//! - [`check`]: the `ml-connector check --tenant` probe.
+//! - [`rest`] and [`oauth`]: REST reads with the OAuth2 refresh-token grant (rotation is the shared
+//!   [`crate::upstream::RotatingSession`]'s).
+//! - [`probe`]: one cheap call per upstream, for `ml-connector check --tenant`.
 //!
-//! Wire facts: `shared/reference/workday-wire.md`; operator guide: `docs/workday.md`.
+//! A pure adapter: configuration and credentials in, typed results out. It reads nothing from the database or
+//! the vault and knows nothing of the command line (`docs/architecture.md`); the application layer
+//! (`crate::app`) builds a tenant's client. Wire facts and sources: `docs/workday.md`.
 
-pub mod check;
 pub mod client;
 pub mod config;
 pub mod decode;
@@ -17,13 +18,12 @@ pub mod error;
 pub mod model;
 pub mod oauth;
 pub mod ops;
+pub mod probe;
 pub mod request;
 pub mod rest;
-pub mod tokens;
 
 pub use client::{Credentials, OAuthCredentials, PageOf, WorkdayClient};
 pub use config::{Transport, WorkdayConfig};
 pub use error::{SoapFault, ValidationError, WorkdayError};
 pub use model::{Sourced, WorkdaySource};
 pub use ops::Operation;
-pub use tokens::{MemoryRefreshTokens, RefreshTokenStore, StoreRefreshTokens};

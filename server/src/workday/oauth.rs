@@ -1,26 +1,23 @@
-//! OAuth2 refresh-token grant at `{host}/ccx/oauth2/{tenant}/token`, with the access token cached until it
-//! expires (or until Workday answers 401, which drops it once).
+//! Workday's OAuth2 refresh-token grant at `{host}/ccx/oauth2/{tenant}/token`: the API client's id and secret as
+//! HTTP basic auth, `grant_type=refresh_token` as a form.
 //!
-//! When the API client rotates refresh tokens, the grant answers a new one and the old one dies: the session
-//! persists it through its [`RefreshTokenStore`] before handing out the access token (a failed save is
-//! retried before the next use and reported as [`WorkdayError::TokenStore`]), and re-reads the stored
-//! token before each grant in case another process rotated it.
+//! Caching, single-flight refreshes and the rotation of refresh tokens (persisted the moment Workday issues one,
+//! adopted when another process rotated first) are the shared [`RotatingSession`]'s; this module is only what is
+//! Workday's: the request, the answer, the errors and the token lifetimes.
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use async_trait::async_trait;
 use secrecy::{ExposeSecret as _, SecretString};
 use serde::Deserialize;
-use tokio::sync::Mutex;
 
-use super::client::OAuthCredentials;
 use super::error::{WorkdayError, excerpt};
-use super::tokens::RefreshTokenStore;
+use crate::upstream::{IssuedTokens, RotatingSession, SessionError, TokenGrant};
 
 /// Assumed lifetime of an access token answered without `expires_in`.
 const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(300);
 /// Refresh this long before the announced expiry.
-const EXPIRY_MARGIN: Duration = Duration::from_secs(30);
+pub const EXPIRY_MARGIN: Duration = Duration::from_secs(30);
 /// The longest an access token is cached, whatever `expires_in` says (a garbled or hostile answer must not
 /// pin a token for years, nor overflow the clock).
 const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
@@ -32,30 +29,53 @@ fn token_lifetime(expires_in: Option<u64>) -> Duration {
     })
 }
 
-/// The token endpoint and the cached access token of one tenant's API client.
-#[derive(Debug)]
-pub struct OAuthSession {
+/// A tenant's Workday API client and its token endpoint.
+pub struct TokenEndpoint {
+    http: reqwest::Client,
     token_url: String,
     client_id: String,
     client_secret: SecretString,
-    refresh_tokens: Arc<dyn RefreshTokenStore>,
-    state: Mutex<State>,
 }
 
-#[derive(Debug)]
-struct State {
-    refresh_token: SecretString,
-    /// Workday rotated to `refresh_token` and saving it failed: save before anything else.
-    unsaved: bool,
-    /// Rotations persisted by this session.
-    rotations: u32,
-    cached: Option<Cached>,
+impl std::fmt::Debug for TokenEndpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenEndpoint")
+            .field("token_url", &self.token_url)
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
+    }
 }
 
+/// The OAuth side of a Workday client: the shared rotation session over Workday's token endpoint, its errors
+/// as [`WorkdayError`]s.
 #[derive(Debug)]
-struct Cached {
-    token: SecretString,
-    expires_at: Instant,
+pub struct OAuthSession(RotatingSession<TokenEndpoint>);
+
+impl OAuthSession {
+    pub(crate) fn new(session: RotatingSession<TokenEndpoint>) -> Self {
+        Self(session)
+    }
+
+    /// A valid access token: the cached one, or a new one from the refresh-token grant. A refresh token Workday
+    /// rotated to is stored before the access token is returned.
+    pub async fn access_token(&self) -> Result<SecretString, WorkdayError> {
+        self.0.access_token().await.map_err(from_session)
+    }
+
+    /// Drops `rejected` (Workday answered 401 with it), so the next call exchanges again.
+    pub async fn invalidate(&self, rejected: &SecretString) {
+        self.0.invalidate(rejected).await;
+    }
+
+    /// How many rotated refresh tokens this session has stored.
+    pub async fn rotations(&self) -> u32 {
+        self.0.rotations().await
+    }
+
+    /// The token endpoint.
+    pub fn token_url(&self) -> &str {
+        self.0.grant().token_url()
+    }
 }
 
 #[derive(Deserialize)]
@@ -77,19 +97,19 @@ struct TokenError {
     error_description: Option<String>,
 }
 
-impl OAuthSession {
-    pub(crate) fn new(base_url: &str, tenant: &str, creds: OAuthCredentials) -> Self {
+impl TokenEndpoint {
+    pub(crate) fn new(
+        http: reqwest::Client,
+        base_url: &str,
+        tenant: &str,
+        client_id: String,
+        client_secret: SecretString,
+    ) -> Self {
         Self {
+            http,
             token_url: format!("{base_url}/ccx/oauth2/{tenant}/token"),
-            client_id: creds.client_id,
-            client_secret: creds.client_secret,
-            refresh_tokens: creds.refresh_tokens,
-            state: Mutex::new(State {
-                refresh_token: creds.refresh_token,
-                unsaved: false,
-                rotations: 0,
-                cached: None,
-            }),
+            client_id,
+            client_secret,
         }
     }
 
@@ -97,94 +117,53 @@ impl OAuthSession {
     pub fn token_url(&self) -> &str {
         &self.token_url
     }
+}
 
-    /// A valid access token: the cached one, or a new one from the refresh-token grant. A refresh token
-    /// Workday rotated to is stored before the access token is returned.
-    pub async fn access_token(&self, http: &reqwest::Client) -> Result<SecretString, WorkdayError> {
-        let mut state = self.state.lock().await;
-        if state.unsaved {
-            self.persist(&mut state).await?;
-        }
-        if let Some(c) = &state.cached
-            && Instant::now()
-                .checked_add(EXPIRY_MARGIN)
-                .is_some_and(|soon| soon < c.expires_at)
-        {
-            return Ok(c.token.clone());
-        }
-        // Another process may have rotated the token since this session read it: the stored one is current.
-        match self.refresh_tokens.load().await {
-            Ok(Some(stored)) if stored.expose_secret() != state.refresh_token.expose_secret() => {
-                state.refresh_token = stored;
-            }
-            Ok(_) => {}
-            Err(e) => tracing::warn!(
-                error = %e,
-                "cannot re-read the stored Workday refresh token; using the one in memory"
-            ),
-        }
-        let answer = self.exchange(http, &state.refresh_token).await?;
-        let lifetime = token_lifetime(answer.expires_in);
-        let token = SecretString::from(answer.access_token);
-        let now = Instant::now();
-        state.cached = Some(Cached {
-            token: token.clone(),
-            // Without a representable expiry the token is used once and not cached.
-            expires_at: now.checked_add(lifetime).unwrap_or(now),
-        });
-        if let Some(new_refresh) = answer.refresh_token.filter(|r| !r.is_empty())
-            && new_refresh != *state.refresh_token.expose_secret()
-        {
-            // The old token is dead from now on: keep the new one in memory whatever happens, and store it.
-            state.refresh_token = SecretString::from(new_refresh);
-            state.unsaved = true;
-            self.persist(&mut state).await?;
-        }
-        Ok(token)
+#[async_trait]
+impl TokenGrant for TokenEndpoint {
+    type Error = WorkdayError;
+    const UPSTREAM: &'static str = "workday";
+    // Workday access tokens live minutes: only the refresh token is worth keeping across restarts.
+    const PERSISTS_ACCESS_TOKEN: bool = false;
+
+    async fn refresh(&self, refresh_token: &SecretString) -> Result<IssuedTokens, WorkdayError> {
+        let answer = self.exchange(refresh_token).await?;
+        Ok(IssuedTokens {
+            access_token: SecretString::from(answer.access_token),
+            refresh_token: answer.refresh_token.map(SecretString::from),
+            expires_in: answer.expires_in,
+            refresh_token_expires_in: None,
+            scope: None,
+        })
     }
 
-    async fn persist(&self, state: &mut State) -> Result<(), WorkdayError> {
-        match self.refresh_tokens.save(&state.refresh_token).await {
-            Ok(()) => {
-                state.unsaved = false;
-                state.rotations += 1;
-                tracing::info!("Workday rotated the refresh token; the new one is stored");
-                Ok(())
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "Workday rotated the refresh token and storing it failed");
-                Err(e)
-            }
+    fn is_dead_refresh_token(error: &WorkdayError) -> bool {
+        matches!(error, WorkdayError::OAuth { status: Some(400 | 401), message } if message.starts_with("invalid_grant"))
+    }
+
+    fn lifetime(&self, expires_in: Option<u64>) -> Option<Duration> {
+        Some(token_lifetime(expires_in))
+    }
+}
+
+fn from_session(err: SessionError<WorkdayError>) -> WorkdayError {
+    match err {
+        SessionError::Grant(e) => e,
+        SessionError::Persist(e) => WorkdayError::TokenStore(e.0),
+        SessionError::NoTokens | SessionError::NoRefreshToken => {
+            WorkdayError::NotConfigured("there is no Workday refresh token".into())
         }
     }
+}
 
-    /// Drops `rejected` from the cache (Workday answered 401 with it), so the next call exchanges again.
-    pub async fn invalidate(&self, rejected: &SecretString) {
-        let mut state = self.state.lock().await;
-        if state
-            .cached
-            .as_ref()
-            .is_some_and(|c| c.token.expose_secret() == rejected.expose_secret())
-        {
-            state.cached = None;
-        }
-    }
-
-    /// How many rotated refresh tokens this session has stored.
-    pub async fn rotations(&self) -> u32 {
-        self.state.lock().await.rotations
-    }
-
-    async fn exchange(
-        &self,
-        http: &reqwest::Client,
-        refresh_token: &SecretString,
-    ) -> Result<TokenAnswer, WorkdayError> {
+impl TokenEndpoint {
+    async fn exchange(&self, refresh_token: &SecretString) -> Result<TokenAnswer, WorkdayError> {
         let form = [
             ("grant_type", "refresh_token"),
             ("refresh_token", refresh_token.expose_secret()),
         ];
-        let response = http
+        let response = self
+            .http
             .post(&self.token_url)
             .basic_auth(&self.client_id, Some(self.client_secret.expose_secret()))
             .form(&form)
@@ -244,6 +223,8 @@ impl OAuthSession {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Instant;
+
     use super::*;
 
     #[test]

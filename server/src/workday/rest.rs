@@ -267,7 +267,7 @@ impl WorkdayClient {
             .ok_or_else(|| WorkdayError::NotConfigured("the tenant has no OAuth client".into()))?;
         let mut refreshed = false;
         loop {
-            let token = oauth.access_token(self.http()).await?;
+            let token = oauth.access_token().await?;
             let response = self
                 .http()
                 .get(url.clone())

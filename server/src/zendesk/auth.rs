@@ -1,12 +1,10 @@
 //! Zendesk authentication: API tokens (`{email}/token:{api_token}` basic auth) and OAuth2 bearer tokens.
 //!
-//! OAuth access tokens expire and every refresh rotates both tokens (Zendesk deletes the previous pair), so:
-//! - refreshes are single-flight: concurrent callers wait for the one refresh in progress and then use its
-//!   result, so one refresh token is never presented twice by this process;
-//! - the new pair is persisted atomically through a [`TokenStore`] before it is used ([`StoreTokenStore`] seals
-//!   both in one transaction), so a restart picks up the current pair;
-//! - before refreshing, the stored pair is re-read: another replica may already have rotated it, in which case
-//!   its pair is adopted instead of presenting a refresh token that is no longer valid.
+//! OAuth access tokens expire and every refresh rotates both tokens (Zendesk deletes the previous pair). The
+//! rotation itself — single-flight refreshes, persisting the new pair before it is used, adopting a pair another
+//! replica stored — is the shared [`RotatingSession`]'s; this module is what is Zendesk's: the token endpoint
+//! (`POST /oauth/tokens`, JSON), its errors, the access-token lifetime, and the authorization-code grant used
+//! once at setup (with PKCE).
 
 use std::fmt;
 use std::sync::Arc;
@@ -16,13 +14,11 @@ use async_trait::async_trait;
 use base64::Engine as _;
 use secrecy::{ExposeSecret as _, SecretString};
 use serde::Deserialize;
-use tokio::time::Instant;
 use url::Url;
 
 use super::error::ZendeskError;
-use crate::store::Store;
-use crate::tenant::{SecretName, TenantId};
-use crate::vault::Vault;
+pub use crate::upstream::IssuedTokens;
+use crate::upstream::{RotatingSession, SessionError, TokenGrant, TokenPersistence};
 
 /// How a client authenticates.
 pub enum Credentials {
@@ -36,9 +32,9 @@ pub enum Credentials {
     /// OAuth2 with refresh-token rotation.
     OAuth {
         /// The OAuth client.
-        client: OauthClient,
-        /// Where the current token pair lives.
-        tokens: Arc<dyn TokenStore>,
+        client: OAuthClient,
+        /// Where the current token pair is persisted.
+        tokens: Arc<dyn TokenPersistence>,
     },
 }
 
@@ -60,187 +56,17 @@ impl fmt::Debug for Credentials {
 
 /// A Zendesk OAuth client (registered in Admin Center → Apps and integrations → APIs → OAuth clients).
 #[derive(Clone)]
-pub struct OauthClient {
+pub struct OAuthClient {
     /// The client's unique identifier.
     pub client_id: String,
     /// The client secret.
     pub client_secret: SecretString,
 }
 
-impl fmt::Debug for OauthClient {
+impl fmt::Debug for OAuthClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OauthClient")
+        f.debug_struct("OAuthClient")
             .field("client_id", &self.client_id)
-            .finish_non_exhaustive()
-    }
-}
-
-/// The stored token pair (either may be missing: a legacy token has no refresh token; a pair whose access
-/// token was lost can still be refreshed).
-#[derive(Clone)]
-pub struct StoredTokens {
-    /// Current access token.
-    pub access_token: Option<SecretString>,
-    /// Current refresh token.
-    pub refresh_token: Option<SecretString>,
-}
-
-impl fmt::Debug for StoredTokens {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("StoredTokens")
-            .field("has_access_token", &self.access_token.is_some())
-            .field("has_refresh_token", &self.refresh_token.is_some())
-            .finish()
-    }
-}
-
-/// Where an OAuth token pair is persisted. `save` must replace both tokens atomically.
-#[async_trait]
-pub trait TokenStore: Send + Sync + fmt::Debug {
-    /// The current pair, if any.
-    async fn load(&self) -> Result<Option<StoredTokens>, ZendeskError>;
-    /// Replaces the pair (both or neither).
-    async fn save(
-        &self,
-        access_token: &SecretString,
-        refresh_token: &SecretString,
-    ) -> Result<(), ZendeskError>;
-}
-
-/// The real [`TokenStore`]: the tenant's sealed `zendesk-oauth-access-token` and `zendesk-oauth-refresh-token`.
-pub struct StoreTokenStore {
-    store: Store,
-    vault: Arc<Vault>,
-    tenant: TenantId,
-}
-
-impl StoreTokenStore {
-    /// Tokens of `tenant` in `store`, sealed by `vault`.
-    pub fn new(store: Store, vault: Arc<Vault>, tenant: TenantId) -> Self {
-        Self {
-            store,
-            vault,
-            tenant,
-        }
-    }
-}
-
-impl fmt::Debug for StoreTokenStore {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("StoreTokenStore")
-            .field("tenant", &self.tenant)
-            .finish_non_exhaustive()
-    }
-}
-
-#[async_trait]
-impl TokenStore for StoreTokenStore {
-    async fn load(&self) -> Result<Option<StoredTokens>, ZendeskError> {
-        // One read: a rotation in between must not pair the old access token with the new refresh token.
-        let mut pair = self
-            .store
-            .secrets(
-                &self.vault,
-                &self.tenant,
-                &[
-                    SecretName::ZendeskOauthAccessToken,
-                    SecretName::ZendeskOauthRefreshToken,
-                ],
-            )
-            .await?
-            .into_iter();
-        let (access, refresh) = (pair.next().flatten(), pair.next().flatten());
-        Ok(
-            (access.is_some() || refresh.is_some()).then_some(StoredTokens {
-                access_token: access,
-                refresh_token: refresh,
-            }),
-        )
-    }
-
-    async fn save(
-        &self,
-        access_token: &SecretString,
-        refresh_token: &SecretString,
-    ) -> Result<(), ZendeskError> {
-        self.store
-            .put_secrets(
-                &self.vault,
-                &self.tenant,
-                &[
-                    (SecretName::ZendeskOauthAccessToken, access_token),
-                    (SecretName::ZendeskOauthRefreshToken, refresh_token),
-                ],
-            )
-            .await?;
-        Ok(())
-    }
-}
-
-/// An in-memory [`TokenStore`] (tools and tests that have no database).
-#[derive(Default)]
-pub struct MemoryTokenStore {
-    tokens: std::sync::Mutex<Option<StoredTokens>>,
-}
-
-impl MemoryTokenStore {
-    /// Starts with `tokens`.
-    pub fn new(tokens: Option<StoredTokens>) -> Self {
-        Self {
-            tokens: std::sync::Mutex::new(tokens),
-        }
-    }
-}
-
-impl fmt::Debug for MemoryTokenStore {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("MemoryTokenStore").finish_non_exhaustive()
-    }
-}
-
-#[async_trait]
-impl TokenStore for MemoryTokenStore {
-    async fn load(&self) -> Result<Option<StoredTokens>, ZendeskError> {
-        Ok(self
-            .tokens
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone())
-    }
-
-    async fn save(
-        &self,
-        access_token: &SecretString,
-        refresh_token: &SecretString,
-    ) -> Result<(), ZendeskError> {
-        *self.tokens.lock().unwrap_or_else(|e| e.into_inner()) = Some(StoredTokens {
-            access_token: Some(access_token.clone()),
-            refresh_token: Some(refresh_token.clone()),
-        });
-        Ok(())
-    }
-}
-
-/// A token pair issued by `POST /oauth/tokens`.
-pub struct IssuedTokens {
-    /// Bearer token.
-    pub access_token: SecretString,
-    /// Refresh token (single use).
-    pub refresh_token: Option<SecretString>,
-    /// Seconds until the access token expires (absent: it does not expire).
-    pub expires_in: Option<u64>,
-    /// Seconds until the refresh token expires.
-    pub refresh_token_expires_in: Option<u64>,
-    /// Granted scopes.
-    pub scope: Option<String>,
-}
-
-impl fmt::Debug for IssuedTokens {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("IssuedTokens")
-            .field("expires_in", &self.expires_in)
-            .field("refresh_token_expires_in", &self.refresh_token_expires_in)
-            .field("scope", &self.scope)
             .finish_non_exhaustive()
     }
 }
@@ -387,11 +213,12 @@ async fn token_request(
 }
 
 /// Exchanges an authorization code for a token pair (setup, after the administrator approved the client at
-/// [`authorization_url`]). Store the result with `store.put_secrets` (access and refresh token together).
+/// [`authorization_url`]). Persist the pair (access and refresh token together) where the tenant's OAuth session
+/// reads it.
 pub async fn exchange_authorization_code(
     http: &reqwest::Client,
     base_url: &str,
-    client: &OauthClient,
+    client: &OAuthClient,
     code: &str,
     redirect_uri: &str,
     code_verifier: Option<&str>,
@@ -421,227 +248,103 @@ pub(crate) fn basic_header(email: &str, token: &SecretString) -> SecretString {
 /// Zendesk's longest access-token lifetime (48 hours); a longer `expires_in` is taken as this.
 pub const MAX_ACCESS_TOKEN_LIFETIME: Duration = Duration::from_secs(48 * 3600);
 
-/// When an access token issued now with `expires_in` seconds expires: `expires_in` is clamped to
-/// [`MAX_ACCESS_TOKEN_LIFETIME`] and the addition is checked, so no answer of Zendesk's can panic here.
-fn expiry_from_now(expires_in: u64) -> Option<Instant> {
-    let lifetime = Duration::from_secs(expires_in).min(MAX_ACCESS_TOKEN_LIFETIME);
-    Instant::now().checked_add(lifetime)
+/// How long an access token answered with `expires_in` seconds may be used: `expires_in` clamped to
+/// [`MAX_ACCESS_TOKEN_LIFETIME`]; without `expires_in`, until Zendesk refuses it.
+fn token_lifetime(expires_in: Option<u64>) -> Option<Duration> {
+    expires_in.map(|s| Duration::from_secs(s).min(MAX_ACCESS_TOKEN_LIFETIME))
 }
 
-struct Current {
-    access: Option<SecretString>,
-    refresh: Option<SecretString>,
-    expires_at: Option<Instant>,
-}
-
-#[derive(Default)]
-struct SessionState {
-    current: Option<Current>,
-    /// Bumped whenever the access token changes; a caller that got a 401 with generation N refreshes only if
-    /// no one has replaced the token since.
-    generation: u64,
-    /// A rotated pair that could not be persisted yet.
-    unsaved: bool,
-}
-
-/// The OAuth side of a client: current tokens, single-flight refresh, persistence.
-pub(crate) struct OauthSession {
+/// An account's token endpoint (`POST /oauth/tokens`) and the OAuth client that uses it.
+pub struct TokenEndpoint {
     http: reqwest::Client,
     token_url: Url,
-    client: OauthClient,
-    store: Arc<dyn TokenStore>,
-    leeway: Duration,
-    state: tokio::sync::Mutex<SessionState>,
+    client: OAuthClient,
 }
 
-impl fmt::Debug for OauthSession {
+impl fmt::Debug for TokenEndpoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OauthSession")
+        f.debug_struct("TokenEndpoint")
+            .field("token_url", &self.token_url.as_str())
             .field("client", &self.client)
-            .field("store", &self.store)
-            .finish_non_exhaustive()
+            .finish()
     }
 }
 
-fn same(a: &Option<SecretString>, b: &Option<SecretString>) -> bool {
-    match (a, b) {
-        (Some(a), Some(b)) => a.expose_secret() == b.expose_secret(),
-        (None, None) => true,
-        _ => false,
-    }
-}
-
-impl OauthSession {
+impl TokenEndpoint {
     pub(crate) fn new(
         http: reqwest::Client,
         base_url: &str,
-        client: OauthClient,
-        store: Arc<dyn TokenStore>,
-        leeway: Duration,
+        client: OAuthClient,
     ) -> Result<Self, ZendeskError> {
         Ok(Self {
             http,
             token_url: token_url(base_url)?,
             client,
-            store,
-            leeway,
-            state: tokio::sync::Mutex::new(SessionState::default()),
         })
     }
+}
 
-    /// The bearer header value and the token generation it belongs to; refreshes first when the access token
-    /// is missing or about to expire.
-    pub(crate) async fn bearer(&self) -> Result<(SecretString, u64), ZendeskError> {
-        let mut st = self.state.lock().await;
-        self.persist_pending(&mut st).await;
-        if st.current.is_none() {
-            let stored = self.store.load().await?.ok_or_else(|| {
-                ZendeskError::MissingCredentials(
-                    "no OAuth tokens are stored (zendesk-oauth-access-token / zendesk-oauth-refresh-token); \
-                     run the authorization (ml-connector tenant zendesk-oauth)"
-                        .into(),
-                )
-            })?;
-            st.current = Some(Current {
-                access: stored.access_token,
-                refresh: stored.refresh_token,
-                expires_at: None,
-            });
-            st.generation += 1;
-        }
-        let needs_refresh = st.current.as_ref().is_some_and(|c| {
-            c.access.is_none()
-                || c.expires_at.is_some_and(|e| {
-                    // An absurd leeway cannot be added to now: refresh rather than panic.
-                    Instant::now()
-                        .checked_add(self.leeway)
-                        .is_none_or(|soon| e <= soon)
-                })
-        });
-        if needs_refresh {
-            self.refresh_locked(&mut st).await?;
-        }
-        let access = st
-            .current
-            .as_ref()
-            .and_then(|c| c.access.clone())
-            .ok_or_else(|| ZendeskError::MissingCredentials("no OAuth access token".into()))?;
-        Ok((
-            SecretString::from(format!("Bearer {}", access.expose_secret())),
-            st.generation,
-        ))
-    }
+/// The OAuth side of a Zendesk client.
+pub type OAuthSession = RotatingSession<TokenEndpoint>;
 
-    /// After a 401 with a token of `generation`: refresh, unless someone already replaced that token.
-    pub(crate) async fn refresh_after_rejection(
-        &self,
-        generation: u64,
-    ) -> Result<(), ZendeskError> {
-        let mut st = self.state.lock().await;
-        if st.generation != generation {
-            return Ok(());
-        }
-        self.refresh_locked(&mut st).await
-    }
+#[async_trait]
+impl TokenGrant for TokenEndpoint {
+    type Error = ZendeskError;
+    const UPSTREAM: &'static str = "zendesk";
+    // Zendesk access tokens live hours: a restart reuses the stored one rather than refreshing.
+    const PERSISTS_ACCESS_TOKEN: bool = true;
 
-    async fn persist_pending(&self, st: &mut SessionState) {
-        if !st.unsaved {
-            return;
-        }
-        if let Some(Current {
-            access: Some(a),
-            refresh: Some(r),
-            ..
-        }) = &st.current
-        {
-            match self.store.save(a, r).await {
-                Ok(()) => st.unsaved = false,
-                Err(e) => {
-                    tracing::error!(error = %e, "still cannot persist the rotated Zendesk OAuth tokens")
-                }
-            }
-        }
-    }
-
-    async fn refresh_locked(&self, st: &mut SessionState) -> Result<(), ZendeskError> {
-        // Another process may have rotated the pair: adopt the stored one rather than refreshing with ours.
-        if !st.unsaved
-            && let Some(stored) = self.store.load().await?
-            && let Some(cur) = &st.current
-            && stored.refresh_token.is_some()
-            && !same(&stored.refresh_token, &cur.refresh)
-        {
-            st.current = Some(Current {
-                access: stored.access_token,
-                refresh: stored.refresh_token,
-                expires_at: None,
-            });
-            st.generation += 1;
-            if st.current.as_ref().is_some_and(|c| c.access.is_some()) {
-                return Ok(());
-            }
-        }
-        let refresh = st
-            .current
-            .as_ref()
-            .and_then(|c| c.refresh.clone())
-            .ok_or_else(|| ZendeskError::OAuth {
-                message: "the access token was rejected or expired and there is no refresh token"
-                    .into(),
-                reauthorize: true,
-            })?;
+    async fn refresh(&self, refresh_token: &SecretString) -> Result<IssuedTokens, ZendeskError> {
         let body = serde_json::json!({
             "grant_type": "refresh_token",
-            "refresh_token": refresh.expose_secret(),
+            "refresh_token": refresh_token.expose_secret(),
             "client_id": self.client.client_id,
             "client_secret": self.client.client_secret.expose_secret(),
         });
-        let issued = match token_request(&self.http, &self.token_url, body).await {
-            Ok(issued) => issued,
-            Err(ZendeskError::OAuth {
+        token_request(&self.http, &self.token_url, body).await
+    }
+
+    fn is_dead_refresh_token(error: &ZendeskError) -> bool {
+        matches!(
+            error,
+            ZendeskError::OAuth {
                 reauthorize: true,
-                message,
-            }) => {
-                // Lost a race with another replica? Its pair is in the store now.
-                if let Some(stored) = self.store.load().await?
-                    && !same(&stored.refresh_token, &Some(refresh))
-                    && stored.access_token.is_some()
-                {
-                    st.current = Some(Current {
-                        access: stored.access_token,
-                        refresh: stored.refresh_token,
-                        expires_at: None,
-                    });
-                    st.generation += 1;
-                    return Ok(());
-                }
-                return Err(ZendeskError::OAuth {
-                    message: format!(
-                        "{message}; the refresh token is no longer valid: run the authorization again \
-                         (ml-connector tenant zendesk-oauth)"
-                    ),
-                    reauthorize: true,
-                });
+                ..
             }
-            Err(e) => return Err(e),
-        };
-        let new_refresh = issued.refresh_token.clone().or(Some(refresh));
-        // The old pair is already dead at Zendesk: persist the new one first, before anything else can fail,
-        // and before anyone uses it.
-        if let Some(r) = &new_refresh
-            && let Err(e) = self.store.save(&issued.access_token, r).await
-        {
-            st.unsaved = true;
-            tracing::error!(error = %e, "cannot persist the rotated Zendesk OAuth tokens; will retry");
+        )
+    }
+
+    fn lifetime(&self, expires_in: Option<u64>) -> Option<Duration> {
+        token_lifetime(expires_in)
+    }
+}
+
+impl ZendeskError {
+    /// The error of a failed [`OAuthSession::access_token`].
+    pub(crate) fn from_session(err: SessionError<ZendeskError>) -> Self {
+        match err {
+            SessionError::Grant(Self::OAuth {
+                message,
+                reauthorize: true,
+            }) => Self::OAuth {
+                message: format!(
+                    "{message}; the refresh token is no longer valid: an administrator must authorize \
+                     ml-connector again"
+                ),
+                reauthorize: true,
+            },
+            SessionError::Grant(e) => e,
+            SessionError::Persist(e) => Self::TokenStore(e.0),
+            SessionError::NoTokens => Self::MissingCredentials(
+                "no OAuth tokens are stored (zendesk-oauth-access-token / zendesk-oauth-refresh-token): \
+                 the OAuth authorization has not been done"
+                    .into(),
+            ),
+            SessionError::NoRefreshToken => Self::OAuth {
+                message: "the access token was rejected or expired and there is no refresh token".into(),
+                reauthorize: true,
+            },
         }
-        st.current = Some(Current {
-            access: Some(issued.access_token.clone()),
-            refresh: new_refresh,
-            expires_at: issued.expires_in.and_then(expiry_from_now),
-        });
-        st.generation += 1;
-        metrics::counter!("mlc_zendesk_oauth_refreshes_total").increment(1);
-        Ok(())
     }
 }
 
@@ -672,13 +375,11 @@ mod tests {
     #[test]
     fn any_expires_in_gives_a_bounded_expiry() {
         for expires_in in [0, 1800, 48 * 3600, 10_000_000, u64::MAX] {
-            let at = expiry_from_now(expires_in).unwrap();
-            assert!(
-                at <= Instant::now() + MAX_ACCESS_TOKEN_LIFETIME,
-                "{expires_in}"
-            );
+            let lifetime = token_lifetime(Some(expires_in)).unwrap();
+            assert!(lifetime <= MAX_ACCESS_TOKEN_LIFETIME, "{expires_in}");
+            assert!(std::time::Instant::now().checked_add(lifetime).is_some());
         }
-        let soon = expiry_from_now(1800).unwrap() - Instant::now();
-        assert!(soon > Duration::from_secs(1790) && soon <= Duration::from_secs(1800));
+        assert_eq!(token_lifetime(Some(1800)), Some(Duration::from_secs(1800)));
+        assert_eq!(token_lifetime(None), None, "used until Zendesk refuses it");
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! Every request waits for the limiter, carries the tenant's credentials, feeds the answer's rate-limit headers
 //! back to the limiter and maps the status to a typed [`ZendeskError`]. Retries are bounded
-//! (`zendesk.max_retries`, exponential backoff with jitter, `Retry-After` obeyed):
+//! (`[zendesk.retry]`, exponential backoff with jitter, `Retry-After` obeyed):
 //! - a 429, or a connection that could not be opened, is retried for every request (nothing was processed);
 //! - 5xx, timeouts and dropped connections are retried only for idempotent requests (GET, PUT). A create that
 //!   fails that way is left to its caller, which reconciles by `external_id` before creating again.
@@ -17,13 +17,10 @@ use secrecy::{ExposeSecret as _, SecretString};
 use serde::de::DeserializeOwned;
 use url::Url;
 
-use super::auth::{Credentials, OauthSession, StoreTokenStore, basic_header};
+use super::auth::{Credentials, OAuthSession, TokenEndpoint, basic_header};
 use super::config::ZendeskConfig;
 use super::error::ZendeskError;
 use super::limiter::{Endpoint, RateLimitInfo, RateLimiter, retry_after};
-use crate::store::Store;
-use crate::tenant::{SecretName, Tenant, ZendeskAuthMode};
-use crate::vault::Vault;
 
 /// How a request may be retried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,7 +115,7 @@ pub struct ClientOptions {
 
 enum Auth {
     ApiToken(SecretString),
-    OAuth(Box<OauthSession>),
+    OAuth(Box<OAuthSession>),
 }
 
 struct Inner {
@@ -195,18 +192,17 @@ impl ZendeskClient {
             Credentials::ApiToken { email, token } => {
                 if email.trim().is_empty() {
                     return Err(ZendeskError::MissingCredentials(
-                        "API-token auth needs the agent's e-mail (tenant --zendesk-email)".into(),
+                        "API-token auth needs the agent's e-mail".into(),
                     ));
                 }
                 Auth::ApiToken(basic_header(email.trim(), &token))
             }
-            Credentials::OAuth { client, tokens } => Auth::OAuth(Box::new(OauthSession::new(
-                http.clone(),
-                base.as_str(),
-                client,
+            Credentials::OAuth { client, tokens } => Auth::OAuth(Box::new(OAuthSession::new(
+                TokenEndpoint::new(http.clone(), base.as_str(), client)?,
                 tokens,
+                None,
                 Duration::from_secs(config.oauth_refresh_leeway_secs),
-            )?)),
+            ))),
         };
         let rpm = if options.rate_limit_rpm == 0 {
             config.default_rate_limit_rpm
@@ -229,62 +225,6 @@ impl ZendeskClient {
                     .build(),
             }),
         })
-    }
-
-    /// The client for `tenant`: its base URL, plan and credentials from the vault (OAuth tokens are read and
-    /// rotated through a [`StoreTokenStore`]).
-    pub async fn for_tenant(
-        tenant: &Tenant,
-        store: &Store,
-        vault: Arc<Vault>,
-        config: &ZendeskConfig,
-    ) -> Result<Self, ZendeskError> {
-        let missing = |name: SecretName| {
-            ZendeskError::MissingCredentials(format!(
-                "tenant {} has no {name} (ml-connector tenant set-credentials {} {name})",
-                tenant.id, tenant.id
-            ))
-        };
-        let credentials = match tenant.zendesk.auth {
-            ZendeskAuthMode::ApiToken => Credentials::ApiToken {
-                email: tenant.zendesk.email.clone(),
-                token: store
-                    .secret(&vault, &tenant.id, SecretName::ZendeskApiToken)
-                    .await?
-                    .ok_or_else(|| missing(SecretName::ZendeskApiToken))?,
-            },
-            ZendeskAuthMode::Oauth => {
-                if tenant.zendesk.oauth_client_id.trim().is_empty() {
-                    return Err(ZendeskError::MissingCredentials(format!(
-                        "tenant {} uses OAuth but has no client id (tenant update --zendesk-client-id)",
-                        tenant.id
-                    )));
-                }
-                let secret = store
-                    .secret(&vault, &tenant.id, SecretName::ZendeskOauthClientSecret)
-                    .await?
-                    .ok_or_else(|| missing(SecretName::ZendeskOauthClientSecret))?;
-                Credentials::OAuth {
-                    client: super::auth::OauthClient {
-                        client_id: tenant.zendesk.oauth_client_id.trim().to_string(),
-                        client_secret: secret,
-                    },
-                    tokens: Arc::new(StoreTokenStore::new(
-                        store.clone(),
-                        vault,
-                        tenant.id.clone(),
-                    )),
-                }
-            }
-        };
-        Self::new(
-            ClientOptions {
-                base_url: tenant.zendesk.effective_base_url(&tenant.id),
-                rate_limit_rpm: tenant.zendesk.rate_limit_rpm,
-                credentials,
-            },
-            config,
-        )
     }
 
     /// The account's base URL.
@@ -331,12 +271,17 @@ impl ZendeskClient {
         Ok(url)
     }
 
-    async fn authorization(&self) -> Result<(SecretString, Option<u64>), ZendeskError> {
+    /// The `Authorization` header value, and the OAuth access token in it (to forget it if Zendesk refuses it).
+    async fn authorization(&self) -> Result<(SecretString, Option<SecretString>), ZendeskError> {
         match &self.inner.auth {
             Auth::ApiToken(header) => Ok((header.clone(), None)),
             Auth::OAuth(session) => {
-                let (header, generation) = session.bearer().await?;
-                Ok((header, Some(generation)))
+                let token = session
+                    .access_token()
+                    .await
+                    .map_err(ZendeskError::from_session)?;
+                let header = SecretString::from(format!("Bearer {}", token.expose_secret()));
+                Ok((header, Some(token)))
             }
         }
     }
@@ -373,12 +318,13 @@ impl ZendeskClient {
     /// One attempt: limiter, credentials (one OAuth refresh on a 401), status → error.
     async fn attempt(&self, call: &Call) -> Result<Reply, ZendeskError> {
         let url = self.url(call)?;
-        let (authorization, generation) = self.authorization().await?;
+        let (authorization, token) = self.authorization().await?;
         let (mut response, mut rate) = self.send_once(call, &url, &authorization).await?;
         if response.status() == reqwest::StatusCode::UNAUTHORIZED
-            && let (Auth::OAuth(session), Some(generation)) = (&self.inner.auth, generation)
+            && let (Auth::OAuth(session), Some(token)) = (&self.inner.auth, token)
         {
-            session.refresh_after_rejection(generation).await?;
+            // Refused: refresh once (unless a concurrent caller already has) and try again.
+            session.invalidate(&token).await;
             let (authorization, _) = self.authorization().await?;
             (response, rate) = self.send_once(call, &url, &authorization).await?;
         }
@@ -471,15 +417,10 @@ impl ZendeskClient {
         }
     }
 
-    /// The delays between retries: exponential from `zendesk.retry_min_delay_ms` to `zendesk.retry_max_delay_ms`,
-    /// with jitter, unbounded in number (callers bound it).
+    /// The delays between retries (`[zendesk.retry]`): exponential from `initial_delay_ms` to `max_delay_ms`, with
+    /// jitter, unbounded in number (callers bound it).
     pub(crate) fn backoff(&self) -> ExponentialBuilder {
-        let config = &self.inner.config;
-        ExponentialBuilder::default()
-            .with_min_delay(Duration::from_millis(config.retry_min_delay_ms))
-            .with_max_delay(Duration::from_millis(config.retry_max_delay_ms))
-            .without_max_times()
-            .with_jitter()
+        self.inner.config.retry.delays()
     }
 
     /// Sends `call` with the bounded retry policy.
@@ -497,7 +438,7 @@ impl ZendeskClient {
         let max_wait = Duration::from_secs(self.inner.config.max_retry_after_secs);
         let backoff = self
             .backoff()
-            .with_max_times(self.inner.config.max_retries as usize);
+            .with_max_times(self.inner.config.retry.max_retries as usize);
         let idempotent = call.retry == Retry::Idempotent;
         let label = call.label();
         (|| async { read(self.attempt(&call).await?) })

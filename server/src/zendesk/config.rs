@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::upstream::RetryPolicy;
+
 /// `[zendesk]` section of the configuration.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -17,13 +19,9 @@ pub struct ZendeskConfig {
     pub connect_timeout_secs: u64,
     /// Seconds one request (including reading the answer) may take.
     pub request_timeout_secs: u64,
-    /// Retries of one request after a 429, a 5xx or a dropped connection (writes that may have been applied
-    /// are reconciled before they are retried).
-    pub max_retries: u32,
-    /// First backoff delay in milliseconds (exponential, with jitter).
-    pub retry_min_delay_ms: u64,
-    /// Longest backoff delay in milliseconds.
-    pub retry_max_delay_ms: u64,
+    /// `[zendesk.retry]`: retries of one request after a 429, a 5xx or a dropped connection (writes that may have
+    /// been applied are reconciled before they are retried), with exponential backoff and jitter.
+    pub retry: RetryPolicy,
     /// A `Retry-After` longer than this many seconds is not waited out: the call fails with `rate_limited`
     /// (and requests are held for at most this long, whatever `Retry-After` or `ratelimit-reset` says).
     pub max_retry_after_secs: u64,
@@ -54,9 +52,7 @@ impl Default for ZendeskConfig {
             rate_limit_burst: 5,
             connect_timeout_secs: 10,
             request_timeout_secs: 30,
-            max_retries: 5,
-            retry_min_delay_ms: 500,
-            retry_max_delay_ms: 30_000,
+            retry: RetryPolicy::default(),
             max_retry_after_secs: 120,
             default_retry_after_secs: 10,
             ticket_update_rpm: 100,
@@ -72,7 +68,8 @@ impl Default for ZendeskConfig {
 
 impl ZendeskConfig {
     /// Checks value ranges; the error names the first invalid key (under `zendesk.`) and what is wrong.
-    pub fn validate(&self) -> Result<(), (&'static str, String)> {
+    pub fn validate(&self) -> Result<(), (String, String)> {
+        self.retry.validate("zendesk")?;
         let checks = [
             (
                 "zendesk.default_rate_limit_rpm",
@@ -93,11 +90,6 @@ impl ZendeskConfig {
                 "zendesk.request_timeout_secs",
                 self.request_timeout_secs > 0,
                 "must be at least 1",
-            ),
-            (
-                "zendesk.retry_max_delay_ms",
-                self.retry_max_delay_ms >= self.retry_min_delay_ms,
-                "must be at least zendesk.retry_min_delay_ms",
             ),
             (
                 "zendesk.max_retry_after_secs",
@@ -137,7 +129,7 @@ impl ZendeskConfig {
             ),
         ];
         match checks.into_iter().find(|(_, ok, _)| !ok) {
-            Some((key, _, message)) => Err((key, message.to_string())),
+            Some((key, _, message)) => Err((key.to_string(), message.to_string())),
             None => Ok(()),
         }
     }

@@ -2,8 +2,6 @@
 
 use std::time::Duration;
 
-use crate::store::StoreError;
-
 /// What can go wrong talking to Zendesk.
 #[derive(Debug, thiserror::Error)]
 pub enum ZendeskError {
@@ -128,9 +126,10 @@ pub enum ZendeskError {
         /// Type in Zendesk.
         actual: String,
     },
-    /// Reading or writing tokens and settings.
-    #[error(transparent)]
-    Store(#[from] StoreError),
+    /// The OAuth tokens could not be read, or rotated ones could not be stored (they are kept in memory and stored
+    /// before the next use).
+    #[error("the Zendesk OAuth token store failed: {0}")]
+    TokenStore(String),
 }
 
 impl ZendeskError {
@@ -153,7 +152,7 @@ impl ZendeskError {
             Self::InvalidInput(_) => "invalid_input",
             Self::FieldValue { .. } => "field_value",
             Self::FieldTypeMismatch { .. } => "field_type_mismatch",
-            Self::Store(_) => "store",
+            Self::TokenStore(_) => "token_store",
         }
     }
 

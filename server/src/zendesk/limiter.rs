@@ -279,7 +279,7 @@ impl RateLimiter {
                     configured_rpm = self.rpm,
                     zendesk_limit = info.limit,
                     "Zendesk reports a lower rate limit than the tenant's configured plan; \
-                     set the tenant's rate limit to match (ml-connector tenant update --zendesk-rpm)"
+                     set the tenant's plan rate limit to match"
                 );
             }
             *last = *info;

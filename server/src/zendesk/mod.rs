@@ -7,10 +7,13 @@
 //! - [`org_fields`] — organization fields provisioned by key.
 //! - [`tickets`] — ticket reads, custom-field writes checked against their ticket field.
 //! - [`webhook`] — signature and timestamp checks, event parsing (the route is `http::webhooks`).
-//! - [`check`] — the `ml-connector check --tenant` probe.
+//! - [`probe`] — one cheap request, for `ml-connector check --tenant`.
+//!
+//! A pure adapter: configuration and credentials in, typed results out. It reads nothing from the database or
+//! the vault and knows nothing of the command line (`docs/architecture.md`); the application layer
+//! (`crate::app`) builds a tenant's client, and the callers add their own hints to its errors.
 
 pub mod auth;
-pub mod check;
 mod client;
 pub mod config;
 mod de;
@@ -19,10 +22,11 @@ pub mod jobs;
 pub mod limiter;
 pub mod org_fields;
 pub mod organizations;
+pub mod probe;
 pub mod tickets;
 pub mod webhook;
 
-pub use auth::{Credentials, MemoryTokenStore, OauthClient, StoreTokenStore, TokenStore};
+pub use auth::{Credentials, OAuthClient};
 pub use client::{ClientOptions, ZendeskClient};
 pub use config::ZendeskConfig;
 pub use error::ZendeskError;

@@ -217,7 +217,7 @@ impl ZendeskClient {
                 return Ok(f);
             }
             unknown += 1;
-            if key_taken || unknown > self.config().max_retries {
+            if key_taken || unknown > self.config().retry.max_retries {
                 return Err(error);
             }
         }

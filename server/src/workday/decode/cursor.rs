@@ -13,8 +13,8 @@ use quick_xml::name::ResolveResult;
 use rust_decimal::Decimal;
 
 // The lexical forms are shared with the mapper: one parser for both (see `crate::xsd`).
-pub(crate) use crate::xsd::{parse_date, parse_decimal};
 use crate::workday::ops::{BSVC_NS, SOAP_ENV_NS};
+pub(crate) use crate::xsd::{parse_date, parse_decimal};
 
 /// Where and why decoding failed.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -73,7 +73,7 @@ impl ZendeskClient {
         attempts: &mut [u32],
         outcomes: &mut [Option<Result<WrittenOrg, ItemFailure>>],
     ) -> Result<(), ZendeskError> {
-        let max_rounds = MAX_NAME_ATTEMPTS + self.config().max_retries + 1;
+        let max_rounds = MAX_NAME_ATTEMPTS + self.config().retry.max_retries + 1;
         let name_of = |i: usize, attempts: &[u32]| {
             disambiguated_name(&inputs[i].name, &inputs[i].external_id, attempts[i])
         };
@@ -208,7 +208,7 @@ impl ZendeskClient {
         let mut attempts = vec![0u32; updates.len()];
         let mut outcomes: Vec<Option<Result<WrittenOrg, ItemFailure>>> = vec![None; updates.len()];
         let order: Vec<usize> = (0..updates.len()).collect();
-        let max_rounds = MAX_NAME_ATTEMPTS + self.config().max_retries + 1;
+        let max_rounds = MAX_NAME_ATTEMPTS + self.config().retry.max_retries + 1;
         for chunk in order.chunks(MAX_BATCH) {
             let mut pending = chunk.to_vec();
             let mut round = 0;

@@ -403,7 +403,7 @@ impl ZendeskClient {
                 Conflict::Name if attempt < MAX_NAME_ATTEMPTS => attempt += 1,
                 Conflict::Other if error.is_ambiguous() => {
                     unknown_outcomes += 1;
-                    if unknown_outcomes > self.config().max_retries {
+                    if unknown_outcomes > self.config().retry.max_retries {
                         return Err(error);
                     }
                     self.pause_before_retry(unknown_outcomes).await;

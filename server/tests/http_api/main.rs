@@ -1,0 +1,11 @@
+//! The HTTP API of the real application, started the way `serve` starts it, on SQLite and on PostgreSQL:
+//! operations endpoints and the shared error shape ([`ops`]), the admin plugin API ([`plugins`]), the webhook
+//! receiver ([`webhooks`]), and the background maintenance ([`maintenance`]).
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod maintenance;
+mod ops;
+mod plugins;
+mod webhooks;
