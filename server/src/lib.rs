@@ -6,6 +6,7 @@
 pub mod app;
 pub mod config;
 pub mod http;
+mod layering;
 pub mod mapper;
 pub mod startup;
 pub mod store;

@@ -187,6 +187,7 @@ async fn bulk_jobs_progress_over_time() {
     assert_eq!(body["job_status"]["total"], 30);
     let url = body["job_status"]["url"].as_str().unwrap().to_string();
     let mut seen = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     let done = loop {
         let (_, _, job) = send(reqwest::Method::GET, url.clone(), None).await;
         let status = job["job_status"]["status"].as_str().unwrap().to_string();
@@ -196,6 +197,10 @@ async fn bulk_jobs_progress_over_time() {
         if status == "completed" {
             break job;
         }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the job was still {status} after 10 s: {seen:?}"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     };
     assert_eq!(seen, ["queued", "working", "completed"]);
@@ -210,12 +215,16 @@ async fn bulk_jobs_progress_over_time() {
 
 async fn finished_job(sim: &ZendeskSim, answer: Value) -> Vec<Value> {
     let url = answer["job_status"]["url"].as_str().unwrap().to_string();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
         let (_, _, job) = send(reqwest::Method::GET, url.clone(), None).await;
         if job["job_status"]["status"] == "completed" {
             return job["job_status"]["results"].as_array().unwrap().clone();
         }
-        assert!(sim.requests().len() < 500, "the job never completed");
+        assert!(
+            tokio::time::Instant::now() < deadline && sim.requests().len() < 500,
+            "the job never completed"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -311,6 +320,8 @@ async fn update_ticket_has_its_own_limits_per_account_and_per_ticket() {
     let (a, b, c) = (seed_ticket(&sim), seed_ticket(&sim), seed_ticket(&sim));
     let tag = |t: &str| json!({"ticket": {"tags": [t]}});
     assert_eq!(put_ticket(&sim, a, tag("x")).await.status(), 200);
+    // The simulator counted that update before this answer arrived: its window ends within 700 ms of now.
+    let first_update_answered = tokio::time::Instant::now();
     assert_eq!(put_ticket(&sim, a, tag("y")).await.status(), 200);
     // The third update of one ticket within the window: 429, plain text, no Retry-After.
     let limited = put_ticket(&sim, a, tag("z")).await;
@@ -341,7 +352,7 @@ async fn update_ticket_has_its_own_limits_per_account_and_per_ticket() {
     .await;
     assert_eq!(status, 200);
     // The per-ticket window passes; the account's (60 s) does not.
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    tokio::time::sleep_until(first_update_answered + Duration::from_millis(750)).await;
     assert_eq!(put_ticket(&sim, a, tag("w")).await.status(), 429);
     sim.reset_rate_limit();
     assert_eq!(put_ticket(&sim, a, tag("w")).await.status(), 200);
