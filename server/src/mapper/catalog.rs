@@ -9,33 +9,10 @@ use super::write::{FieldTarget, FieldValue, FieldWrite, Subject};
 // Dates are read exactly as the Workday decoder reads them: `YYYY-MM-DD`, with an offset or a timestamp.
 use crate::xsd::parse_date;
 
-/// A Zendesk custom field type (ticket fields use `tagger` for drop-downs, organization fields `dropdown`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum FieldType {
-    /// Single-line text.
-    Text,
-    /// Multi-line text.
-    Textarea,
-    /// Text matching a pattern.
-    Regexp,
-    /// Decimal number.
-    Decimal,
-    /// Whole number.
-    Integer,
-    /// Date (`YYYY-MM-DD`).
-    Date,
-    /// Checkbox.
-    Checkbox,
-    /// Drop-down (ticket fields).
-    Tagger,
-    /// Drop-down (organization and user fields).
-    Dropdown,
-    /// Multi-select (ticket fields); a write sets one option.
-    Multiselect,
-}
+/// Zendesk's custom field types: the one table, shared with the Zendesk client.
+pub use crate::zendesk::fields::FieldType;
 
-/// The kind of value a write (or a declarative rule's conversion) puts in a field, for [`FieldType::accepts`].
+/// The kind of value a write (or a declarative rule's conversion) puts in a field, for [`ValueKind::fits`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ValueKind {
     /// Text.
@@ -53,22 +30,21 @@ pub(crate) enum ValueKind {
     DropdownOption,
 }
 
-impl FieldType {
-    /// A drop-down of some kind (its writes are options of the field).
-    pub(crate) fn is_dropdown(self) -> bool {
-        matches!(self, Self::Tagger | Self::Dropdown | Self::Multiselect)
-    }
-
-    /// Whether a field of this type takes a value of `kind` (the one compatibility table of the mapper).
-    pub(crate) fn accepts(self, kind: ValueKind) -> bool {
-        match kind {
-            ValueKind::Text => matches!(self, Self::Text | Self::Textarea | Self::Regexp),
-            ValueKind::Decimal { whole } => {
-                self == Self::Decimal || (self == Self::Integer && whole)
+impl ValueKind {
+    /// Whether a field of type `field` takes a value of this kind (the one compatibility table of the mapper). A
+    /// lookup field takes none: the mapper has no record ids to write.
+    pub(crate) fn fits(self, field: FieldType) -> bool {
+        match self {
+            Self::Text => matches!(
+                field,
+                FieldType::Text | FieldType::Textarea | FieldType::Regexp
+            ),
+            Self::Decimal { whole } => {
+                field == FieldType::Decimal || (field == FieldType::Integer && whole)
             }
-            ValueKind::Date => self == Self::Date,
-            ValueKind::Checkbox => self == Self::Checkbox,
-            ValueKind::DropdownOption => self.is_dropdown(),
+            Self::Date => field == FieldType::Date,
+            Self::Checkbox => field == FieldType::Checkbox,
+            Self::DropdownOption => field.is_dropdown(),
         }
     }
 }
@@ -243,7 +219,7 @@ fn check_one(catalog: &FieldCatalog, subject: Subject, write: &FieldWrite) -> Re
             ValueKind::DropdownOption
         }
     };
-    if field_type.accepts(kind) {
+    if kind.fits(field_type) {
         Ok(())
     } else {
         Err(format!(

@@ -385,7 +385,7 @@ fn validate_rule(catalog: &FieldCatalog, subject: Subject, rule: &Rule) -> Resul
             ValueKind::DropdownOption
         }
     };
-    if field_type.accepts(kind) {
+    if kind.fits(field_type) {
         Ok(())
     } else {
         Err(format!(

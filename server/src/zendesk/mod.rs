@@ -4,6 +4,7 @@
 //! - [`ZendeskClient`] — one per tenant; clones share its [`limiter::RateLimiter`] and OAuth session.
 //! - [`organizations`] — lookups by `external_id`, idempotent and collision-resolving creates and updates,
 //!   bulk jobs, [`ZendeskClient::upsert_organizations`].
+//! - [`fields`] — the custom field types (one table for tickets, organizations and the mapper's catalog).
 //! - [`org_fields`] — organization fields provisioned by key.
 //! - [`tickets`] — ticket reads, custom-field writes checked against their ticket field.
 //! - [`webhook`] — signature and timestamp checks, event parsing (the route is `http::webhooks`).
@@ -18,6 +19,7 @@ mod client;
 pub mod config;
 mod de;
 pub mod error;
+pub mod fields;
 pub mod jobs;
 pub mod limiter;
 pub mod org_fields;

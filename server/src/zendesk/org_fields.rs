@@ -7,20 +7,7 @@ use serde_json::{Value, json};
 use super::client::{Call, ZendeskClient};
 use super::de;
 use super::error::ZendeskError;
-
-/// Types an organization field can have.
-pub const ORG_FIELD_TYPES: [&str; 10] = [
-    "text",
-    "textarea",
-    "checkbox",
-    "date",
-    "integer",
-    "decimal",
-    "regexp",
-    "dropdown",
-    "lookup",
-    "multiselect",
-];
+use super::fields::{FieldType, ReportedType};
 
 /// An option of a dropdown or multiselect field.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
@@ -44,7 +31,7 @@ pub struct OrganizationField {
     pub key: String,
     /// Type (`text`, `dropdown`, ...).
     #[serde(rename = "type")]
-    pub field_type: String,
+    pub field_type: ReportedType,
     /// Title shown to agents.
     #[serde(default)]
     pub title: String,
@@ -67,8 +54,8 @@ pub struct OrganizationFieldSpec {
     pub key: String,
     /// Title.
     pub title: String,
-    /// One of [`ORG_FIELD_TYPES`].
-    pub field_type: String,
+    /// A type organization fields can have ([`FieldType::on_organizations`]).
+    pub field_type: FieldType,
     /// Description shown to agents.
     pub description: Option<String>,
     /// `(name, value)` options for dropdown / multiselect.
@@ -89,12 +76,17 @@ impl OrganizationFieldSpec {
                 self.key
             )));
         }
-        if !ORG_FIELD_TYPES.contains(&self.field_type.as_str()) {
+        if !self.field_type.on_organizations() {
+            let allowed: Vec<&str> = FieldType::ALL
+                .into_iter()
+                .filter(|t| t.on_organizations())
+                .map(FieldType::as_str)
+                .collect();
             return Err(ZendeskError::InvalidInput(format!(
-                "organization field `{}`: unknown type `{}` (one of {})",
+                "organization field `{}`: type `{}` is for ticket fields (one of {})",
                 self.key,
                 self.field_type,
-                ORG_FIELD_TYPES.join(", ")
+                allowed.join(", ")
             )));
         }
         if self.title.trim().is_empty() {
@@ -107,7 +99,7 @@ impl OrganizationFieldSpec {
     }
 
     fn body(&self) -> Value {
-        let mut f = json!({"type": self.field_type, "title": self.title, "key": self.key});
+        let mut f = json!({"type": self.field_type.as_str(), "title": self.title, "key": self.key});
         if let Some(d) = &self.description {
             f["description"] = json!(d);
         }
@@ -180,8 +172,8 @@ impl ZendeskClient {
             if field.field_type != spec.field_type {
                 return Err(ZendeskError::FieldTypeMismatch {
                     key: spec.key.clone(),
-                    expected: spec.field_type.clone(),
-                    actual: field.field_type,
+                    expected: spec.field_type.to_string(),
+                    actual: field.field_type.to_string(),
                 });
             }
             out.push(field);

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use super::client::{Call, ZendeskClient};
 use super::de;
 use super::error::ZendeskError;
+use super::fields::{FieldType, ReportedType};
 use super::jobs::JobState;
 use super::limiter::Endpoint;
 use super::org_fields::FieldOption;
@@ -75,10 +76,9 @@ pub struct TicketField {
     /// Field id.
     #[serde(deserialize_with = "de::id")]
     pub id: u64,
-    /// `text`, `textarea`, `checkbox`, `date`, `integer`, `decimal`, `regexp`, `tagger` (dropdown),
-    /// `multiselect`, `lookup`, or a system type (`subject`, `status`, ...).
+    /// A custom field type (`tagger` for drop-downs), or a system type (`subject`, `status`, ...).
     #[serde(rename = "type")]
-    pub field_type: String,
+    pub field_type: ReportedType,
     /// Title.
     #[serde(default)]
     pub title: String,
@@ -142,14 +142,22 @@ impl TicketField {
         if value.is_null() {
             return Ok(Value::Null);
         }
-        match self.field_type.as_str() {
-            "text" | "textarea" | "regexp" => match value {
+        let custom = match &self.field_type {
+            ReportedType::Custom(t) => *t,
+            ReportedType::Other(other) => {
+                return Err(self.reject(format!(
+                    "type `{other}` is not a custom field type ml-connector writes"
+                )));
+            }
+        };
+        match custom {
+            FieldType::Text | FieldType::Textarea | FieldType::Regexp => match value {
                 Value::String(s) => Ok(json!(s)),
                 Value::Number(n) => Ok(json!(n.to_string())),
                 Value::Bool(b) => Ok(json!(b.to_string())),
                 other => Err(self.reject(format!("expected text, got {other}"))),
             },
-            "integer" => {
+            FieldType::Integer => {
                 let n = match value {
                     Value::Number(n) => n.as_i64(),
                     Value::String(s) => s.trim().parse::<i64>().ok(),
@@ -158,7 +166,7 @@ impl TicketField {
                 n.map(|n| json!(n))
                     .ok_or_else(|| self.reject(format!("expected a whole number, got {value}")))
             }
-            "decimal" => {
+            FieldType::Decimal => {
                 let text = match value {
                     Value::Number(n) => n.to_string(),
                     Value::String(s) => s.trim().to_string(),
@@ -168,19 +176,19 @@ impl TicketField {
                     .map(|d| json!(d.normalize().to_string()))
                     .map_err(|_| self.reject(format!("expected a decimal number, got {value}")))
             }
-            "checkbox" => match value {
+            FieldType::Checkbox => match value {
                 Value::Bool(b) => Ok(json!(b)),
                 Value::String(s) if s == "true" || s == "false" => Ok(json!(s == "true")),
                 other => Err(self.reject(format!("expected true or false, got {other}"))),
             },
-            "date" => {
+            FieldType::Date => {
                 let s = value.as_str().unwrap_or_default().trim();
                 chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
                     .map(|d| json!(d.format("%Y-%m-%d").to_string()))
                     .map_err(|_| self.reject(format!("expected a date YYYY-MM-DD, got {value}")))
             }
-            "tagger" | "dropdown" => self.option_value(value),
-            "multiselect" => {
+            FieldType::Tagger | FieldType::Dropdown => self.option_value(value),
+            FieldType::Multiselect => {
                 let items = match value {
                     Value::Array(items) => items.clone(),
                     single @ Value::String(_) => vec![single.clone()],
@@ -194,7 +202,7 @@ impl TicketField {
                     .collect::<Result<Vec<_>, _>>()
                     .map(Value::Array)
             }
-            "lookup" => {
+            FieldType::Lookup => {
                 let id = match value {
                     Value::Number(n) => n.as_u64(),
                     Value::String(s) => s.trim().parse::<u64>().ok(),
@@ -203,9 +211,6 @@ impl TicketField {
                 id.map(|id| json!(id))
                     .ok_or_else(|| self.reject(format!("expected a record id, got {value}")))
             }
-            other => Err(self.reject(format!(
-                "type `{other}` is not a custom field type ml-connector writes"
-            ))),
         }
     }
 }

@@ -19,6 +19,7 @@ use ml_connector::tenant::{
 use ml_connector::upstream::{MemoryTokens, TokenPair, TokenPersistence as _};
 use ml_connector::vault::{KeySource, MasterKey, Vault};
 use ml_connector::zendesk::auth;
+use ml_connector::zendesk::fields::FieldType;
 use ml_connector::zendesk::org_fields::OrganizationFieldSpec;
 use ml_connector::zendesk::organizations::{
     OrgAction, OrganizationInput, OrganizationUpdate, WrittenOrg,
@@ -702,7 +703,7 @@ async fn organization_fields_are_provisioned_once_by_key() {
         OrganizationFieldSpec {
             key: "workday_supplier_status".into(),
             title: "Workday supplier status".into(),
-            field_type: "dropdown".into(),
+            field_type: FieldType::Dropdown,
             description: None,
             options: vec![
                 ("Active".into(), "wd_active".into()),
@@ -712,7 +713,7 @@ async fn organization_fields_are_provisioned_once_by_key() {
         OrganizationFieldSpec {
             key: "workday_payment_terms".into(),
             title: "Payment terms".into(),
-            field_type: "text".into(),
+            field_type: FieldType::Text,
             description: Some("From Workday".into()),
             options: vec![],
         },
@@ -746,7 +747,7 @@ async fn organization_fields_are_provisioned_once_by_key() {
     );
 
     let clash = [OrganizationFieldSpec {
-        field_type: "integer".into(),
+        field_type: FieldType::Integer,
         ..specs[1].clone()
     }];
     let err = client.ensure_organization_fields(&clash).await.unwrap_err();
@@ -791,7 +792,7 @@ async fn ticket_custom_fields_are_checked_then_written() {
     assert!(ticket.requester_id.is_some());
 
     let field = client.ticket_field(status_field).await.unwrap();
-    assert_eq!(field.field_type, "tagger");
+    assert_eq!(field.field_type, FieldType::Tagger);
     assert_eq!(field.custom_field_options.len(), 2);
 
     let updated = client
