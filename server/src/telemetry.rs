@@ -67,6 +67,14 @@ fn describe() {
         "mlc_http_request_duration_seconds",
         "HTTP request latency, by route"
     );
+    metrics::describe_counter!(
+        "mlc_oauth_refreshes_total",
+        "OAuth access tokens obtained with a refresh token, by upstream (workday, zendesk)"
+    );
+    metrics::describe_counter!(
+        "mlc_queue_purged_events_total",
+        "Processed webhook events deleted by the maintenance task after their retention"
+    );
     metrics::describe_gauge!("mlc_build_info", "Always 1; labels carry the version");
     metrics::gauge!("mlc_build_info", "version" => env!("CARGO_PKG_VERSION")).set(1.0);
 }
