@@ -36,6 +36,40 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 }
 
 #[test]
+fn a_deprecated_config_key_still_works_and_says_what_replaces_it() {
+    let env = Env::new();
+    let cfg = env.dir.path().join("ml-connector.toml");
+    std::fs::write(&cfg, "[zendesk]\nretry_min_delay_ms = 700\n").unwrap();
+    let out = env.run(&["--config", cfg.to_str().unwrap(), "config", "show"]);
+    assert_success(&out);
+    let warning = stderr(&out);
+    assert!(
+        warning.contains("`zendesk.retry_min_delay_ms`")
+            && warning.contains("deprecated")
+            && warning.contains("use `zendesk.retry.initial_delay_ms`"),
+        "{warning}"
+    );
+    let shown = String::from_utf8(out.stdout).unwrap();
+    let retry = shown
+        .split("[zendesk.retry]")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{shown}"));
+    assert!(retry.contains("initial_delay_ms = 700"), "{shown}");
+    // The same key from the environment.
+    let out = env
+        .cmd(&["config", "show"])
+        .env("MLC_ZENDESK__RETRY_MIN_DELAY_MS", "800")
+        .output()
+        .unwrap();
+    assert_success(&out);
+    assert!(
+        stderr(&out).contains("MLC_ZENDESK__RETRY_MIN_DELAY_MS"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
 fn a_bad_config_key_exits_non_zero_naming_the_key() {
     let env = Env::new();
     let cfg = env.dir.path().join("ml-connector.toml");

@@ -10,6 +10,7 @@ pub enum Command {
 
 pub fn run(config_path: Option<&Path>, cmd: Command) -> anyhow::Result<()> {
     let config = super::load_config(config_path)?;
+    super::warn_deprecations(&config);
     match cmd {
         Command::Show => print!("{}", config.to_redacted_toml()),
     }
