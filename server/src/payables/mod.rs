@@ -19,4 +19,4 @@ pub mod position;
 pub use matching::{
     DocumentKind, Settlement, adjusts, settlements, settles_adjustment, settles_invoice,
 };
-pub use position::{InvoicePosition, PaymentStatus};
+pub use position::{InvoicePosition, PaymentStatus, adjustment_effect};

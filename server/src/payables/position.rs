@@ -157,6 +157,16 @@ impl InvoicePosition {
     }
 }
 
+/// The signed effect of an adjustment on what is due: minus its size for a credit memo, plus for a debit memo
+/// (`Increase_Liability`), whatever sign `Control_Total_Amount` was sent with.
+pub fn adjustment_effect(adjustment: &SupplierInvoiceAdjustment) -> Decimal {
+    if adjustment.increases_liability {
+        adjustment.magnitude()
+    } else {
+        -adjustment.magnitude()
+    }
+}
+
 /// Whether an adjustment has taken effect by `as_of`.
 fn in_force(adjustment: &SupplierInvoiceAdjustment, as_of: NaiveDate) -> bool {
     !matches!(
@@ -349,6 +359,11 @@ mod tests {
         let inv = invoice("100.00", "2024-06-30");
         let mut debit = credit("15.00", "2024-06-05");
         debit.increases_liability = true;
+        assert_eq!(adjustment_effect(&debit), dec("15.00"));
+        assert_eq!(
+            adjustment_effect(&credit("-15.00", "2024-06-05")),
+            dec("-15.00")
+        );
         let p = at(&inv, &[debit], &[payment("100.00", "Paid", "2024-06-10")]);
         assert_eq!((p.debits, p.due), (dec("15.00"), dec("15.00")));
         assert_eq!(p.status, PaymentStatus::PartiallyPaid);
