@@ -675,7 +675,19 @@ async fn one_supplier_without_an_id_is_skipped_and_reported_not_the_sync() {
     assert_eq!(skipped[0].1.id.as_deref(), Some(u.supplier(3).wid.as_str()));
     assert_eq!(skipped[1].1.id.as_deref(), Some(u.supplier(7).wid.as_str()));
     assert!(skipped[0].1.message.contains("Supplier_ID"));
+    // Looked up by its ID, the odd record is an error that names it, not "not found".
+    match c.supplier(&u.supplier(3).id).await {
+        Err(WorkdayError::Malformed {
+            operation, message, ..
+        }) => {
+            assert_eq!(operation, "Get_Suppliers");
+            assert!(message.contains(&u.supplier(3).wid), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(c.supplier(&u.supplier(4).id).await.unwrap().is_some());
     // A page whose only record is skipped does not end the walk.
+    sim.clear_requests();
     let one_a_page = client(&sim, &config(1));
     assert_eq!(all_suppliers(&one_a_page).await.len(), 10);
     assert_eq!(

@@ -436,7 +436,7 @@ impl WorkdayClient {
         &self,
         supplier_id: &str,
     ) -> Result<Option<Sourced<Supplier>>, WorkdayError> {
-        first(self.walk(SupplierQuery::by_id([supplier_id]))).await
+        self.one(SupplierQuery::by_id([supplier_id])).await
     }
 
     /// One invoice by `Supplier_Invoice_ID` (reference ID) or WID (`Get_Supplier_Invoices`).
@@ -450,7 +450,7 @@ impl WorkdayClient {
             "Supplier_Invoice_Reference_ID"
         };
         let query = InvoiceQuery::ByReference(IdLookup::new(id_type, [reference_id]));
-        first(self.walk(query)).await
+        self.one(query).await
     }
 
     /// The invoices of one supplier (`Supplier_ID`).
@@ -471,10 +471,10 @@ impl WorkdayClient {
         } else {
             "Supplier_Invoice_Adjustment_Reference_ID"
         };
-        first(self.walk(AdjustmentQuery::ByReference(IdLookup::new(
+        self.one(AdjustmentQuery::ByReference(IdLookup::new(
             id_type,
             [reference_id],
-        ))))
+        )))
         .await
     }
 
@@ -492,7 +492,8 @@ impl WorkdayClient {
         &self,
         document_number: &str,
     ) -> Result<Option<Sourced<PurchaseOrder>>, WorkdayError> {
-        first(self.walk(PurchaseOrderQuery::by_document_number([document_number]))).await
+        self.one(PurchaseOrderQuery::by_document_number([document_number]))
+            .await
     }
 
     /// One payment by its Workday ID. A payment is read again by WID only: `Payment_WWS_Reference` is a
@@ -505,7 +506,7 @@ impl WorkdayClient {
                 wid.chars().take(64).collect::<String>()
             )));
         }
-        first(self.walk(PaymentQuery::by_wid([wid]))).await
+        self.one(PaymentQuery::by_wid([wid])).await
     }
 }
 
@@ -579,10 +580,30 @@ pub fn decode_soap_response<R: Record>(
     }
 }
 
-async fn first<T>(
-    mut s: BoxStream<'static, Result<T, WorkdayError>>,
-) -> Result<Option<T>, WorkdayError> {
-    s.next().await.transpose()
+impl WorkdayClient {
+    /// The one record a by-reference `query` names: `None` when Workday has no such record, an error when it
+    /// has one that cannot be decoded (a lookup must not say "not found" for a record it could not read).
+    async fn one<Q>(&self, query: Q) -> Result<Option<Sourced<Q::Record>>, WorkdayError>
+    where
+        Q: SoapQuery + Send + Sync + 'static,
+        Q::Record: Send + 'static,
+    {
+        let Some(page) = self.walk_pages(query).next().await.transpose()? else {
+            return Ok(None);
+        };
+        if let (true, Some(s)) = (page.records.is_empty(), page.skipped.first()) {
+            return Err(WorkdayError::Malformed {
+                operation: Q::OPERATION.name().to_string(),
+                offset: s.offset,
+                message: format!(
+                    "record {} could not be decoded: {}",
+                    s.id.as_deref().unwrap_or("(without ID)"),
+                    s.message
+                ),
+            });
+        }
+        Ok(page.into_sourced().next())
+    }
 }
 
 /// Workday IDs are 32 lowercase hex digits.
