@@ -70,8 +70,9 @@ async function main() {
   const ticket = {
     id: data['ticket.id'] ?? context.ticketId,
     subject: data['ticket.subject'] ?? '',
-    // The description is the first comment; the server only looks for invoice numbers in it, so a long one is cut.
-    description: String(data['ticket.description'] ?? '').slice(0, 4000),
+    // The description is the first comment and travels in the query string (docs/api.md); the server only looks
+    // for invoice numbers in it, so a long one is cut to keep the URL well under common limits.
+    description: String(data['ticket.description'] ?? '').slice(0, 2000),
     requesterEmail: data['ticket.requester.email'] ?? '',
     organizationExternalId: organization?.externalId ?? '',
   };

@@ -165,7 +165,7 @@ test('admin panel: sync runs with counts and the chart, dead letters, mapping pr
   await app.locator('[data-testid="preview-result"], [role="alert"]').first().waitFor();
   await screenshot(page, 'admin-mapping');
   await app.getByRole('tab', { name: 'Plugins' }).click();
-  await app.locator('[data-testid="plugins"], text=No plugin uploaded').first().waitFor();
+  await app.getByTestId('plugins').or(app.getByText('No plugin uploaded')).first().waitFor();
   await screenshot(page, 'admin-plugins');
   await page.close();
 });
