@@ -8,6 +8,7 @@ pub mod config;
 pub mod http;
 mod layering;
 pub mod mapper;
+pub mod payables;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
