@@ -35,6 +35,8 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
             "store", "vault", "cli", "app", "http", "startup", "workday", "zendesk", "mapper",
         ],
     ),
+    // Domain rules over the Workday model (an invoice's position): no I/O, no Zendesk.
+    ("payables", &["store", "vault", "cli", "app", "http", "startup", "zendesk", "upstream", "mapper"]),
     // Storage knows rows, not the application or the upstreams.
     (
         "store",
