@@ -36,7 +36,12 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
         ],
     ),
     // Domain rules over the Workday model (an invoice's position): no I/O, no Zendesk.
-    ("payables", &["store", "vault", "cli", "app", "http", "startup", "zendesk", "upstream", "mapper"]),
+    (
+        "payables",
+        &[
+            "store", "vault", "cli", "app", "http", "startup", "zendesk", "upstream", "mapper",
+        ],
+    ),
     // Storage knows rows, not the application or the upstreams.
     (
         "store",
