@@ -53,20 +53,24 @@ pub fn sqlite_db() -> TestDb {
     }
 }
 
-/// Creates a new database on the test server and returns its URL.
+/// A fresh, empty PostgreSQL namespace on the test server: a new schema, which every connection of the URL
+/// returned uses as its `search_path`. The store names no schema, so for it (migrations included) this is a fresh
+/// database — at a tenth of the cost of `CREATE DATABASE`, which copies a template and checkpoints.
 pub async fn postgres_db(server_url: &str) -> TestDb {
     sqlx::any::install_default_drivers();
-    let name = format!("mlc_test_{}", uuid::Uuid::new_v4().simple());
+    let schema = format!("mlc_test_{}", uuid::Uuid::new_v4().simple());
     let mut conn = sqlx::AnyConnection::connect(server_url)
         .await
         .expect("connect to TEST_POSTGRES_URL");
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+    // Safe: the name is generated above, not input.
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
         .execute(&mut conn)
         .await
-        .expect("create test database");
+        .expect("create the test schema");
     conn.close().await.ok();
     let mut url = url::Url::parse(server_url).unwrap();
-    url.set_path(&format!("/{name}"));
+    url.query_pairs_mut()
+        .append_pair("options", &format!("-c search_path={schema}"));
     TestDb {
         name: "postgres",
         url: url.to_string(),
