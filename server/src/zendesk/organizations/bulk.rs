@@ -16,15 +16,18 @@ use super::{
 };
 
 impl ZendeskClient {
-    /// Submits a bulk call and waits for its job. `Ok(None)` means the outcome is unknown (the call's answer
-    /// was lost, or the job was killed / failed / could not be followed): the caller reconciles.
+    /// Submits a bulk call and waits for its job. `Ok(None)` means the outcome of every item is unknown (the
+    /// call's answer was lost or unreadable): the caller reconciles them all. A job that ended `failed` or
+    /// `killed` is returned as it is: its results say which items were processed and how; only the items
+    /// without a result are unknown.
     async fn run_bulk(&self, call: Call) -> Result<Option<JobStatus>, ZendeskError> {
         match self.submit_job(call).await {
-            Ok(job) if job.status == JobState::Completed => Ok(Some(job)),
             Ok(job) => {
-                tracing::warn!(job = %job.id, status = job.status.as_str(), message = ?job.message,
-                    "bulk job did not complete; reconciling");
-                Ok(None)
+                if job.status != JobState::Completed {
+                    tracing::warn!(job = %job.id, status = job.status.as_str(), message = ?job.message,
+                        results = job.results.len(), "bulk job did not complete; using the results it has");
+                }
+                Ok(Some(job))
             }
             Err(e @ ZendeskError::JobTimeout { .. }) => Err(e),
             Err(e) if e.is_ambiguous() => {
@@ -190,8 +193,9 @@ impl ZendeskClient {
     }
 
     /// `PUT /api/v2/organizations/update_many` (`{"organizations": [{id, ...}]}`) in jobs of up to 100; a taken
-    /// name moves to the next disambiguation level and the item is resubmitted; a job that did not complete is
-    /// resubmitted (updates are idempotent).
+    /// name moves to the next disambiguation level and the item is resubmitted. The items of a job that ended
+    /// `failed` or `killed` are settled by its results; only those without a result are sent again (updates
+    /// are idempotent), after a pause; a batch whose answer was lost is sent again whole.
     pub async fn update_many_organizations(
         &self,
         updates: &[OrganizationUpdate],
@@ -235,6 +239,7 @@ impl ZendeskClient {
                     continue;
                 };
                 let mut next = Vec::new();
+                let mut unknown = false;
                 for (pos, &i) in pending.iter().enumerate() {
                     match job.result_for_update(pos, updates[i].id) {
                         Some(r) if r.succeeded() => {
@@ -260,8 +265,15 @@ impl ZendeskClient {
                             next.push(i);
                         }
                         Some(r) => outcomes[i] = Some(Err(failure(r))),
-                        None => next.push(i),
+                        None => {
+                            unknown = true;
+                            next.push(i);
+                        }
                     }
+                }
+                if unknown {
+                    // Not processed by a job that stopped: back off before sending those again.
+                    self.pause_before_retry(round).await;
                 }
                 pending = next;
             }

@@ -338,7 +338,7 @@ impl ZendeskClient {
 
     /// Waits before resubmitting after round `round` (from 1) left an outcome unknown: the client's retry
     /// backoff, jitter included.
-    async fn pause_before_retry(&self, round: u32) {
+    pub(crate) async fn pause_before_retry(&self, round: u32) {
         let delay = self
             .backoff()
             .build()

@@ -185,7 +185,9 @@ pub(crate) async fn inject_faults(
             )
                 .into_response()
         }
-        FaultKind::KillJob { .. } | FaultKind::FailJob { .. } => next.run(req).await,
+        FaultKind::KillJob { .. }
+        | FaultKind::FailJob { .. }
+        | FaultKind::JobNotYetVisible { .. } => next.run(req).await,
     }
 }
 

@@ -216,6 +216,8 @@ pub struct Job {
     pub message: Option<String>,
     /// End the job in this state after this many items (fault injection: killed or failed).
     pub stop_after: Option<(usize, JobState)>,
+    /// Status requests still to be answered 404 (fault injection: a job not visible yet).
+    pub hidden_polls: u32,
     pub actor_id: Option<u64>,
 }
 
