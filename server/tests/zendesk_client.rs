@@ -750,6 +750,102 @@ async fn organization_fields_are_provisioned_once_by_key() {
     );
 }
 
+/// Zendesk answers field values in its own normal form (a date field `2024-01-31T00:00:00+00:00`, a decimal a
+/// number, tags split and lower-cased): an unchanged supplier must compare equal and cause no write.
+#[tokio::test]
+async fn an_unchanged_supplier_with_typed_fields_causes_no_write() {
+    let sim = sim().await;
+    let client = token_client(&sim);
+    let spec = |key: &str, field_type: &str, options: &[(&str, &str)]| OrganizationFieldSpec {
+        key: key.into(),
+        title: key.replace('_', " "),
+        field_type: field_type.into(),
+        description: None,
+        options: options
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect(),
+    };
+    client
+        .ensure_organization_fields(&[
+            spec("supplier_since", "date", &[]),
+            spec("credit_limit", "decimal", &[]),
+            spec("open_invoices", "integer", &[]),
+            spec("preferred", "checkbox", &[]),
+            spec("supplier_status", "dropdown", &[("Active", "wd_active")]),
+            spec("payment_terms", "text", &[]),
+        ])
+        .await
+        .unwrap();
+    let supplier = || {
+        let mut o = org("Acme Supplies", "SUP-7");
+        o.tags = Some(vec!["Preferred Supplier".into(), "EMEA".into()]);
+        o.notes = Some("From Workday".into());
+        for (key, value) in [
+            ("supplier_since", json!("2024-01-31")),
+            ("credit_limit", json!("1200.50")),
+            ("open_invoices", json!("3")),
+            ("preferred", json!(true)),
+            ("supplier_status", json!("wd_active")),
+            ("payment_terms", json!("Net 30")),
+            ("not_a_field", json!("ignored by Zendesk")),
+        ] {
+            o.organization_fields.insert(key.into(), value);
+        }
+        o
+    };
+    let first = client.upsert_organizations(&[supplier()]).await.unwrap();
+    assert_eq!(
+        first[0].outcome.as_ref().unwrap().action,
+        OrgAction::Created
+    );
+    // What Zendesk answers is not what was written.
+    let stored = &sim.organizations()[0];
+    assert_eq!(
+        stored["organization_fields"]["supplier_since"],
+        "2024-01-31T00:00:00+00:00"
+    );
+    assert_eq!(stored["organization_fields"]["credit_limit"], json!(1200.5));
+    assert_eq!(stored["organization_fields"]["open_invoices"], json!(3));
+    assert_eq!(stored["tags"], json!(["preferred", "supplier", "emea"]));
+
+    sim.clear_log();
+    let second = client.upsert_organizations(&[supplier()]).await.unwrap();
+    assert_eq!(
+        second[0].outcome.as_ref().unwrap().action,
+        OrgAction::Unchanged
+    );
+    assert!(sim.requests_to("PUT", "/api/v2/organizations").is_empty());
+    assert!(
+        sim.requests_to("POST", "/api/v2/organizations").is_empty(),
+        "{:?}",
+        sim.requests()
+    );
+
+    // A real change writes that field alone.
+    let mut changed = supplier();
+    changed
+        .organization_fields
+        .insert("credit_limit".into(), json!("1200.51"));
+    let third = client.upsert_organizations(&[changed]).await.unwrap();
+    assert_eq!(
+        third[0].outcome.as_ref().unwrap().action,
+        OrgAction::Updated
+    );
+    let puts = sim.requests_to("PUT", "/api/v2/organizations/update_many");
+    assert_eq!(puts.len(), 1);
+    let sent = &puts[0].body.as_ref().unwrap()["organizations"][0];
+    assert_eq!(
+        sent["organization_fields"],
+        json!({"credit_limit": "1200.51"}),
+        "{sent}"
+    );
+    assert_eq!(
+        sim.organizations()[0]["organization_fields"]["credit_limit"],
+        json!(1200.51)
+    );
+}
+
 // ------------------------------------------------------------------------------------------------- tickets
 
 #[tokio::test]

@@ -9,6 +9,7 @@ use super::super::client::{Call, ZendeskClient};
 use super::super::error::ZendeskError;
 use super::super::jobs::{JobResult, JobState, JobStatus};
 use super::names::{Conflict, conflict_in_result, diff, sent_values};
+use super::values::FieldTypes;
 use super::{
     ItemFailure, MAX_BATCH, MAX_NAME_ATTEMPTS, OrgAction, OrgWrite, Organization,
     OrganizationInput, OrganizationUpdate, WrittenOrg, check_input, create_body,
@@ -287,7 +288,9 @@ impl ZendeskClient {
 
     /// Brings Zendesk to `desired`: looks every `external_id` up (`show_many`), creates the missing
     /// organizations (`create_many`), updates those that differ (`update_many`) and leaves the rest alone.
-    /// An organization whose name was disambiguated earlier keeps that name.
+    /// An organization whose name was disambiguated earlier keeps that name. Field values are compared as
+    /// their field's type (Zendesk answers dates, decimals and tags in its own normal form), so an unchanged
+    /// supplier causes no write.
     pub async fn upsert_organizations(
         &self,
         desired: &[OrganizationInput],
@@ -295,6 +298,12 @@ impl ZendeskClient {
         check_batch(desired)?;
         let ids: Vec<String> = desired.iter().map(|d| d.external_id.clone()).collect();
         let existing = self.found_by_external_id(&ids).await?;
+        // Field values are compared by their field's type; the definitions are read only when needed.
+        let types = if desired.iter().any(|d| !d.organization_fields.is_empty()) {
+            FieldTypes::from_fields(&self.organization_fields().await?)
+        } else {
+            FieldTypes::default()
+        };
         let mut results: Vec<Option<OrgWrite>> = vec![None; desired.len()];
         let mut creates = Vec::new();
         let mut create_at = Vec::new();
@@ -306,7 +315,7 @@ impl ZendeskClient {
                     creates.push(d.clone());
                     create_at.push(i);
                 }
-                Some(org) => match diff(org, d) {
+                Some(org) => match diff(org, d, &types) {
                     None => {
                         results[i] = Some(OrgWrite {
                             index: i,

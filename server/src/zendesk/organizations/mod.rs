@@ -8,6 +8,7 @@
 
 mod bulk;
 mod names;
+mod values;
 
 use std::collections::HashMap;
 

@@ -8,6 +8,7 @@ mod fields;
 mod jobs;
 mod orgs;
 mod tickets;
+mod values;
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
@@ -263,11 +264,13 @@ fn string_list(v: &Value) -> Vec<String> {
     }
 }
 
+/// Tags as Zendesk keeps them: lower case, and a "tag" with spaces is several tags (`nice person` is saved as
+/// `nice` and `person`: zendesk/zendesk_api_client_rb#156); duplicates once.
 fn normalize_tags(tags: Vec<String>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for t in tags {
-        let t = t.trim().to_lowercase().replace(' ', "_");
-        if !t.is_empty() && !out.contains(&t) {
+    for t in tags.iter().flat_map(|t| t.split_whitespace()) {
+        let t = t.to_lowercase();
+        if !out.contains(&t) {
             out.push(t);
         }
     }
