@@ -45,6 +45,9 @@ pub struct ZendeskConfig {
     pub webhook_timestamp_window_secs: u64,
     /// Largest accepted webhook body in bytes.
     pub webhook_max_body_bytes: usize,
+    /// `Retry-After` (seconds) of the `503` answered when a webhook event cannot be stored, so that Zendesk
+    /// sends it again; Zendesk retries a 503 only when `Retry-After` is under 60 seconds.
+    pub webhook_retry_after_secs: u64,
 }
 
 impl Default for ZendeskConfig {
@@ -66,6 +69,7 @@ impl Default for ZendeskConfig {
             ticket_field_cache_secs: 300,
             webhook_timestamp_window_secs: 300,
             webhook_max_body_bytes: 256 * 1024,
+            webhook_retry_after_secs: 10,
         }
     }
 }
@@ -134,6 +138,11 @@ impl ZendeskConfig {
                 "zendesk.webhook_max_body_bytes",
                 self.webhook_max_body_bytes >= 1024,
                 "must be at least 1024",
+            ),
+            (
+                "zendesk.webhook_retry_after_secs",
+                (1..60).contains(&self.webhook_retry_after_secs),
+                "must be between 1 and 59 (Zendesk does not retry a longer Retry-After)",
             ),
         ];
         match checks.into_iter().find(|(_, ok, _)| !ok) {

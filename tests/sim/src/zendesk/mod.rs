@@ -152,7 +152,8 @@ pub struct SimConfig {
     pub max_active_jobs: usize,
     /// Where ticket events are sent, signed.
     pub webhook: Option<WebhookTarget>,
-    /// Delivery attempts per event (retries on connection failures, 409, 429 and 5xx).
+    /// Delivery attempts per event. Retried as Zendesk does: connection failures and timeouts, 409, and 429 /
+    /// 503 with a `Retry-After` under 60 seconds (waited out); never a 500.
     pub webhook_attempts: u32,
 }
 
@@ -196,7 +197,7 @@ impl Default for SimConfig {
             job_items_per_tick: 10,
             max_active_jobs: 30,
             webhook: None,
-            webhook_attempts: 3,
+            webhook_attempts: 4,
         }
     }
 }

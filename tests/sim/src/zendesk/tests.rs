@@ -652,9 +652,10 @@ async fn webhooks_are_signed_over_timestamp_and_body() {
     );
 }
 
-/// A hook that answers the given statuses in turn (then 200), recording what it got.
+/// A hook that answers the given statuses in turn (then 200), each with its `Retry-After` (seconds) if given,
+/// recording what it got.
 async fn hook(
-    statuses: Vec<u16>,
+    statuses: Vec<(u16, Option<u64>)>,
 ) -> (
     String,
     std::sync::Arc<std::sync::Mutex<Vec<(axum::http::HeaderMap, axum::body::Bytes)>>>,
@@ -668,8 +669,16 @@ async fn hook(
             move |headers: axum::http::HeaderMap, body: axum::body::Bytes| async move {
                 let mut all = got.lock().unwrap();
                 all.push((headers, body));
-                let status = statuses.get(all.len() - 1).copied().unwrap_or(200);
-                axum::http::StatusCode::from_u16(status).unwrap()
+                let (status, retry_after) =
+                    statuses.get(all.len() - 1).copied().unwrap_or((200, None));
+                let status = axum::http::StatusCode::from_u16(status).unwrap();
+                match retry_after {
+                    Some(secs) => axum::response::IntoResponse::into_response((
+                        status,
+                        [("retry-after", secs.to_string())],
+                    )),
+                    None => axum::response::IntoResponse::into_response(status),
+                }
             }
         }),
     );
@@ -681,7 +690,7 @@ async fn hook(
 
 #[tokio::test]
 async fn retries_of_one_invocation_keep_its_invocation_id() {
-    let (url, got) = hook(vec![503, 500]).await;
+    let (url, got) = hook(vec![(503, Some(1)), (409, None)]).await;
     let sim = ZendeskSim::start(SimConfig {
         webhook: Some(WebhookTarget::events(&url, "s3cret", "01HOOK")),
         ..SimConfig::default()
@@ -692,8 +701,10 @@ async fn retries_of_one_invocation_keep_its_invocation_id() {
     let d = sim.wait_for_deliveries(3, Duration::from_secs(5)).await;
     assert_eq!(
         d.iter().map(|d| d.status).collect::<Vec<_>>(),
-        [Some(503), Some(500), Some(200)]
+        [Some(503), Some(409), Some(200)]
     );
+    // `Retry-After` was waited out.
+    assert!(d[1].at.duration_since(d[0].at) >= Duration::from_secs(1));
     let got = got.lock().unwrap();
     let ids: Vec<&str> = got
         .iter()
@@ -708,6 +719,42 @@ async fn retries_of_one_invocation_keep_its_invocation_id() {
             h["x-zendesk-webhook-signature"],
             sign_webhook("s3cret", ts, body).as_str()
         );
+    }
+}
+
+/// Zendesk retries a webhook answered 409, or 429 / 503 with a `Retry-After` under 60 seconds; a 500, a 503
+/// without `Retry-After` or a 503 asking for a minute or more ends the delivery.
+#[tokio::test]
+async fn only_the_statuses_zendesk_retries_are_retried() {
+    for (answer, retried) in [
+        ((500, None), false),
+        ((502, None), false),
+        ((503, None), false),
+        ((503, Some(60)), false),
+        ((400, None), false),
+        ((429, Some(0)), true),
+        ((503, Some(0)), true),
+        ((409, None), true),
+    ] {
+        let (url, got) = hook(vec![answer]).await;
+        let sim = ZendeskSim::start(SimConfig {
+            webhook: Some(WebhookTarget::events(&url, "s3cret", "01HOOK")),
+            ..SimConfig::default()
+        })
+        .await
+        .unwrap();
+        let first = seed_ticket(&sim);
+        // Deliveries go out one after the other: a retry of the first would come before the second event.
+        let second = seed_ticket(&sim);
+        let attempts = if retried { 2 } else { 1 };
+        let d = sim
+            .wait_for_deliveries(attempts + 1, Duration::from_secs(5))
+            .await;
+        let tickets: Vec<u64> = d.iter().map(|d| d.ticket_id).collect();
+        let mut expected = vec![first; attempts];
+        expected.push(second);
+        assert_eq!(tickets, expected, "{answer:?}");
+        assert_eq!(got.lock().unwrap().len(), attempts + 1);
     }
 }
 
