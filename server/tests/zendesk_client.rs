@@ -750,6 +750,35 @@ async fn organization_fields_are_provisioned_once_by_key() {
     );
 }
 
+/// Lists are read with cursor pagination: `page[size]=100`, then `links.next` while `meta.has_more`.
+#[tokio::test]
+async fn organization_fields_are_listed_by_cursor() {
+    let sim = sim().await;
+    let client = token_client(&sim);
+    let specs: Vec<OrganizationFieldSpec> = (0..130)
+        .map(|i| OrganizationFieldSpec {
+            key: format!("field_{i:03}"),
+            title: format!("Field {i}"),
+            field_type: "text".into(),
+            description: None,
+            options: vec![],
+        })
+        .collect();
+    client.ensure_organization_fields(&specs).await.unwrap();
+    sim.clear_log();
+    let fields = client.organization_fields().await.unwrap();
+    let keys: Vec<&str> = fields.iter().map(|f| f.key.as_str()).collect();
+    let expected: Vec<&str> = specs.iter().map(|s| s.key.as_str()).collect();
+    assert_eq!(keys, expected);
+    let gets = sim.requests_to("GET", "/api/v2/organization_fields");
+    assert_eq!(gets.len(), 2, "{gets:?}");
+    assert_eq!(gets[0].query_param("page[size]").as_deref(), Some("100"));
+    assert!(gets[0].query_param("page[after]").is_none());
+    assert_eq!(gets[1].query_param("page[size]").as_deref(), Some("100"));
+    assert!(gets[1].query_param("page[after]").is_some());
+    assert!(gets.iter().all(|g| g.query_param("page").is_none()), "no offset paging");
+}
+
 /// Zendesk answers field values in its own normal form (a date field `2024-01-31T00:00:00+00:00`, a decimal a
 /// number, tags split and lower-cased): an unchanged supplier must compare equal and cause no write.
 #[tokio::test]

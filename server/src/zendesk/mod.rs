@@ -19,6 +19,7 @@ pub mod jobs;
 pub mod limiter;
 pub mod org_fields;
 pub mod organizations;
+pub mod pagination;
 pub mod tickets;
 pub mod webhook;
 

@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use super::Shared;
 use super::faults::{self, FaultKind};
 use super::gate::Principal;
+use super::pages;
 use super::world::{JobKind, JobState, TicketChange, ZdError, now_iso};
 
 impl IntoResponse for ZdError {
@@ -122,10 +123,17 @@ async fn users_me(
 
 // ---------------------------------------------------------------- organizations
 
-async fn list_orgs(State(shared): State<Arc<Shared>>) -> Response {
+async fn list_orgs(State(shared): State<Arc<Shared>>, Query(q): Q) -> Result<Response, ZdError> {
     let w = shared.world();
-    let orgs: Vec<Value> = w.orgs.values().map(|o| w.org_json(o)).collect();
-    Json(json!({"organizations": orgs, "next_page": null, "previous_page": null, "count": orgs.len()})).into_response()
+    let orgs = w.orgs.values().map(|o| (o.id, w.org_json(o))).collect();
+    let page = pages::page(
+        &shared.base_url,
+        "/api/v2/organizations",
+        &q,
+        "organizations",
+        orgs,
+    )?;
+    Ok(Json(page).into_response())
 }
 
 async fn create_org(
@@ -328,11 +336,24 @@ async fn update_many_orgs(
     )
 }
 
-async fn list_org_fields(State(shared): State<Arc<Shared>>) -> Response {
+async fn list_org_fields(
+    State(shared): State<Arc<Shared>>,
+    Query(q): Q,
+) -> Result<Response, ZdError> {
     let w = shared.world();
-    let fields: Vec<Value> = w.org_fields.values().map(|f| w.org_field_json(f)).collect();
-    Json(json!({"organization_fields": fields, "next_page": null, "previous_page": null, "count": fields.len()}))
-        .into_response()
+    let fields = w
+        .org_fields
+        .values()
+        .map(|f| (f.id, w.org_field_json(f)))
+        .collect();
+    let page = pages::page(
+        &shared.base_url,
+        "/api/v2/organization_fields",
+        &q,
+        "organization_fields",
+        fields,
+    )?;
+    Ok(Json(page).into_response())
 }
 
 async fn create_org_field(
@@ -483,14 +504,24 @@ async fn update_many_tickets(
     )
 }
 
-async fn list_ticket_fields(State(shared): State<Arc<Shared>>) -> Response {
+async fn list_ticket_fields(
+    State(shared): State<Arc<Shared>>,
+    Query(q): Q,
+) -> Result<Response, ZdError> {
     let w = shared.world();
-    let fields: Vec<Value> = w
+    let fields = w
         .ticket_fields
         .values()
-        .map(|f| w.ticket_field_json(f))
+        .map(|f| (f.id, w.ticket_field_json(f)))
         .collect();
-    Json(json!({"ticket_fields": fields, "next_page": null, "previous_page": null, "count": fields.len()})).into_response()
+    let page = pages::page(
+        &shared.base_url,
+        "/api/v2/ticket_fields",
+        &q,
+        "ticket_fields",
+        fields,
+    )?;
+    Ok(Json(page).into_response())
 }
 
 async fn show_ticket_field(

@@ -17,6 +17,7 @@ mod gate;
 mod log;
 mod net;
 mod oauth;
+mod pages;
 mod webhooks;
 mod world;
 

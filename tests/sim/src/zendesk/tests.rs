@@ -801,3 +801,116 @@ async fn a_trigger_webhook_sends_its_own_body() {
         sign_webhook("s3cret", ts, body).as_str()
     );
 }
+
+async fn get(url: &str) -> (u16, Value) {
+    let (status, _, body) = send(reqwest::Method::GET, url.to_string(), None).await;
+    (status, body)
+}
+
+fn ids(page: &Value, key: &str) -> Vec<u64> {
+    page[key]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_u64().unwrap())
+        .collect()
+}
+
+/// Lists page by offset (`page`, `per_page` ≤ 100, `next_page`, `count`, at most 10,000 records deep) and, when
+/// `page[size]` is given, by cursor (`meta.has_more`, `after_cursor`, `links.next`; `page[size]` ≤ 100).
+#[tokio::test]
+async fn lists_page_by_offset_and_by_cursor() {
+    let sim = ZendeskSim::start(SimConfig::default()).await.unwrap();
+    let all: Vec<u64> = (0..250)
+        .map(|i| {
+            sim.seed_organization(&format!("Org {i:03}"), Some(&format!("S-{i}")))
+                .unwrap()
+        })
+        .collect();
+    let base = format!("{}/api/v2/organizations", sim.base_url());
+
+    // Offset: 100 per page by default, links to the next page until the last.
+    let (status, first) = get(&base).await;
+    assert_eq!(status, 200);
+    assert_eq!(first["count"], 250);
+    assert_eq!(ids(&first, "organizations"), all[..100]);
+    assert!(first["previous_page"].is_null());
+    let mut seen = ids(&first, "organizations");
+    let mut next = first["next_page"].as_str().map(str::to_string);
+    while let Some(url) = next {
+        let (status, page) = get(&url).await;
+        assert_eq!(status, 200, "{url}");
+        assert!(page["previous_page"].is_string());
+        seen.extend(ids(&page, "organizations"));
+        next = page["next_page"].as_str().map(str::to_string);
+    }
+    assert_eq!(seen, all);
+    let (_, capped) = get(&format!("{base}?per_page=500")).await;
+    assert_eq!(
+        ids(&capped, "organizations").len(),
+        100,
+        "per_page is capped at 100"
+    );
+    let (_, small) = get(&format!("{base}?per_page=7&page=2")).await;
+    assert_eq!(ids(&small, "organizations"), all[7..14]);
+    for deep in ["page=101", "page=201&per_page=50"] {
+        let (status, body) = get(&format!("{base}?{deep}")).await;
+        assert_eq!(status, 400, "{deep}");
+        assert_eq!(body["errors"][0]["code"], "InvalidPaginationDepth");
+    }
+
+    // Cursor: has_more / after_cursor / links.next, in order, each record once.
+    let (status, page) = get(&format!("{base}?page[size]=100")).await;
+    assert_eq!(status, 200);
+    assert!(page.get("count").is_none() && page.get("next_page").is_none());
+    assert_eq!(page["meta"]["has_more"], true);
+    let mut seen = ids(&page, "organizations");
+    let mut current = page;
+    let mut pages = 1;
+    while current["meta"]["has_more"] == true {
+        let url = current["links"]["next"].as_str().unwrap().to_string();
+        assert!(
+            url.contains("page%5Bafter%5D=") || url.contains("page[after]="),
+            "{url}"
+        );
+        let (status, page) = get(&url).await;
+        assert_eq!(status, 200, "{url}");
+        seen.extend(ids(&page, "organizations"));
+        current = page;
+        pages += 1;
+    }
+    assert_eq!((seen.clone(), pages), (all.clone(), 3));
+    assert!(
+        current["links"]["next"].is_string(),
+        "the last page still links onwards; has_more is what says stop"
+    );
+    let (_, after_last) = get(current["links"]["next"].as_str().unwrap()).await;
+    assert!(ids(&after_last, "organizations").is_empty());
+    assert_eq!(after_last["meta"]["has_more"], false);
+    // Backwards from the last page.
+    let (_, previous) = get(current["links"]["prev"].as_str().unwrap()).await;
+    assert_eq!(ids(&previous, "organizations"), all[100..200]);
+    assert_eq!(previous["meta"]["has_more"], true);
+
+    for bad in [
+        "page[size]=101",
+        "page[size]=0",
+        "page[size]=x",
+        "page[size]=10&page[after]=bogus",
+    ] {
+        let (status, _) = get(&format!("{base}?{bad}")).await;
+        assert_eq!(status, 400, "{bad}");
+    }
+    // The other lists page the same way.
+    for (path, key) in [
+        ("organization_fields", "organization_fields"),
+        ("ticket_fields", "ticket_fields"),
+    ] {
+        let (status, page) = get(&format!("{}/api/v2/{path}?page[size]=2", sim.base_url())).await;
+        assert_eq!(status, 200, "{path}");
+        assert!(
+            page[key].is_array() && page["meta"]["has_more"] == false,
+            "{page}"
+        );
+    }
+}
