@@ -776,7 +776,10 @@ async fn organization_fields_are_listed_by_cursor() {
     assert!(gets[0].query_param("page[after]").is_none());
     assert_eq!(gets[1].query_param("page[size]").as_deref(), Some("100"));
     assert!(gets[1].query_param("page[after]").is_some());
-    assert!(gets.iter().all(|g| g.query_param("page").is_none()), "no offset paging");
+    assert!(
+        gets.iter().all(|g| g.query_param("page").is_none()),
+        "no offset paging"
+    );
 }
 
 /// Zendesk answers field values in its own normal form (a date field `2024-01-31T00:00:00+00:00`, a decimal a

@@ -33,6 +33,10 @@ pub struct ZendeskConfig {
     /// Ticket updates (`PUT /api/v2/tickets/{id}`) per minute: Zendesk limits Update Ticket to 100 requests per
     /// minute per account (300 with the High Volume add-on), on top of the plan's limit.
     pub ticket_update_rpm: u32,
+    /// Organization updates (`PUT /api/v2/organizations/{id}`) per minute: Zendesk limits Update Organization
+    /// to 5 requests per minute (announced March 2022), on top of the plan's limit. Bulk writes use
+    /// `update_many` and are not affected.
+    pub organization_update_rpm: u32,
     /// Milliseconds between two polls of a bulk job's status.
     pub job_poll_interval_ms: u64,
     /// Polls of one job before giving up (the job keeps running in Zendesk; its results are then unknown).
@@ -63,6 +67,7 @@ impl Default for ZendeskConfig {
             max_retry_after_secs: 120,
             default_retry_after_secs: 10,
             ticket_update_rpm: 100,
+            organization_update_rpm: 5,
             job_poll_interval_ms: 1_000,
             job_poll_limit: 300,
             oauth_refresh_leeway_secs: 60,
@@ -117,6 +122,11 @@ impl ZendeskConfig {
             (
                 "zendesk.ticket_update_rpm",
                 self.ticket_update_rpm > 0,
+                "must be at least 1",
+            ),
+            (
+                "zendesk.organization_update_rpm",
+                self.organization_update_rpm > 0,
                 "must be at least 1",
             ),
             (

@@ -15,6 +15,7 @@ pub fn fast_config() -> ZendeskConfig {
         retry_min_delay_ms: 20,
         retry_max_delay_ms: 200,
         job_poll_interval_ms: 20,
+        organization_update_rpm: 6000,
         ..ZendeskConfig::default()
     }
 }

@@ -914,3 +914,61 @@ async fn lists_page_by_offset_and_by_cursor() {
         );
     }
 }
+
+/// Update Organization has its own limit (5 per minute per account in Zendesk; small here); `update_many` does
+/// not count against it.
+#[tokio::test]
+async fn update_organization_has_its_own_limit() {
+    let sim = ZendeskSim::start(SimConfig {
+        organization_update_limit: 2,
+        organization_update_window: Duration::from_millis(400),
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let id = sim.seed_organization("Acme", Some("S-1")).unwrap();
+    let url = format!("{}/api/v2/organizations/{id}", sim.base_url());
+    let put = |notes: &str| {
+        send(
+            reqwest::Method::PUT,
+            url.clone(),
+            Some(json!({"organization": {"notes": notes}})),
+        )
+    };
+    assert_eq!(put("a").await.0, 200);
+    assert_eq!(put("b").await.0, 200);
+    let (status, headers, body) = put("c").await;
+    assert_eq!(status, 429);
+    assert_eq!(body["errors"][0]["code"], "TooManyRequests");
+    assert_eq!(body["errors"][0]["title"], "Too many requests to update");
+    assert!(headers.get("retry-after").is_none());
+    assert_ne!(
+        headers["x-rate-limit-remaining"], "0",
+        "the account still has budget"
+    );
+    assert_eq!(
+        sim.organizations()[0]["notes"],
+        "b",
+        "the refused update changed nothing"
+    );
+    // Bulk updates are another endpoint.
+    for _ in 0..3 {
+        let (status, _, _) = send(
+            reqwest::Method::PUT,
+            format!("{}/api/v2/organizations/update_many", sim.base_url()),
+            Some(json!({"organizations": [{"id": id, "notes": "bulk"}]})),
+        )
+        .await;
+        assert_eq!(status, 200);
+    }
+    // The window slides: the endpoint answers again.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let (status, _, _) = put("d").await;
+        if status == 200 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "still limited");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
