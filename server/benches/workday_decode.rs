@@ -38,7 +38,13 @@ fn page() -> Vec<u8> {
         cache_key: String::new(),
     };
     let selection = ops::select(&universe, &query);
-    ops::render(&universe, &query, "v46.1", &selection).into_bytes()
+    // As the client asks: v46.1, with reference descriptors.
+    let shape = ops::Shape {
+        version: "v46.1",
+        descriptors: true,
+        suppliers_without_id: &[],
+    };
+    ops::render(&universe, &query, &shape, &selection).into_bytes()
 }
 
 fn decode(body: &[u8]) -> usize {

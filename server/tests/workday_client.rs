@@ -1,13 +1,16 @@
-//! The Workday client against the Workday simulator: every operation, paging, faults, retries, REST + OAuth.
+//! The Workday client against the Workday simulator: every operation, paging, faults, retries, REST + OAuth,
+//! and invoice positions (payments, credit memos) end to end.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
 use futures::{StreamExt as _, TryStreamExt as _};
+use ml_connector::mapper::{Invoice as MappedInvoice, InvoiceSources};
+use ml_connector::payables::{InvoicePosition, PaymentStatus, settlements};
 use ml_connector::workday::decode::{PageBody, decode_page};
 use ml_connector::workday::model::{
-    InvoicePaymentStatus, Payment, Sourced, Supplier, SupplierStatus,
+    Payment, Sourced, Supplier, SupplierInvoiceAdjustment, SupplierStatus,
 };
 use ml_connector::workday::request::{
     InvoiceCriteria, InvoiceQuery, PaymentQuery, PurchaseOrderCriteria, PurchaseOrderQuery,
@@ -40,17 +43,15 @@ async fn sim(suppliers: u32) -> WorkdaySim {
     WorkdaySim::start(sim_config(suppliers)).await.unwrap()
 }
 
-/// SOAP for every read (REST tests opt in: see `rest_config`), fast retries.
+/// Fast retries.
 fn config(page_size: u32) -> WorkdayConfig {
-    let mut c = WorkdayConfig {
+    WorkdayConfig {
         page_size,
         max_retries: 3,
         retry_initial_delay_ms: 1,
         retry_max_delay_ms: 5,
         ..WorkdayConfig::default()
-    };
-    c.transport.invoice_by_id = Transport::Soap;
-    c
+    }
 }
 
 fn credentials(sim: &WorkdaySim, password: &str) -> Credentials {
@@ -70,11 +71,9 @@ fn credentials(sim: &WorkdaySim, password: &str) -> Credentials {
     }
 }
 
-/// 100 records a page; an invoice read by id goes over REST.
+/// 100 records a page (REST reads are supplier invoice requests, always REST).
 fn rest_config() -> WorkdayConfig {
-    let mut c = config(100);
-    c.transport.invoice_by_id = Transport::Rest;
-    c
+    config(100)
 }
 
 /// The simulator's own credentials, OAuth client included.
@@ -136,7 +135,12 @@ async fn get_suppliers_decodes_every_field_the_simulator_sends() {
         assert_eq!(got.currency.as_deref(), Some(truth.currency()));
         assert_eq!(got.payment_terms.as_deref(), Some(truth.terms.0));
         assert_eq!(got.tax_id.as_deref(), Some(truth.tax_id.as_str()));
-        let address = &got.contacts.addresses[0];
+        // The address in effect today, whatever else is on file (a former one, a future move).
+        let on_file = 1
+            + usize::from(truth.former_address.is_some())
+            + usize::from(truth.upcoming_address.is_some());
+        assert_eq!(got.contacts.addresses.len(), on_file);
+        let address = got.contacts.current_address(anchor()).unwrap();
         assert_eq!(address.lines[0], truth.street);
         assert_eq!(address.city.as_deref(), Some(truth.city.name));
         assert_eq!(address.country.as_deref(), Some(truth.city.alpha2));
@@ -151,6 +155,7 @@ async fn get_suppliers_decodes_every_field_the_simulator_sends() {
     let log = soap_requests(&sim);
     assert_eq!(log.len(), 1);
     assert_eq!(log[0].username.as_deref(), Some("isu_mlc@acme_dpt1"));
+    assert_eq!(log[0].descriptors.as_deref(), Some("true"));
     assert_eq!(log[0].request_version.as_deref(), Some("v46.1"));
     assert_eq!(log[0].service.as_deref(), Some("Resource_Management"));
     assert_eq!(log[0].count, Some(500));
@@ -336,8 +341,24 @@ async fn purchase_orders_and_payments_by_reference_and_criteria() {
     );
     assert_eq!(po.record.total_amount, Some(po_truth.total));
     assert_eq!(po.record.document_date, Some(po_truth.document_date));
-    assert_eq!(po.record.lines.len(), po_truth.lines.len());
+    // Goods lines, and a deliverables and a contingent-worker line when the order has them: all in the total.
+    let extra = usize::from(po_truth.deliverables.is_some())
+        + usize::from(po_truth.contingent_worker.is_some());
+    assert_eq!(po.record.lines.len(), po_truth.lines.len() + extra);
     assert_eq!(po.source.service, "Resource_Management");
+    let mixed = (0..u.po_count())
+        .map(|g| u.purchase_order(g))
+        .find(|p| p.deliverables.is_some() && p.contingent_worker.is_some())
+        .unwrap();
+    let got = c
+        .purchase_order(&mixed.document_number)
+        .await
+        .unwrap()
+        .unwrap()
+        .record;
+    assert_eq!(got.total_amount, Some(mixed.total));
+    let goods: Decimal = mixed.lines.iter().map(|l| l.3).sum();
+    assert!(mixed.total > goods);
 
     let k = po_truth.supplier;
     let pos: Vec<_> = c
@@ -351,10 +372,11 @@ async fn purchase_orders_and_payments_by_reference_and_criteria() {
     assert_eq!(pos.len(), u.pos_of(k).len());
 
     let pay_truth = u.payment(2);
-    let pay = c.payment(&pay_truth.reference_id).await.unwrap().unwrap();
+    let pay = c.payment(&pay_truth.wid).await.unwrap().unwrap();
     assert_eq!(pay.source.service, "Settlement_Services");
     assert_eq!(pay.source.operation, "Get_Payments");
     let p: &Payment = &pay.record;
+    assert_eq!(p.wid.as_deref(), Some(pay_truth.wid.as_str()));
     assert_eq!(
         p.reference_number.as_deref(),
         Some(pay_truth.reference_number.as_str())
@@ -366,29 +388,45 @@ async fn purchase_orders_and_payments_by_reference_and_criteria() {
         p.currency.as_deref(),
         Some(u.supplier(pay_truth.supplier).currency())
     );
-    // By WID too (Payment_WWS_Reference takes a WID like every Workday reference).
-    let by_wid = c.payment(&pay_truth.wid).await.unwrap().unwrap();
-    assert_eq!(by_wid.record.reference_number, p.reference_number);
-    assert_eq!(p.settled.len(), pay_truth.settled.len());
     assert_eq!(
-        p.settled[0].document_id.as_deref(),
-        Some(pay_truth.settled[0].invoice.reference_id.as_str())
+        p.settled.len(),
+        pay_truth.settled.len() + pay_truth.applied_credits.len()
     );
+    // Whatever the remittance names the invoice by, it attaches to it.
+    let settled = &pay_truth.settled[0].invoice;
+    let inv = c
+        .invoice(&settled.reference_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .record;
+    assert_eq!(settlements(&inv, std::slice::from_ref(p)).count(), 1);
     let log = soap_requests(&sim);
+    let payment_request = log
+        .iter()
+        .rfind(|r| r.operation.as_deref() == Some("Get_Payments"))
+        .unwrap();
     assert_eq!(
-        log.last().unwrap().service.as_deref(),
+        payment_request.service.as_deref(),
         Some("Settlement_Services")
     );
+    // Anything but a WID is refused before a request is sent (Payment_Reference_ID is not an ID type a
+    // payment reference is known to accept).
+    sim.clear_requests();
+    let err = c.payment("PAYMENT-3-3").await.unwrap_err();
+    assert!(matches!(err, WorkdayError::InvalidRequest(_)), "{err:?}");
+    assert!(sim.requests().is_empty());
 }
 
 #[tokio::test]
 async fn derived_payment_status_agrees_with_the_data_set() {
-    let sim = sim(60).await;
+    let sim = sim(80).await;
     let c = client(&sim, &config(999));
     let u = sim.universe();
     let today = u.anchor();
     let mut seen = BTreeSet::new();
-    for k in 0..60 {
+    let mut credited = 0;
+    for k in 0..80 {
         let id = u.supplier(k).id;
         let invoices: Vec<_> = c
             .invoices(InvoiceQuery::for_supplier(&id))
@@ -404,6 +442,13 @@ async fn derived_payment_status_agrees_with_the_data_set() {
             .try_collect()
             .await
             .unwrap();
+        let adjustments: Vec<SupplierInvoiceAdjustment> = c
+            .adjustments_of_supplier(&id)
+            .map_ok(|a| a.record)
+            .try_collect()
+            .await
+            .unwrap();
+        assert_eq!(adjustments.len(), u.adjustments_of(k).len());
         for inv in invoices {
             let g = u
                 .find_invoice(
@@ -412,26 +457,246 @@ async fn derived_payment_status_agrees_with_the_data_set() {
                 )
                 .unwrap();
             let truth = u.invoice(g);
-            let summary = inv.record.payment_summary(&payments, today);
-            let completed = u
-                .payments_for_invoice(g)
-                .iter()
-                .all(|p| p.status == "Complete");
-            let expected = match (truth.key.state, completed) {
-                (PayState::Paid, true) => InvoicePaymentStatus::Paid,
-                (PayState::Partial, true) if truth.key.due_date < today => {
-                    InvoicePaymentStatus::Overdue
+            let position = InvoicePosition::of(&inv.record, &adjustments, &payments, today);
+            let truth_payments = u.payments_for_invoice(g);
+            let completed =
+                !truth_payments.is_empty() && truth_payments.iter().all(|p| p.status == "Complete");
+            let paid = match (truth.key.state, completed) {
+                (PayState::Paid | PayState::Partial, true) => {
+                    truth_payments[0]
+                        .settled
+                        .iter()
+                        .find(|s| s.invoice.global == g)
+                        .unwrap()
+                        .amount_paid
                 }
-                (PayState::Partial, true) => InvoicePaymentStatus::PartiallyPaid,
-                _ if truth.key.credit_memo => InvoicePaymentStatus::Unpaid,
-                _ if truth.key.due_date < today => InvoicePaymentStatus::Overdue,
-                _ => InvoicePaymentStatus::Unpaid,
+                _ => Decimal::ZERO,
             };
-            assert_eq!(summary.status, expected, "{}", truth.reference_id);
-            seen.insert(format!("{:?}", summary.status));
+            // A credit netted in a counted payment is used up; otherwise it lowers what is due.
+            let open_credit = u
+                .adjustment_of_invoice(g)
+                .filter(|a| !(a.applied_in_payment && completed))
+                .map_or(Decimal::ZERO, |a| a.amount);
+            credited += usize::from(!open_credit.is_zero());
+            let due = truth.gross - open_credit - paid;
+            assert_eq!(position.due, due, "{}", truth.reference_id);
+            assert_eq!(position.credits, open_credit, "{}", truth.reference_id);
+            let expected = if due <= Decimal::ZERO {
+                PaymentStatus::Paid
+            } else if truth.key.due_date < today {
+                PaymentStatus::Overdue
+            } else if !paid.is_zero() {
+                PaymentStatus::PartiallyPaid
+            } else {
+                PaymentStatus::Unpaid
+            };
+            assert_eq!(position.status, expected, "{}", truth.reference_id);
+            seen.insert(format!("{:?}", position.status));
         }
     }
     assert_eq!(seen.len(), 4, "all four statuses occur: {seen:?}");
+    assert!(credited > 0, "some invoices have an open credit memo");
+}
+
+#[tokio::test]
+async fn an_invoice_with_a_credit_memo_shows_the_reduced_amount_due_end_to_end() {
+    let sim = sim(80).await;
+    let c = client(&sim, &config(500));
+    let u = sim.universe();
+    let today = u.anchor();
+    // An unpaid invoice with a partial credit, and a paid one whose credit was netted in its payment.
+    let pick = |state: PayState, full: bool| {
+        (0..u.adjustment_count())
+            .map(|a| u.adjustment(a))
+            .find(|a| {
+                a.invoice.key.state == state
+                    && a.invoice.key.fully_credited == full
+                    && u.payments_for_invoice(a.invoice.global)
+                        .iter()
+                        .all(|p| p.status == "Complete")
+            })
+            .expect("the data set has one")
+    };
+    for (adj, expected_due, expected_status) in [
+        {
+            let a = pick(PayState::Unpaid, false);
+            let due = a.invoice.gross - a.amount;
+            let status = if a.invoice.key.due_date < today {
+                "Overdue"
+            } else {
+                "Unpaid"
+            };
+            (a, due, status)
+        },
+        (pick(PayState::Unpaid, true), Decimal::ZERO, "Paid"),
+        (pick(PayState::Paid, false), Decimal::ZERO, "Paid"),
+    ] {
+        let truth = &adj.invoice;
+        let supplier = u.supplier(truth.supplier);
+        // What a lookup does: the invoice by reference, then its supplier's adjustments and payments.
+        let invoice = c
+            .invoice(&truth.reference_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .record;
+        let supplier_record = c.supplier(&supplier.id).await.unwrap().unwrap().record;
+        let adjustments: Vec<_> = c
+            .adjustments_of_supplier(&supplier.id)
+            .map_ok(|a| a.record)
+            .try_collect()
+            .await
+            .unwrap();
+        let payments: Vec<_> = c
+            .payments(PaymentQuery::for_supplier(&supplier.id))
+            .map_ok(|p| p.record)
+            .try_collect()
+            .await
+            .unwrap();
+        let mapped = MappedInvoice::from_workday(
+            &InvoiceSources::of(&invoice)
+                .supplier(&supplier_record)
+                .adjustments(&adjustments)
+                .payments(&payments),
+            today,
+        );
+        assert_eq!(
+            mapped.amount_due,
+            expected_due.normalize().to_string(),
+            "{}",
+            truth.reference_id
+        );
+        assert_eq!(
+            mapped.payment_status, expected_status,
+            "{}",
+            truth.reference_id
+        );
+        assert_eq!(mapped.total.amount, truth.gross.normalize().to_string());
+        assert_eq!(mapped.supplier_name, supplier.name);
+        if adj.applied_in_payment {
+            assert!(!mapped.extra.contains_key("Amount_Credited"));
+            assert_eq!(mapped.payments.len(), 1);
+        } else {
+            assert_eq!(
+                mapped.extra["Amount_Credited"],
+                adj.amount.normalize().to_string()
+            );
+            assert!(mapped.payments.is_empty());
+        }
+        // The adjustment read by its own reference names the invoice.
+        let read = c.adjustment(&adj.reference_id).await.unwrap().unwrap();
+        assert_eq!(read.source.operation, "Get_Supplier_Invoice_Adjustments");
+        assert_eq!(read.source.service, "Resource_Management");
+        assert_eq!(
+            read.record.original_invoice.unwrap().id.as_deref(),
+            Some(truth.reference_id.as_str())
+        );
+        let by_wid = c.adjustment(&adj.wid).await.unwrap().unwrap();
+        assert_eq!(by_wid.record.control_amount, Some(adj.amount));
+    }
+    assert!(
+        soap_requests(&sim)
+            .iter()
+            .all(|r| r.outcome == "ok" && r.descriptors.as_deref() == Some("true"))
+    );
+}
+
+#[tokio::test]
+async fn payments_attach_whatever_their_remittance_names_the_invoice_by() {
+    let sim = sim(40).await;
+    let c = client(&sim, &config(999));
+    let u = sim.universe();
+    let mut styles = BTreeSet::new();
+    for g in 0..u.payment_count() {
+        let truth = u.payment(g);
+        if truth.status != "Complete" {
+            continue;
+        }
+        styles.insert(format!("{:?}", truth.remittance));
+        let payment = c.payment(&truth.wid).await.unwrap().unwrap().record;
+        for s in &truth.settled {
+            let invoice = c
+                .invoice(&s.invoice.reference_id)
+                .await
+                .unwrap()
+                .unwrap()
+                .record;
+            let found: Vec<_> = settlements(&invoice, std::slice::from_ref(&payment)).collect();
+            assert_eq!(
+                found.len(),
+                1,
+                "{:?} {}",
+                truth.remittance,
+                s.invoice.reference_id
+            );
+            assert_eq!(found[0].line.amount_paid, Some(s.amount_paid));
+        }
+        if styles.len() == 3 && g > 6 {
+            break;
+        }
+    }
+    assert_eq!(styles.len(), 3, "{styles:?}");
+}
+
+#[tokio::test]
+async fn one_supplier_without_an_id_is_skipped_and_reported_not_the_sync() {
+    let sim = WorkdaySim::start(SimConfig {
+        suppliers_without_id: vec![3, 7],
+        ..sim_config(12)
+    })
+    .await
+    .unwrap();
+    let u = sim.universe();
+    // Streamed records: everyone else, in order.
+    let c = client(&sim, &config(5));
+    let ids: Vec<String> = all_suppliers(&c)
+        .await
+        .into_iter()
+        .map(|s| s.record.supplier_id)
+        .collect();
+    let expected: Vec<String> = (0..12)
+        .filter(|k| ![3, 7].contains(k))
+        .map(|k| u.supplier(k).id)
+        .collect();
+    assert_eq!(ids, expected);
+    // Pages say which ones were skipped, by WID.
+    let pages: Vec<_> = c
+        .walk_pages(SupplierQuery::all())
+        .try_collect()
+        .await
+        .unwrap();
+    let skipped: Vec<_> = pages
+        .iter()
+        .flat_map(|p| p.skipped.iter().map(move |s| (p.info.page, s.clone())))
+        .collect();
+    assert_eq!(skipped.len(), 2);
+    assert_eq!(skipped[0].0, 1);
+    assert_eq!(skipped[0].1.index, 4);
+    assert_eq!(skipped[0].1.id.as_deref(), Some(u.supplier(3).wid.as_str()));
+    assert_eq!(skipped[1].1.id.as_deref(), Some(u.supplier(7).wid.as_str()));
+    assert!(skipped[0].1.message.contains("Supplier_ID"));
+    // Looked up by its ID, the odd record is an error that names it, not "not found".
+    match c.supplier(&u.supplier(3).id).await {
+        Err(WorkdayError::Malformed {
+            operation, message, ..
+        }) => {
+            assert_eq!(operation, "Get_Suppliers");
+            assert!(message.contains(&u.supplier(3).wid), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(c.supplier(&u.supplier(4).id).await.unwrap().is_some());
+    // A page whose only record is skipped does not end the walk.
+    sim.clear_requests();
+    let one_a_page = client(&sim, &config(1));
+    assert_eq!(all_suppliers(&one_a_page).await.len(), 10);
+    assert_eq!(
+        soap_requests(&sim)
+            .iter()
+            .filter(|r| r.count == Some(1))
+            .count(),
+        12
+    );
 }
 
 #[tokio::test]
@@ -629,30 +894,44 @@ async fn slow_answers_hit_the_configured_timeout() {
     assert!(c.supplier("S-000001").await.unwrap().is_some());
 }
 
+/// The WID of the supplier invoice request the simulated invoice `g` was created from.
+fn request_wid(sim: &WorkdaySim, g: u32) -> String {
+    sim.universe().invoice(g).request_wid
+}
+
 #[tokio::test]
-async fn rest_invoice_read_uses_oauth_and_refreshes_once_on_401() {
+async fn supplier_invoice_requests_over_rest_use_oauth_and_refresh_once_on_401() {
     let sim = sim(20).await;
     let mut cfg = rest_config();
-    cfg.transport.invoices_by_supplier = Transport::Rest;
     cfg.rest_page_size = 2;
     let c = client(&sim, &cfg);
     let u = sim.universe();
     let truth = u.invoice(5);
-    let got = c.invoice(&truth.reference_id).await.unwrap().unwrap();
+    let got = c
+        .supplier_invoice_request(&truth.request_wid)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(got.source.transport, "rest");
-    assert_eq!(got.record.wid.as_deref(), Some(truth.wid.as_str()));
+    assert_eq!(got.source.operation, "supplierInvoiceRequests");
+    // The request is its own object, with its own WID; the supplier's number is on it.
+    assert_eq!(got.record.wid.as_deref(), Some(truth.request_wid.as_str()));
+    assert_ne!(truth.request_wid, truth.wid);
     assert_eq!(
-        got.record.reference_id.as_deref(),
-        Some(truth.reference_id.as_str())
+        got.record.supplier_invoice_number.as_deref(),
+        Some(truth.supplier_invoice_number.as_str())
     );
-    assert_eq!(got.record.gross_amount, Some(truth.gross));
+    assert_eq!(got.record.total_amount, Some(truth.gross));
     assert_eq!(got.record.due_date, Some(truth.key.due_date));
     assert_eq!(
         got.record.currency.as_deref(),
         Some(u.supplier(truth.supplier).currency())
     );
     // The token is cached: a second read does not exchange again.
-    c.invoice(&truth.wid).await.unwrap().unwrap();
+    c.supplier_invoice_request(&truth.request_wid)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
         kinds_and_statuses(&sim),
         vec!["token:200", "rest:200", "rest:200"]
@@ -660,26 +939,26 @@ async fn rest_invoice_read_uses_oauth_and_refreshes_once_on_401() {
 
     sim.clear_requests();
     sim.revoke_access_tokens();
-    c.invoice(&truth.reference_id).await.unwrap().unwrap();
+    c.supplier_invoice_request(&truth.request_wid)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
         kinds_and_statuses(&sim),
         vec!["rest:401", "token:200", "rest:200"],
         "one refresh on 401"
     );
 
-    // limit/offset paging over a supplier's invoices.
+    // limit/offset paging over a supplier's requests.
     sim.clear_requests();
     let k = (0..20).find(|k| u.invoices_of(*k).len() >= 3).unwrap();
     let listed: Vec<String> = c
-        .invoices_of_supplier(&u.supplier(k).id)
-        .map_ok(|s| s.record.invoice_number.unwrap())
+        .supplier_invoice_requests_of_supplier(&u.supplier(k).id)
+        .map_ok(|s| s.record.wid.unwrap())
         .try_collect()
         .await
         .unwrap();
-    let expected: Vec<String> = u
-        .invoices_of(k)
-        .map(|g| u.invoice(g).invoice_number)
-        .collect();
+    let expected: Vec<String> = u.invoices_of(k).map(|g| request_wid(&sim, g)).collect();
     assert_eq!(listed, expected);
     // The supplier's WID is looked up once over SOAP; the REST filter takes the WID.
     let log = sim.requests();
@@ -696,18 +975,25 @@ async fn rest_invoice_read_uses_oauth_and_refreshes_once_on_401() {
     // Given a WID, no lookup.
     sim.clear_requests();
     let by_wid: Vec<_> = c
-        .invoices_of_supplier(&u.supplier(k).wid)
+        .supplier_invoice_requests_of_supplier(&u.supplier(k).wid)
         .try_collect()
         .await
         .unwrap();
     assert_eq!(by_wid.len(), expected.len());
     assert!(sim.requests().iter().all(|r| r.kind != "soap"));
+    // The invoice's own WID names no request; a non-WID is refused before sending.
     assert!(
-        c.invoice("SUPPLIER_INVOICE-3-999999")
+        c.supplier_invoice_request(&truth.wid)
             .await
             .unwrap()
             .is_none()
     );
+    sim.clear_requests();
+    assert!(matches!(
+        c.supplier_invoice_request(&truth.reference_id).await,
+        Err(WorkdayError::InvalidRequest(_))
+    ));
+    assert!(sim.requests().is_empty());
 }
 
 #[tokio::test]
@@ -716,14 +1002,15 @@ async fn rest_retries_throttling_and_a_bad_refresh_token_is_an_oauth_error() {
     let cfg = rest_config();
     let c = client(&sim, &cfg);
     sim.push_faults([Fault::TooManyRequests]);
-    assert!(c.invoice("SUPPLIER_INVOICE-3-1").await.unwrap().is_some());
+    let wid = request_wid(&sim, 0);
+    assert!(c.supplier_invoice_request(&wid).await.unwrap().is_some());
 
     let mut creds = sim_credentials(&sim);
     if let Some(o) = creds.oauth.as_mut() {
         o.refresh_token = SecretString::from("stale".to_string());
     }
     let c = WorkdayClient::new(&cfg, creds).unwrap();
-    let err = c.invoice("SUPPLIER_INVOICE-3-1").await.unwrap_err();
+    let err = c.supplier_invoice_request(&wid).await.unwrap_err();
     match &err {
         WorkdayError::OAuth { status, message } => {
             assert_eq!(*status, Some(400));
@@ -735,22 +1022,42 @@ async fn rest_retries_throttling_and_a_bad_refresh_token_is_an_oauth_error() {
 }
 
 #[tokio::test]
-async fn auto_transport_uses_soap_without_an_oauth_client() {
+async fn invoices_are_read_over_soap_even_with_an_oauth_client() {
     let sim = sim(10).await;
+    // `auto` (and the default) read invoices over SOAP: no REST resource is the supplier invoice.
+    for transport in [Transport::Auto, Transport::Soap] {
+        let mut cfg = config(100);
+        cfg.transport.invoice_by_id = transport;
+        cfg.transport.invoices_by_supplier = transport;
+        let c = client(&sim, &cfg);
+        let got = c.invoice("SUPPLIER_INVOICE-3-2").await.unwrap().unwrap();
+        assert_eq!(got.source.transport, "soap");
+        let listed: Vec<_> = c
+            .invoices_of_supplier(got.record.supplier.id.as_deref().unwrap())
+            .try_collect()
+            .await
+            .unwrap();
+        assert!(listed.iter().all(|i| i.source.transport == "soap"));
+    }
+    assert!(sim.requests().iter().all(|r| r.kind == "soap"));
+    // `rest` is refused when the client is built, with the reason.
     let mut cfg = config(100);
-    cfg.transport.invoice_by_id = Transport::Auto;
+    cfg.transport.invoice_by_id = Transport::Rest;
+    match WorkdayClient::new(&cfg, sim_credentials(&sim)) {
+        Err(WorkdayError::NotConfigured(m)) => {
+            assert!(m.contains("workday.transport.invoice_by_id"), "{m}");
+            assert!(m.contains("supplierInvoiceRequests"), "{m}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // Without an OAuth client, REST reads say what is missing.
     let mut creds = sim_credentials(&sim);
     creds.oauth = None;
-    let c = WorkdayClient::new(&cfg, creds).unwrap();
-    let got = c.invoice("SUPPLIER_INVOICE-3-2").await.unwrap().unwrap();
-    assert_eq!(got.source.transport, "soap");
-    let with_oauth = client(&sim, &cfg);
-    let got = with_oauth
-        .invoice("SUPPLIER_INVOICE-3-2")
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(got.source.transport, "rest");
+    let c = WorkdayClient::new(&config(100), creds).unwrap();
+    assert!(matches!(
+        c.supplier_invoice_request(&request_wid(&sim, 0)).await,
+        Err(WorkdayError::NotConfigured(_))
+    ));
 }
 
 #[tokio::test]
@@ -760,7 +1067,7 @@ async fn service_and_version_are_configurable() {
     cfg.services.get_payments = "Resource_Management".into();
     let c = client(&sim, &cfg);
     // The simulator, like Workday, does not serve Get_Payments from Resource_Management.
-    let err = c.payment("PAYMENT-3-1").await.unwrap_err();
+    let err = c.payment(&sim.universe().payment(0).wid).await.unwrap_err();
     assert!(matches!(err, WorkdayError::Validation { .. }), "{err:?}");
     let mut creds = sim_credentials(&sim);
     creds.version = "v44.0".into();
@@ -770,6 +1077,34 @@ async fn service_and_version_are_configurable() {
     let last = soap_requests(&sim).pop().unwrap();
     assert_eq!(last.version.as_deref(), Some("v44.0"));
     assert_eq!(last.request_version.as_deref(), Some("v44.0"));
+}
+
+#[tokio::test]
+async fn tax_ids_are_read_in_both_version_shapes() {
+    let sim = sim(10).await;
+    let u = sim.universe();
+    // v40 and later: Tax_ID_Widget_Data; before: Tax_ID_Data and Business_Entity_Tax_ID.
+    for version in ["v46.1", "v40.2", "v35.0", "v28.1"] {
+        let mut creds = sim_credentials(&sim);
+        creds.version = version.into();
+        let c = WorkdayClient::new(&config(100), creds).unwrap();
+        let all = all_suppliers(&c).await;
+        assert_eq!(all.len(), 10);
+        for (k, s) in all.iter().enumerate() {
+            assert_eq!(
+                s.record.tax_id.as_deref(),
+                Some(u.supplier(k as u32).tax_id.as_str()),
+                "{version}"
+            );
+        }
+        // The supplier's own invoice number exists from v40 on.
+        let inv = c.invoice("SUPPLIER_INVOICE-3-1").await.unwrap().unwrap();
+        assert_eq!(
+            inv.record.supplier_invoice_number.is_some(),
+            version >= "v40",
+            "{version}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -837,11 +1172,11 @@ async fn every_criterion_the_client_writes_is_accepted_in_schema_order_and_appli
     });
     let got: Vec<_> = c
         .payments(query)
-        .map_ok(|p| p.record.reference_id.unwrap())
+        .map_ok(|p| p.record.wid.unwrap())
         .try_collect()
         .await
         .unwrap();
-    assert!(got.contains(&pay.reference_id), "{got:?}");
+    assert!(got.contains(&pay.wid), "{got:?}");
     assert!(
         soap_requests(&sim).iter().all(|r| r.outcome == "ok"),
         "{:?}",
@@ -902,8 +1237,18 @@ async fn a_huge_expires_in_is_clamped_not_a_panic() {
     let cfg = rest_config();
     let c = client(&sim, &cfg);
     // The answer says expires_in 18446744073709551615; the token is cached (for at most a day).
-    assert!(c.invoice("SUPPLIER_INVOICE-3-1").await.unwrap().is_some());
-    assert!(c.invoice("SUPPLIER_INVOICE-3-2").await.unwrap().is_some());
+    assert!(
+        c.supplier_invoice_request(&request_wid(&sim, 0))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        c.supplier_invoice_request(&request_wid(&sim, 1))
+            .await
+            .unwrap()
+            .is_some()
+    );
     let kinds: Vec<String> = sim.requests().into_iter().map(|r| r.kind).collect();
     assert_eq!(kinds, ["token", "rest", "rest"]);
 }
@@ -933,7 +1278,12 @@ async fn a_rotated_refresh_token_is_stored_the_moment_it_is_issued() {
     let sim = rotating().await;
     let tokens = Arc::new(MemoryRefreshTokens::default());
     let c = rest_client(&sim, tokens.clone());
-    assert!(c.invoice("SUPPLIER_INVOICE-3-1").await.unwrap().is_some());
+    assert!(
+        c.supplier_invoice_request(&request_wid(&sim, 0))
+            .await
+            .unwrap()
+            .is_some()
+    );
     // No caller had to do anything: the session stored the new token before answering.
     let stored = tokens.current().map(|t| t.expose_secret().to_string());
     assert_eq!(
@@ -944,7 +1294,7 @@ async fn a_rotated_refresh_token_is_stored_the_moment_it_is_issued() {
     // A new process starts from the store (its own copy of the first token is dead by now).
     let next = rest_client(&sim, tokens.clone());
     assert!(
-        next.invoice("SUPPLIER_INVOICE-3-2")
+        next.supplier_invoice_request(&request_wid(&sim, 1))
             .await
             .unwrap()
             .is_some()
@@ -956,7 +1306,12 @@ async fn a_rotated_refresh_token_is_stored_the_moment_it_is_issued() {
     );
     // The first client, whose access token was cached, re-reads the store before its next grant.
     sim.revoke_access_tokens();
-    assert!(c.invoice("SUPPLIER_INVOICE-3-3").await.unwrap().is_some());
+    assert!(
+        c.supplier_invoice_request(&request_wid(&sim, 2))
+            .await
+            .unwrap()
+            .is_some()
+    );
     assert_eq!(sim.current_refresh_token(), "sim-refresh-token-r3");
     let outcomes: Vec<String> = sim
         .requests()
@@ -995,7 +1350,10 @@ async fn a_rotated_token_that_cannot_be_stored_is_an_error_and_saved_before_the_
         .broken
         .store(true, std::sync::atomic::Ordering::SeqCst);
     let c = rest_client(&sim, store.clone());
-    let err = c.invoice("SUPPLIER_INVOICE-3-1").await.unwrap_err();
+    let err = c
+        .supplier_invoice_request(&request_wid(&sim, 0))
+        .await
+        .unwrap_err();
     assert!(matches!(err, WorkdayError::TokenStore(_)), "{err:?}");
     assert!(!err.to_string().contains("sim-refresh-token"), "{err}");
     assert!(store.inner.current().is_none());
@@ -1003,7 +1361,12 @@ async fn a_rotated_token_that_cannot_be_stored_is_an_error_and_saved_before_the_
     store
         .broken
         .store(false, std::sync::atomic::Ordering::SeqCst);
-    assert!(c.invoice("SUPPLIER_INVOICE-3-1").await.unwrap().is_some());
+    assert!(
+        c.supplier_invoice_request(&request_wid(&sim, 0))
+            .await
+            .unwrap()
+            .is_some()
+    );
     assert_eq!(
         store.inner.current().map(|t| t.expose_secret().to_string()),
         Some(sim.current_refresh_token())

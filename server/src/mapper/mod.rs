@@ -24,4 +24,5 @@ pub use host::{CallFailure, PluginHost};
 pub use input::{Invoice, Sample, Supplier, TicketContext};
 pub use policy::FailurePolicy;
 pub use service::{MapperService, MappingResult};
+pub use sources::InvoiceSources;
 pub use write::{FieldTarget, FieldValue, FieldWrite, Subject};

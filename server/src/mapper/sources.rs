@@ -1,8 +1,13 @@
 //! From what the clients read to what a mapping reads: the Workday model and the Zendesk ticket become the
 //! mapper's input records ([`super::input`]), with the vocabulary the plugin contract documents
 //! (`mapper-wasm/wit/mapper.wit`): supplier status `Active` / `Inactive` / as sent, invoice payment status
-//! `Paid` / `Partially Paid` / `Unpaid` / `Overdue` (derived from payments and the due date), payment status
-//! `Complete` / `Pending` / `Canceled` / `Voided` / `Failed`, amounts as decimal strings.
+//! `Paid` / `Partially Paid` / `Unpaid` / `Overdue` (the invoice's [`InvoicePosition`]: its payments, credit
+//! memos and due date), payment status `Complete` / `Pending` / `Canceled` / `Voided` / `Failed`, amounts as
+//! decimal strings.
+//!
+//! Nothing here depends on a reference's `Descriptor` (Workday sends descriptors only when asked): names come
+//! from the records themselves (the supplier's `Supplier_Name`), and a descriptor is used only where no data
+//! field carries the value, with the reference's ID as the fallback.
 
 use std::collections::BTreeMap;
 
@@ -10,13 +15,13 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use super::input::{Invoice, Money, Payment, PurchaseOrder, Supplier, TicketContext};
-use crate::workday::model::{
-    self as wd, DocumentStatus, InvoicePaymentStatus, PaymentState, SupplierStatus,
-};
+use crate::payables::{InvoicePosition, PaymentStatus, settlements};
+use crate::workday::model::{self as wd, DocumentStatus, PaymentState, SupplierStatus};
 use crate::zendesk::tickets::Ticket;
 
-impl From<&wd::Supplier> for Supplier {
-    fn from(s: &wd::Supplier) -> Self {
+impl Supplier {
+    /// The mapper's view of a Workday supplier; `today` picks the address in effect.
+    pub fn from_workday(s: &wd::Supplier, today: NaiveDate) -> Self {
         let mut extra = BTreeMap::new();
         if let Some(r) = &s.reference_id {
             extra.insert("Supplier_Reference_ID".to_string(), r.clone());
@@ -38,7 +43,7 @@ impl From<&wd::Supplier> for Supplier {
             currency: s.currency.clone(),
             email: s.contacts.emails.first().cloned(),
             phone: s.contacts.phones.first().cloned(),
-            address: s.contacts.addresses.first().and_then(one_line_address),
+            address: s.contacts.current_address(today).and_then(one_line_address),
             extra,
         }
     }
@@ -60,25 +65,69 @@ impl From<&wd::PurchaseOrder> for PurchaseOrder {
     }
 }
 
+/// What an invoice is mapped from: the invoice and the records around it. Only the invoice is required; the
+/// others are the supplier's lists as read (records about other invoices are ignored).
+#[derive(Debug, Clone, Copy)]
+pub struct InvoiceSources<'a> {
+    /// The invoice.
+    pub invoice: &'a wd::SupplierInvoice,
+    /// Its supplier (for the name: an invoice's `Supplier_Reference` carries only IDs unless descriptors were
+    /// asked for).
+    pub supplier: Option<&'a wd::Supplier>,
+    /// Adjustments (credit and debit memos) of its supplier.
+    pub adjustments: &'a [wd::SupplierInvoiceAdjustment],
+    /// Payments to its supplier.
+    pub payments: &'a [wd::Payment],
+    /// Its purchase order.
+    pub purchase_order: Option<&'a wd::PurchaseOrder>,
+}
+
+impl<'a> InvoiceSources<'a> {
+    /// The invoice alone.
+    pub fn of(invoice: &'a wd::SupplierInvoice) -> Self {
+        Self {
+            invoice,
+            supplier: None,
+            adjustments: &[],
+            payments: &[],
+            purchase_order: None,
+        }
+    }
+
+    /// With its supplier.
+    pub fn supplier(mut self, supplier: &'a wd::Supplier) -> Self {
+        self.supplier = Some(supplier);
+        self
+    }
+
+    /// With the adjustments at hand.
+    pub fn adjustments(mut self, adjustments: &'a [wd::SupplierInvoiceAdjustment]) -> Self {
+        self.adjustments = adjustments;
+        self
+    }
+
+    /// With the payments at hand.
+    pub fn payments(mut self, payments: &'a [wd::Payment]) -> Self {
+        self.payments = payments;
+        self
+    }
+
+    /// With its purchase order.
+    pub fn purchase_order(mut self, po: &'a wd::PurchaseOrder) -> Self {
+        self.purchase_order = Some(po);
+        self
+    }
+}
+
 impl Invoice {
-    /// The mapper's view of a Workday invoice, with the payments that settle it (others are ignored) and its
-    /// purchase order when known. `today` decides whether an unpaid invoice is overdue.
-    pub fn from_workday(
-        invoice: &wd::SupplierInvoice,
-        payments: &[wd::Payment],
-        purchase_order: Option<&wd::PurchaseOrder>,
-        today: NaiveDate,
-    ) -> Self {
-        let summary = invoice.payment_summary(payments, today);
+    /// The mapper's view of a Workday invoice: its position on `today` (payments, credit and debit memos, due
+    /// date), the payments that settle it, and its purchase order when known.
+    pub fn from_workday(sources: &InvoiceSources<'_>, today: NaiveDate) -> Self {
+        let invoice = sources.invoice;
+        let position = InvoicePosition::of(invoice, sources.adjustments, sources.payments, today);
         let currency = invoice.currency.as_deref();
-        let mut settling: Vec<Payment> = payments
-            .iter()
-            .flat_map(|p| {
-                p.settled
-                    .iter()
-                    .filter(|s| invoice.is_settled_by(s))
-                    .map(move |s| payment(p, s.amount_paid, currency))
-            })
+        let mut settling: Vec<Payment> = settlements(invoice, sources.payments)
+            .map(|s| payment(s.payment, s.line.amount_paid, currency))
             .collect();
         settling.sort_by(|a, b| a.payment_date.cmp(&b.payment_date));
         let mut extra = BTreeMap::new();
@@ -101,10 +150,16 @@ impl Invoice {
         );
         put("Payment_Terms", invoice.payment_terms.clone());
         put("Tax_Amount", invoice.tax_amount.map(|t| t.to_string()));
-        put(
-            "Amount_Paid",
-            Some(summary.amount_paid.normalize().to_string()),
-        );
+        put("Amount_Paid", Some(position.paid.normalize().to_string()));
+        if !position.credits.is_zero() {
+            put(
+                "Amount_Credited",
+                Some(position.credits.normalize().to_string()),
+            );
+        }
+        if let Some(days) = position.days_overdue {
+            put("Days_Overdue", Some(days.to_string()));
+        }
         if invoice.on_hold {
             put("On_Hold", Some("true".into()));
         }
@@ -113,6 +168,12 @@ impl Invoice {
             .clone()
             .or_else(|| invoice.invoice_number.clone())
             .or_else(|| invoice.reference_id.clone())
+            .unwrap_or_default();
+        let supplier_name = sources
+            .supplier
+            .map(|s| s.name.clone())
+            .filter(|n| !n.is_empty())
+            .or_else(|| invoice.supplier.descriptor.clone())
             .unwrap_or_default();
         Invoice {
             number,
@@ -125,17 +186,18 @@ impl Invoice {
                 .supplier
                 .id
                 .clone()
+                .or_else(|| sources.supplier.map(|s| s.supplier_id.clone()))
                 .or_else(|| invoice.supplier.wid.clone())
                 .unwrap_or_default(),
-            supplier_name: invoice.supplier.descriptor.clone().unwrap_or_default(),
+            supplier_name,
             status: document_status(&invoice.document_status),
-            payment_status: invoice_payment_status(summary.status).to_string(),
+            payment_status: invoice_payment_status(position.status).to_string(),
             invoice_date: invoice.invoice_date.map(|d| d.to_string()),
             due_date: invoice.due_date.map(|d| d.to_string()),
             total: money(invoice.total(), currency),
-            amount_due: summary.amount_due.normalize().to_string(),
+            amount_due: position.due.normalize().to_string(),
             memo: invoice.memo.clone(),
-            purchase_order: purchase_order.map(PurchaseOrder::from),
+            purchase_order: sources.purchase_order.map(PurchaseOrder::from),
             payments: settling,
             extra,
         }
@@ -245,12 +307,12 @@ fn payment_state(s: &PaymentState) -> String {
     }
 }
 
-fn invoice_payment_status(s: InvoicePaymentStatus) -> &'static str {
+fn invoice_payment_status(s: PaymentStatus) -> &'static str {
     match s {
-        InvoicePaymentStatus::Paid => "Paid",
-        InvoicePaymentStatus::PartiallyPaid => "Partially Paid",
-        InvoicePaymentStatus::Unpaid => "Unpaid",
-        InvoicePaymentStatus::Overdue => "Overdue",
+        PaymentStatus::Paid => "Paid",
+        PaymentStatus::PartiallyPaid => "Partially Paid",
+        PaymentStatus::Unpaid => "Unpaid",
+        PaymentStatus::Overdue => "Overdue",
     }
 }
 
@@ -316,6 +378,10 @@ mod tests {
             amount: Some(dec(amount)),
             currency: Some("EUR".into()),
             payment_type: Some("Wire".into()),
+            payee: ObjectRef {
+                id: Some("SUP-000123".into()),
+                ..Default::default()
+            },
             settled: vec![SettledDocument {
                 document_id: Some("SUPPLIER_INVOICE-3-77".into()),
                 amount_paid: Some(dec(amount)),
@@ -330,20 +396,22 @@ mod tests {
         let inv = invoice();
         let before_due = date("2026-10-15");
         let after_due = date("2026-11-15");
-        let none: [wd::Payment; 0] = [];
+        let alone = InvoiceSources::of(&inv);
         assert_eq!(
-            Invoice::from_workday(&inv, &none, None, before_due).payment_status,
+            Invoice::from_workday(&alone, before_due).payment_status,
             "Unpaid"
         );
-        assert_eq!(
-            Invoice::from_workday(&inv, &none, None, after_due).payment_status,
-            "Overdue"
-        );
+        let overdue = Invoice::from_workday(&alone, after_due);
+        assert_eq!(overdue.payment_status, "Overdue");
+        assert_eq!(overdue.extra["Days_Overdue"], "15");
         let part = [
             paid("8000.00", "2026-10-20", PaymentState::Paid),
             paid("4450.00", "2026-10-10", PaymentState::Canceled),
         ];
-        let mapped = Invoice::from_workday(&inv, &part, None, date("2026-10-25"));
+        let mapped = Invoice::from_workday(
+            &InvoiceSources::of(&inv).payments(&part),
+            date("2026-10-25"),
+        );
         assert_eq!(mapped.payment_status, "Partially Paid");
         assert_eq!(mapped.amount_due, "4450");
         assert_eq!(
@@ -359,7 +427,8 @@ mod tests {
         assert_eq!(mapped.payments[1].status, "Complete");
         let full = [paid("12450.00", "2026-10-20", PaymentState::Paid)];
         assert_eq!(
-            Invoice::from_workday(&inv, &full, None, after_due).payment_status,
+            Invoice::from_workday(&InvoiceSources::of(&inv).payments(&full), after_due)
+                .payment_status,
             "Paid"
         );
         assert_eq!(
@@ -369,6 +438,50 @@ mod tests {
         assert_eq!(mapped.extra["Invoice_Number"], "SI-0077");
         assert_eq!(mapped.supplier_id, "SUP-000123");
         assert_eq!(mapped.status, "Approved");
+    }
+
+    #[test]
+    fn a_credit_memo_reduces_the_amount_due_and_names_come_from_records_not_descriptors() {
+        let mut inv = invoice();
+        // As Workday answers without Include_Reference_Descriptors_In_Response: IDs only.
+        inv.supplier.descriptor = None;
+        let supplier = wd::Supplier {
+            supplier_id: "SUP-000123".into(),
+            name: "Globex Corporation".into(),
+            ..Default::default()
+        };
+        let credit = wd::SupplierInvoiceAdjustment {
+            reference_id: Some("SUPPLIER_INVOICE_ADJUSTMENT-3-4".into()),
+            supplier: inv.supplier.clone(),
+            adjustment_date: Some(date("2026-10-05")),
+            control_amount: Some(dec("2450.00")),
+            original_invoice: Some(ObjectRef {
+                id: Some("SUPPLIER_INVOICE-3-77".into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let credits = [credit];
+        let sources = InvoiceSources::of(&inv)
+            .supplier(&supplier)
+            .adjustments(&credits);
+        let mapped = Invoice::from_workday(&sources, date("2026-10-15"));
+        assert_eq!(mapped.amount_due, "10000");
+        assert_eq!(mapped.total.amount, "12450");
+        assert_eq!(mapped.payment_status, "Unpaid");
+        assert_eq!(mapped.extra["Amount_Credited"], "2450");
+        assert_eq!(mapped.supplier_name, "Globex Corporation");
+        // Without the supplier record and without descriptors, the name is unknown, not made up.
+        assert_eq!(
+            Invoice::from_workday(&InvoiceSources::of(&inv), date("2026-10-15")).supplier_name,
+            ""
+        );
+        let paid = [paid("10000.00", "2026-10-20", PaymentState::Paid)];
+        let settled = Invoice::from_workday(&sources.payments(&paid), date("2026-11-15"));
+        assert_eq!(
+            (settled.payment_status.as_str(), settled.amount_due.as_str()),
+            ("Paid", "0")
+        );
     }
 
     #[test]
@@ -387,7 +500,7 @@ mod tests {
             },
             ..Default::default()
         };
-        let m = Supplier::from(&s);
+        let m = Supplier::from_workday(&s, date("2024-06-15"));
         assert_eq!(m.status, "On Hold");
         assert_eq!(
             m.address.as_deref(),

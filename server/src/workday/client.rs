@@ -3,7 +3,9 @@
 //! A walk pins `As_Of_Entry_DateTime` once and asks for page 1, 2, … up to `Total_Pages`; records reach the
 //! caller as a stream, one page in memory at a time. Retryable failures (429, 5xx without a client fault, server
 //! faults, timeouts, dropped connections) are retried with jittered exponential backoff up to a cap;
-//! authentication and validation faults are returned at once.
+//! authentication and validation faults are returned at once. A record that cannot be decoded (a value that does
+//! not parse, a missing ID) is skipped, logged with its ID and kept in [`PageOf::skipped`]; the rest of its page
+//! is delivered.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -13,15 +15,20 @@ use chrono::{DateTime, SubsecRound as _, Utc};
 use futures::stream::{self, BoxStream, StreamExt as _, TryStreamExt as _};
 use secrecy::SecretString;
 
-use super::config::{MAX_SOAP_PAGE_SIZE, Transport, WorkdayConfig, is_version};
-use super::decode::{PageBody, PageInfo, Record, decode_page, malformed};
+use super::config::{MAX_SOAP_PAGE_SIZE, WorkdayConfig, is_version};
+use super::decode::{
+    PageBody, PageInfo, Record, RecordError, SkippedRecord, decode_page, malformed,
+};
 use super::error::{WorkdayError, excerpt};
-use super::model::{Payment, PurchaseOrder, Sourced, Supplier, SupplierInvoice, WorkdaySource};
+use super::model::{
+    Payment, PurchaseOrder, Sourced, Supplier, SupplierInvoice, SupplierInvoiceAdjustment,
+    WorkdaySource,
+};
 use super::oauth::OAuthSession;
 use super::ops::Operation;
 use super::request::{
-    InvoiceQuery, PageRequest, PaymentQuery, PurchaseOrderQuery, SoapCredentials, SoapQuery,
-    SupplierQuery, envelope,
+    AdjustmentQuery, IdLookup, InvoiceQuery, PageRequest, PaymentQuery, PurchaseOrderQuery,
+    SoapCredentials, SoapQuery, SupplierQuery, envelope,
 };
 use super::tokens::{RefreshTokenStore, StoreRefreshTokens};
 use crate::tenant::WorkdaySettings;
@@ -91,6 +98,8 @@ pub struct PageOf<R> {
     pub info: PageInfo,
     /// Its records, in document order.
     pub records: Vec<R>,
+    /// Records of the page that could not be decoded, each with its ID as far as it was read.
+    pub skipped: Vec<SkippedRecord>,
     /// Provenance shared by every record of the page.
     pub source: WorkdaySource,
 }
@@ -231,20 +240,6 @@ impl WorkdayClient {
         )
     }
 
-    /// Whether a read configured as `transport` goes over REST.
-    pub(crate) fn use_rest(&self, transport: Transport) -> Result<bool, WorkdayError> {
-        match transport {
-            Transport::Soap => Ok(false),
-            Transport::Auto => Ok(self.inner.oauth.is_some()),
-            Transport::Rest if self.inner.oauth.is_some() => Ok(true),
-            Transport::Rest => Err(WorkdayError::NotConfigured(
-                "a read is configured for REST but the tenant has no OAuth client (workday_client_id, \
-                 workday-client-secret, workday-refresh-token)"
-                    .into(),
-            )),
-        }
-    }
-
     /// The retry policy from the configuration: exponential, jittered, capped.
     pub(crate) fn backoff(&self) -> ExponentialBuilder {
         let c = &self.inner.config;
@@ -374,14 +369,17 @@ impl WorkdayClient {
             let p = client
                 .page(query.as_ref(), PageRequest { page, count, as_of })
                 .await?;
-            // Total_Pages is the body's word: an empty page ends the walk even if it claims more pages.
-            let next = (page < p.info.total_pages && !p.records.is_empty()).then_some(page + 1);
+            // Total_Pages is the body's word: an empty page ends the walk even if it claims more pages (a page
+            // whose records were all skipped is not empty).
+            let empty = p.records.is_empty() && p.skipped.is_empty();
+            let next = (page < p.info.total_pages && !empty).then_some(page + 1);
             Ok(Some((p, (next, query, client))))
         })
         .boxed()
     }
 
-    /// Every record of `query`, each with its page and as-of, streamed: one page in memory at a time.
+    /// Every record of `query`, each with its page and as-of, streamed: one page in memory at a time. Skipped
+    /// records are logged (and counted in `workday_records_skipped_total`); [`Self::walk_pages`] hands them over.
     pub fn walk<Q>(&self, query: Q) -> BoxStream<'static, Result<Sourced<Q::Record>, WorkdayError>>
     where
         Q: SoapQuery + Send + Sync + 'static,
@@ -409,6 +407,14 @@ impl WorkdayClient {
         self.walk(query)
     }
 
+    /// Supplier invoice adjustments (`Get_Supplier_Invoice_Adjustments`): credit and debit memos.
+    pub fn adjustments(
+        &self,
+        query: AdjustmentQuery,
+    ) -> BoxStream<'static, Result<Sourced<SupplierInvoiceAdjustment>, WorkdayError>> {
+        self.walk(query)
+    }
+
     /// Purchase orders (`Get_Purchase_Orders`).
     pub fn purchase_orders(
         &self,
@@ -430,38 +436,55 @@ impl WorkdayClient {
         &self,
         supplier_id: &str,
     ) -> Result<Option<Sourced<Supplier>>, WorkdayError> {
-        first(self.walk(SupplierQuery::by_id([supplier_id]))).await
+        self.one(SupplierQuery::by_id([supplier_id])).await
     }
 
-    /// One invoice by `Supplier_Invoice_ID` (reference ID) or WID, over the transport configured for
-    /// `invoice_by_id`.
+    /// One invoice by `Supplier_Invoice_ID` (reference ID) or WID (`Get_Supplier_Invoices`).
     pub async fn invoice(
         &self,
         reference_id: &str,
     ) -> Result<Option<Sourced<SupplierInvoice>>, WorkdayError> {
-        if self.use_rest(self.inner.config.transport.invoice_by_id)? {
-            return self.rest_invoice(reference_id).await;
-        }
         let id_type = if looks_like_wid(reference_id) {
             "WID"
         } else {
             "Supplier_Invoice_Reference_ID"
         };
-        let query =
-            InvoiceQuery::ByReference(super::request::IdLookup::new(id_type, [reference_id]));
-        first(self.walk(query)).await
+        let query = InvoiceQuery::ByReference(IdLookup::new(id_type, [reference_id]));
+        self.one(query).await
     }
 
-    /// The invoices of one supplier, over the transport configured for `invoices_by_supplier`.
+    /// The invoices of one supplier (`Supplier_ID`).
     pub fn invoices_of_supplier(
         &self,
         supplier_id: &str,
     ) -> BoxStream<'static, Result<Sourced<SupplierInvoice>, WorkdayError>> {
-        match self.use_rest(self.inner.config.transport.invoices_by_supplier) {
-            Ok(true) => self.rest_invoices_of_supplier(supplier_id),
-            Ok(false) => self.walk(InvoiceQuery::for_supplier(supplier_id)),
-            Err(e) => stream::once(async move { Err(e) }).boxed(),
-        }
+        self.walk(InvoiceQuery::for_supplier(supplier_id))
+    }
+
+    /// One adjustment by `Supplier_Invoice_Adjustment_Reference_ID` or WID.
+    pub async fn adjustment(
+        &self,
+        reference_id: &str,
+    ) -> Result<Option<Sourced<SupplierInvoiceAdjustment>>, WorkdayError> {
+        let id_type = if looks_like_wid(reference_id) {
+            "WID"
+        } else {
+            "Supplier_Invoice_Adjustment_Reference_ID"
+        };
+        self.one(AdjustmentQuery::ByReference(IdLookup::new(
+            id_type,
+            [reference_id],
+        )))
+        .await
+    }
+
+    /// The adjustments (credit and debit memos) of one supplier (`Supplier_ID`). Those of one invoice are the
+    /// ones that name it: [`crate::payables::adjusts`].
+    pub fn adjustments_of_supplier(
+        &self,
+        supplier_id: &str,
+    ) -> BoxStream<'static, Result<Sourced<SupplierInvoiceAdjustment>, WorkdayError>> {
+        self.walk(AdjustmentQuery::for_supplier(supplier_id))
     }
 
     /// One purchase order by `Document_Number`.
@@ -469,20 +492,21 @@ impl WorkdayClient {
         &self,
         document_number: &str,
     ) -> Result<Option<Sourced<PurchaseOrder>>, WorkdayError> {
-        first(self.walk(PurchaseOrderQuery::by_document_number([document_number]))).await
+        self.one(PurchaseOrderQuery::by_document_number([document_number]))
+            .await
     }
 
-    /// One payment by its WID or its `Payment_Reference_ID`.
-    pub async fn payment(
-        &self,
-        reference_id: &str,
-    ) -> Result<Option<Sourced<Payment>>, WorkdayError> {
-        let query = if looks_like_wid(reference_id) {
-            PaymentQuery::by_wid([reference_id])
-        } else {
-            PaymentQuery::by_reference_id([reference_id])
-        };
-        first(self.walk(query)).await
+    /// One payment by its Workday ID. A payment is read again by WID only: `Payment_WWS_Reference` is a
+    /// `Reporting_Transaction` reference whose other ID types are not published, and an ID type Workday does not
+    /// accept is a validation fault that no retry fixes. Anything that is not a WID is refused before sending.
+    pub async fn payment(&self, wid: &str) -> Result<Option<Sourced<Payment>>, WorkdayError> {
+        if !looks_like_wid(wid) {
+            return Err(WorkdayError::InvalidRequest(format!(
+                "payments are read by their Workday ID (32 hex digits), not `{}`",
+                wid.chars().take(64).collect::<String>()
+            )));
+        }
+        self.one(PaymentQuery::by_wid([wid])).await
     }
 }
 
@@ -511,10 +535,28 @@ pub fn decode_soap_response<R: Record>(
             // hostile 4000000000 must not become an allocation).
             let hint = reader.info().map_or(0, |i| i.page_results);
             let mut records = Vec::with_capacity(hint.min(MAX_SOAP_PAGE_SIZE) as usize);
+            let mut skipped = Vec::new();
             for record in reader.by_ref() {
-                records.push(record.map_err(|e| malformed(op, e))?);
+                match record {
+                    Ok(r) => records.push(r),
+                    Err(RecordError::Skipped(s)) => {
+                        tracing::warn!(
+                            operation = op.name(),
+                            page,
+                            record = s.index,
+                            id = s.id.as_deref().unwrap_or("(none)"),
+                            offset = s.offset,
+                            problem = %s.message,
+                            "Workday record skipped: it could not be decoded"
+                        );
+                        metrics::counter!("workday_records_skipped_total", "operation" => op.name())
+                            .increment(1);
+                        skipped.push(s);
+                    }
+                    Err(RecordError::Malformed(e)) => return Err(malformed(op, e)),
+                }
             }
-            let n = u32::try_from(records.len()).unwrap_or(u32::MAX);
+            let n = u32::try_from(records.len() + skipped.len()).unwrap_or(u32::MAX);
             let info = reader.info().unwrap_or(PageInfo {
                 total_results: n,
                 total_pages: 1,
@@ -525,6 +567,7 @@ pub fn decode_soap_response<R: Record>(
             Ok(PageOf {
                 info,
                 records,
+                skipped,
                 source,
             })
         }
@@ -537,10 +580,30 @@ pub fn decode_soap_response<R: Record>(
     }
 }
 
-async fn first<T>(
-    mut s: BoxStream<'static, Result<T, WorkdayError>>,
-) -> Result<Option<T>, WorkdayError> {
-    s.next().await.transpose()
+impl WorkdayClient {
+    /// The one record a by-reference `query` names: `None` when Workday has no such record, an error when it
+    /// has one that cannot be decoded (a lookup must not say "not found" for a record it could not read).
+    async fn one<Q>(&self, query: Q) -> Result<Option<Sourced<Q::Record>>, WorkdayError>
+    where
+        Q: SoapQuery + Send + Sync + 'static,
+        Q::Record: Send + 'static,
+    {
+        let Some(page) = self.walk_pages(query).next().await.transpose()? else {
+            return Ok(None);
+        };
+        if let (true, Some(s)) = (page.records.is_empty(), page.skipped.first()) {
+            return Err(WorkdayError::Malformed {
+                operation: Q::OPERATION.name().to_string(),
+                offset: s.offset,
+                message: format!(
+                    "record {} could not be decoded: {}",
+                    s.id.as_deref().unwrap_or("(without ID)"),
+                    s.message
+                ),
+            });
+        }
+        Ok(page.into_sourced().next())
+    }
 }
 
 /// Workday IDs are 32 lowercase hex digits.

@@ -33,7 +33,9 @@ pub struct WorkdayConfig {
     pub retry_max_delay_ms: u64,
     /// Records per REST page (`limit`), 1–100.
     pub rest_page_size: u32,
-    /// REST API (service and version) that serves supplier invoices: `{host}/ccx/api/{rest_invoices_api}/{tenant}/supplierInvoiceRequests`.
+    /// REST API (service and version) that serves supplier invoice *requests*:
+    /// `{host}/ccx/api/{rest_invoices_api}/{tenant}/supplierInvoiceRequests`. (A Supplier Invoice Request is the
+    /// request for an invoice, a different object from the supplier invoice, which is read over SOAP.)
     pub rest_invoices_api: String,
     /// Which transport serves each read.
     pub transport: TransportConfig,
@@ -47,13 +49,19 @@ pub struct ServicesConfig {
     pub get_suppliers: String,
     /// Service of `Get_Supplier_Invoices`.
     pub get_supplier_invoices: String,
+    /// Service of `Get_Supplier_Invoice_Adjustments`.
+    pub get_supplier_invoice_adjustments: String,
     /// Service of `Get_Purchase_Orders`.
     pub get_purchase_orders: String,
     /// Service of `Get_Payments`.
     pub get_payments: String,
 }
 
-/// `[workday.transport]`: SOAP (the default, for breadth) or REST (OAuth2, for light single reads).
+/// `[workday.transport]`: which API serves each read.
+///
+/// Supplier invoices are read over SOAP only: Workday's REST API has no resource for the supplier invoice
+/// itself (`supplierInvoiceRequests` is the Supplier Invoice Request, a different object secured by its own
+/// business process). `soap` and `auto` both mean SOAP here; `rest` is refused by [`WorkdayConfig::validate`].
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct TransportConfig {
@@ -69,9 +77,10 @@ pub struct TransportConfig {
 pub enum Transport {
     /// SOAP web services (WS-Security user name and password).
     Soap,
-    /// REST API (OAuth2 refresh-token grant); needs the tenant's OAuth client.
+    /// REST API (OAuth2 refresh-token grant); needs the tenant's OAuth client, and a REST resource that is the
+    /// object read.
     Rest,
-    /// REST when the tenant has an OAuth client id, SOAP otherwise.
+    /// REST when the tenant has an OAuth client id and a REST resource serves the object, SOAP otherwise.
     Auto,
 }
 
@@ -98,6 +107,9 @@ impl Default for ServicesConfig {
         Self {
             get_suppliers: Operation::GetSuppliers.default_service().into(),
             get_supplier_invoices: Operation::GetSupplierInvoices.default_service().into(),
+            get_supplier_invoice_adjustments: Operation::GetSupplierInvoiceAdjustments
+                .default_service()
+                .into(),
             get_purchase_orders: Operation::GetPurchaseOrders.default_service().into(),
             get_payments: Operation::GetPayments.default_service().into(),
         }
@@ -107,7 +119,7 @@ impl Default for ServicesConfig {
 impl Default for TransportConfig {
     fn default() -> Self {
         Self {
-            invoice_by_id: Transport::Auto,
+            invoice_by_id: Transport::Soap,
             invoices_by_supplier: Transport::Soap,
         }
     }
@@ -119,6 +131,7 @@ impl ServicesConfig {
         match op {
             Operation::GetSuppliers => &self.get_suppliers,
             Operation::GetSupplierInvoices => &self.get_supplier_invoices,
+            Operation::GetSupplierInvoiceAdjustments => &self.get_supplier_invoice_adjustments,
             Operation::GetPurchaseOrders => &self.get_purchase_orders,
             Operation::GetPayments => &self.get_payments,
         }
@@ -162,6 +175,10 @@ impl WorkdayConfig {
                 &self.services.get_supplier_invoices,
             ),
             (
+                "workday.services.get_supplier_invoice_adjustments",
+                &self.services.get_supplier_invoice_adjustments,
+            ),
+            (
                 "workday.services.get_purchase_orders",
                 &self.services.get_purchase_orders,
             ),
@@ -169,6 +186,26 @@ impl WorkdayConfig {
         ] {
             if !is_path_segment(service) {
                 return Err((key, format!("`{service}` is not a Workday service name")));
+            }
+        }
+        for (key, transport) in [
+            (
+                "workday.transport.invoice_by_id",
+                self.transport.invoice_by_id,
+            ),
+            (
+                "workday.transport.invoices_by_supplier",
+                self.transport.invoices_by_supplier,
+            ),
+        ] {
+            if transport == Transport::Rest {
+                return Err((
+                    key,
+                    "supplier invoices are read over SOAP: Workday's REST API has no supplier invoice \
+                     resource (supplierInvoiceRequests is the Supplier Invoice Request, another object); \
+                     use soap"
+                        .into(),
+                ));
             }
         }
         if self.rest_invoices_api.is_empty()
@@ -221,6 +258,29 @@ mod tests {
             c.services.service(Operation::GetSupplierInvoices),
             "Resource_Management"
         );
+        assert_eq!(
+            c.services.service(Operation::GetSupplierInvoiceAdjustments),
+            "Resource_Management"
+        );
+        assert_eq!(c.transport.invoice_by_id, Transport::Soap);
+    }
+
+    #[test]
+    fn invoices_over_rest_are_refused_with_the_reason() {
+        let mut c = WorkdayConfig::default();
+        c.transport.invoice_by_id = Transport::Rest;
+        let (key, message) = c.validate().unwrap_err();
+        assert_eq!(key, "workday.transport.invoice_by_id");
+        assert!(message.contains("supplierInvoiceRequests"), "{message}");
+        let mut c = WorkdayConfig::default();
+        c.transport.invoices_by_supplier = Transport::Rest;
+        assert_eq!(
+            c.validate().unwrap_err().0,
+            "workday.transport.invoices_by_supplier"
+        );
+        // `auto` is accepted and means SOAP.
+        c.transport.invoices_by_supplier = Transport::Auto;
+        c.validate().unwrap();
     }
 
     #[test]
@@ -258,13 +318,13 @@ mod tests {
             None,
             env(&[
                 ("MLC_WORKDAY__PAGE_SIZE", "999"),
-                ("MLC_WORKDAY__TRANSPORT__INVOICE_BY_ID", "rest"),
+                ("MLC_WORKDAY__TRANSPORT__INVOICE_BY_ID", "auto"),
                 ("MLC_WORKDAY__SERVICES__GET_PAYMENTS", "Settlement_Services"),
             ]),
         )
         .unwrap();
         assert_eq!(c.workday.page_size, 999);
-        assert_eq!(c.workday.transport.invoice_by_id, Transport::Rest);
+        assert_eq!(c.workday.transport.invoice_by_id, Transport::Auto);
         match Config::load(None, env(&[("MLC_WORKDAY__PAGE_SIZE", "1000")])).unwrap_err() {
             ConfigError::Invalid { key, origin, .. } => {
                 assert_eq!(key, "workday.page_size");

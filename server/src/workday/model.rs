@@ -4,7 +4,6 @@
 //! cache and the sync can hold and pass them around. Money is [`Decimal`], never a float; dates are calendar
 //! dates ([`NaiveDate`]) as Workday reports them. Optional means "Workday did not send it".
 
-use std::fmt;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -59,7 +58,8 @@ pub struct Supplier {
     pub payment_terms: Option<String>,
     /// Default currency (`Currency_ID`, ISO 4217).
     pub currency: Option<String>,
-    /// Tax ID (`Business_Entity_Tax_ID`).
+    /// Tax ID: the primary `Tax_ID_Text` of `Tax_ID_Widget_Data` (v40 and later), else of `Tax_ID_Data`
+    /// (earlier versions), else `Business_Entity_Tax_ID`.
     pub tax_id: Option<String>,
     /// Addresses, phones, e-mails and web sites (`Business_Entity_Data/Contact_Data`).
     pub contacts: Contacts,
@@ -112,7 +112,8 @@ impl From<SupplierStatus> for String {
 /// Contact data of a business entity.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Contacts {
-    /// Postal addresses, in the order sent.
+    /// Postal addresses, in the order sent (which says nothing about which is current: see
+    /// [`Contacts::current_address`]).
     pub addresses: Vec<Address>,
     /// Phone numbers (the E.164 form when Workday sends it, else the formatted one).
     pub phones: Vec<String>,
@@ -120,6 +121,21 @@ pub struct Contacts {
     pub emails: Vec<String>,
     /// Web sites.
     pub websites: Vec<String>,
+}
+
+impl Contacts {
+    /// The address in effect on `as_of`: of the addresses whose `Effective_Date` is not after `as_of` (an
+    /// address without one counts as always in effect, and as the oldest), the one that took effect last;
+    /// among those of the same date the primary one, then the first sent. `None` when there is no address
+    /// yet in effect.
+    pub fn current_address(&self, as_of: NaiveDate) -> Option<&Address> {
+        self.addresses
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| a.effective_date.is_none_or(|d| d <= as_of))
+            .max_by_key(|(i, a)| (a.effective_date, a.primary, std::cmp::Reverse(*i)))
+            .map(|(_, a)| a)
+    }
 }
 
 /// A postal address (`Address_Data`).
@@ -139,6 +155,9 @@ pub struct Address {
     pub country: Option<String>,
     /// `Effective_Date` attribute.
     pub effective_date: Option<NaiveDate>,
+    /// Whether a usage of the address is marked primary (`Usage_Data/Type_Data/@Primary`).
+    #[serde(default)]
+    pub primary: bool,
 }
 
 /// Document status of an invoice or purchase order (`*_Document_Status_Reference`).
@@ -205,7 +224,11 @@ impl From<DocumentStatus> for String {
     }
 }
 
-/// A supplier invoice (`Get_Supplier_Invoices` → `Supplier_Invoice`). Credit memos carry negative amounts.
+/// A supplier invoice (`Get_Supplier_Invoices` → `Supplier_Invoice`).
+///
+/// Workday keeps supplier credit memos as a separate object, [`SupplierInvoiceAdjustment`], linked to the
+/// invoice it adjusts; some tenants still enter a credit as an invoice with a negative total, which is kept as
+/// sent (see [`crate::payables`] for how either counts).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SupplierInvoice {
     /// Workday ID.
@@ -255,64 +278,6 @@ impl SupplierInvoice {
             .or(self.control_amount)
             .unwrap_or_else(|| self.lines.iter().filter_map(|l| l.extended_amount).sum())
     }
-
-    /// Whether this is a credit memo (a negative total).
-    pub fn is_credit_memo(&self) -> bool {
-        self.total() < Decimal::ZERO
-    }
-
-    /// Whether `settled` (one entry of a payment's remittance) is about this invoice.
-    pub fn is_settled_by(&self, settled: &SettledDocument) -> bool {
-        let eq =
-            |a: &Option<String>, b: &Option<String>| matches!((a, b), (Some(a), Some(b)) if a == b);
-        eq(&settled.document_id, &self.reference_id)
-            || eq(&settled.document_id, &self.wid)
-            || eq(&settled.document_reference, &self.invoice_number)
-            || (settled.document_id.is_none()
-                && eq(&settled.document_reference, &self.supplier_invoice_number))
-    }
-
-    /// Derives the payment position from the payments that settle this invoice and the due date.
-    ///
-    /// Payments that are canceled, voided, failed or returned do not count. `today` decides "overdue": an
-    /// invoice that is not fully paid after its due date is overdue, whether or not part of it was paid.
-    pub fn payment_summary<'a>(
-        &self,
-        payments: impl IntoIterator<Item = &'a Payment>,
-        today: NaiveDate,
-    ) -> PaymentSummary {
-        let total = self.total();
-        let mut paid = Decimal::ZERO;
-        let mut last_payment_date = None;
-        for payment in payments {
-            if !payment.status.counts_as_paid() {
-                continue;
-            }
-            for settled in payment.settled.iter().filter(|s| self.is_settled_by(s)) {
-                paid += settled.amount_paid.unwrap_or(Decimal::ZERO);
-                last_payment_date = last_payment_date.max(payment.payment_date);
-            }
-        }
-        let due = total - paid;
-        let status = if total.is_zero()
-            || (total > Decimal::ZERO && due <= Decimal::ZERO)
-            || (total < Decimal::ZERO && due >= Decimal::ZERO)
-        {
-            InvoicePaymentStatus::Paid
-        } else if self.due_date.is_some_and(|d| d < today) && total > Decimal::ZERO {
-            InvoicePaymentStatus::Overdue
-        } else if !paid.is_zero() {
-            InvoicePaymentStatus::PartiallyPaid
-        } else {
-            InvoicePaymentStatus::Unpaid
-        };
-        PaymentSummary {
-            status,
-            amount_paid: paid,
-            amount_due: due,
-            last_payment_date,
-        }
-    }
 }
 
 /// One invoice line (`Invoice_Line_Replacement_Data`).
@@ -334,42 +299,103 @@ pub struct InvoiceLine {
     pub memo: Option<String>,
 }
 
-/// Where an invoice stands, derived from its payments and due date.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum InvoicePaymentStatus {
-    /// Fully paid (or a credit memo fully applied, or a zero invoice).
-    Paid,
-    /// Part paid, not yet due.
-    PartiallyPaid,
-    /// Nothing paid, not yet due.
-    Unpaid,
-    /// Not fully paid and past its due date.
-    Overdue,
+/// A supplier invoice adjustment (`Get_Supplier_Invoice_Adjustments` → `Supplier_Invoice_Adjustment`):
+/// Workday's supplier credit memo (or, with `Increase_Liability`, a debit memo), linked to the invoice it
+/// adjusts by `Original_Invoice_Reference`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SupplierInvoiceAdjustment {
+    /// Workday ID.
+    pub wid: Option<String>,
+    /// `Supplier_Invoice_Adjustment_ID` / `Supplier_Invoice_Adjustment_Reference_ID`: the key to read it again.
+    pub reference_id: Option<String>,
+    /// `Invoice_Number`: the number Workday assigned to the adjustment.
+    pub adjustment_number: Option<String>,
+    /// `Suppliers_Invoice_Number`: the number on the supplier's credit memo (newer versions).
+    pub supplier_invoice_number: Option<String>,
+    /// `Supplier_Reference`.
+    pub supplier: ObjectRef,
+    /// `Company_Reference`.
+    pub company: Option<ObjectRef>,
+    /// Currency (`Currency_ID`, ISO 4217).
+    pub currency: Option<String>,
+    /// `Adjustment_Date`.
+    pub adjustment_date: Option<NaiveDate>,
+    /// `Due_Date_Override`.
+    pub due_date: Option<NaiveDate>,
+    /// `Control_Total_Amount` as sent (its sign is not relied on: [`Self::increases_liability`] says which way
+    /// the adjustment goes).
+    pub control_amount: Option<Decimal>,
+    /// `Tax_Amount`.
+    pub tax_amount: Option<Decimal>,
+    /// `Increase_Liability`: a debit memo (raises what is owed) rather than a credit memo.
+    pub increases_liability: bool,
+    /// `Adjustment_Reason_Reference` (`Adjustment_Reason_ID`).
+    pub reason: Option<ObjectRef>,
+    /// `Original_Invoice_Reference`: the invoice adjusted (`WID`, `Supplier_Invoice_Reference_ID`).
+    pub original_invoice: Option<ObjectRef>,
+    /// `Original_Invoice_Supplier_Reference_Number`.
+    pub original_invoice_supplier_number: Option<String>,
+    /// Document status, when the response carries one (the adjustment data type of the versions read has
+    /// none: then [`DocumentStatus::Unknown`]).
+    pub document_status: DocumentStatus,
+    /// `On_Hold`.
+    pub on_hold: bool,
+    /// `Document_Memo`.
+    pub memo: Option<String>,
+    /// `Invoice_Line_Replacement_Data`, in order.
+    pub lines: Vec<InvoiceLine>,
 }
 
-impl fmt::Display for InvoicePaymentStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Paid => "paid",
-            Self::PartiallyPaid => "partially paid",
-            Self::Unpaid => "unpaid",
-            Self::Overdue => "overdue",
-        })
+impl SupplierInvoiceAdjustment {
+    /// The size of the adjustment, whatever sign it was sent with: `Control_Total_Amount`, else the lines plus
+    /// tax.
+    pub fn magnitude(&self) -> Decimal {
+        self.control_amount
+            .unwrap_or_else(|| {
+                self.lines
+                    .iter()
+                    .filter_map(|l| l.extended_amount)
+                    .sum::<Decimal>()
+                    + self.tax_amount.unwrap_or_default()
+            })
+            .abs()
     }
 }
 
-/// The payment position of one invoice.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PaymentSummary {
-    /// Paid / partially paid / unpaid / overdue.
-    pub status: InvoicePaymentStatus,
-    /// Sum of the amounts paid against the invoice.
-    pub amount_paid: Decimal,
-    /// What is left to pay (negative for an over-payment).
-    pub amount_due: Decimal,
-    /// Date of the latest counted payment.
-    pub last_payment_date: Option<NaiveDate>,
+/// A supplier invoice request (REST `accountsPayable` v1, `supplierInvoiceRequests`): a request for a supplier
+/// invoice (from a requester or the supplier) that goes through the Supplier Invoice Request business process.
+/// It is not the supplier invoice: accounts payable turns an approved request into one, which is read over SOAP
+/// ([`SupplierInvoice`]). References in REST answers are WIDs with descriptors.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SupplierInvoiceRequest {
+    /// Workday ID of the request.
+    pub wid: Option<String>,
+    /// Its display name.
+    pub descriptor: Option<String>,
+    /// The invoice number on the supplier's document.
+    pub supplier_invoice_number: Option<String>,
+    /// The supplier (WID and name).
+    pub supplier: ObjectRef,
+    /// The company (WID and name).
+    pub company: Option<ObjectRef>,
+    /// Currency code.
+    pub currency: Option<String>,
+    /// Invoice date.
+    pub invoice_date: Option<NaiveDate>,
+    /// Due date.
+    pub due_date: Option<NaiveDate>,
+    /// The request's status, as Workday names it.
+    pub status: Option<String>,
+    /// Control total.
+    pub control_amount: Option<Decimal>,
+    /// Tax.
+    pub tax_amount: Option<Decimal>,
+    /// Total invoice amount.
+    pub total_amount: Option<Decimal>,
+    /// Memo.
+    pub memo: Option<String>,
+    /// Lines, in order.
+    pub lines: Vec<InvoiceLine>,
 }
 
 /// A purchase order (`Get_Purchase_Orders` → `Purchase_Order`).
@@ -391,8 +417,9 @@ pub struct PurchaseOrder {
     pub document_date: Option<NaiveDate>,
     /// `Due_Date`.
     pub due_date: Option<NaiveDate>,
-    /// The order's total: Workday's purchase order has no total element, so it is derived from the lines
-    /// (plus tax, freight and other charges when sent); see [`PurchaseOrder::derived_total`].
+    /// The order's total: Workday's purchase order has no total element, so it is derived from every line
+    /// (goods, deliverables, services, contingent workers) plus tax, freight and other charges when sent; see
+    /// [`PurchaseOrder::derived_total`].
     pub total_amount: Option<Decimal>,
     /// `Tax_Amount`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -409,7 +436,7 @@ pub struct PurchaseOrder {
     pub payment_terms: Option<String>,
     /// `Memo`.
     pub memo: Option<String>,
-    /// Goods and service lines, in order.
+    /// Goods, deliverables, service and contingent-worker lines, in the order sent.
     pub lines: Vec<PurchaseOrderLine>,
 }
 
@@ -431,19 +458,38 @@ impl PurchaseOrder {
     }
 }
 
-/// One purchase order line (`Goods_Line_Data` or `Service_Line_Data`).
+/// One purchase order line: `Goods_Line_Data`, `Service_Line_Data`, `Deliverables_Line_Data` (project-based)
+/// or `Contingent_Worker_Line_Data`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PurchaseOrderLine {
+    /// Which kind of line.
+    #[serde(default)]
+    pub kind: PurchaseOrderLineKind,
     /// `Line_Number`.
     pub line_number: Option<String>,
-    /// `Item_Description` (goods) or `Description` (services).
+    /// `Item_Description` (goods), `Description` (services), else the line's `Memo`.
     pub description: Option<String>,
-    /// `Quantity`.
+    /// `Quantity` (goods), `Scheduled_Hours` (contingent workers).
     pub quantity: Option<Decimal>,
-    /// `Unit_Cost`.
+    /// `Unit_Cost` (goods), `Contract_Pay_Rate` (contingent workers).
     pub unit_cost: Option<Decimal>,
     /// `Extended_Amount`.
     pub extended_amount: Option<Decimal>,
+}
+
+/// The kind of a purchase order line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PurchaseOrderLineKind {
+    /// `Goods_Line_Data`.
+    #[default]
+    Goods,
+    /// `Service_Line_Data`.
+    Service,
+    /// `Deliverables_Line_Data` (a project-based line).
+    Deliverables,
+    /// `Contingent_Worker_Line_Data`.
+    ContingentWorker,
 }
 
 /// A payment (`Get_Payments` → `Payment`).
@@ -451,7 +497,8 @@ pub struct PurchaseOrderLine {
 pub struct Payment {
     /// Workday ID.
     pub wid: Option<String>,
-    /// The ID of `Payment_Reference` that is not a WID, when sent.
+    /// An ID of `Payment_Reference` that is not a WID, when sent (informational: payments are read again by
+    /// WID).
     pub reference_id: Option<String>,
     /// `Payment_Reference_Number`: the reference printed on the remittance.
     pub reference_number: Option<String>,
@@ -471,18 +518,19 @@ pub struct Payment {
     pub payment_type: Option<String>,
     /// `Check_Number`.
     pub check_number: Option<String>,
-    /// The documents (invoices) this payment settles (`Remittance_Data/Document_Remittance_Data`).
+    /// The documents (invoices, adjustments) this payment settles (`Remittance_Data/Document_Remittance_Data`).
     pub settled: Vec<SettledDocument>,
 }
 
 /// One document a payment settles.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SettledDocument {
-    /// `Document_Type`.
+    /// `Document_Type` (e.g. `Supplier_Invoice`, or an adjustment's type).
     pub document_type: Option<String>,
-    /// `Document_ID`: the invoice's reference ID.
+    /// `Document_ID`: an ID of the document (what it holds is not the same in every tenant: see
+    /// [`crate::payables::matching`]).
     pub document_id: Option<String>,
-    /// `Document_Reference`: the invoice number.
+    /// `Document_Reference`: a number of the document (Workday's, or the supplier's own).
     pub document_reference: Option<String>,
     /// `Document_Date`.
     pub document_date: Option<NaiveDate>,
@@ -627,71 +675,66 @@ mod tests {
         s.parse().unwrap()
     }
 
-    fn invoice(total: Decimal, due: &str) -> SupplierInvoice {
-        SupplierInvoice {
-            reference_id: Some("SUPPLIER_INVOICE-3-7".into()),
-            invoice_number: Some("SINV-7".into()),
-            gross_amount: Some(total),
-            due_date: Some(date(due)),
+    #[test]
+    fn the_current_address_is_the_latest_in_effect_not_the_first_sent() {
+        let at = |street: &str, on: Option<&str>, primary: bool| Address {
+            lines: vec![street.into()],
+            effective_date: on.map(date),
+            primary,
             ..Default::default()
-        }
+        };
+        let contacts = Contacts {
+            addresses: vec![
+                at("Old Rd 1", Some("2019-01-01"), true),
+                at("New Rd 2", Some("2023-03-01"), false),
+                at("Future Rd 3", Some("2024-09-01"), true),
+                at("Undated 4", None, true),
+            ],
+            ..Default::default()
+        };
+        let current = |d: &str| {
+            contacts
+                .current_address(date(d))
+                .map(|a| a.lines[0].as_str())
+        };
+        assert_eq!(current("2024-06-15"), Some("New Rd 2"));
+        assert_eq!(current("2024-09-01"), Some("Future Rd 3"));
+        assert_eq!(current("2020-06-01"), Some("Old Rd 1"));
+        assert_eq!(current("2000-01-01"), Some("Undated 4"));
+        // Same date: the primary one, then the first sent.
+        let tie = Contacts {
+            addresses: vec![
+                at("A", Some("2023-01-01"), false),
+                at("B", Some("2023-01-01"), true),
+                at("C", Some("2023-01-01"), true),
+            ],
+            ..Default::default()
+        };
+        assert_eq!(
+            tie.current_address(date("2024-01-01")).unwrap().lines[0],
+            "B"
+        );
+        assert!(
+            Contacts::default()
+                .current_address(date("2024-01-01"))
+                .is_none()
+        );
     }
 
-    fn payment(amount: Decimal, status: &str, on: &str) -> Payment {
-        Payment {
-            status: PaymentState::from_id(status),
-            payment_date: Some(date(on)),
-            settled: vec![SettledDocument {
-                document_id: Some("SUPPLIER_INVOICE-3-7".into()),
-                amount_paid: Some(amount),
+    #[test]
+    fn an_adjustment_has_a_magnitude_whatever_its_sign() {
+        let adj = |control: Option<&str>| SupplierInvoiceAdjustment {
+            control_amount: control.map(dec),
+            tax_amount: Some(dec("-2.00")),
+            lines: vec![InvoiceLine {
+                extended_amount: Some(dec("-20.00")),
                 ..Default::default()
             }],
             ..Default::default()
-        }
-    }
-
-    #[test]
-    fn payment_status_is_derived_from_payments_and_due_date() {
-        let today = date("2024-06-15");
-        let inv = invoice(dec("100.00"), "2024-06-30");
-        let s = |p: &[Payment]| inv.payment_summary(p, today);
-        assert_eq!(s(&[]).status, InvoicePaymentStatus::Unpaid);
-        let partial = s(&[payment(dec("40.00"), "Paid", "2024-06-01")]);
-        assert_eq!(partial.status, InvoicePaymentStatus::PartiallyPaid);
-        assert_eq!(partial.amount_due, dec("60.00"));
-        let full = s(&[
-            payment(dec("40.00"), "Paid", "2024-06-01"),
-            payment(dec("60.00"), "Complete", "2024-06-10"),
-        ]);
-        assert_eq!(full.status, InvoicePaymentStatus::Paid);
-        assert_eq!(full.last_payment_date, Some(date("2024-06-10")));
-        // A voided payment does not count.
-        assert_eq!(
-            s(&[payment(dec("100.00"), "Voided", "2024-06-01")]).status,
-            InvoicePaymentStatus::Unpaid
-        );
-        let late = invoice(dec("100.00"), "2024-06-01");
-        assert_eq!(
-            late.payment_summary(&[payment(dec("10"), "Paid", "2024-05-01")], today)
-                .status,
-            InvoicePaymentStatus::Overdue
-        );
-    }
-
-    #[test]
-    fn credit_memos_are_negative_and_never_overdue() {
-        let memo = invoice(dec("-25.50"), "2024-01-01");
-        assert!(memo.is_credit_memo());
-        let today = date("2024-06-15");
-        assert_eq!(
-            memo.payment_summary(&[], today).status,
-            InvoicePaymentStatus::Unpaid
-        );
-        assert_eq!(
-            memo.payment_summary(&[payment(dec("-25.50"), "Paid", "2024-02-01")], today)
-                .status,
-            InvoicePaymentStatus::Paid
-        );
+        };
+        assert_eq!(adj(Some("22.00")).magnitude(), dec("22.00"));
+        assert_eq!(adj(Some("-22.00")).magnitude(), dec("22.00"));
+        assert_eq!(adj(None).magnitude(), dec("22.00"));
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! The four read operations and their wire names.
+//! The read operations and their wire names.
 
 use serde::{Deserialize, Serialize};
 
@@ -21,6 +21,9 @@ pub enum Operation {
     /// `Get_Supplier_Invoices` (Resource_Management).
     #[serde(rename = "Get_Supplier_Invoices")]
     GetSupplierInvoices,
+    /// `Get_Supplier_Invoice_Adjustments` (Resource_Management): supplier credit and debit memos.
+    #[serde(rename = "Get_Supplier_Invoice_Adjustments")]
+    GetSupplierInvoiceAdjustments,
     /// `Get_Purchase_Orders` (Resource_Management).
     #[serde(rename = "Get_Purchase_Orders")]
     GetPurchaseOrders,
@@ -35,6 +38,7 @@ impl Operation {
         match self {
             Self::GetSuppliers => "Get_Suppliers",
             Self::GetSupplierInvoices => "Get_Supplier_Invoices",
+            Self::GetSupplierInvoiceAdjustments => "Get_Supplier_Invoice_Adjustments",
             Self::GetPurchaseOrders => "Get_Purchase_Orders",
             Self::GetPayments => "Get_Payments",
         }
@@ -53,6 +57,7 @@ impl Operation {
         match self {
             Self::GetSuppliers => "Get_Suppliers_Request",
             Self::GetSupplierInvoices => "Get_Supplier_Invoices_Request",
+            Self::GetSupplierInvoiceAdjustments => "Get_Supplier_Invoice_Adjustments_Request",
             Self::GetPurchaseOrders => "Get_Purchase_Orders_Request",
             Self::GetPayments => "Get_Payments_Request",
         }
@@ -63,6 +68,7 @@ impl Operation {
         match self {
             Self::GetSuppliers => "Get_Suppliers_Response",
             Self::GetSupplierInvoices => "Get_Supplier_Invoices_Response",
+            Self::GetSupplierInvoiceAdjustments => "Get_Supplier_Invoice_Adjustments_Response",
             Self::GetPurchaseOrders => "Get_Purchase_Orders_Response",
             Self::GetPayments => "Get_Payments_Response",
         }
@@ -73,6 +79,7 @@ impl Operation {
         match self {
             Self::GetSuppliers => "Supplier",
             Self::GetSupplierInvoices => "Supplier_Invoice",
+            Self::GetSupplierInvoiceAdjustments => "Supplier_Invoice_Adjustment",
             Self::GetPurchaseOrders => "Purchase_Order",
             Self::GetPayments => "Payment",
         }

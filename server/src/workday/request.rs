@@ -7,8 +7,13 @@
 //! Every element is written in its `xsd:sequence` order: Workday validates requests against the schema and
 //! answers an element out of order, or one its schema does not have, with a `Client.validationError`. The
 //! orders below are the `Order` of the generated WSDL types (`Supplier_Request_CriteriaType`,
-//! `Supplier_Invoice_Request_CriteriaType`, `Purchase_Order_Request_CriteriaType`, `General_Payment_CriteriaType`,
-//! `Payments_Request_ReferencesType`, the `*_Response_GroupType`s).
+//! `Supplier_Invoice_Request_CriteriaType`, `Supplier_Invoice_Adjustment_Request_CriteriaType`,
+//! `Purchase_Order_Request_CriteriaType`, `General_Payment_CriteriaType`, `Payments_Request_ReferencesType`, the
+//! `*_Response_GroupType`s).
+//!
+//! The SOAP header carries the WS-Security UsernameToken and `Workday_Common_Header` with
+//! `Include_Reference_Descriptors_In_Response` = `true`, so references come back with their display names
+//! (`wd:Descriptor`); nothing read depends on them, they are for display only.
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use quick_xml::escape::escape;
@@ -74,6 +79,30 @@ pub struct InvoiceCriteria {
     pub po_number: Option<String>,
 }
 
+/// `Get_Supplier_Invoice_Adjustments`: by adjustment reference ID or by criteria. There is no criterion for
+/// the original invoice: the adjustments of an invoice are those of its supplier that name it
+/// ([`crate::payables::adjusts`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum AdjustmentQuery {
+    /// Adjustments by reference (`Supplier_Invoice_Adjustment_Reference_ID` or `WID`).
+    ByReference(IdLookup),
+    /// Adjustments matching criteria.
+    Criteria(AdjustmentCriteria),
+}
+
+/// Criteria of `Get_Supplier_Invoice_Adjustments` (`Supplier_Invoice_Adjustment_Request_CriteriaType`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AdjustmentCriteria {
+    /// `Company_Reference` (`Company_Reference_ID`).
+    pub company_id: Option<String>,
+    /// `Supplier_Reference` (`Supplier_ID`), any of these.
+    pub supplier_ids: Vec<String>,
+    /// `Invoice_Date_On_or_After`: the adjustment's date.
+    pub date_from: Option<NaiveDate>,
+    /// `Invoice_Date_On_or_Before`.
+    pub date_to: Option<NaiveDate>,
+}
+
 /// `Get_Purchase_Orders`: by `Document_Number` or by criteria.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PurchaseOrderQuery {
@@ -105,7 +134,9 @@ pub struct PurchaseOrderCriteria {
 /// `Get_Payments`: by payment reference (`Payment_WWS_Reference`) or by criteria.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PaymentQuery {
-    /// Payments by reference (`WID`, or `Payment_Reference_ID`).
+    /// Payments by reference. `Payment_WWS_Reference` is a `Reporting_Transaction` reference whose ID types
+    /// are not published in the material read; `WID` is the one every Workday reference accepts, and what
+    /// [`PaymentQuery::by_wid`] sends.
     ByReference(IdLookup),
     /// Payments matching criteria (`General_Payment_Criteria`).
     Criteria(PaymentCriteria),
@@ -151,6 +182,24 @@ impl InvoiceQuery {
     }
 }
 
+impl AdjustmentQuery {
+    /// Adjustments by `Supplier_Invoice_Adjustment_Reference_ID`.
+    pub fn by_reference_id<I: IntoIterator<Item = S>, S: Into<String>>(ids: I) -> Self {
+        Self::ByReference(IdLookup::new(
+            "Supplier_Invoice_Adjustment_Reference_ID",
+            ids,
+        ))
+    }
+
+    /// The adjustments of one supplier.
+    pub fn for_supplier(supplier_id: impl Into<String>) -> Self {
+        Self::Criteria(AdjustmentCriteria {
+            supplier_ids: vec![supplier_id.into()],
+            ..Default::default()
+        })
+    }
+}
+
 impl PurchaseOrderQuery {
     /// Purchase orders by `Document_Number`.
     pub fn by_document_number<I: IntoIterator<Item = S>, S: Into<String>>(numbers: I) -> Self {
@@ -159,11 +208,6 @@ impl PurchaseOrderQuery {
 }
 
 impl PaymentQuery {
-    /// Payments by `Payment_Reference_ID`.
-    pub fn by_reference_id<I: IntoIterator<Item = S>, S: Into<String>>(ids: I) -> Self {
-        Self::ByReference(IdLookup::new("Payment_Reference_ID", ids))
-    }
-
     /// Payments by Workday ID: the one reference form every Workday object accepts.
     pub fn by_wid<I: IntoIterator<Item = S>, S: Into<String>>(wids: I) -> Self {
         Self::ByReference(IdLookup::new("WID", wids))
@@ -259,6 +303,35 @@ impl SoapQuery for InvoiceQuery {
     }
     fn write_response_group(&self, w: &mut XmlOut) {
         // Supplier_Invoice_Response_GroupType: Include_Reference, Include_Attachment_Data.
+        w.leaf("Include_Reference", "true");
+    }
+}
+
+impl SoapQuery for AdjustmentQuery {
+    type Record = crate::workday::model::SupplierInvoiceAdjustment;
+    const OPERATION: Operation = Operation::GetSupplierInvoiceAdjustments;
+    fn write_selection(&self, w: &mut XmlOut) {
+        match self {
+            Self::ByReference(l) => w.references("Supplier_Invoice_Adjustment_Reference", l),
+            Self::Criteria(c) => {
+                // Supplier_Invoice_Adjustment_Request_CriteriaType: Company_Reference*, Supplier_Reference*,
+                // Supplier_Status_Reference*, Invoice_Date_On_or_After, Invoice_Date_On_or_Before, ...
+                // (unlike the invoice criteria, the company comes first).
+                w.open("Request_Criteria");
+                if let Some(id) = &c.company_id {
+                    w.reference("Company_Reference", "Company_Reference_ID", id);
+                }
+                for id in &c.supplier_ids {
+                    w.reference("Supplier_Reference", "Supplier_ID", id);
+                }
+                w.opt_date("Invoice_Date_On_or_After", c.date_from);
+                w.opt_date("Invoice_Date_On_or_Before", c.date_to);
+                w.close("Request_Criteria");
+            }
+        }
+    }
+    fn write_response_group(&self, w: &mut XmlOut) {
+        // Supplier_Invoice_Adjustment_Response_GroupType: Include_Reference, Include_Attachment_Data.
         w.leaf("Include_Reference", "true");
     }
 }
@@ -380,7 +453,12 @@ pub fn envelope<Q: SoapQuery>(
     w.raw("</wsse:Username>");
     w.raw(&format!("<wsse:Password Type=\"{PASSWORD_TEXT}\">"));
     w.text(credentials.password.expose_secret());
-    w.raw("</wsse:Password></wsse:UsernameToken></wsse:Security></soapenv:Header><soapenv:Body>");
+    w.raw("</wsse:Password></wsse:UsernameToken></wsse:Security>");
+    // Workday_Common_HeaderType: references in the answer carry their display names.
+    w.open("Workday_Common_Header");
+    w.leaf("Include_Reference_Descriptors_In_Response", "true");
+    w.close("Workday_Common_Header");
+    w.raw("</soapenv:Header><soapenv:Body>");
     let request = Q::OPERATION.request_element();
     w.raw(&format!("<bsvc:{request} bsvc:version=\""));
     w.text(version);
@@ -520,6 +598,10 @@ mod tests {
             "{s}"
         );
         assert!(s.contains("<bsvc:Get_Suppliers_Request bsvc:version=\"v46.1\">"));
+        assert!(
+            s.contains("</wsse:Security><bsvc:Workday_Common_Header><bsvc:Include_Reference_Descriptors_In_Response>true</bsvc:Include_Reference_Descriptors_In_Response></bsvc:Workday_Common_Header></soapenv:Header>"),
+            "{s}"
+        );
         assert!(s.contains("<bsvc:ID bsvc:type=\"Supplier_ID\">S-2</bsvc:ID>"));
         assert!(s.contains("<bsvc:As_Of_Entry_DateTime>2024-05-01T12:00:00.000Z</bsvc:As_Of_Entry_DateTime><bsvc:Page>2</bsvc:Page><bsvc:Count>999</bsvc:Count>"));
         // Well-formed and namespaced as Workday expects.
@@ -576,6 +658,7 @@ mod tests {
             sent(&SupplierQuery::all()),
             sent(&InvoiceQuery::for_supplier("S-1")),
             sent(&PurchaseOrderQuery::by_document_number(["PO-1"])),
+            sent(&AdjustmentQuery::for_supplier("S-1")),
         ] {
             assert_eq!(children_of(&s, "Response_Group"), ["Include_Reference"]);
         }
@@ -609,6 +692,21 @@ mod tests {
                 "Purchase_Order_Reference",
                 "Invoice_Due_Date_On_or_After",
                 "Invoice_Due_Date_On_or_Before",
+            ]
+        );
+        let adjustments = AdjustmentQuery::Criteria(AdjustmentCriteria {
+            company_id: Some("UK01".into()),
+            supplier_ids: vec!["S-1".into()],
+            date_from: d("2024-01-01"),
+            date_to: d("2024-02-01"),
+        });
+        assert_eq!(
+            children_of(&sent(&adjustments), "Request_Criteria"),
+            [
+                "Company_Reference",
+                "Supplier_Reference",
+                "Invoice_Date_On_or_After",
+                "Invoice_Date_On_or_Before",
             ]
         );
         let pos = PurchaseOrderQuery::Criteria(PurchaseOrderCriteria {

@@ -1,5 +1,8 @@
-//! REST reads (`{host}/ccx/api/{service}/{version}/{tenant}/...`) for light single reads: bearer token from the
-//! refresh-token grant, refreshed once on 401; `limit`/`offset` paging over `{"data":[...],"total":N}`.
+//! REST reads (`{host}/ccx/api/{service}/{version}/{tenant}/...`): bearer token from the refresh-token grant,
+//! refreshed once on 401; `limit`/`offset` paging over `{"data":[...],"total":N}`.
+//!
+//! Only resources that are the object they are read as: `supplierInvoiceRequests` (accounts payable, v1) is read
+//! as [`SupplierInvoiceRequest`]s. Supplier invoices themselves have no REST resource and are read over SOAP.
 //!
 //! Amounts are read from the JSON text itself (never through a float): Workday's currency values are
 //! `{"value": 12.50, "currency": "USD"}` objects whose `value` may be a number or a string.
@@ -17,12 +20,10 @@ use serde_json::value::RawValue;
 
 use super::client::{WorkdayClient, looks_like_wid};
 use super::error::{WorkdayError, excerpt};
-use super::model::{
-    DocumentStatus, InvoiceLine, ObjectRef, Sourced, SupplierInvoice, WorkdaySource,
-};
+use super::model::{InvoiceLine, ObjectRef, Sourced, SupplierInvoiceRequest, WorkdaySource};
 
-/// The REST resource of supplier invoices.
-pub const INVOICES_RESOURCE: &str = "supplierInvoiceRequests";
+/// The REST resource of supplier invoice requests.
+pub const INVOICE_REQUESTS_RESOURCE: &str = "supplierInvoiceRequests";
 
 /// `{"data": [...], "total": N}`.
 #[derive(Debug, Deserialize)]
@@ -60,13 +61,13 @@ struct RestMoney {
     currency: Option<String>,
 }
 
+/// One supplier invoice request. The supplier's number is `invoiceNumber` on the request (the request has no
+/// Workday invoice number of its own); `supplierInvoiceNumber` is read too.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
-struct RestInvoice {
+struct RestInvoiceRequest {
     id: String,
     descriptor: Option<String>,
-    #[serde(alias = "referenceID")]
-    reference_id: Option<String>,
     invoice_number: Option<String>,
     supplier_invoice_number: Option<String>,
     supplier: Option<RestRef>,
@@ -78,10 +79,7 @@ struct RestInvoice {
     control_total_amount: Option<RestMoney>,
     tax_amount: Option<RestMoney>,
     total_invoice_amount: Option<RestMoney>,
-    purchase_order: Option<RestRef>,
-    payment_terms: Option<RestRef>,
     memo: Option<String>,
-    on_hold: Option<bool>,
     lines: Vec<RestLine>,
 }
 
@@ -141,12 +139,12 @@ fn rest_date(s: Option<String>, what: &str) -> Result<Option<chrono::NaiveDate>,
     }
 }
 
-impl RestInvoice {
-    fn into_model(self) -> Result<SupplierInvoice, String> {
+impl RestInvoiceRequest {
+    fn into_model(self) -> Result<SupplierInvoiceRequest, String> {
         let mut currency = self.currency.and_then(|c| c.descriptor);
         let control_amount = money(self.control_total_amount, &mut currency)?;
         let tax_amount = money(self.tax_amount, &mut currency)?;
-        let gross_amount = money(self.total_invoice_amount, &mut currency)?;
+        let total_amount = money(self.total_invoice_amount, &mut currency)?;
         let mut lines = Vec::with_capacity(self.lines.len());
         for l in self.lines {
             let mut line_currency = None;
@@ -166,27 +164,19 @@ impl RestInvoice {
                 memo: l.memo,
             });
         }
-        Ok(SupplierInvoice {
+        Ok(SupplierInvoiceRequest {
             wid: Some(self.id).filter(|s| !s.is_empty()),
-            reference_id: self.reference_id,
-            invoice_number: self.invoice_number.or(self.descriptor),
-            supplier_invoice_number: self.supplier_invoice_number,
+            descriptor: self.descriptor,
+            supplier_invoice_number: self.invoice_number.or(self.supplier_invoice_number),
             supplier: self.supplier.map(RestRef::into_ref).unwrap_or_default(),
             company: self.company.map(RestRef::into_ref),
             currency,
             invoice_date: rest_date(self.invoice_date, "invoiceDate")?,
             due_date: rest_date(self.due_date, "dueDate")?,
+            status: self.status.and_then(|s| s.descriptor),
             control_amount,
             tax_amount,
-            gross_amount,
-            po_number: self.purchase_order.and_then(|p| p.descriptor),
-            document_status: self
-                .status
-                .and_then(|s| s.descriptor)
-                .map(|d| DocumentStatus::from_id(&d))
-                .unwrap_or_default(),
-            on_hold: self.on_hold.unwrap_or(false),
-            payment_terms: self.payment_terms.and_then(|p| p.descriptor),
+            total_amount,
             memo: self.memo,
             lines,
         })
@@ -220,15 +210,6 @@ fn rest_error_message(body: &[u8]) -> String {
             }
         }
         Err(_) => excerpt(body, 200),
-    }
-}
-
-/// `Type=value` path/query form of a reference ID, or the WID as is.
-fn rest_id(id_type: &str, value: &str) -> String {
-    if looks_like_wid(value) {
-        value.to_string()
-    } else {
-        format!("{id_type}={value}")
     }
 }
 
@@ -323,38 +304,46 @@ impl WorkdayClient {
             .await
     }
 
-    /// One supplier invoice over REST (`GET .../supplierInvoiceRequests/{id}`), by WID or reference ID.
-    pub async fn rest_invoice(
+    /// One supplier invoice request (`GET .../supplierInvoiceRequests/{id}`) by its Workday ID (REST resource
+    /// IDs are WIDs). Needs the tenant's OAuth client.
+    pub async fn supplier_invoice_request(
         &self,
-        id: &str,
-    ) -> Result<Option<Sourced<SupplierInvoice>>, WorkdayError> {
+        wid: &str,
+    ) -> Result<Option<Sourced<SupplierInvoiceRequest>>, WorkdayError> {
+        const R: &str = INVOICE_REQUESTS_RESOURCE;
+        if !looks_like_wid(wid) {
+            return Err(WorkdayError::InvalidRequest(format!(
+                "supplier invoice requests are read by their Workday ID (32 hex digits), not `{}`",
+                wid.chars().take(64).collect::<String>()
+            )));
+        }
         let mut url = url::Url::parse(&self.rest_base())
             .map_err(|e| WorkdayError::NotConfigured(format!("REST URL: {e}")))?;
         url.path_segments_mut()
             .map_err(|()| WorkdayError::NotConfigured("REST URL cannot take a path".into()))?
-            .push(INVOICES_RESOURCE)
-            .push(&rest_id("Supplier_Invoice_Reference_ID", id));
-        let Some(body) = self.rest_get(url, INVOICES_RESOURCE).await? else {
+            .push(R)
+            .push(wid);
+        let Some(body) = self.rest_get(url, R).await? else {
             return Ok(None);
         };
-        let invoice = parse_json::<RestInvoice>(&body, INVOICES_RESOURCE)?
+        let request = parse_json::<RestInvoiceRequest>(&body, R)?
             .into_model()
-            .map_err(|m| rest_malformed(INVOICES_RESOURCE, 0, m))?;
+            .map_err(|m| rest_malformed(R, 0, m))?;
         Ok(Some(Sourced {
-            record: invoice,
-            source: Arc::new(self.rest_source(INVOICES_RESOURCE, 1, 1)),
+            record: request,
+            source: Arc::new(self.rest_source(R, 1, 1)),
         }))
     }
 
-    /// The invoices of one supplier over REST, `limit`/`offset` paged, streamed page by page.
+    /// The supplier invoice requests of one supplier, `limit`/`offset` paged, streamed page by page.
     ///
-    /// The `supplier` query parameter of `supplierInvoiceRequests` takes the supplier's Workday ID (REST
-    /// references and filters are WIDs), so a `Supplier_ID` is first resolved to its WID with one
-    /// `Get_Suppliers` call; a WID is used as given.
-    pub fn rest_invoices_of_supplier(
+    /// The `supplier` query parameter takes the supplier's Workday ID (REST references and filters are WIDs),
+    /// so a `Supplier_ID` is first resolved to its WID with one `Get_Suppliers` call; a WID is used as given.
+    pub fn supplier_invoice_requests_of_supplier(
         &self,
         supplier_id: &str,
-    ) -> BoxStream<'static, Result<Sourced<SupplierInvoice>, WorkdayError>> {
+    ) -> BoxStream<'static, Result<Sourced<SupplierInvoiceRequest>, WorkdayError>> {
+        const R: &str = INVOICE_REQUESTS_RESOURCE;
         let limit = u64::from(self.config().rest_page_size);
         let state = (Some(0u64), self.clone(), supplier_id.to_string(), None);
         stream::try_unfold(
@@ -373,25 +362,25 @@ impl WorkdayClient {
                     .map_err(|()| {
                         WorkdayError::NotConfigured("REST URL cannot take a path".into())
                     })?
-                    .push(INVOICES_RESOURCE);
+                    .push(R);
                 url.query_pairs_mut()
                     .append_pair("supplier", &wid)
                     .append_pair("limit", &limit.to_string())
                     .append_pair("offset", &offset.to_string());
                 let body = client
-                    .rest_get(url, INVOICES_RESOURCE)
+                    .rest_get(url, R)
                     .await?
                     .unwrap_or_else(|| bytes::Bytes::from_static(br#"{"data":[],"total":0}"#));
-                let page: Collection<RestInvoice> = parse_json(&body, INVOICES_RESOURCE)?;
+                let page: Collection<RestInvoiceRequest> = parse_json(&body, R)?;
                 let n = page.data.len() as u64;
                 let page_no = u32::try_from(offset / limit + 1).unwrap_or(u32::MAX);
                 let total_pages = u32::try_from(page.total.div_ceil(limit)).unwrap_or(u32::MAX);
-                let source = Arc::new(client.rest_source(INVOICES_RESOURCE, page_no, total_pages));
+                let source = Arc::new(client.rest_source(R, page_no, total_pages));
                 let mut records = Vec::with_capacity(page.data.len());
-                for (i, inv) in page.data.into_iter().enumerate() {
-                    let record = inv
+                for (i, request) in page.data.into_iter().enumerate() {
+                    let record = request
                         .into_model()
-                        .map_err(|m| rest_malformed(INVOICES_RESOURCE, i as u64, m))?;
+                        .map_err(|m| rest_malformed(R, i as u64, m))?;
                     records.push(Ok(Sourced {
                         record,
                         source: Arc::clone(&source),
@@ -463,8 +452,8 @@ mod tests {
 
     #[test]
     fn amounts_are_read_from_json_text_exactly() {
-        let inv: RestInvoice = serde_json::from_str(
-            r#"{"id":"0123456789abcdef0123456789abcdef","invoiceNumber":"SINV-1",
+        let inv: RestInvoiceRequest = serde_json::from_str(
+            r#"{"id":"0123456789abcdef0123456789abcdef","invoiceNumber":"INV-2024-1",
                 "currency":{"id":"x","descriptor":"EUR"},
                 "totalInvoiceAmount":{"value":1234567890123.17,"currency":"EUR"},
                 "taxAmount":{"value":"0.10"},
@@ -474,10 +463,11 @@ mod tests {
         )
         .unwrap();
         let m = inv.into_model().unwrap();
-        assert_eq!(m.gross_amount.unwrap().to_string(), "1234567890123.17");
+        assert_eq!(m.total_amount.unwrap().to_string(), "1234567890123.17");
         assert_eq!(m.tax_amount.unwrap().to_string(), "0.10");
         assert_eq!(m.currency.as_deref(), Some("EUR"));
-        assert_eq!(m.document_status, DocumentStatus::Approved);
+        assert_eq!(m.status.as_deref(), Some("Approved"));
+        assert_eq!(m.supplier_invoice_number.as_deref(), Some("INV-2024-1"));
         assert_eq!(m.lines[0].extended_amount, Some(Decimal::from(100)));
         assert_eq!(m.lines[0].order.as_deref(), Some("1"));
         assert_eq!(m.due_date, "2024-05-31".parse().ok());
@@ -485,8 +475,8 @@ mod tests {
 
     #[test]
     fn bad_json_names_the_offset() {
-        let e =
-            parse_json::<RestInvoice>(b"{\n \"id\": 12,", "supplierInvoiceRequests").unwrap_err();
+        let e = parse_json::<RestInvoiceRequest>(b"{\n \"id\": 12,", "supplierInvoiceRequests")
+            .unwrap_err();
         match e {
             WorkdayError::Malformed { offset, .. } => assert!(offset > 0),
             other => panic!("{other:?}"),

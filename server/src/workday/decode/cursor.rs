@@ -77,9 +77,16 @@ impl El<'_> {
 }
 
 /// The cursor. Not part of the stable API; public only so that [`super::Record`] can name it.
+///
+/// In lenient mode (while a record is decoded) a value that does not parse — a decimal, date, boolean or
+/// number — is not an error at once: the element has been read to its end, so the cursor is still in step
+/// with the document; the first such error is kept ([`Self::take_deferred`]) and the value reads as absent.
+/// The page reader then skips that one record and reports it. Errors of the XML itself always end decoding.
 #[derive(Debug)]
 pub struct Cursor<'a> {
     reader: NsReader<&'a [u8]>,
+    lenient: bool,
+    deferred: Option<DecodeError>,
 }
 
 impl<'a> Cursor<'a> {
@@ -90,7 +97,41 @@ impl<'a> Cursor<'a> {
         config.expand_empty_elements = true;
         config.trim_text(false);
         config.check_end_names = true;
-        Self { reader }
+        Self {
+            reader,
+            lenient: false,
+            deferred: None,
+        }
+    }
+
+    /// Switches lenient mode (see the type's documentation).
+    pub(crate) fn set_lenient(&mut self, lenient: bool) {
+        self.lenient = lenient;
+    }
+
+    /// Notes that the record being read is not valid (a value, or a required part, is wrong) while the
+    /// document itself is fine; the first such error of a record is kept.
+    pub(crate) fn invalid(&mut self, message: impl Into<String>) {
+        let e = self.err(message);
+        if self.deferred.is_none() {
+            self.deferred = Some(e);
+        }
+    }
+
+    /// The first [`Self::invalid`] error since the last call.
+    pub(crate) fn take_deferred(&mut self) -> Option<DecodeError> {
+        self.deferred.take()
+    }
+
+    /// A value that does not parse: kept for later in lenient mode (the value reads as absent), an error
+    /// otherwise.
+    fn bad_value<T>(&mut self, message: String) -> Result<Option<T>, DecodeError> {
+        if self.lenient {
+            self.invalid(message);
+            Ok(None)
+        } else {
+            Err(self.err(message))
+        }
     }
 
     /// An error at the current position.
@@ -279,9 +320,10 @@ impl<'a> Cursor<'a> {
         if t.is_empty() {
             return Ok(None);
         }
-        parse_decimal(&t)
-            .map(Some)
-            .ok_or_else(|| self.err(format!("{what} `{}` is not a decimal number", clip(&t))))
+        match parse_decimal(&t) {
+            Some(d) => Ok(Some(d)),
+            None => self.bad_value(format!("{what} `{}` is not a decimal number", clip(&t))),
+        }
     }
 
     /// An `xsd:date` (`2024-05-01`, also with a zone suffix such as `-07:00` or `Z`, or an `xsd:dateTime`).
@@ -290,9 +332,10 @@ impl<'a> Cursor<'a> {
         if t.is_empty() {
             return Ok(None);
         }
-        parse_date(&t)
-            .map(Some)
-            .ok_or_else(|| self.err(format!("{what} `{}` is not a date", clip(&t))))
+        match parse_date(&t) {
+            Some(d) => Ok(Some(d)),
+            None => self.bad_value(format!("{what} `{}` is not a date", clip(&t))),
+        }
     }
 
     /// An `xsd:boolean`.
@@ -302,7 +345,7 @@ impl<'a> Cursor<'a> {
             "" => Ok(None),
             "1" | "true" => Ok(Some(true)),
             "0" | "false" => Ok(Some(false)),
-            _ => Err(self.err(format!("{what} `{}` is not a boolean", clip(&t)))),
+            _ => self.bad_value(format!("{what} `{}` is not a boolean", clip(&t))),
         }
     }
 
@@ -314,9 +357,10 @@ impl<'a> Cursor<'a> {
         }
         // Workday sends counts as decimals in some versions (`3.0`).
         let int = t.strip_suffix(".0").unwrap_or(&t);
-        int.parse::<u32>()
-            .map(Some)
-            .map_err(|_| self.err(format!("{what} `{}` is not a whole number", clip(&t))))
+        match int.parse::<u32>() {
+            Ok(n) => Ok(Some(n)),
+            Err(_) => self.bad_value(format!("{what} `{}` is not a whole number", clip(&t))),
+        }
     }
 
     /// The value of the attribute `local` of `el` in the Workday namespace or in no namespace, borrowed when

@@ -23,6 +23,29 @@ pub struct PageInfo {
     pub page: u32,
 }
 
+/// A record that was read to its end but could not be taken: a value in it does not parse, or a part it must
+/// have is missing. The rest of the page is unaffected.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkippedRecord {
+    /// Its position among the page's records (1-based).
+    pub index: u32,
+    /// Its ID, as far as it could be read (business ID, else WID).
+    pub id: Option<String>,
+    /// Byte offset of the first problem in the body.
+    pub offset: u64,
+    /// What was wrong.
+    pub message: String,
+}
+
+/// Why a record did not come out of the page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecordError {
+    /// This record is skipped; the records after it are still read.
+    Skipped(SkippedRecord),
+    /// The body is not the expected XML (not well-formed, truncated, another response): nothing more is read.
+    Malformed(DecodeError),
+}
+
 /// A decoded body: records to read, or a fault.
 #[derive(Debug)]
 pub enum PageBody<'a, R> {
@@ -34,13 +57,16 @@ pub enum PageBody<'a, R> {
 
 /// Reads the records of one page lazily, in document order, without building a tree.
 ///
-/// The iterator yields `Err` once and then stops if the body turns out to be malformed (including a body
-/// truncated after the last record: the rest of the document is checked when the records run out).
+/// A record whose values do not parse, or that lacks its ID, comes out as [`RecordError::Skipped`] and reading
+/// goes on with the next one. The iterator yields [`RecordError::Malformed`] once and then stops if the body
+/// turns out to be malformed (including a body truncated after the last record: the rest of the document is
+/// checked when the records run out).
 #[derive(Debug)]
 pub struct PageReader<'a, R> {
     cursor: Cursor<'a>,
     info: Option<PageInfo>,
     state: State,
+    index: u32,
     _record: PhantomData<fn() -> R>,
 }
 
@@ -108,6 +134,7 @@ pub fn decode_page<R: Record>(body: &[u8]) -> Result<PageBody<'_, R>, DecodeErro
                     cursor: c,
                     info,
                     state: State::InData,
+                    index: 0,
                     _record: PhantomData,
                 }));
             }
@@ -118,6 +145,7 @@ pub fn decode_page<R: Record>(body: &[u8]) -> Result<PageBody<'_, R>, DecodeErro
                     cursor: c,
                     info,
                     state: State::AfterResponse,
+                    index: 0,
                     _record: PhantomData,
                 }));
             }
@@ -152,8 +180,33 @@ impl<R> PageReader<'_, R> {
     }
 }
 
+impl<R: Record> PageReader<'_, R> {
+    /// Decodes the record just opened: the record, a skipped record, or the end of reading.
+    fn record(&mut self) -> Result<R, RecordError> {
+        self.index += 1;
+        self.cursor.take_deferred();
+        self.cursor.set_lenient(true);
+        let record = R::decode(&mut self.cursor);
+        self.cursor.set_lenient(false);
+        let invalid = self.cursor.take_deferred();
+        match (record, invalid) {
+            (Ok(r), None) => Ok(r),
+            (Ok(r), Some(e)) => Err(RecordError::Skipped(SkippedRecord {
+                index: self.index,
+                id: r.record_id(),
+                offset: e.offset,
+                message: e.message,
+            })),
+            (Err(e), _) => {
+                self.state = State::Done;
+                Err(RecordError::Malformed(e))
+            }
+        }
+    }
+}
+
 impl<R: Record> Iterator for PageReader<'_, R> {
-    type Item = Result<R, DecodeError>;
+    type Item = Result<R, RecordError>;
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
@@ -162,26 +215,25 @@ impl<R: Record> Iterator for PageReader<'_, R> {
                 State::AfterData | State::AfterResponse => {
                     let in_response = self.state == State::AfterData;
                     self.state = State::Done;
-                    return self.finish(in_response).err().map(Err);
+                    return self
+                        .finish(in_response)
+                        .err()
+                        .map(|e| Err(RecordError::Malformed(e)));
                 }
                 State::InData => match self.cursor.child() {
                     Ok(Some(el)) if el.is(R::OPERATION.record_element()) => {
-                        let record = R::decode(&mut self.cursor);
-                        if record.is_err() {
-                            self.state = State::Done;
-                        }
-                        return Some(record);
+                        return Some(self.record());
                     }
                     Ok(Some(el)) => {
                         if let Err(e) = self.cursor.skip(&el) {
                             self.state = State::Done;
-                            return Some(Err(e));
+                            return Some(Err(RecordError::Malformed(e)));
                         }
                     }
                     Ok(None) => self.state = State::AfterData,
                     Err(e) => {
                         self.state = State::Done;
-                        return Some(Err(e));
+                        return Some(Err(RecordError::Malformed(e)));
                     }
                 },
             }

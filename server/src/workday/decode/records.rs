@@ -1,14 +1,18 @@
-//! Record decoders: one `Supplier`, `Supplier_Invoice`, `Purchase_Order` or `Payment` element into the model.
+//! Record decoders: one `Supplier`, `Supplier_Invoice`, `Supplier_Invoice_Adjustment`, `Purchase_Order` or
+//! `Payment` element into the model.
 //!
 //! Each decoder is called just after the record's start tag and consumes it through its end tag. Elements it
 //! does not know (and elements outside the Workday namespace) are skipped, so newer versions that add
-//! elements decode unchanged.
+//! elements decode unchanged; where a newer version moved a part (the supplier's tax ID into
+//! `Tax_ID_Widget_Data` in v40), the new place is read first and the old one is the fallback. A record without
+//! its ID is noted as invalid on the cursor (and skipped by the page reader), not guessed.
 
 use super::Record;
 use super::cursor::{Cursor, DecodeError, El, Ns};
 use crate::workday::model::{
     Address, Contacts, DocumentStatus, InvoiceLine, ObjectRef, Payment, PaymentState,
-    PurchaseOrder, PurchaseOrderLine, SettledDocument, Supplier, SupplierInvoice, SupplierStatus,
+    PurchaseOrder, PurchaseOrderLine, PurchaseOrderLineKind, SettledDocument, Supplier,
+    SupplierInvoice, SupplierInvoiceAdjustment, SupplierStatus,
 };
 use crate::workday::ops::Operation;
 
@@ -79,34 +83,97 @@ impl Record for Supplier {
     fn decode(c: &mut Cursor<'_>) -> Result<Self, DecodeError> {
         let mut s = Supplier::default();
         let mut reference_ids = ObjectRef::default();
+        let mut tax = TaxIds::default();
         while let Some(el) = wd_child(c)? {
             match el.local() {
                 b"Supplier_Reference" => {
                     reference_ids = reference(c, &el, &["Supplier_ID", "Supplier_Reference_ID"])?
                 }
-                b"Supplier_Data" => supplier_data(c, &mut s)?,
+                b"Supplier_Data" => supplier_data(c, &mut s, &mut tax)?,
                 _ => c.skip(&el)?,
             }
         }
+        s.tax_id = tax.widget.or(tax.data).or(tax.business_entity);
         if s.wid.is_none() {
             s.wid = reference_ids.wid;
         }
         if s.supplier_id.is_empty() {
-            s.supplier_id = reference_ids
-                .id
-                .or_else(|| s.reference_id.clone())
-                .ok_or_else(|| c.err("Supplier without Supplier_ID"))?;
+            match reference_ids.id.or_else(|| s.reference_id.clone()) {
+                Some(id) => s.supplier_id = id,
+                None => c.invalid("Supplier without Supplier_ID"),
+            }
         }
         if s.name.is_empty() {
             s.name = reference_ids.descriptor.unwrap_or_default();
         }
         Ok(s)
     }
+
+    fn record_id(&self) -> Option<String> {
+        Some(self.supplier_id.clone())
+            .filter(|id| !id.is_empty())
+            .or_else(|| self.wid.clone())
+    }
 }
 
-fn supplier_data(c: &mut Cursor<'_>, s: &mut Supplier) -> Result<(), DecodeError> {
+/// The places a supplier's tax ID may be, newest first.
+#[derive(Default)]
+struct TaxIds {
+    /// `Supplier_Data/Tax_ID_Widget_Data/Tax_ID_Data` (v40 and later).
+    widget: Option<String>,
+    /// `Supplier_Data/Tax_ID_Data` (earlier versions).
+    data: Option<String>,
+    /// `Business_Entity_Data/Business_Entity_Tax_ID`.
+    business_entity: Option<String>,
+}
+
+/// `Tax_ID_Data` entries (just opened: their parent's children follow): the primary one's `Tax_ID_Text`, else
+/// the first with a text. Reads the parent through its end tag.
+fn tax_id_list(c: &mut Cursor<'_>, found: &mut Option<(bool, String)>) -> Result<(), DecodeError> {
+    while let Some(el) = wd_child(c)? {
+        if el.is("Tax_ID_Data") {
+            tax_id_data(c, found)?;
+        } else {
+            c.skip(&el)?;
+        }
+    }
+    Ok(())
+}
+
+/// One `Tax_ID_Data` (`Tax_ID_Text`, `Tax_ID_Type_Reference`, `Transaction_Tax_ID`, `Primary_Tax_ID`).
+fn tax_id_data(c: &mut Cursor<'_>, found: &mut Option<(bool, String)>) -> Result<(), DecodeError> {
+    let mut text = None;
+    let mut primary = false;
     while let Some(el) = wd_child(c)? {
         match el.local() {
+            b"Tax_ID_Text" => text = c.opt_text()?,
+            b"Primary_Tax_ID" => primary = c.boolean("Primary_Tax_ID")?.unwrap_or(false),
+            _ => c.skip(&el)?,
+        }
+    }
+    if let Some(text) = text {
+        let better = match found {
+            None => true,
+            Some((was_primary, _)) => primary && !*was_primary,
+        };
+        if better {
+            *found = Some((primary, text));
+        }
+    }
+    Ok(())
+}
+
+fn supplier_data(
+    c: &mut Cursor<'_>,
+    s: &mut Supplier,
+    tax: &mut TaxIds,
+) -> Result<(), DecodeError> {
+    let mut widget = None;
+    let mut data = None;
+    while let Some(el) = wd_child(c)? {
+        match el.local() {
+            b"Tax_ID_Widget_Data" => tax_id_list(c, &mut widget)?,
+            b"Tax_ID_Data" => tax_id_data(c, &mut data)?,
             b"Supplier_ID" => s.supplier_id = c.text()?,
             b"Supplier_Reference_ID" => s.reference_id = c.opt_text()?,
             b"Supplier_Name" => s.name = c.text()?,
@@ -117,7 +184,7 @@ fn supplier_data(c: &mut Cursor<'_>, s: &mut Supplier) -> Result<(), DecodeError
                 s.payment_terms = reference_code(c, &el, &["Payment_Terms_ID"])?
             }
             b"Currency_Reference" => s.currency = reference_code(c, &el, &["Currency_ID"])?,
-            b"Business_Entity_Data" => business_entity(c, s)?,
+            b"Business_Entity_Data" => business_entity(c, s, tax)?,
             b"Supplier_Status_Data" => {
                 while let Some(st) = wd_child(c)? {
                     if st.is("Status_Reference") {
@@ -134,10 +201,16 @@ fn supplier_data(c: &mut Cursor<'_>, s: &mut Supplier) -> Result<(), DecodeError
             _ => c.skip(&el)?,
         }
     }
+    tax.widget = widget.map(|(_, t)| t);
+    tax.data = data.map(|(_, t)| t);
     Ok(())
 }
 
-fn business_entity(c: &mut Cursor<'_>, s: &mut Supplier) -> Result<(), DecodeError> {
+fn business_entity(
+    c: &mut Cursor<'_>,
+    s: &mut Supplier,
+    tax: &mut TaxIds,
+) -> Result<(), DecodeError> {
     while let Some(el) = wd_child(c)? {
         match el.local() {
             b"Business_Entity_Name" => {
@@ -146,7 +219,7 @@ fn business_entity(c: &mut Cursor<'_>, s: &mut Supplier) -> Result<(), DecodeErr
                     s.name = name;
                 }
             }
-            b"Business_Entity_Tax_ID" => s.tax_id = c.opt_text()?,
+            b"Business_Entity_Tax_ID" => tax.business_entity = c.opt_text()?,
             b"Contact_Data" => contact_data(c, &mut s.contacts)?,
             _ => c.skip(&el)?,
         }
@@ -235,6 +308,21 @@ fn address(c: &mut Cursor<'_>, el: &El<'_>) -> Result<Address, DecodeError> {
                 let d = c.opt_text()?;
                 a.region = a.region.take().or(d);
             }
+            b"Usage_Data" => {
+                // Usage_Data/Type_Data[@Primary]: one usage marked primary makes the address primary.
+                while let Some(t) = wd_child(c)? {
+                    if t.is("Type_Data") {
+                        if c.attr_ref(&t, "Primary")?
+                            .is_some_and(|p| matches!(p.trim(), "1" | "true"))
+                        {
+                            a.primary = true;
+                        }
+                        c.skip(&t)?;
+                    } else {
+                        c.skip(&t)?;
+                    }
+                }
+            }
             _ => c.skip(&el)?,
         }
     }
@@ -320,10 +408,101 @@ impl Record for SupplierInvoice {
             inv.reference_id = reference_ids.id;
         }
         if inv.reference_id.is_none() && inv.wid.is_none() {
-            return Err(c.err("Supplier_Invoice without a reference ID or WID"));
+            c.invalid("Supplier_Invoice without a reference ID or WID");
         }
         Ok(inv)
     }
+
+    fn record_id(&self) -> Option<String> {
+        self.reference_id
+            .clone()
+            .or_else(|| self.wid.clone())
+            .or_else(|| self.invoice_number.clone())
+    }
+}
+
+impl Record for SupplierInvoiceAdjustment {
+    const OPERATION: Operation = Operation::GetSupplierInvoiceAdjustments;
+
+    fn decode(c: &mut Cursor<'_>) -> Result<Self, DecodeError> {
+        let mut adj = SupplierInvoiceAdjustment::default();
+        let mut reference_ids = ObjectRef::default();
+        while let Some(el) = wd_child(c)? {
+            match el.local() {
+                b"Supplier_Invoice_Adjustment_Reference" => {
+                    reference_ids =
+                        reference(c, &el, &["Supplier_Invoice_Adjustment_Reference_ID"])?
+                }
+                b"Supplier_Invoice_Adjustment_Data" => adjustment_data(c, &mut adj)?,
+                _ => c.skip(&el)?,
+            }
+        }
+        if adj.wid.is_none() {
+            adj.wid = reference_ids.wid;
+        }
+        if adj.reference_id.is_none() {
+            adj.reference_id = reference_ids.id;
+        }
+        if adj.reference_id.is_none() && adj.wid.is_none() {
+            c.invalid("Supplier_Invoice_Adjustment without a reference ID or WID");
+        }
+        Ok(adj)
+    }
+
+    fn record_id(&self) -> Option<String> {
+        self.reference_id
+            .clone()
+            .or_else(|| self.wid.clone())
+            .or_else(|| self.adjustment_number.clone())
+    }
+}
+
+/// `Supplier_Invoice_Adjustment_Data` (`Supplier_Invoice_Adjustment_DataType`).
+fn adjustment_data(
+    c: &mut Cursor<'_>,
+    adj: &mut SupplierInvoiceAdjustment,
+) -> Result<(), DecodeError> {
+    while let Some(el) = wd_child(c)? {
+        match el.local() {
+            b"Supplier_Invoice_Adjustment_ID" => adj.reference_id = c.opt_text()?,
+            b"Invoice_Number" => adj.adjustment_number = c.opt_text()?,
+            b"Suppliers_Invoice_Number" => adj.supplier_invoice_number = c.opt_text()?,
+            b"Invoice_Document_Status_Reference"
+            | b"Document_Status_Reference"
+            | b"Adjustment_Status_Reference" => {
+                if let Some(code) = reference_code(c, &el, &["Document_Status_ID"])? {
+                    adj.document_status = DocumentStatus::from_id(&code);
+                }
+            }
+            b"Company_Reference" => {
+                adj.company = non_empty(reference(c, &el, &["Company_Reference_ID"])?)
+            }
+            b"Currency_Reference" => adj.currency = reference_code(c, &el, &["Currency_ID"])?,
+            b"Supplier_Reference" => adj.supplier = reference(c, &el, &["Supplier_ID"])?,
+            b"Increase_Liability" => {
+                adj.increases_liability = c.boolean("Increase_Liability")?.unwrap_or(false)
+            }
+            b"Adjustment_Reason_Reference" => {
+                adj.reason = non_empty(reference(c, &el, &["Adjustment_Reason_ID"])?)
+            }
+            b"Adjustment_Date" => adj.adjustment_date = c.date("Adjustment_Date")?,
+            b"Due_Date_Override" => adj.due_date = c.date("Due_Date_Override")?,
+            b"Control_Total_Amount" => adj.control_amount = c.decimal("Control_Total_Amount")?,
+            b"Tax_Amount" => adj.tax_amount = c.decimal("Tax_Amount")?,
+            b"Original_Invoice_Reference" => {
+                adj.original_invoice =
+                    non_empty(reference(c, &el, &["Supplier_Invoice_Reference_ID"])?)
+            }
+            b"Original_Invoice_Supplier_Reference_Number" => {
+                adj.original_invoice_supplier_number = c.opt_text()?
+            }
+            b"On_Hold" => adj.on_hold = c.boolean("On_Hold")?.unwrap_or(false),
+            b"Document_Memo" | b"Memo" => adj.memo = c.opt_text()?,
+            b"Invoice_Line_Replacement_Data" => adj.lines.push(invoice_line(c)?.0),
+            _ => c.skip(&el)?,
+        }
+    }
+    Ok(())
 }
 
 /// One invoice line, and the purchase order its `Purchase_Order_Line_Reference` points at (the `parent_id` of
@@ -407,7 +586,18 @@ impl Record for PurchaseOrder {
                                 po.payment_terms = reference_code(c, &el, &["Payment_Terms_ID"])?
                             }
                             b"Memo" => po.memo = c.opt_text()?,
-                            b"Goods_Line_Data" | b"Service_Line_Data" => po.lines.push(po_line(c)?),
+                            b"Goods_Line_Data" => {
+                                po.lines.push(po_line(c, PurchaseOrderLineKind::Goods)?)
+                            }
+                            b"Service_Line_Data" => {
+                                po.lines.push(po_line(c, PurchaseOrderLineKind::Service)?)
+                            }
+                            b"Deliverables_Line_Data" => po
+                                .lines
+                                .push(po_line(c, PurchaseOrderLineKind::Deliverables)?),
+                            b"Contingent_Worker_Line_Data" => po
+                                .lines
+                                .push(po_line(c, PurchaseOrderLineKind::ContingentWorker)?),
                             _ => c.skip(&el)?,
                         }
                     }
@@ -423,25 +613,43 @@ impl Record for PurchaseOrder {
         }
         po.total_amount = po.derived_total();
         if po.document_number.is_none() && po.wid.is_none() {
-            return Err(c.err("Purchase_Order without a Document_Number or WID"));
+            c.invalid("Purchase_Order without a Document_Number or WID");
         }
         Ok(po)
     }
+
+    fn record_id(&self) -> Option<String> {
+        self.document_number.clone().or_else(|| self.wid.clone())
+    }
 }
 
-fn po_line(c: &mut Cursor<'_>) -> Result<PurchaseOrderLine, DecodeError> {
-    let mut line = PurchaseOrderLine::default();
+/// One line of any kind: goods (`Item_Order_Line_Replacement_DataType`), services, deliverables
+/// (`ProjectBased_Order_Line_Replacement_DataType`) or contingent workers (`Contingent_Worker_Order_Line_DataType`).
+fn po_line(
+    c: &mut Cursor<'_>,
+    kind: PurchaseOrderLineKind,
+) -> Result<PurchaseOrderLine, DecodeError> {
+    let mut line = PurchaseOrderLine {
+        kind,
+        ..Default::default()
+    };
+    let mut memo = None;
     while let Some(el) = wd_child(c)? {
         match el.local() {
             b"Line_Number" => line.line_number = c.opt_text()?,
             // Goods lines have Item_Description, service lines Description.
             b"Item_Description" | b"Description" => line.description = c.opt_text()?,
             b"Quantity" => line.quantity = c.decimal("Quantity")?,
+            b"Scheduled_Hours" => line.quantity = c.decimal("Scheduled_Hours")?,
             b"Unit_Cost" => line.unit_cost = c.decimal("Unit_Cost")?,
+            b"Contract_Pay_Rate" => line.unit_cost = c.decimal("Contract_Pay_Rate")?,
             b"Extended_Amount" => line.extended_amount = c.decimal("Extended_Amount")?,
+            b"Memo" => memo = c.opt_text()?,
             _ => c.skip(&el)?,
         }
     }
+    // Deliverables and contingent-worker lines have no description of their own.
+    line.description = line.description.or(memo);
     Ok(line)
 }
 
@@ -454,9 +662,7 @@ impl Record for Payment {
         let mut group = PaymentGroup::default();
         while let Some(el) = wd_child(c)? {
             match el.local() {
-                b"Payment_Reference" => {
-                    reference_ids = reference(c, &el, &["Payment_Reference_ID"])?
-                }
+                b"Payment_Reference" => reference_ids = reference(c, &el, &[])?,
                 b"Payment_Data" => {
                     while let Some(el) = wd_child(c)? {
                         match el.local() {
@@ -512,9 +718,16 @@ impl Record for Payment {
         p.wid = reference_ids.wid;
         p.reference_id = reference_ids.id;
         if p.wid.is_none() && p.reference_id.is_none() && p.reference_number.is_none() {
-            return Err(c.err("Payment without a reference"));
+            c.invalid("Payment without a reference");
         }
         Ok(p)
+    }
+
+    fn record_id(&self) -> Option<String> {
+        self.wid
+            .clone()
+            .or_else(|| self.reference_id.clone())
+            .or_else(|| self.reference_number.clone())
     }
 }
 

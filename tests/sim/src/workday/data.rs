@@ -5,9 +5,14 @@
 //! nothing at start-up. The only tables are per-supplier prefix sums of record counts (three `u32` per
 //! supplier), built on first use, which turn a global invoice/PO/payment index into its supplier.
 //!
-//! Proportions (per invoice): about 8% credit memos, 85% approved / 6% in progress / 4% draft / 5% canceled,
-//! 6% of approved ones on hold; of approved, payable invoices 55% paid, 12% partially paid, the rest unpaid
-//! (recent, so part of them overdue). About 10% of suppliers have no invoice, 10% are inactive.
+//! Proportions (per invoice): 85% approved / 6% in progress / 4% draft / 5% canceled, 6% of approved ones on
+//! hold; of approved invoices 55% paid, 12% partially paid, the rest unpaid (recent, so part of them overdue).
+//! About 8% of approved invoices have a supplier credit memo: a Supplier Invoice Adjustment that names the
+//! invoice as its original (Workday keeps credits as adjustments, never as negative invoices); a paid invoice's
+//! credit was netted in the payment that settled it, other credits are still open (a fifth of those on unpaid
+//! invoices credit the whole invoice). About 10% of suppliers have no invoice, 10% are inactive; a third of the
+//! suppliers moved (their former address is still on file), one in seven has a move on file that takes effect
+//! after "today".
 
 use std::sync::OnceLock;
 
@@ -224,6 +229,10 @@ pub enum Kind {
     Payment = 4,
     /// A company, category or other reference.
     Other = 5,
+    /// A supplier invoice adjustment.
+    Adjustment = 6,
+    /// A supplier invoice request.
+    InvoiceRequest = 7,
 }
 
 const TAG_COUNTS: u64 = 11;
@@ -232,6 +241,9 @@ const TAG_INVOICE_LINES: u64 = 13;
 const TAG_PO: u64 = 14;
 const TAG_PAYMENT: u64 = 15;
 const TAG_WID: u64 = 16;
+const TAG_ADDRESS: u64 = 17;
+const TAG_ADJUSTMENT: u64 = 18;
+const TAG_PO_EXTRA: u64 = 19;
 
 fn mix(mut z: u64) -> u64 {
     z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -274,15 +286,17 @@ pub enum PayState {
     Partial,
     /// Nothing paid.
     Unpaid,
-    /// Not payable (draft, in progress, canceled) or an open credit memo.
+    /// Not payable (draft, in progress, canceled).
     NotPayable,
 }
 
 /// The cheap facts of one invoice (enough for counts and filters, no lines).
 #[derive(Debug, Clone, Copy)]
 pub struct InvoiceKey {
-    /// Credit memo (negative amounts).
-    pub credit_memo: bool,
+    /// Has a supplier credit memo (a Supplier Invoice Adjustment naming it).
+    pub credited: bool,
+    /// The credit memo covers the whole invoice (only on unpaid invoices).
+    pub fully_credited: bool,
     /// Document_Status_ID.
     pub status: &'static str,
     /// On hold.
@@ -340,6 +354,12 @@ pub struct Supplier {
     pub website: String,
     /// Last change.
     pub updated_at: DateTime<Utc>,
+    /// When the current address took effect.
+    pub address_since: NaiveDate,
+    /// The address before the current one (street line, effective date), still on file.
+    pub former_address: Option<(String, NaiveDate)>,
+    /// A move on file that takes effect after the anchor date (street line, effective date).
+    pub upcoming_address: Option<(String, NaiveDate)>,
 }
 
 impl Supplier {
@@ -373,6 +393,8 @@ pub struct Invoice {
     pub supplier: u32,
     /// WID.
     pub wid: String,
+    /// WID of the Supplier Invoice Request the invoice was created from (`Supplier_Invoice_Request_Reference`).
+    pub request_wid: String,
     /// Supplier_Invoice_ID / Supplier_Invoice_Reference_ID, e.g. `SUPPLIER_INVOICE-3-12`.
     pub reference_id: String,
     /// Invoice_Number (Workday's), e.g. `SINV-0000012`.
@@ -381,7 +403,7 @@ pub struct Invoice {
     pub supplier_invoice_number: String,
     /// Cheap facts.
     pub key: InvoiceKey,
-    /// Lines (amounts negative for credit memos).
+    /// Lines.
     pub lines: Vec<Line>,
     /// Tax.
     pub tax: Decimal,
@@ -410,9 +432,13 @@ pub struct PurchaseOrder {
     pub document_date: NaiveDate,
     /// Due date.
     pub due_date: NaiveDate,
-    /// Lines: (description, quantity, unit cost, amount).
+    /// Goods lines: (description, quantity, unit cost, amount).
     pub lines: Vec<(&'static str, Decimal, Decimal, Decimal)>,
-    /// Total.
+    /// A project-based deliverables line: (memo, amount).
+    pub deliverables: Option<(&'static str, Decimal)>,
+    /// A contingent-worker line: (scheduled hours, contract pay rate, amount).
+    pub contingent_worker: Option<(Decimal, Decimal, Decimal)>,
+    /// Total of every line.
     pub total: Decimal,
     /// Buyer (Employee_ID, name).
     pub buyer: (String, &'static str),
@@ -429,6 +455,48 @@ pub struct Settled {
     pub amount_paid: Decimal,
 }
 
+/// A supplier invoice adjustment: a credit memo naming its original invoice.
+#[derive(Debug, Clone)]
+pub struct Adjustment {
+    /// Global index.
+    pub global: u32,
+    /// Supplier index.
+    pub supplier: u32,
+    /// WID.
+    pub wid: String,
+    /// Supplier_Invoice_Adjustment_ID / `Supplier_Invoice_Adjustment_Reference_ID`, e.g.
+    /// `SUPPLIER_INVOICE_ADJUSTMENT-3-4`.
+    pub reference_id: String,
+    /// Invoice_Number Workday gave the adjustment, e.g. `SIA-0000004`.
+    pub adjustment_number: String,
+    /// The number on the supplier's credit memo.
+    pub supplier_credit_number: String,
+    /// The invoice it adjusts.
+    pub invoice: Invoice,
+    /// Adjustment_Date.
+    pub date: NaiveDate,
+    /// Control_Total_Amount: the credit, a positive amount (Increase_Liability is false).
+    pub amount: Decimal,
+    /// Its tax part.
+    pub tax: Decimal,
+    /// (Adjustment_Reason_ID, descriptor).
+    pub reason: (&'static str, &'static str),
+    /// Netted in the payment that settled the invoice (else still open).
+    pub applied_in_payment: bool,
+}
+
+/// What a payment's remittance lines name an invoice by. Workday's choice is not confirmed by the material
+/// read, so the simulated payments use each form in turn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RemittanceStyle {
+    /// `Document_ID` = the invoice's `Supplier_Invoice_ID`, `Document_Reference` = Workday's invoice number.
+    WorkdayIds,
+    /// `Document_ID` = the invoice's WID, `Document_Reference` = the supplier's invoice number.
+    WidAndSuppliersNumber,
+    /// No `Document_ID`; `Document_Reference` = the supplier's invoice number.
+    SuppliersNumberOnly,
+}
+
 /// A payment.
 #[derive(Debug, Clone)]
 pub struct Payment {
@@ -436,10 +504,8 @@ pub struct Payment {
     pub global: u32,
     /// Supplier index.
     pub supplier: u32,
-    /// WID.
+    /// WID (the ID a payment is read again by).
     pub wid: String,
-    /// Payment_Reference_ID, e.g. `PAYMENT-3-7`.
-    pub reference_id: String,
     /// Payment_Reference_Number, e.g. `PAY-0000007`.
     pub reference_number: String,
     /// Payment_Status_ID: `Complete` or `In_Progress`.
@@ -454,12 +520,17 @@ pub struct Payment {
     pub check_number: Option<String>,
     /// Invoices settled.
     pub settled: Vec<Settled>,
+    /// Credit memos netted in this payment (each settled for minus its amount).
+    pub applied_credits: Vec<Adjustment>,
+    /// How its remittance names the invoices.
+    pub remittance: RemittanceStyle,
 }
 
 struct Index {
     invoices: Vec<u32>,
     pos: Vec<u32>,
     payments: Vec<u32>,
+    adjustments: Vec<u32>,
 }
 
 /// The whole simulated data set.
@@ -549,28 +620,34 @@ impl Universe {
     fn index(&self) -> &Index {
         self.index.get_or_init(|| {
             let n = self.suppliers as usize;
-            let (mut invoices, mut pos, mut payments) = (
+            let (mut invoices, mut pos, mut payments, mut adjustments) = (
+                Vec::with_capacity(n + 1),
                 Vec::with_capacity(n + 1),
                 Vec::with_capacity(n + 1),
                 Vec::with_capacity(n + 1),
             );
-            let (mut i, mut p, mut y) = (0u32, 0u32, 0u32);
+            let (mut i, mut p, mut y, mut a) = (0u32, 0u32, 0u32, 0u32);
             for k in 0..self.suppliers {
                 invoices.push(i);
                 pos.push(p);
                 payments.push(y);
+                adjustments.push(a);
                 let (ni, np) = self.counts(k);
+                let keys = self.keys_of(k);
                 i += ni;
                 p += np;
-                y += self.originating(k).len() as u32;
+                y += originating(&keys).len() as u32;
+                a += keys.iter().filter(|key| key.credited).count() as u32;
             }
             invoices.push(i);
             pos.push(p);
             payments.push(y);
+            adjustments.push(a);
             Index {
                 invoices,
                 pos,
                 payments,
+                adjustments,
             }
         })
     }
@@ -588,6 +665,17 @@ impl Universe {
     /// Total number of payments.
     pub fn payment_count(&self) -> u32 {
         *self.index().payments.last().unwrap_or(&0)
+    }
+
+    /// Total number of supplier invoice adjustments.
+    pub fn adjustment_count(&self) -> u32 {
+        *self.index().adjustments.last().unwrap_or(&0)
+    }
+
+    /// Global adjustment indices of supplier `k`.
+    pub fn adjustments_of(&self, k: u32) -> std::ops::Range<u32> {
+        let ix = &self.index().adjustments;
+        ix[k as usize]..ix[k as usize + 1]
     }
 
     /// Global invoice indices of supplier `k`.
@@ -673,6 +761,21 @@ impl Universe {
         );
         let tax_id = format!("{:02}-{:07}", 10 + r.below(89), r.below(10_000_000));
         let updated_at = self.anchor_time() - Duration::seconds(r.below(730 * 86_400) as i64);
+        // Address history from its own stream, so the draws above stay as they were.
+        let mut h = Rng::new(self.seed, TAG_ADDRESS, u64::from(k));
+        let address_since = updated_at.date_naive() - Duration::days(400);
+        let former_address = (k % 3 == 1).then(|| {
+            (
+                format!("{} {}", 1 + h.below(9899), h.pick(&STREETS)),
+                address_since - Duration::days(365 + h.below(1500) as i64),
+            )
+        });
+        let upcoming_address = (k % 7 == 3).then(|| {
+            (
+                format!("{} {}", 1 + h.below(9899), h.pick(&STREETS)),
+                self.anchor + Duration::days(1 + h.below(90) as i64),
+            )
+        });
         Supplier {
             index: k,
             wid: self.wid(Kind::Supplier, k),
@@ -691,6 +794,9 @@ impl Universe {
             email: format!("ap{}@{slug}.example", k + 1),
             website: format!("https://www.{slug}.example"),
             updated_at,
+            address_since,
+            former_address,
+            upcoming_address,
         }
     }
 
@@ -710,7 +816,7 @@ impl Universe {
             TAG_INVOICE_KEY,
             (u64::from(k) << 8) | u64::from(local),
         );
-        let credit_memo = r.chance(8);
+        let credit_draw = r.chance(8);
         let status = {
             let x = r.below(100);
             if x < 85 {
@@ -725,7 +831,8 @@ impl Universe {
         };
         let on_hold = status == "Approved" && r.chance(6);
         let x = r.below(100);
-        let state = if status != "Approved" || credit_memo {
+        let credited = credit_draw && status == "Approved";
+        let mut state = if status != "Approved" {
             PayState::NotPayable
         } else if on_hold {
             PayState::Unpaid
@@ -745,9 +852,15 @@ impl Universe {
         let combine_next = r.chance(30);
         let payment_in_progress = r.chance(5);
         let pay_delay = r.below(20) as i64 - 10;
+        // A credit for the whole invoice leaves nothing to pay: such an invoice is never paid.
+        let fully_credited = credited && r.chance(20) && state != PayState::Paid;
+        if fully_credited {
+            state = PayState::Unpaid;
+        }
         let invoice_date = self.anchor - Duration::days(age);
         InvoiceKey {
-            credit_memo,
+            credited,
+            fully_credited,
             status,
             on_hold,
             state,
@@ -768,26 +881,7 @@ impl Universe {
 
     /// The invoices of supplier `k` that start a payment, each with the local invoices that payment settles.
     fn originating(&self, k: u32) -> Vec<Vec<u32>> {
-        let keys = self.keys_of(k);
-        let mut out: Vec<Vec<u32>> = Vec::new();
-        let mut j = 0;
-        while j < keys.len() {
-            match keys[j].state {
-                PayState::Paid => {
-                    let next_paid = keys.get(j + 1).is_some_and(|n| n.state == PayState::Paid);
-                    if keys[j].combine_next && next_paid {
-                        out.push(vec![j as u32, j as u32 + 1]);
-                        j += 2;
-                        continue;
-                    }
-                    out.push(vec![j as u32]);
-                }
-                PayState::Partial => out.push(vec![j as u32]),
-                _ => {}
-            }
-            j += 1;
-        }
-        out
+        originating(&self.keys_of(k))
     }
 
     /// Invoice `global`.
@@ -798,7 +892,6 @@ impl Universe {
         let (_, pos) = self.counts(k);
         let key = self.invoice_key(k, local, supplier.terms.2, pos);
         let mut r = Rng::new(self.seed, TAG_INVOICE_LINES, u64::from(global));
-        let sign = if key.credit_memo { -1 } else { 1 };
         let n_lines = 1 + r.below(4);
         let mut lines = Vec::with_capacity(n_lines as usize);
         let mut subtotal = Decimal::ZERO;
@@ -806,7 +899,7 @@ impl Universe {
             let (description, cat_id, cat_name) = r.pick(&ITEMS);
             let quantity = Decimal::from(1 + r.below(20));
             let unit_cost = cents(500 + r.below(250_000) as i64);
-            let amount = quantity * unit_cost * Decimal::from(sign);
+            let amount = quantity * unit_cost;
             subtotal += amount;
             lines.push(Line {
                 description,
@@ -826,17 +919,10 @@ impl Universe {
             2 => format!("{}/{}/{}", k + 1, seq, &year.to_string()[2..]),
             _ => format!("CM{seq}"),
         };
-        let supplier_invoice_number = if key.credit_memo {
-            format!("CR-{supplier_invoice_number}")
-        } else {
-            supplier_invoice_number
-        };
         let po_number = key
             .po_local
             .map(|l| format!("PO-{:07}", self.pos_of(k).start + l + 1));
-        let memo = if key.credit_memo {
-            Some("Credit for returned goods".to_string())
-        } else if key.on_hold {
+        let memo = if key.on_hold {
             Some("On hold: price discrepancy with PO".to_string())
         } else {
             None
@@ -845,6 +931,7 @@ impl Universe {
             global,
             supplier: k,
             wid: self.wid(Kind::Invoice, global),
+            request_wid: self.wid(Kind::InvoiceRequest, global),
             reference_id: format!("SUPPLIER_INVOICE-3-{}", global + 1),
             invoice_number: format!("SINV-{:07}", global + 1),
             supplier_invoice_number,
@@ -855,6 +942,60 @@ impl Universe {
             po_number,
             memo,
         }
+    }
+
+    /// Adjustment `global`: the credit memo of the `n`-th credited invoice of its supplier.
+    pub fn adjustment(&self, global: u32) -> Adjustment {
+        let k = Self::owner(&self.index().adjustments, global);
+        let nth = (global - self.adjustments_of(k).start) as usize;
+        let keys = self.keys_of(k);
+        let local = keys
+            .iter()
+            .enumerate()
+            .filter(|(_, key)| key.credited)
+            .nth(nth)
+            .map_or(0, |(j, _)| j as u32);
+        let invoice = self.invoice(self.invoices_of(k).start + local);
+        let mut r = Rng::new(self.seed, TAG_ADJUSTMENT, u64::from(global));
+        let amount = if invoice.key.fully_credited {
+            invoice.gross
+        } else {
+            (invoice.gross * Decimal::from(10 + r.below(31)) / Decimal::from(100)).round_dp(2)
+        };
+        let tax = (amount * Decimal::new(8, 0) / Decimal::new(108, 0)).round_dp(2);
+        let reason = [
+            ("Returned_Goods", "Returned Goods"),
+            ("Price_Adjustment", "Price Adjustment"),
+            ("Damaged_Goods", "Damaged Goods"),
+        ][r.below(3) as usize];
+        let date =
+            (invoice.key.invoice_date + Duration::days(1 + r.below(20) as i64)).min(self.anchor);
+        Adjustment {
+            global,
+            supplier: k,
+            wid: self.wid(Kind::Adjustment, global),
+            reference_id: format!("SUPPLIER_INVOICE_ADJUSTMENT-3-{}", global + 1),
+            adjustment_number: format!("SIA-{:07}", global + 1),
+            supplier_credit_number: format!("CR-{}", invoice.supplier_invoice_number),
+            applied_in_payment: invoice.key.state == PayState::Paid,
+            invoice,
+            date,
+            amount,
+            tax,
+            reason,
+        }
+    }
+
+    /// The adjustment of invoice `global`, if it has one.
+    pub fn adjustment_of_invoice(&self, global: u32) -> Option<Adjustment> {
+        let k = Self::owner(&self.index().invoices, global);
+        let local = (global - self.invoices_of(k).start) as usize;
+        let keys = self.keys_of(k);
+        if !keys.get(local)?.credited {
+            return None;
+        }
+        let nth = keys[..local].iter().filter(|key| key.credited).count() as u32;
+        Some(self.adjustment(self.adjustments_of(k).start + nth))
     }
 
     /// Purchase order `global`.
@@ -894,6 +1035,23 @@ impl Universe {
         let updated_at = Utc
             .from_utc_datetime(&document_date.and_hms_opt(9, 0, 0).unwrap_or_default())
             + Duration::seconds(r.below(60 * 86_400) as i64);
+        // Project deliverables and contingent workers, from their own stream.
+        let mut x = Rng::new(self.seed, TAG_PO_EXTRA, u64::from(global));
+        let deliverables = x.chance(20).then(|| {
+            let memo = x.pick(&[
+                "Phase 1: discovery workshop",
+                "Milestone: data migration",
+                "Go-live support",
+            ]);
+            (memo, cents(100_000 + x.below(2_000_000) as i64))
+        });
+        let contingent_worker = x.chance(15).then(|| {
+            let hours = Decimal::from(20 + x.below(140));
+            let rate = cents(4_500 + x.below(8_000) as i64);
+            (hours, rate, hours * rate)
+        });
+        total += deliverables.map_or(Decimal::ZERO, |d| d.1)
+            + contingent_worker.map_or(Decimal::ZERO, |c| c.2);
         PurchaseOrder {
             global,
             supplier: k,
@@ -903,6 +1061,8 @@ impl Universe {
             document_date,
             due_date: document_date + Duration::days(14 + r.below(30) as i64),
             lines,
+            deliverables,
+            contingent_worker,
             total,
             buyer: (format!("{}", 21001 + b), buyers[b]),
             updated_at: updated_at.min(self.anchor_time()),
@@ -918,17 +1078,30 @@ impl Universe {
         let group = groups.get(local).cloned().unwrap_or_default();
         let mut r = Rng::new(self.seed, TAG_PAYMENT, u64::from(global));
         let mut settled = Vec::new();
+        let mut applied_credits = Vec::new();
         let mut amount = Decimal::ZERO;
         let mut date = self.anchor;
         let mut in_progress = false;
         for j in &group {
             let invoice = self.invoice(start + j);
+            let credit = if invoice.key.credited {
+                self.adjustment_of_invoice(invoice.global)
+            } else {
+                None
+            };
             let paid = match invoice.key.state {
-                PayState::Partial => (invoice.gross * Decimal::from(30 + r.below(41))
-                    / Decimal::from(100))
-                .round_dp(2),
+                // Part of what is left after an open credit.
+                PayState::Partial => {
+                    let open = invoice.gross - credit.as_ref().map_or(Decimal::ZERO, |c| c.amount);
+                    (open * Decimal::from(30 + r.below(41)) / Decimal::from(100)).round_dp(2)
+                }
                 _ => invoice.gross,
             };
+            // A paid invoice's credit is netted in the payment that settles it.
+            if let Some(c) = credit.filter(|c| c.applied_in_payment) {
+                amount -= c.amount;
+                applied_credits.push(c);
+            }
             let due = invoice.key.due_date + Duration::days(invoice.key.pay_delay);
             let on = if invoice.key.state == PayState::Partial {
                 invoice.key.invoice_date + Duration::days(invoice.key.pay_delay.abs() / 2)
@@ -957,7 +1130,6 @@ impl Universe {
             global,
             supplier: k,
             wid: self.wid(Kind::Payment, global),
-            reference_id: format!("PAYMENT-3-{}", global + 1),
             reference_number: format!("PAY-{:07}", global + 1),
             status: if in_progress {
                 "In_Progress"
@@ -969,6 +1141,12 @@ impl Universe {
             payment_type,
             check_number: (payment_type == "Check").then(|| format!("{}", 100_000 + global)),
             settled,
+            applied_credits,
+            remittance: match global % 3 {
+                0 => RemittanceStyle::WorkdayIds,
+                1 => RemittanceStyle::WidAndSuppliersNumber,
+                _ => RemittanceStyle::SuppliersNumberOnly,
+            },
         }
     }
 
@@ -1025,18 +1203,59 @@ impl Universe {
         }
     }
 
-    /// Payment by `Payment_Reference_ID` or `WID`.
+    /// Payment by `WID` (the one ID type a `Payment_WWS_Reference` is known to accept).
     pub fn find_payment(&self, id_type: &str, value: &str) -> Option<u32> {
         match id_type {
-            "Payment_Reference_ID" => parse_suffix(value, "PAYMENT-3-")
-                .filter(|n| (1..=self.payment_count()).contains(n))
-                .map(|n| n - 1),
             "WID" => self
                 .index_of_wid(Kind::Payment, value)
                 .filter(|g| *g < self.payment_count()),
             _ => None,
         }
     }
+
+    /// Adjustment by `Supplier_Invoice_Adjustment_Reference_ID` or `WID`.
+    pub fn find_adjustment(&self, id_type: &str, value: &str) -> Option<u32> {
+        match id_type {
+            "Supplier_Invoice_Adjustment_Reference_ID" => {
+                parse_suffix(value, "SUPPLIER_INVOICE_ADJUSTMENT-3-")
+                    .filter(|n| (1..=self.adjustment_count()).contains(n))
+                    .map(|n| n - 1)
+            }
+            "WID" => self
+                .index_of_wid(Kind::Adjustment, value)
+                .filter(|g| *g < self.adjustment_count()),
+            _ => None,
+        }
+    }
+
+    /// The invoice created from the supplier invoice request with this WID.
+    pub fn find_invoice_request(&self, wid: &str) -> Option<u32> {
+        self.index_of_wid(Kind::InvoiceRequest, wid)
+            .filter(|g| *g < self.invoice_count())
+    }
+}
+
+/// The invoices (local indices) that start a payment, each with the local invoices that payment settles.
+fn originating(keys: &[InvoiceKey]) -> Vec<Vec<u32>> {
+    let mut out: Vec<Vec<u32>> = Vec::new();
+    let mut j = 0;
+    while j < keys.len() {
+        match keys[j].state {
+            PayState::Paid => {
+                let next_paid = keys.get(j + 1).is_some_and(|n| n.state == PayState::Paid);
+                if keys[j].combine_next && next_paid {
+                    out.push(vec![j as u32, j as u32 + 1]);
+                    j += 2;
+                    continue;
+                }
+                out.push(vec![j as u32]);
+            }
+            PayState::Partial => out.push(vec![j as u32]),
+            _ => {}
+        }
+        j += 1;
+    }
+    out
 }
 
 fn parse_suffix(value: &str, prefix: &str) -> Option<u32> {
@@ -1074,7 +1293,10 @@ mod tests {
         assert!(u.invoices_of(inv.supplier).contains(&123));
         let p = u.payment(5);
         assert_eq!(u.find_payment("WID", &p.wid), Some(5));
+        assert_eq!(u.find_payment("Payment_Reference_ID", "PAYMENT-3-6"), None);
         assert!(!p.settled.is_empty());
+        assert_eq!(u.find_invoice_request(&inv.request_wid), Some(123));
+        assert_eq!(u.find_invoice_request(&inv.wid), None);
     }
 
     #[test]
@@ -1086,7 +1308,7 @@ mod tests {
             (0, 0, 0, 0, 0, 0);
         for g in 0..n {
             let i = u.invoice(g);
-            credit += usize::from(i.key.credit_memo);
+            credit += usize::from(i.key.credited);
             hold += usize::from(i.key.on_hold);
             match i.key.state {
                 PayState::Paid => paid += 1,
@@ -1099,7 +1321,7 @@ mod tests {
             }
         }
         let pct = |x: usize| x * 100 / n as usize;
-        assert!((5..=12).contains(&pct(credit)), "credit {}", pct(credit));
+        assert!((4..=10).contains(&pct(credit)), "credit {}", pct(credit));
         assert!((35..=55).contains(&pct(paid)), "paid {}", pct(paid));
         assert!((5..=15).contains(&pct(partial)), "partial {}", pct(partial));
         assert!((15..=35).contains(&pct(unpaid)), "unpaid {}", pct(unpaid));
@@ -1123,6 +1345,48 @@ mod tests {
                     assert!(payments[0].amount < i.gross);
                 }
                 _ => assert!(payments.is_empty()),
+            }
+        }
+    }
+
+    #[test]
+    fn credits_are_adjustments_of_approved_invoices_never_negative_invoices() {
+        let u = universe(600);
+        assert!(u.adjustment_count() > 20, "{}", u.adjustment_count());
+        for g in 0..u.invoice_count() {
+            let i = u.invoice(g);
+            assert!(i.gross > Decimal::ZERO && i.lines.iter().all(|l| l.amount > Decimal::ZERO));
+            assert_eq!(i.key.credited, u.adjustment_of_invoice(g).is_some());
+        }
+        for a in 0..u.adjustment_count() {
+            let adj = u.adjustment(a);
+            assert_eq!(u.find_adjustment("WID", &adj.wid), Some(a));
+            assert_eq!(
+                u.find_adjustment(
+                    "Supplier_Invoice_Adjustment_Reference_ID",
+                    &adj.reference_id
+                ),
+                Some(a)
+            );
+            let inv = &adj.invoice;
+            assert!(inv.key.credited && inv.key.status == "Approved");
+            assert!(adj.amount > Decimal::ZERO && adj.amount <= inv.gross);
+            assert!(adj.date >= inv.key.invoice_date && adj.date <= u.anchor());
+            assert_eq!(
+                u.adjustment_of_invoice(inv.global).map(|x| x.global),
+                Some(a)
+            );
+            // A paid invoice's credit was netted in its payment, which then paid gross − credit.
+            if inv.key.state == PayState::Paid {
+                let p = &u.payments_for_invoice(inv.global)[0];
+                assert!(p.applied_credits.iter().any(|c| c.global == a));
+                let settled: Decimal = p.settled.iter().map(|s| s.amount_paid).sum();
+                let credits: Decimal = p.applied_credits.iter().map(|c| c.amount).sum();
+                assert_eq!(p.amount, settled - credits);
+            }
+            if inv.key.fully_credited {
+                assert_eq!(adj.amount, inv.gross);
+                assert_eq!(inv.key.state, PayState::Unpaid);
             }
         }
     }

@@ -1,5 +1,7 @@
-//! The response fixtures in `tests/fixtures/workday` are the simulator's answers to the request fixtures (the
-//! requests the client writes, which the server's tests compare byte for byte). This test keeps them in step:
+//! The `get_*_response.xml` fixtures in `tests/fixtures/workday` are the simulator's answers to the request
+//! fixtures (the requests the client writes, which the server's tests compare byte for byte). The other
+//! response fixtures there are written by hand from the published types, not by the simulator (see the
+//! directory's README). This test keeps the simulator's in step:
 //! it posts each request and compares the answer with the stored response. After a deliberate change to the
 //! simulator's output, rewrite them with
 //!
@@ -73,6 +75,11 @@ async fn response_fixtures_are_the_simulators_answers_to_the_request_fixtures() 
             "Resource_Management",
             invoices.replace("<bsvc:Count>999<", "<bsvc:Count>1<"),
             "get_supplier_invoices_single_response.xml",
+        ),
+        (
+            "Resource_Management",
+            read("get_supplier_invoice_adjustments_request.xml"),
+            "get_supplier_invoice_adjustments_response.xml",
         ),
         (
             "Resource_Management",

@@ -1,11 +1,15 @@
-//! A Workday simulator: SOAP web services (`Get_Suppliers`, `Get_Supplier_Invoices`, `Get_Purchase_Orders` in
-//! `Resource_Management`, `Get_Payments` in `Settlement_Services`), the OAuth2 token endpoint and REST reads
-//! of supplier invoices, over a deterministic generated tenant of 10 to 100,000 suppliers.
+//! A Workday simulator: SOAP web services (`Get_Suppliers`, `Get_Supplier_Invoices`,
+//! `Get_Supplier_Invoice_Adjustments`, `Get_Purchase_Orders` in `Resource_Management`, `Get_Payments` in
+//! `Settlement_Services`), the OAuth2 token endpoint and REST reads of supplier invoice requests, over a
+//! deterministic generated tenant of 10 to 100,000 suppliers.
 //!
 //! It checks what it receives the way Workday does (WS-Security UsernameToken `user@tenant` with a
-//! PasswordText password, `bsvc:version` when sent, the request against the schema's element names and
-//! order ([`schema`]), `Count` ≤ 999, criteria) and answers with Workday's envelopes, faults and paging. Faults can be injected (429, 503, 500 processing faults, slow answers,
-//! dropped connections, malformed bodies) by rate or scripted one by one; every request is logged.
+//! PasswordText password, `bsvc:version` when sent, `Workday_Common_Header`, the request against the schema's
+//! element names and order ([`schema`]), `Count` ≤ 999, criteria, the ID types each reference accepts) and
+//! answers with Workday's envelopes, faults and paging, in the record shape of the version asked for
+//! ([`schema::Generation`]), with reference descriptors only when the header asks for them. Faults can be
+//! injected (429, 503, 500 processing faults, slow answers, dropped connections, malformed bodies) by rate or
+//! scripted one by one; every request is logged.
 //!
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {
@@ -80,6 +84,9 @@ pub struct SimConfig {
     pub faults: FaultConfig,
     /// Most recent requests kept in the log.
     pub log_capacity: usize,
+    /// Suppliers (0-based indices) whose records are sent without any `Supplier_ID`: odd records a real
+    /// tenant can hold, which a client must get past without losing the rest of the page.
+    pub suppliers_without_id: Vec<u32>,
 }
 
 impl Default for SimConfig {
@@ -100,6 +107,7 @@ impl Default for SimConfig {
             send_expires_in: true,
             faults: FaultConfig::default(),
             log_capacity: 100_000,
+            suppliers_without_id: Vec::new(),
         }
     }
 }
@@ -167,6 +175,8 @@ pub struct LoggedRequest {
     pub request_version: Option<String>,
     /// WS-Security user name (never the password).
     pub username: Option<String>,
+    /// `Workday_Common_Header/Include_Reference_Descriptors_In_Response` as sent.
+    pub descriptors: Option<String>,
     /// Requested page.
     pub page: Option<u32>,
     /// Requested count / limit.
@@ -408,11 +418,11 @@ fn router(state: Arc<SimState>) -> Router {
         .route("/ccx/oauth2/{tenant}/token", post(token))
         .route(
             "/ccx/api/{service}/{version}/{tenant}/supplierInvoiceRequests",
-            get(rest_invoices),
+            get(rest_invoice_requests),
         )
         .route(
             "/ccx/api/{service}/{version}/{tenant}/supplierInvoiceRequests/{id}",
-            get(rest_invoice),
+            get(rest_invoice_request),
         )
         .route(
             "/_sim/requests",
@@ -451,6 +461,7 @@ fn new_entry(kind: &str, method: &str, path: String) -> LoggedRequest {
         version: None,
         request_version: None,
         username: None,
+        descriptors: None,
         page: None,
         count: None,
         offset: None,
@@ -583,6 +594,11 @@ async fn soap_inner(
     if let Ok(req) = &parsed {
         entry.operation = Some(req.request.name.trim_end_matches("_Request").to_string());
         entry.username = req.token.as_ref().map(|t| t.username.clone());
+        entry.descriptors = req
+            .common_header
+            .as_ref()
+            .and_then(|h| h.child(wire::WD, "Include_Reference_Descriptors_In_Response"))
+            .map(|d| d.text.clone());
         entry.request_version = req.request.attr(wire::WD, "version").map(str::to_string);
         if let Some(f) = req.request.child(wire::WD, "Response_Filter") {
             entry.page = f.child(wire::WD, "Page").and_then(|p| p.text.parse().ok());
@@ -637,6 +653,31 @@ async fn soap_inner(
             "fault:Client.validationError".to_string(),
         )
     };
+    // Workday_Common_HeaderType: Include_Reference_Descriptors_In_Response (xsd:boolean), nothing else.
+    let mut descriptors = false;
+    if let Some(header) = &req.common_header {
+        let (ok, bad) = schema::check(header, schema::COMMON_HEADER);
+        if let Some(m) = bad.first() {
+            return validation(
+                m.message.clone(),
+                format!("/wd:Workday_Common_Header[1]/wd:{}", m.step),
+            );
+        }
+        for m in ok {
+            match schema::boolean(&m.node.text) {
+                Some(on) => descriptors = on,
+                None => {
+                    return validation(
+                        format!(
+                            "cvc-datatype-valid.1.2.1: '{}' is not a valid value for 'boolean'.",
+                            m.node.text
+                        ),
+                        format!("/wd:Workday_Common_Header[1]/wd:{}", m.step),
+                    );
+                }
+            }
+        }
+    }
     let Some(op) = Op::from_request(&req.request.name) else {
         return validation(
             format!("{} is not an operation of this simulator", req.request.name),
@@ -688,7 +729,12 @@ async fn soap_inner(
         }
     };
     let selection = state.selection(&query);
-    let text = ops::render(&state.universe, &query, request_version, &selection);
+    let shape = ops::Shape {
+        version: request_version,
+        descriptors,
+        suppliers_without_id: &cfg.suppliers_without_id,
+    };
+    let text = ops::render(&state.universe, &query, &shape, &selection);
     post_fault(fault, "text/xml;charset=UTF-8", text)
 }
 
@@ -795,7 +841,8 @@ fn rest_reject(
     None
 }
 
-async fn rest_invoice(
+/// `GET .../supplierInvoiceRequests/{id}`: one supplier invoice request by its WID (REST IDs are WIDs).
+async fn rest_invoice_request(
     State(state): State<Arc<SimState>>,
     Path((service, version, tenant, id)): Path<(String, String, String, String)>,
     headers: HeaderMap,
@@ -815,11 +862,7 @@ async fn rest_invoice(
             return (r, o.to_string());
         }
         let u = &state.universe;
-        let found = match id.split_once('=') {
-            Some((t, v)) => u.find_invoice(t, v),
-            None => u.find_invoice("WID", &id),
-        };
-        let Some(g) = found else {
+        let Some(g) = u.find_invoice_request(&id) else {
             return (
                 (
                     StatusCode::NOT_FOUND,
@@ -832,8 +875,8 @@ async fn rest_invoice(
             );
         };
         let base = format!("/ccx/api/{service}/{version}/{tenant}");
-        let body =
-            serde_json::to_string(&rest::invoice_json(u, &u.invoice(g), &base)).unwrap_or_default();
+        let body = serde_json::to_string(&rest::invoice_request_json(u, &u.invoice(g), &base))
+            .unwrap_or_default();
         post_fault(fault, "application/json", body)
     }
     .await;
@@ -847,7 +890,8 @@ struct ListParams {
     offset: Option<String>,
 }
 
-async fn rest_invoices(
+/// `GET .../supplierInvoiceRequests?supplier={WID}&limit=&offset=`: the requests, `limit`/`offset` paged.
+async fn rest_invoice_requests(
     State(state): State<Arc<SimState>>,
     Path((service, version, tenant)): Path<(String, String, String)>,
     Query(params): Query<ListParams>,
@@ -909,7 +953,7 @@ async fn rest_invoices(
         let data = range
             .skip(usize::try_from(offset).unwrap_or(usize::MAX))
             .take(limit as usize)
-            .map(|g| rest::invoice_json(u, &u.invoice(g), &base))
+            .map(|g| rest::invoice_request_json(u, &u.invoice(g), &base))
             .collect();
         let body = serde_json::to_string(&rest::Collection { data, total }).unwrap_or_default();
         post_fault(fault, "application/json", body)
@@ -1054,6 +1098,7 @@ pub async fn run_cli(args: CliArgs) -> anyhow::Result<()> {
             seed: o.fault_seed,
         },
         log_capacity: 100_000,
+        suppliers_without_id: Vec::new(),
     };
     let sim = WorkdaySim::start(config).await?;
     println!("listening on {}", sim.base_url());

@@ -1,5 +1,5 @@
-//! The four operations: request validation (criteria, references, Response_Filter), record selection and
-//! paging, and the response page.
+//! The operations: request validation (criteria, references, Response_Filter), record selection and paging,
+//! and the response page.
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 
 use super::data::{COMPANIES, Universe};
 use super::parse::Node;
-use super::schema;
+use super::schema::{self, Generation};
 use super::wire::{self, Invalid, Results, WD, Xml};
 
 /// A read operation of the simulator.
@@ -19,6 +19,8 @@ pub enum Op {
     Suppliers,
     /// Get_Supplier_Invoices.
     Invoices,
+    /// Get_Supplier_Invoice_Adjustments.
+    Adjustments,
     /// Get_Purchase_Orders.
     PurchaseOrders,
     /// Get_Payments.
@@ -31,6 +33,7 @@ impl Op {
         Some(match name {
             "Get_Suppliers_Request" => Self::Suppliers,
             "Get_Supplier_Invoices_Request" => Self::Invoices,
+            "Get_Supplier_Invoice_Adjustments_Request" => Self::Adjustments,
             "Get_Purchase_Orders_Request" => Self::PurchaseOrders,
             "Get_Payments_Request" => Self::Payments,
             _ => return None,
@@ -42,6 +45,7 @@ impl Op {
         match self {
             Self::Suppliers => "Get_Suppliers",
             Self::Invoices => "Get_Supplier_Invoices",
+            Self::Adjustments => "Get_Supplier_Invoice_Adjustments",
             Self::PurchaseOrders => "Get_Purchase_Orders",
             Self::Payments => "Get_Payments",
         }
@@ -448,15 +452,48 @@ fn response_group(cx: &mut Ctx<'_>, op: Op, part: &Node, at: &[String]) -> Group
     group
 }
 
+/// The ID types each kind of reference accepts. A payment reference (`Payment_WWS_Reference`, a
+/// `Reporting_Transaction`) is known to take `WID` only.
+fn accepted_id_types(op: Op) -> &'static [&'static str] {
+    match op {
+        Op::Suppliers => &["WID", "Supplier_ID", "Supplier_Reference_ID"],
+        Op::Invoices => &["WID", "Supplier_Invoice_Reference_ID"],
+        Op::Adjustments => &["WID", "Supplier_Invoice_Adjustment_Reference_ID"],
+        Op::PurchaseOrders => &["WID", "Document_Number"],
+        Op::Payments => &["WID"],
+    }
+}
+
 fn references(cx: &mut Ctx<'_>, op: Op, part: &Node, at: &[String]) -> Vec<u32> {
     let (seq, find): (&[schema::Item], Finder) = match op {
         Op::Suppliers => (schema::SUPPLIER_REFERENCES, supplier_finder),
         Op::Invoices => (schema::INVOICE_REFERENCES, |u, t, v| u.find_invoice(t, v)),
+        Op::Adjustments => (schema::ADJUSTMENT_REFERENCES, |u, t, v| {
+            u.find_adjustment(t, v)
+        }),
         Op::PurchaseOrders => (schema::PO_REFERENCES, |u, t, v| u.find_po(t, v)),
         Op::Payments => (schema::PAYMENT_REFERENCES, |u, t, v| u.find_payment(t, v)),
     };
+    let accepted = accepted_id_types(op);
     let mut out = Vec::new();
     for (_, r, path) in cx.sequence(part, seq, at) {
+        let unknown_type = r
+            .children
+            .iter()
+            .filter(|c| c.ns == WD && c.name == "ID")
+            .map(|c| c.attr(WD, "type").unwrap_or_default())
+            .find(|t| !accepted.contains(t));
+        if let Some(t) = unknown_type {
+            cx.invalid(
+                format!(
+                    "Invalid ID type '{t}' for {}: this reference accepts {}",
+                    r.name,
+                    accepted.join(", ")
+                ),
+                &path,
+            );
+            continue;
+        }
         if let Some(i) = cx.resolve(r, &path, find) {
             out.push(i);
         }
@@ -469,6 +506,7 @@ fn criteria(cx: &mut Ctx<'_>, op: Op, part: &Node, at: &[String]) -> Criteria {
     let children = match op {
         Op::Suppliers => cx.sequence(part, schema::SUPPLIER_CRITERIA, at),
         Op::Invoices => cx.sequence(part, schema::INVOICE_CRITERIA, at),
+        Op::Adjustments => cx.sequence(part, schema::ADJUSTMENT_CRITERIA, at),
         Op::PurchaseOrders => cx.sequence(part, schema::PO_CRITERIA, at),
         Op::Payments => {
             // Get_Payments nests its criteria in one of four kinds; the simulator evaluates the general one.
@@ -491,7 +529,7 @@ fn criteria(cx: &mut Ctx<'_>, op: Op, part: &Node, at: &[String]) -> Criteria {
             (Op::Suppliers | Op::PurchaseOrders, "Updated_To_Date") => {
                 c.updated.1 = cx.datetime(n, &path)
             }
-            (Op::Suppliers | Op::Invoices, "Supplier_Status_Reference") => {
+            (Op::Suppliers | Op::Invoices | Op::Adjustments, "Supplier_Status_Reference") => {
                 if let Some(v) = cx.code_of(
                     n,
                     &path,
@@ -507,21 +545,21 @@ fn criteria(cx: &mut Ctx<'_>, op: Op, part: &Node, at: &[String]) -> Criteria {
                     c.category.push(v);
                 }
             }
-            (Op::Invoices | Op::PurchaseOrders, "Supplier_Reference")
+            (Op::Invoices | Op::Adjustments | Op::PurchaseOrders, "Supplier_Reference")
             | (Op::Payments, "Payee_Reference") => {
                 if let Some(k) = cx.resolve(n, &path, supplier_finder) {
                     c.suppliers.push(k);
                 }
             }
-            (Op::Invoices | Op::Payments, "Company_Reference") => {
+            (Op::Invoices | Op::Adjustments | Op::Payments, "Company_Reference") => {
                 if let Some(i) = cx.resolve(n, &path, company_finder) {
                     c.companies.push(i as usize);
                 }
             }
-            (Op::Invoices, "Invoice_Date_On_or_After")
+            (Op::Invoices | Op::Adjustments, "Invoice_Date_On_or_After")
             | (Op::PurchaseOrders, "Purchase_Order_Date_On_or_After")
             | (Op::Payments, "Payment_Date_on_Date_Or_After") => c.date.0 = cx.date(n, &path),
-            (Op::Invoices, "Invoice_Date_On_or_Before")
+            (Op::Invoices | Op::Adjustments, "Invoice_Date_On_or_Before")
             | (Op::PurchaseOrders, "Purchase_Order_Date_On_or_Before")
             | (Op::Payments, "Payment_Date_on_Date_Or_Before") => c.date.1 = cx.date(n, &path),
             (Op::Invoices, "Invoice_Due_Date_On_or_After")
@@ -531,8 +569,10 @@ fn criteria(cx: &mut Ctx<'_>, op: Op, part: &Node, at: &[String]) -> Criteria {
             (Op::Invoices, "Purchase_Order_Reference") => {
                 c.po = cx.id_of(n, &path, "Document_Number")
             }
-            (Op::Invoices, "Invoice_On_Hold") => c.on_hold = cx.boolean(n, &path),
-            (Op::Invoices, "External_PO_Number") => c.external_po = Some(n.text.clone()),
+            (Op::Invoices | Op::Adjustments, "Invoice_On_Hold") => c.on_hold = cx.boolean(n, &path),
+            (Op::Invoices | Op::Adjustments, "External_PO_Number") => {
+                c.external_po = Some(n.text.clone())
+            }
             (Op::Invoices, "Invoice_Status_Reference") => {
                 if let Some(v) = cx.code_of(
                     n,
@@ -712,6 +752,35 @@ pub fn select(u: &Universe, q: &Query) -> Selection {
             }
             Selection::List(Arc::new(out))
         }
+        Op::Adjustments => {
+            let unfiltered = c.companies.is_empty()
+                && c.supplier_status.is_empty()
+                && c.date == (None, None)
+                && c.on_hold.is_none()
+                && c.external_po.is_none();
+            if unfiltered && suppliers.is_empty() {
+                return Selection::Range(0..u.adjustment_count());
+            }
+            let mut out = Vec::new();
+            for k in owners(suppliers) {
+                let range = u.adjustments_of(k);
+                if unfiltered {
+                    out.extend(range);
+                    continue;
+                }
+                let s = u.supplier(k);
+                // No simulated adjustment is on hold or carries an External_PO_Number.
+                if !company_ok(k)
+                    || !any_of(&c.supplier_status, s.status)
+                    || c.on_hold == Some(true)
+                    || c.external_po.is_some()
+                {
+                    continue;
+                }
+                out.extend(range.filter(|&g| within(u.adjustment(g).date, &c.date)));
+            }
+            Selection::List(Arc::new(out))
+        }
         Op::PurchaseOrders => {
             let unfiltered = c.updated == (None, None)
                 && c.date == (None, None)
@@ -779,17 +848,30 @@ pub fn select(u: &Universe, q: &Query) -> Selection {
     }
 }
 
+/// What shapes the records of an answer besides the query.
+#[derive(Debug, Clone, Copy)]
+pub struct Shape<'a> {
+    /// The version answered in (`bsvc:version`, else the URL's).
+    pub version: &'a str,
+    /// Whether the request's `Workday_Common_Header` asked for reference descriptors.
+    pub descriptors: bool,
+    /// Suppliers written without any `Supplier_ID` (odd records a client must get past).
+    pub suppliers_without_id: &'a [u32],
+}
+
 /// Writes the response page of `q` over `sel`: the request echoed (`Request_References` or
 /// `Request_Criteria`, `Response_Filter` with the as-of values in force, `Response_Group`), then
 /// `Response_Results`, then `Response_Data` unless the page is empty.
-pub fn render(u: &Universe, q: &Query, version: &str, sel: &Selection) -> String {
+pub fn render(u: &Universe, q: &Query, shape: &Shape<'_>, sel: &Selection) -> String {
+    let version = shape.version;
+    let generation = Generation::of(version);
     let total = sel.len() as u64;
     let count = u64::from(q.count);
     let total_pages = total.div_ceil(count);
     let start = (u64::from(q.page) - 1) * count;
     let end = (start + count).min(total);
     let on_page = end.saturating_sub(start);
-    let mut x = Xml::with_capacity(512 + on_page as usize * 3000);
+    let mut x = Xml::with_capacity(512 + on_page as usize * 3000).descriptors(shape.descriptors);
     let effective = q
         .as_of_effective
         .clone()
@@ -826,8 +908,20 @@ pub fn render(u: &Universe, q: &Query, version: &str, sel: &Selection) -> String
         for i in start..end {
             let idx = sel.get(i as usize);
             match q.op {
-                Op::Suppliers => wire::supplier(&mut x, u, &u.supplier(idx), with_ref),
-                Op::Invoices => wire::invoice(&mut x, u, &u.invoice(idx), with_ref),
+                Op::Suppliers => wire::supplier(
+                    &mut x,
+                    u,
+                    &u.supplier(idx),
+                    wire::SupplierShape {
+                        with_reference: with_ref,
+                        generation,
+                        without_id: shape.suppliers_without_id.contains(&idx),
+                    },
+                ),
+                Op::Invoices => wire::invoice(&mut x, u, &u.invoice(idx), with_ref, generation),
+                Op::Adjustments => {
+                    wire::adjustment(&mut x, u, &u.adjustment(idx), with_ref, generation)
+                }
                 Op::PurchaseOrders => {
                     wire::purchase_order(&mut x, u, &u.purchase_order(idx), with_ref)
                 }

@@ -143,11 +143,13 @@ pub struct UsernameToken {
     pub password: String,
 }
 
-/// A checked request: the security token and the `{Op}_Request` element.
+/// A checked request: the security token, Workday's common header and the `{Op}_Request` element.
 #[derive(Debug)]
 pub struct SoapRequest {
     /// The token, if the header had a complete one with a PasswordText password.
     pub token: Option<UsernameToken>,
+    /// `Workday_Common_Header`, when sent.
+    pub common_header: Option<Node>,
     /// The request element (in `urn:com.workday/bsvc`).
     pub request: Node,
 }
@@ -174,6 +176,10 @@ pub fn soap_request(root: Node) -> Result<SoapRequest, String> {
                 password: password.text.clone(),
             })
         });
+    let common_header = root
+        .child(SOAP_ENV, "Header")
+        .and_then(|h| h.child(WD, "Workday_Common_Header"))
+        .cloned();
     let body = root
         .children
         .into_iter()
@@ -190,5 +196,9 @@ pub fn soap_request(root: Node) -> Result<SoapRequest, String> {
             request.ns, request.name
         ));
     }
-    Ok(SoapRequest { token, request })
+    Ok(SoapRequest {
+        token,
+        common_header,
+        request,
+    })
 }

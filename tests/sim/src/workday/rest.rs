@@ -1,4 +1,6 @@
-//! OAuth2 token endpoint (refresh-token grant) and the REST reads of supplier invoices.
+//! OAuth2 token endpoint (refresh-token grant) and the REST reads of supplier invoice requests
+//! (`accountsPayable` v1 `supplierInvoiceRequests`): the request each simulated invoice was created from, an
+//! object of its own with its own WID. Supplier invoices themselves have no REST resource.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -118,17 +120,15 @@ pub struct LineOut {
     spend_category: Ref,
 }
 
-/// A supplier invoice as the REST API answers it.
+/// A supplier invoice request as the REST API answers it. `invoiceNumber` is the number on the supplier's
+/// invoice (the request has no Workday invoice number).
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct InvoiceOut {
+pub struct InvoiceRequestOut {
     id: String,
     descriptor: String,
     href: String,
     invoice_number: String,
-    supplier_invoice_number: String,
-    #[serde(rename = "referenceID")]
-    reference_id: String,
     supplier: Ref,
     company: Ref,
     currency: Ref,
@@ -138,10 +138,6 @@ pub struct InvoiceOut {
     control_total_amount: Money,
     tax_amount: Money,
     total_invoice_amount: Money,
-    payment_terms: Ref,
-    on_hold: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    purchase_order: Option<Ref>,
     #[serde(skip_serializing_if = "Option::is_none")]
     memo: Option<String>,
     lines: Vec<LineOut>,
@@ -156,8 +152,10 @@ pub struct Collection<T> {
     pub total: u64,
 }
 
-/// A supplier invoice as the REST API answers it.
-pub fn invoice_json(u: &Universe, inv: &Invoice, base: &str) -> InvoiceOut {
+/// The supplier invoice request `inv` was created from, as the REST API answers it. Its status follows what
+/// became of it: an approved invoice's request is `Approved`, a canceled invoice's `Canceled`, the others are
+/// `In Progress`.
+pub fn invoice_request_json(u: &Universe, inv: &Invoice, base: &str) -> InvoiceRequestOut {
     let s = u.supplier(inv.supplier);
     let currency = s.currency();
     let (company_id, company_name, _) = COMPANIES[s.company];
@@ -166,7 +164,7 @@ pub fn invoice_json(u: &Universe, inv: &Invoice, base: &str) -> InvoiceOut {
         .iter()
         .enumerate()
         .map(|(i, l)| LineOut {
-            id: format!("{}-{}", inv.wid, i + 1),
+            id: format!("{}-{}", inv.request_wid, i + 1),
             descriptor: l.description.to_string(),
             order: format!("{}", i + 1),
             item_description: l.description.to_string(),
@@ -176,13 +174,16 @@ pub fn invoice_json(u: &Universe, inv: &Invoice, base: &str) -> InvoiceOut {
             spend_category: reference(u.other_wid(l.spend_category.0), l.spend_category.1),
         })
         .collect();
-    InvoiceOut {
-        id: inv.wid.clone(),
-        descriptor: inv.invoice_number.clone(),
-        href: format!("{base}/supplierInvoiceRequests/{}", inv.wid),
-        invoice_number: inv.invoice_number.clone(),
-        supplier_invoice_number: inv.supplier_invoice_number.clone(),
-        reference_id: inv.reference_id.clone(),
+    let status = match inv.key.status {
+        "Approved" => "Approved",
+        "Canceled" => "Canceled",
+        _ => "In Progress",
+    };
+    InvoiceRequestOut {
+        id: inv.request_wid.clone(),
+        descriptor: format!("Supplier Invoice Request: {}", inv.supplier_invoice_number),
+        href: format!("{base}/supplierInvoiceRequests/{}", inv.request_wid),
+        invoice_number: inv.supplier_invoice_number.clone(),
         supplier: Ref {
             id: s.wid.clone(),
             descriptor: s.name.clone(),
@@ -192,16 +193,10 @@ pub fn invoice_json(u: &Universe, inv: &Invoice, base: &str) -> InvoiceOut {
         currency: reference(u.other_wid(currency), currency),
         invoice_date: inv.key.invoice_date.format("%Y-%m-%d").to_string(),
         due_date: inv.key.due_date.format("%Y-%m-%d").to_string(),
-        status: reference(inv.key.status, inv.key.status.replace('_', " ")),
+        status: reference(u.other_wid(status), status),
         control_total_amount: money(inv.gross, currency),
         tax_amount: money(inv.tax, currency),
         total_invoice_amount: money(inv.gross, currency),
-        payment_terms: reference(u.other_wid(s.terms.0), s.terms.1),
-        on_hold: inv.key.on_hold,
-        purchase_order: inv
-            .po_number
-            .as_ref()
-            .map(|po| reference(u.other_wid(po), po.clone())),
         memo: inv.memo.clone(),
         lines,
     }

@@ -59,6 +59,8 @@ pub const RESPONSE_FILTER: &[Item] = &[
 pub const SUPPLIER_REFERENCES: &[Item] = &[many("Supplier_Reference", 0)];
 /// `Supplier_Invoice_Request_ReferencesType`.
 pub const INVOICE_REFERENCES: &[Item] = &[many("Supplier_Invoice_Reference", 0)];
+/// `Supplier_Invoice_Adjustment_Request_ReferencesType`.
+pub const ADJUSTMENT_REFERENCES: &[Item] = &[many("Supplier_Invoice_Adjustment_Reference", 0)];
 /// `Purchase_Order_Request_ReferencesType`.
 pub const PO_REFERENCES: &[Item] = &[many("Purchase_Order_Reference", 0)];
 /// `Payments_Request_ReferencesType` (a `Reporting_Transaction` reference per payment).
@@ -94,6 +96,28 @@ pub const INVOICE_CRITERIA: &[Item] = &[
     many("Approving_Worker_Reference", 13),
     one("External_PO_Number", 14),
     many("Invoice_Status_Reference", 15),
+];
+
+/// `Supplier_Invoice_Adjustment_Request_CriteriaType`: like the invoice criteria, but the company comes first
+/// and there are adjustment reasons; no criterion names the original invoice.
+pub const ADJUSTMENT_CRITERIA: &[Item] = &[
+    many("Company_Reference", 0),
+    many("Supplier_Reference", 1),
+    many("Supplier_Status_Reference", 2),
+    one("Invoice_Date_On_or_After", 3),
+    one("Invoice_Date_On_or_Before", 4),
+    one("Purchase_Order_Reference", 5),
+    many("Supplier_Hierarchy_Reference", 6),
+    one("Invoice_On_Hold", 7),
+    one("Intercompany_Invoice", 8),
+    many("Payment_Status_Reference", 9),
+    many("Adjustment_Reasons_Reference", 10),
+    one("Invoice_Due_Date_On_or_After", 11),
+    one("Invoice_Due_Date_On_or_Before", 12),
+    many("Created_By_Worker_Reference", 13),
+    many("Approving_Worker_Reference", 14),
+    one("External_PO_Number", 15),
+    many("Invoice_Status_Reference", 16),
 ];
 
 /// `Purchase_Order_Request_CriteriaType`.
@@ -157,7 +181,8 @@ pub const GENERAL_PAYMENT_CRITERIA: &[Item] = &[
     one("Reconciliation_Status_Reference", 25),
 ];
 
-/// `Supplier_Response_GroupType`, `Supplier_Invoice_Response_GroupType`, `Purchase_Order_Response_GroupType`.
+/// `Supplier_Response_GroupType`, `Supplier_Invoice_Response_GroupType`,
+/// `Supplier_Invoice_Adjustment_Response_GroupType`, `Purchase_Order_Response_GroupType`.
 pub const RESOURCE_RESPONSE_GROUP: &[Item] = &[
     one("Include_Reference", 0),
     one("Include_Attachment_Data", 1),
@@ -174,6 +199,33 @@ pub const PAYMENTS_RESPONSE_GROUP: &[Item] = &[
 
 /// A reference (`*ObjectType`): `ID` elements, each with a `wd:type`.
 pub const REFERENCE: &[Item] = &[many("ID", 0)];
+
+/// `Workday_Common_HeaderType` (in the SOAP header): `Include_Reference_Descriptors_In_Response`.
+pub const COMMON_HEADER: &[Item] = &[one("Include_Reference_Descriptors_In_Response", 0)];
+
+/// The shape of records a web service version answers with, where versions differ in what the simulator
+/// sends. Versions before v40 answer as the v28-era types; v40 and later moved the supplier's tax IDs into
+/// `Tax_ID_Widget_Data` and have the supplier's own invoice number (`Suppliers_Invoice_Number`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Generation {
+    /// v28 up to v39.x.
+    V28,
+    /// v40 and later.
+    V40,
+}
+
+impl Generation {
+    /// The generation of a version such as `v46.1` (unparseable versions are refused before this is asked).
+    pub fn of(version: &str) -> Self {
+        let major = version
+            .trim_start_matches('v')
+            .split('.')
+            .next()
+            .and_then(|m| m.parse::<u32>().ok())
+            .unwrap_or(0);
+        if major >= 40 { Self::V40 } else { Self::V28 }
+    }
+}
 
 /// A child that fits the sequence, with its XPath step (`Name[n]`).
 #[derive(Debug)]
@@ -307,6 +359,14 @@ mod tests {
     fn misfits(children: &[&str], seq: &[Item]) -> Vec<String> {
         let n = node(children);
         check(&n, seq).1.into_iter().map(|m| m.step).collect()
+    }
+
+    #[test]
+    fn versions_map_to_generations() {
+        assert_eq!(Generation::of("v46.1"), Generation::V40);
+        assert_eq!(Generation::of("v40.2"), Generation::V40);
+        assert_eq!(Generation::of("v39.2"), Generation::V28);
+        assert_eq!(Generation::of("v28.1"), Generation::V28);
     }
 
     #[test]

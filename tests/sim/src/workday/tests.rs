@@ -19,6 +19,16 @@ fn good_header() -> String {
     security("isu_mlc@acme_dpt1", "sim-password", parse::PASSWORD_TEXT)
 }
 
+/// `header` (a whole `soapenv:Header`) with `Workday_Common_Header` added after the security token.
+fn common_header(header: &str, descriptors: &str) -> String {
+    header.replace(
+        "</soapenv:Header>",
+        &format!(
+            "<bsvc:Workday_Common_Header><bsvc:Include_Reference_Descriptors_In_Response>{descriptors}</bsvc:Include_Reference_Descriptors_In_Response></bsvc:Workday_Common_Header></soapenv:Header>"
+        ),
+    )
+}
+
 async fn start() -> WorkdaySim {
     WorkdaySim::start(SimConfig {
         suppliers: 20,
@@ -111,13 +121,30 @@ async fn request_shape_is_validated_like_workday() {
         ),
         // Unknown IDs are named.
         (
+            "Resource_Management",
+            r#"<bsvc:Get_Supplier_Invoices_Request bsvc:version="v46.1"><bsvc:Request_References><bsvc:Supplier_Invoice_Reference><bsvc:ID bsvc:type="Supplier_Invoice_Reference_ID">SUPPLIER_INVOICE-3-999999</bsvc:ID></bsvc:Supplier_Invoice_Reference></bsvc:Request_References></bsvc:Get_Supplier_Invoices_Request>"#,
+            "SUPPLIER_INVOICE-3-999999",
+        ),
+        // A payment reference takes a WID; other ID types are refused, not looked up.
+        (
             "Settlement_Services",
-            r#"<bsvc:Get_Payments_Request bsvc:version="v46.1"><bsvc:Request_References><bsvc:Payment_WWS_Reference><bsvc:ID bsvc:type="Payment_Reference_ID">PAYMENT-3-999999</bsvc:ID></bsvc:Payment_WWS_Reference></bsvc:Request_References></bsvc:Get_Payments_Request>"#,
-            "PAYMENT-3-999999",
+            r#"<bsvc:Get_Payments_Request bsvc:version="v46.1"><bsvc:Request_References><bsvc:Payment_WWS_Reference><bsvc:ID bsvc:type="Payment_Reference_ID">PAYMENT-3-1</bsvc:ID></bsvc:Payment_WWS_Reference></bsvc:Request_References></bsvc:Get_Payments_Request>"#,
+            "Invalid ID type &apos;Payment_Reference_ID&apos; for Payment_WWS_Reference: this reference accepts WID",
+        ),
+        // The common header holds a boolean.
+        (
+            "Resource_Management",
+            "",
+            "Include_Reference_Descriptors_In_Response",
         ),
     ];
     for (service, body, expect) in cases {
-        let (status, answer) = post(&sim, service, request(&good_header(), body)).await;
+        let message = if body.is_empty() {
+            request(&common_header(&good_header(), "sometimes"), SUPPLIERS_OK)
+        } else {
+            request(&good_header(), body)
+        };
+        let (status, answer) = post(&sim, service, message).await;
         assert_eq!(status, 500, "{body}");
         assert!(answer.contains("Client.validationError"), "{answer}");
         assert!(answer.contains(expect), "{expect} missing from {answer}");
@@ -239,6 +266,31 @@ async fn token_endpoint_and_rest_guard() {
             second.gross
         )),
         "{text}"
+    );
+    // A request is its own object: read by its own WID, not by the invoice's.
+    assert_eq!(page["data"][0]["id"], second.request_wid.as_str());
+    assert_eq!(
+        page["data"][0]["invoiceNumber"],
+        second.supplier_invoice_number.as_str()
+    );
+    let one = |id: String| http.get(format!("{list}/{id}")).bearer_auth(&token).send();
+    assert_eq!(
+        one(second.request_wid.clone())
+            .await
+            .expect("send")
+            .status(),
+        200
+    );
+    assert_eq!(one(second.wid.clone()).await.expect("send").status(), 404);
+    assert_eq!(
+        one(format!(
+            "Supplier_Invoice_Reference_ID={}",
+            second.reference_id
+        ))
+        .await
+        .expect("send")
+        .status(),
+        404
     );
 }
 
@@ -459,8 +511,11 @@ async fn responses_echo_the_request_before_the_results() {
         "1"
     );
 
-    let by_ref = r#"<bsvc:Get_Payments_Request bsvc:version="v45.0"><bsvc:Request_References><bsvc:Payment_WWS_Reference><bsvc:ID bsvc:type="Payment_Reference_ID">PAYMENT-3-1</bsvc:ID></bsvc:Payment_WWS_Reference></bsvc:Request_References></bsvc:Get_Payments_Request>"#;
-    let (status, answer) = post(&sim, "Settlement_Services", call(by_ref)).await;
+    let by_ref = format!(
+        r#"<bsvc:Get_Payments_Request bsvc:version="v45.0"><bsvc:Request_References><bsvc:Payment_WWS_Reference><bsvc:ID bsvc:type="WID">{}</bsvc:ID></bsvc:Payment_WWS_Reference></bsvc:Request_References></bsvc:Get_Payments_Request>"#,
+        sim.universe().payment(0).wid
+    );
+    let (status, answer) = post(&sim, "Settlement_Services", call(&by_ref)).await;
     assert_eq!(status, 200, "{answer}");
     let r = response(&answer);
     assert_eq!(r.attr(wire::WD, "version"), Some("v45.0"));
@@ -553,6 +608,8 @@ const SUPPLIER_DATA: &[&str] = &[
     "IRS_1099_Supplier",
     "Report_1099_with_Parent",
     "Tax_ID_Data",
+    // v40 and later: the tax IDs moved into a widget at the same place.
+    "Tax_ID_Widget_Data",
     "Tax_Status",
     "Supplier_Category_Reference",
     "Supplier_Group_Reference",
@@ -701,8 +758,106 @@ const PO_DATA: &[&str] = &[
     "Buyer_Reference",
     "Bill_To_Contact_Reference",
     "Memo",
+    "Internal_Memo",
+    "Prepaid",
+    "Prepayment_Release_Type_Reference",
+    "Expected_Release_Date",
+    "Use_Prepaid_Posting_Rules_for_Receipt_Accruals",
+    "Percent_to_Retain",
+    "Estimated_Retention_Release_Date",
+    "Retention_Memo",
     "Goods_Line_Data",
+    "Deliverables_Line_Data",
     "Service_Line_Data",
+    "Contingent_Worker_Line_Data",
+    "Tax_Code_Data",
+];
+
+/// `ProjectBased_Order_Line_Replacement_DataType` (`Deliverables_Line_Data`).
+const DELIVERABLES_LINE: &[&str] = &[
+    "Deliverables_Order_Line_ID",
+    "Line_Number",
+    "Project_Reference",
+    "Supplier_Contract_Line_Reference",
+    "Prepaid",
+    "Retention",
+    "Memo",
+    "Requisition_Line_Reference",
+    "Resource_Category_Reference",
+    "Project_Phase_Data",
+    "Extended_Amount",
+    "Worktags_Reference",
+];
+
+/// `Contingent_Worker_Order_Line_DataType` (`Contingent_Worker_Line_Data`).
+const CONTINGENT_WORKER_LINE: &[&str] = &[
+    "Line_Number",
+    "Contingent_Worker_Reference",
+    "Position_Reference",
+    "Location_Reference",
+    "Position_Time_Type_Reference",
+    "Start_Date",
+    "End_Date",
+    "Scheduled_Hours",
+    "Contract_Pay_Rate",
+    "Time_Code_Data",
+    "Extended_Amount",
+    "Resource_Category_Reference",
+    "Tax_Applicability_Reference",
+    "Tax_Code_Reference",
+    "Worktags_Reference",
+    "Memo",
+];
+
+/// `Supplier_Invoice_Adjustment_DataType` (up to the lines), with `Suppliers_Invoice_Number` of newer versions
+/// placed as in the invoice, before `External_PO_Number`.
+const ADJUSTMENT_DATA: &[&str] = &[
+    "Supplier_Invoice_Adjustment_ID",
+    "Submit",
+    "Locked_in_Workday",
+    "Invoice_Number",
+    "Company_Reference",
+    "Currency_Reference",
+    "Supplier_Reference",
+    "Supplier_Connection_Reference",
+    "Increase_Liability",
+    "Adjustment_Reason_Reference",
+    "Adjustment_Date",
+    "Due_Date_Override",
+    "Accounting_Date_Override",
+    "Budget_Date",
+    "Tax_Option_Reference",
+    "Ship-To_Address_Reference",
+    "Tax_Code_Reference",
+    "Default_Withholding_Tax_Code_Reference",
+    "Control_Total_Amount",
+    "Tax_Amount",
+    "Withholding_Tax_Amount",
+    "Freight_Amount",
+    "Other_Charges",
+    "Original_Invoice_Reference",
+    "Original_Invoice_Supplier_Reference_Number",
+    "Payment_Terms_Reference",
+    "Override_Payment_Type_Reference",
+    "Handling_Code_Reference",
+    "On_Hold",
+    "Supplier_Document_Received",
+    "Supplier_Reference_Number",
+    "Suppliers_Invoice_Number",
+    "External_PO_Number",
+    "Supplier_Contract_Reference",
+    "Document_Link",
+    "Document_Memo",
+    "Attachment_Data",
+    "Invoice_Line_Replacement_Data",
+];
+
+/// `Tax_ID_DataType`.
+const TAX_ID_DATA: &[&str] = &[
+    "Tax_ID_Text",
+    "Tax_ID_Type_Reference",
+    "Transaction_Tax_ID",
+    "Primary_Tax_ID",
 ];
 
 /// `Item_Order_Line_Replacement_DataType` (`Goods_Line_Data`), the first elements.
@@ -815,6 +970,9 @@ async fn records_follow_the_schema_order() {
                 "Web_Address_Data",
             ],
         );
+        let widget = find(d, "Tax_ID_Widget_Data");
+        in_schema_order(find(widget, "Tax_ID_Data"), TAX_ID_DATA);
+        assert!(d.child(wire::WD, "Tax_ID_Data").is_none());
         let names = names(d);
         assert_eq!(names.last(), Some(&"Currency_Reference"), "{names:?}");
     }
@@ -848,21 +1006,58 @@ async fn records_follow_the_schema_order() {
     }
     assert!(with_po > 0, "some invoice lines point at a purchase order");
 
-    let (_, answer) = post(
-        &sim,
-        "Resource_Management",
-        all("Get_Purchase_Orders_Request", 50),
-    )
-    .await;
+    let rm = "Resource_Management";
+    let (mut deliverables, mut contingent) = (0, 0);
+    let (_, answer) = post(&sim, rm, all("Get_Purchase_Orders_Request", 60)).await;
     for po in &data(&answer).children {
         let d = find(po, "Purchase_Order_Data");
         in_schema_order(d, PO_DATA);
         assert!(d.child(wire::WD, "Total_Amount").is_none());
         for line in &d.children {
-            if line.name == "Goods_Line_Data" {
-                in_schema_order(line, GOODS_LINE);
+            match line.name.as_str() {
+                "Goods_Line_Data" => in_schema_order(line, GOODS_LINE),
+                "Deliverables_Line_Data" => {
+                    in_schema_order(line, DELIVERABLES_LINE);
+                    deliverables += 1;
+                }
+                "Contingent_Worker_Line_Data" => {
+                    in_schema_order(line, CONTINGENT_WORKER_LINE);
+                    contingent += 1;
+                }
+                _ => {}
             }
         }
+    }
+    assert!(
+        deliverables > 0 && contingent > 0,
+        "{deliverables} {contingent}"
+    );
+
+    let (_, answer) = post(
+        &sim,
+        rm,
+        all("Get_Supplier_Invoice_Adjustments_Request", 50),
+    )
+    .await;
+    let adjustments = data(&answer);
+    assert!(!adjustments.children.is_empty());
+    for a in &adjustments.children {
+        let d = find(a, "Supplier_Invoice_Adjustment_Data");
+        in_schema_order(d, ADJUSTMENT_DATA);
+        for line in d
+            .children
+            .iter()
+            .filter(|c| c.name == "Invoice_Line_Replacement_Data")
+        {
+            in_schema_order(line, INVOICE_LINE);
+        }
+        let original = find(d, "Original_Invoice_Reference");
+        assert!(
+            original
+                .children
+                .iter()
+                .any(|id| id.attr(wire::WD, "type") == Some("Supplier_Invoice_Reference_ID"))
+        );
     }
 
     let (_, answer) = post(&sim, "Settlement_Services", all("Get_Payments_Request", 50)).await;
@@ -876,4 +1071,222 @@ async fn records_follow_the_schema_order() {
             in_schema_order(r, DOCUMENT_REMITTANCE);
         }
     }
+}
+
+/// The attribute `wd:Descriptor` of the first `name` element anywhere under `n`.
+fn descriptor_of<'a>(n: &'a parse::Node, name: &str) -> Option<Option<&'a str>> {
+    if n.name == name {
+        return Some(n.attr(wire::WD, "Descriptor"));
+    }
+    n.children.iter().find_map(|c| descriptor_of(c, name))
+}
+
+#[tokio::test]
+async fn reference_descriptors_come_only_when_the_common_header_asks() {
+    let sim = start().await;
+    let invoices = r#"<bsvc:Get_Supplier_Invoices_Request bsvc:version="v46.1"><bsvc:Response_Filter><bsvc:Count>3</bsvc:Count></bsvc:Response_Filter></bsvc:Get_Supplier_Invoices_Request>"#;
+    for (header, expected) in [
+        (good_header(), None),
+        (common_header(&good_header(), "false"), None),
+        (common_header(&good_header(), "0"), None),
+        (common_header(&good_header(), "true"), Some(true)),
+        (common_header(&good_header(), "1"), Some(true)),
+    ] {
+        let (status, answer) = post(&sim, "Resource_Management", request(&header, invoices)).await;
+        assert_eq!(status, 200, "{answer}");
+        let r = response(&answer);
+        let supplier = descriptor_of(&r, "Supplier_Reference").expect("a supplier reference");
+        let status_ref =
+            descriptor_of(&r, "Invoice_Document_Status_Reference").expect("a status reference");
+        match expected {
+            None => {
+                assert_eq!(supplier, None, "{header}");
+                assert_eq!(status_ref, None);
+                assert!(!answer.contains("wd:Descriptor="), "{answer}");
+            }
+            Some(_) => {
+                assert!(supplier.is_some_and(|d| !d.is_empty()), "{header}");
+                assert!(status_ref.is_some());
+            }
+        }
+    }
+    let sent: Vec<Option<String>> = sim.requests().into_iter().map(|r| r.descriptors).collect();
+    assert_eq!(
+        sent,
+        [
+            None,
+            Some("false".into()),
+            Some("0".into()),
+            Some("true".into()),
+            Some("1".into())
+        ]
+    );
+    // Only Include_Reference_Descriptors_In_Response belongs in the header.
+    let other = good_header().replace(
+        "</soapenv:Header>",
+        "<bsvc:Workday_Common_Header><bsvc:Include_Everything>true</bsvc:Include_Everything></bsvc:Workday_Common_Header></soapenv:Header>",
+    );
+    let (status, answer) = post(&sim, "Resource_Management", request(&other, invoices)).await;
+    assert_eq!(status, 500);
+    assert!(answer.contains("Include_Everything"), "{answer}");
+}
+
+#[tokio::test]
+async fn the_version_asked_for_decides_the_record_shape() {
+    let sim = start().await;
+    let suppliers = |version: &str| {
+        call(&format!(
+            r#"<bsvc:Get_Suppliers_Request bsvc:version="{version}"><bsvc:Response_Filter><bsvc:Count>2</bsvc:Count></bsvc:Response_Filter></bsvc:Get_Suppliers_Request>"#
+        ))
+    };
+    let invoices = |version: &str| {
+        call(&format!(
+            r#"<bsvc:Get_Supplier_Invoices_Request bsvc:version="{version}"><bsvc:Response_Filter><bsvc:Count>2</bsvc:Count></bsvc:Response_Filter></bsvc:Get_Supplier_Invoices_Request>"#
+        ))
+    };
+    let tax = sim.universe().supplier(0).tax_id;
+    for version in ["v46.1", "v40.2", "v45.0"] {
+        let (_, answer) = post(&sim, "Resource_Management", suppliers(version)).await;
+        let r = response(&answer);
+        assert_eq!(r.attr(wire::WD, "version"), Some(version));
+        let d = find(find(find(&r, "Response_Data"), "Supplier"), "Supplier_Data");
+        let widget = find(d, "Tax_ID_Widget_Data");
+        assert_eq!(find(find(widget, "Tax_ID_Data"), "Tax_ID_Text").text, tax);
+        assert!(
+            find(d, "Business_Entity_Data")
+                .child(wire::WD, "Business_Entity_Tax_ID")
+                .is_none()
+        );
+        let (_, answer) = post(&sim, "Resource_Management", invoices(version)).await;
+        assert!(
+            answer.contains("<wd:Suppliers_Invoice_Number>"),
+            "{version}"
+        );
+    }
+    for version in ["v28.1", "v35.0", "v39.2"] {
+        let (_, answer) = post(&sim, "Resource_Management", suppliers(version)).await;
+        let r = response(&answer);
+        let d = find(find(find(&r, "Response_Data"), "Supplier"), "Supplier_Data");
+        in_schema_order(d, SUPPLIER_DATA);
+        assert!(d.child(wire::WD, "Tax_ID_Widget_Data").is_none());
+        assert_eq!(find(find(d, "Tax_ID_Data"), "Tax_ID_Text").text, tax);
+        assert_eq!(
+            find(find(d, "Business_Entity_Data"), "Business_Entity_Tax_ID").text,
+            tax
+        );
+        let (_, answer) = post(&sim, "Resource_Management", invoices(version)).await;
+        assert!(!answer.contains("Suppliers_Invoice_Number"), "{version}");
+    }
+}
+
+#[tokio::test]
+async fn adjustments_by_reference_and_by_criteria_like_workday() {
+    let sim = start().await;
+    let u = sim.universe();
+    let adj = u.adjustment(0);
+    let supplier = u.supplier(adj.supplier);
+    let rm = "Resource_Management";
+    for (id_type, id) in [
+        ("WID", adj.wid.as_str()),
+        (
+            "Supplier_Invoice_Adjustment_Reference_ID",
+            adj.reference_id.as_str(),
+        ),
+    ] {
+        let (status, answer) = post(
+            &sim,
+            rm,
+            call(&format!(
+                r#"<bsvc:Get_Supplier_Invoice_Adjustments_Request><bsvc:Request_References><bsvc:Supplier_Invoice_Adjustment_Reference><bsvc:ID bsvc:type="{id_type}">{id}</bsvc:ID></bsvc:Supplier_Invoice_Adjustment_Reference></bsvc:Request_References></bsvc:Get_Supplier_Invoice_Adjustments_Request>"#
+            )),
+        )
+        .await;
+        assert_eq!(status, 200, "{answer}");
+        let r = response(&answer);
+        let d = find(
+            find(find(&r, "Response_Data"), "Supplier_Invoice_Adjustment"),
+            "Supplier_Invoice_Adjustment_Data",
+        );
+        assert_eq!(
+            find(d, "Supplier_Invoice_Adjustment_ID").text,
+            adj.reference_id
+        );
+        assert_eq!(
+            find(d, "Control_Total_Amount").text,
+            format!("{:.2}", adj.amount)
+        );
+        assert_eq!(find(d, "Increase_Liability").text, "0");
+    }
+    // Criteria: the company comes before the supplier (the other way round from the invoice criteria).
+    let company = data::COMPANIES[supplier.company].0;
+    let (status, answer) = post(
+        &sim,
+        rm,
+        call(&format!(
+            r#"<bsvc:Get_Supplier_Invoice_Adjustments_Request><bsvc:Request_Criteria><bsvc:Company_Reference><bsvc:ID bsvc:type="Company_Reference_ID">{company}</bsvc:ID></bsvc:Company_Reference><bsvc:Supplier_Reference><bsvc:ID bsvc:type="Supplier_ID">{}</bsvc:ID></bsvc:Supplier_Reference></bsvc:Request_Criteria></bsvc:Get_Supplier_Invoice_Adjustments_Request>"#,
+            supplier.id
+        )),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    let expected = u.adjustments_of(adj.supplier).len();
+    assert!(answer.contains(&format!("<wd:Total_Results>{expected}</wd:Total_Results>")));
+    refused(
+        &sim,
+        rm,
+        &format!(
+            r#"<bsvc:Get_Supplier_Invoice_Adjustments_Request><bsvc:Request_Criteria><bsvc:Supplier_Reference><bsvc:ID bsvc:type="Supplier_ID">{}</bsvc:ID></bsvc:Supplier_Reference><bsvc:Company_Reference><bsvc:ID bsvc:type="Company_Reference_ID">{company}</bsvc:ID></bsvc:Company_Reference></bsvc:Request_Criteria></bsvc:Get_Supplier_Invoice_Adjustments_Request>"#,
+            supplier.id
+        ),
+        "Company_Reference",
+        "/wd:Request_Criteria[1]/wd:Company_Reference[1]",
+    )
+    .await;
+    // There is no original-invoice criterion.
+    refused(
+        &sim,
+        rm,
+        r#"<bsvc:Get_Supplier_Invoice_Adjustments_Request><bsvc:Request_Criteria><bsvc:Original_Invoice_Reference><bsvc:ID bsvc:type="Supplier_Invoice_Reference_ID">SUPPLIER_INVOICE-3-1</bsvc:ID></bsvc:Original_Invoice_Reference></bsvc:Request_Criteria></bsvc:Get_Supplier_Invoice_Adjustments_Request>"#,
+        "Original_Invoice_Reference",
+        "Original_Invoice_Reference[1]",
+    )
+    .await;
+    // Adjustments are served from Resource_Management only.
+    let (status, answer) = post(
+        &sim,
+        "Settlement_Services",
+        call(r#"<bsvc:Get_Supplier_Invoice_Adjustments_Request/>"#),
+    )
+    .await;
+    assert_eq!(status, 500);
+    assert!(answer.contains("Resource_Management"), "{answer}");
+}
+
+#[tokio::test]
+async fn a_supplier_without_an_id_is_sent_as_real_tenants_hold_it() {
+    let sim = WorkdaySim::start(SimConfig {
+        suppliers: 5,
+        suppliers_without_id: vec![1],
+        anchor_date: NaiveDate::from_ymd_opt(2024, 6, 15).unwrap_or_default(),
+        ..SimConfig::default()
+    })
+    .await
+    .expect("start");
+    let (_, answer) = post(&sim, "Resource_Management", call(SUPPLIERS_OK)).await;
+    let r = response(&answer);
+    let records = &find(&r, "Response_Data").children;
+    assert_eq!(records.len(), 5);
+    let odd = find(&records[1], "Supplier_Data");
+    assert!(odd.child(wire::WD, "Supplier_ID").is_none());
+    let ids: Vec<_> = find(&records[1], "Supplier_Reference")
+        .children
+        .iter()
+        .map(|id| id.attr(wire::WD, "type").unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(ids, ["WID"]);
+    assert!(
+        find(&records[0], "Supplier_Data")
+            .child(wire::WD, "Supplier_ID")
+            .is_some()
+    );
 }

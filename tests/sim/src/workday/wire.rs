@@ -1,14 +1,18 @@
 //! Writing Workday SOAP responses and faults the way Workday does: SOAP 1.1 envelope, `wd:` prefix for
 //! `urn:com.workday/bsvc`, namespace-qualified attributes (`wd:type`, `wd:Descriptor`), dates with the
-//! tenant's zone offset.
+//! tenant's zone offset. References carry their `wd:Descriptor` (display name) only when the request's
+//! `Workday_Common_Header/Include_Reference_Descriptors_In_Response` asked for them.
 
 use std::fmt::Write as _;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, Offset as _, Utc};
 use rust_decimal::Decimal;
 
-use super::data::{COMPANIES, Invoice, Payment, PurchaseOrder, Supplier, Universe};
+use super::data::{
+    Adjustment, COMPANIES, Invoice, Payment, PurchaseOrder, RemittanceStyle, Supplier, Universe,
+};
 use super::parse::Node;
+use super::schema::Generation;
 
 /// SOAP 1.1 envelope namespace.
 pub const SOAP_ENV: &str = "http://schemas.xmlsoap.org/soap/envelope/";
@@ -21,6 +25,7 @@ const ZONE: &str = "-07:00";
 #[derive(Debug, Default)]
 pub struct Xml {
     buf: String,
+    descriptors: bool,
 }
 
 fn esc_into(out: &mut String, s: &str) {
@@ -42,7 +47,14 @@ impl Xml {
     pub fn with_capacity(n: usize) -> Self {
         Self {
             buf: String::with_capacity(n),
+            descriptors: false,
         }
+    }
+
+    /// Whether [`Self::reference`] writes `wd:Descriptor` (off unless the request asked for descriptors).
+    pub fn descriptors(mut self, on: bool) -> Self {
+        self.descriptors = on;
+        self
     }
 
     /// Appends markup as is.
@@ -89,9 +101,13 @@ impl Xml {
         self
     }
 
-    /// A reference with a descriptor and IDs.
+    /// A reference with its IDs, and its descriptor when descriptors were asked for.
     pub fn reference(&mut self, name: &str, descriptor: &str, ids: &[(&str, &str)]) -> &mut Self {
-        self.open_attrs(name, &[("Descriptor", descriptor)]);
+        if self.descriptors {
+            self.open_attrs(name, &[("Descriptor", descriptor)]);
+        } else {
+            self.open(name);
+        }
         for (t, v) in ids {
             self.buf.push_str("<wd:ID wd:type=\"");
             esc_into(&mut self.buf, t);
@@ -304,17 +320,54 @@ fn supplier_ref(x: &mut Xml, s: &Supplier) {
     );
 }
 
-/// One `wd:Supplier`, in `Supplier_DataType` order.
-pub fn supplier(x: &mut Xml, u: &Universe, s: &Supplier, with_reference: bool) {
+/// How a supplier is written.
+#[derive(Debug, Clone, Copy)]
+pub struct SupplierShape {
+    /// Its own `Supplier_Reference`.
+    pub with_reference: bool,
+    /// The version's record shape.
+    pub generation: Generation,
+    /// Written without any `Supplier_ID` (an odd record a real tenant can hold: clients must get past it).
+    pub without_id: bool,
+}
+
+/// One `wd:Supplier`, in `Supplier_DataType` order. The tax ID is in `Tax_ID_Widget_Data/Tax_ID_Data` from
+/// v40 on; before, in `Tax_ID_Data` and `Business_Entity_Tax_ID`.
+pub fn supplier(x: &mut Xml, u: &Universe, s: &Supplier, shape: SupplierShape) {
     x.open("Supplier");
-    if with_reference {
-        supplier_ref(x, s);
+    if shape.with_reference {
+        if shape.without_id {
+            x.reference("Supplier_Reference", &s.name, &[("WID", &s.wid)]);
+        } else {
+            supplier_ref(x, s);
+        }
     }
-    x.open("Supplier_Data")
-        .el("Supplier_ID", &s.id)
-        .el("Supplier_Reference_ID", &s.id)
-        .el("Supplier_Name", &s.name)
-        .el("Worktag_Only", "0");
+    x.open("Supplier_Data");
+    if !shape.without_id {
+        x.el("Supplier_ID", &s.id)
+            .el("Supplier_Reference_ID", &s.id);
+    }
+    x.el("Supplier_Name", &s.name).el("Worktag_Only", "0");
+    // Tax_ID_DataType: Tax_ID_Text, Tax_ID_Type_Reference, Transaction_Tax_ID, Primary_Tax_ID.
+    let tax_id = |x: &mut Xml| {
+        x.open("Tax_ID_Data").el("Tax_ID_Text", &s.tax_id);
+        x.reference(
+            "Tax_ID_Type_Reference",
+            "Employer Identification Number",
+            &[("Tax_ID_Type_ID", "EIN")],
+        );
+        x.el("Transaction_Tax_ID", "0")
+            .el("Primary_Tax_ID", "1")
+            .close("Tax_ID_Data");
+    };
+    match shape.generation {
+        Generation::V40 => {
+            x.open("Tax_ID_Widget_Data");
+            tax_id(x);
+            x.close("Tax_ID_Widget_Data");
+        }
+        Generation::V28 => tax_id(x),
+    }
     let cat_wid = u.other_wid(s.category.0);
     x.reference(
         "Supplier_Category_Reference",
@@ -326,7 +379,7 @@ pub fn supplier(x: &mut Xml, u: &Universe, s: &Supplier, with_reference: bool) {
         s.terms.1,
         &[("Payment_Terms_ID", s.terms.0)],
     );
-    business_entity(x, s);
+    business_entity(x, s, shape.generation);
     x.open("Supplier_Status_Data");
     let status_name = if s.status == "ACTIVE" {
         "Active"
@@ -343,16 +396,34 @@ pub fn supplier(x: &mut Xml, u: &Universe, s: &Supplier, with_reference: bool) {
     x.close("Supplier_Data").close("Supplier");
 }
 
-/// `Business_Entity_Data`: name, tax ID, external ID, `Contact_Data` (address, phone, e-mail, web).
-fn business_entity(x: &mut Xml, s: &Supplier) {
+/// `Business_Entity_Data`: name, tax ID (before v40), external ID, `Contact_Data` (addresses, phone, e-mail,
+/// web).
+fn business_entity(x: &mut Xml, s: &Supplier, generation: Generation) {
     x.open("Business_Entity_Data")
-        .el("Business_Entity_Name", &s.name)
-        .el("Business_Entity_Tax_ID", &s.tax_id)
-        .el("External_Entity_ID", &format!("EXT-{}", s.index + 1))
+        .el("Business_Entity_Name", &s.name);
+    if generation == Generation::V28 {
+        x.el("Business_Entity_Tax_ID", &s.tax_id);
+    }
+    x.el("External_Entity_ID", &format!("EXT-{}", s.index + 1))
         .open("Contact_Data");
+    // The address history as Workday keeps it: the former address first, the current one, then a move that
+    // takes effect later. Which one is current is said by the dates, not by the order.
+    if let Some((street, since)) = &s.former_address {
+        address(x, s, street, None, *since);
+    }
+    address(x, s, &s.street, s.street2.as_deref(), s.address_since);
+    if let Some((street, since)) = &s.upcoming_address {
+        address(x, s, street, None, *since);
+    }
+    phone_email_web(x, s);
+    x.close("Contact_Data").close("Business_Entity_Data");
+}
+
+/// One `Address_Data` of the supplier's city, effective from `since`.
+fn address(x: &mut Xml, s: &Supplier, street: &str, street2: Option<&str>, since: NaiveDate) {
     let city = s.city;
-    let mut formatted = s.street.clone();
-    if let Some(l2) = &s.street2 {
+    let mut formatted = street.to_string();
+    if let Some(l2) = street2 {
         formatted.push('\n');
         formatted.push_str(l2);
     }
@@ -360,9 +431,7 @@ fn business_entity(x: &mut Xml, s: &Supplier) {
         "\n{}, {} {}\n{}",
         city.name, city.region, s.postal_code, city.country
     ));
-    let effective = (s.updated_at.date_naive() - chrono::Duration::days(400))
-        .format("%Y-%m-%d")
-        .to_string();
+    let effective = since.format("%Y-%m-%d").to_string();
     x.open_attrs(
         "Address_Data",
         &[
@@ -390,9 +459,9 @@ fn business_entity(x: &mut Xml, s: &Supplier) {
         "Address_Line_Data",
         &[("Type", "ADDRESS_LINE_1"), ("Descriptor", "Address Line 1")],
     )
-    .text(&s.street)
+    .text(street)
     .close("Address_Line_Data");
-    if let Some(l2) = &s.street2 {
+    if let Some(l2) = street2 {
         x.open_attrs(
             "Address_Line_Data",
             &[("Type", "ADDRESS_LINE_2"), ("Descriptor", "Address Line 2")],
@@ -418,6 +487,11 @@ fn business_entity(x: &mut Xml, s: &Supplier) {
         .close("Type_Data")
         .close("Usage_Data")
         .close("Address_Data");
+}
+
+/// `Phone_Data`, `Email_Address_Data`, `Web_Address_Data`.
+fn phone_email_web(x: &mut Xml, s: &Supplier) {
+    let city = s.city;
     let e164 = format!(
         "+{}{}{}",
         city.phone_code,
@@ -451,13 +525,20 @@ fn business_entity(x: &mut Xml, s: &Supplier) {
     x.open("Web_Address_Data")
         .el("Web_Address", &s.website)
         .close("Web_Address_Data");
-    x.close("Contact_Data").close("Business_Entity_Data");
 }
 
 /// One `wd:Supplier_Invoice`, in `Supplier_Invoice_DataType` order. There is no header-level purchase order
 /// reference in the schema: each line that was ordered points at its PO line (`Purchase_Order_Line_Reference`,
-/// ID type `Line_Number` with the PO's `Document_Number` as parent).
-pub fn invoice(x: &mut Xml, u: &Universe, inv: &Invoice, with_reference: bool) {
+/// ID type `Line_Number` with the PO's `Document_Number` as parent). `Suppliers_Invoice_Number` (the supplier's
+/// own number) is in the v40 shape only; `Supplier_Invoice_Request_Reference` names the request the invoice was
+/// created from.
+pub fn invoice(
+    x: &mut Xml,
+    u: &Universe,
+    inv: &Invoice,
+    with_reference: bool,
+    generation: Generation,
+) {
     let s = u.supplier(inv.supplier);
     x.open("Supplier_Invoice");
     if with_reference {
@@ -486,9 +567,16 @@ pub fn invoice(x: &mut Xml, u: &Universe, inv: &Invoice, with_reference: bool) {
         .date("Due_Date_Override", inv.key.due_date)
         .el("On_Hold", if inv.key.on_hold { "1" } else { "0" })
         .amount("Control_Amount_Total", inv.gross)
-        .amount("Tax_Amount", inv.tax)
-        // Newer than the v28–v40 schemas: between the supplier reference number and External_PO_Number.
-        .el("Suppliers_Invoice_Number", &inv.supplier_invoice_number);
+        .amount("Tax_Amount", inv.tax);
+    if generation == Generation::V40 {
+        // Newer than the v28 schema: between the supplier reference number and External_PO_Number.
+        x.el("Suppliers_Invoice_Number", &inv.supplier_invoice_number);
+    }
+    x.reference(
+        "Supplier_Invoice_Request_Reference",
+        &format!("Supplier Invoice Request: {}", inv.supplier_invoice_number),
+        &[("WID", &inv.request_wid)],
+    );
     if let Some(m) = &inv.memo {
         x.el("Memo", m);
     }
@@ -527,8 +615,93 @@ pub fn invoice(x: &mut Xml, u: &Universe, inv: &Invoice, with_reference: bool) {
     x.close("Supplier_Invoice_Data").close("Supplier_Invoice");
 }
 
+/// One `wd:Supplier_Invoice_Adjustment` (a credit memo), in `Supplier_Invoice_Adjustment_DataType` order: the
+/// original invoice in `Original_Invoice_Reference`, the credit in `Control_Total_Amount` (positive, with
+/// `Increase_Liability` false), one line.
+pub fn adjustment(
+    x: &mut Xml,
+    u: &Universe,
+    adj: &Adjustment,
+    with_reference: bool,
+    generation: Generation,
+) {
+    let s = u.supplier(adj.supplier);
+    let inv = &adj.invoice;
+    x.open("Supplier_Invoice_Adjustment");
+    if with_reference {
+        x.reference(
+            "Supplier_Invoice_Adjustment_Reference",
+            &format!("Supplier Invoice Adjustment: {}", adj.adjustment_number),
+            &[
+                ("WID", &adj.wid),
+                (
+                    "Supplier_Invoice_Adjustment_Reference_ID",
+                    &adj.reference_id,
+                ),
+            ],
+        );
+    }
+    x.open("Supplier_Invoice_Adjustment_Data")
+        .el("Supplier_Invoice_Adjustment_ID", &adj.reference_id)
+        .el("Invoice_Number", &adj.adjustment_number);
+    company_ref(x, u, s.company);
+    currency_ref(x, s.currency());
+    supplier_ref(x, &s);
+    x.el("Increase_Liability", "0");
+    x.reference(
+        "Adjustment_Reason_Reference",
+        adj.reason.1,
+        &[("Adjustment_Reason_ID", adj.reason.0)],
+    );
+    x.date("Adjustment_Date", adj.date)
+        .amount("Control_Total_Amount", adj.amount)
+        .amount("Tax_Amount", adj.tax);
+    x.reference(
+        "Original_Invoice_Reference",
+        &format!("Supplier Invoice: {}", inv.invoice_number),
+        &[
+            ("WID", &inv.wid),
+            ("Supplier_Invoice_Reference_ID", &inv.reference_id),
+        ],
+    );
+    x.reference(
+        "Payment_Terms_Reference",
+        s.terms.1,
+        &[("Payment_Terms_ID", s.terms.0)],
+    );
+    x.el("On_Hold", "0");
+    if generation == Generation::V40 {
+        x.el("Suppliers_Invoice_Number", &adj.supplier_credit_number);
+    }
+    x.el(
+        "Document_Memo",
+        &format!("{} on {}", adj.reason.1, inv.supplier_invoice_number),
+    );
+    let line = inv.lines.first();
+    x.open("Invoice_Line_Replacement_Data")
+        .el("Line_Order", "1")
+        .el(
+            "Item_Description",
+            &format!("Credit: {}", line.map_or("goods", |l| l.description)),
+        );
+    if let Some(l) = line {
+        x.reference(
+            "Spend_Category_Reference",
+            l.spend_category.1,
+            &[("Spend_Category_ID", l.spend_category.0)],
+        );
+    }
+    x.el("Quantity", "1")
+        .amount("Unit_Cost", adj.amount - adj.tax)
+        .amount("Extended_Amount", adj.amount - adj.tax);
+    x.close("Invoice_Line_Replacement_Data");
+    x.close("Supplier_Invoice_Adjustment_Data")
+        .close("Supplier_Invoice_Adjustment");
+}
+
 /// One `wd:Purchase_Order`, in `Purchase_Order_Outbound_DataType` order. The schema has no total: it is the
-/// sum of the lines (plus tax, freight and other charges, which these orders do not have).
+/// sum of every line — goods, deliverables (project-based), contingent workers — plus tax, freight and other
+/// charges (which these orders do not have).
 pub fn purchase_order(x: &mut Xml, u: &Universe, po: &PurchaseOrder, with_reference: bool) {
     let s = u.supplier(po.supplier);
     x.open("Purchase_Order");
@@ -574,12 +747,35 @@ pub fn purchase_order(x: &mut Xml, u: &Universe, po: &PurchaseOrder, with_refere
             .amount("Extended_Amount", *amount)
             .close("Goods_Line_Data");
     }
+    let mut n = po.lines.len();
+    if let Some((memo, amount)) = po.deliverables {
+        n += 1;
+        // ProjectBased_Order_Line_Replacement_DataType: no quantity, no description; a memo.
+        x.open("Deliverables_Line_Data")
+            .el("Line_Number", &n.to_string())
+            .el("Memo", memo)
+            .amount("Extended_Amount", amount)
+            .close("Deliverables_Line_Data");
+    }
+    if let Some((hours, rate, amount)) = po.contingent_worker {
+        n += 1;
+        // Contingent_Worker_Order_Line_DataType: scheduled hours at a contract pay rate.
+        x.open("Contingent_Worker_Line_Data")
+            .el("Line_Number", &n.to_string())
+            .el("Scheduled_Hours", &hours.to_string())
+            .amount("Contract_Pay_Rate", rate)
+            .amount("Extended_Amount", amount)
+            .el("Memo", "Contract staff")
+            .close("Contingent_Worker_Line_Data");
+    }
     x.close("Purchase_Order_Data").close("Purchase_Order");
 }
 
 /// One `wd:Payment`, in `Payment_WWS_DataType` order: `Payment_Group_Data` (date, currency, type, category;
 /// only when the response group asks for it), `Payment_Status` (text), reference number, amount, currency,
-/// check number, company, payee, remittance.
+/// check number, company, payee, remittance. `Payment_Reference` carries the WID (the one ID type a payment
+/// reference is known to take). Remittance lines name each invoice the way the payment's [`RemittanceStyle`]
+/// says; a credit netted in the payment has its own line with a negative amount.
 pub fn payment(x: &mut Xml, u: &Universe, p: &Payment, with_reference: bool, with_group: bool) {
     let s = u.supplier(p.supplier);
     x.open("Payment");
@@ -587,7 +783,7 @@ pub fn payment(x: &mut Xml, u: &Universe, p: &Payment, with_reference: bool, wit
         x.reference(
             "Payment_Reference",
             &format!("Payment: {}", p.reference_number),
-            &[("WID", &p.wid), ("Payment_Reference_ID", &p.reference_id)],
+            &[("WID", &p.wid)],
         );
     }
     x.open("Payment_Data");
@@ -623,13 +819,36 @@ pub fn payment(x: &mut Xml, u: &Universe, p: &Payment, with_reference: bool, wit
     for st in &p.settled {
         let inv = &st.invoice;
         x.open("Document_Remittance_Data")
-            .el("Document_Type", "Supplier_Invoice")
-            .el("Document_ID", &inv.reference_id)
-            .el("Document_Reference", &inv.invoice_number)
-            .date("Document_Date", inv.key.invoice_date)
+            .el("Document_Type", "Supplier_Invoice");
+        match p.remittance {
+            RemittanceStyle::WorkdayIds => {
+                x.el("Document_ID", &inv.reference_id)
+                    .el("Document_Reference", &inv.invoice_number);
+            }
+            RemittanceStyle::WidAndSuppliersNumber => {
+                x.el("Document_ID", &inv.wid)
+                    .el("Document_Reference", &inv.supplier_invoice_number);
+            }
+            RemittanceStyle::SuppliersNumberOnly => {
+                x.el("Document_Reference", &inv.supplier_invoice_number);
+            }
+        }
+        x.date("Document_Date", inv.key.invoice_date)
             .amount("Total_Payable_Amount", inv.gross)
             .amount("Amount_Paid", st.amount_paid)
             .amount("Amount_Due", inv.gross - st.amount_paid)
+            .amount("Discount_Taken", Decimal::ZERO)
+            .close("Document_Remittance_Data");
+    }
+    for c in &p.applied_credits {
+        x.open("Document_Remittance_Data")
+            .el("Document_Type", "Supplier_Invoice_Adjustment")
+            .el("Document_ID", &c.reference_id)
+            .el("Document_Reference", &c.supplier_credit_number)
+            .date("Document_Date", c.date)
+            .amount("Total_Payable_Amount", -c.amount)
+            .amount("Amount_Paid", -c.amount)
+            .amount("Amount_Due", Decimal::ZERO)
             .amount("Discount_Taken", Decimal::ZERO)
             .close("Document_Remittance_Data");
     }
