@@ -352,7 +352,7 @@ impl ZendeskClient {
                         None => next.push(i),
                     }
                 }
-                if !next.is_empty() {
+                if !next.is_empty() && round <= self.config().max_retries {
                     tracing::warn!(job = %job.id, status = job.status.as_str(), left = next.len(),
                         "ticket update job left tickets without a result; sending those again");
                     self.pause_before_retry(round).await;

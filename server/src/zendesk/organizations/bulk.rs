@@ -272,7 +272,7 @@ impl ZendeskClient {
                         }
                     }
                 }
-                if unknown {
+                if unknown && round < max_rounds {
                     // Not processed by a job that stopped: back off before sending those again.
                     self.pause_before_retry(round).await;
                 }
