@@ -8,19 +8,25 @@
 //! durably enqueued — deduplicated by its `id` — before the 200 answer; a trigger request likewise, deduplicated
 //! by its `X-Zendesk-Webhook-Invocation-Id` (or a hash of timestamp and body), with the event type `trigger`.
 //! Nothing is enqueued on any failure.
+//!
+//! A `200` is answered only once the event is committed. When the store cannot be read or written, the answer
+//! is `503 store_unavailable` with `Retry-After: zendesk.webhook_retry_after_secs` (under 60 s): Zendesk
+//! retries a webhook answered 409, or 429/503 with such a `Retry-After`, but not a 500, which would lose the
+//! event. The retry carries the same event id (or invocation id), so it is queued once.
 
 use axum::Json;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 
 use super::error::{ApiError, ErrorBody};
 use super::state::AppState;
-use crate::store::{Enqueued, NewQueuedEvent};
+use crate::store::{Enqueued, NewQueuedEvent, StoreError};
 use crate::tenant::{SecretName, TenantId};
 use crate::zendesk::webhook::{
     self, INVOCATION_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, TRIGGER_EVENT_TYPE,
@@ -55,6 +61,20 @@ fn count(outcome: &'static str) {
 fn rejected(outcome: &'static str, err: ApiError) -> ApiError {
     count(outcome);
     err
+}
+
+/// The code of the `503` answered when the store fails.
+const STORE_UNAVAILABLE: &str = "store_unavailable";
+
+/// A store failure: `503` (answered with `Retry-After` by [`receive`]) so that Zendesk sends the event again,
+/// never a 500, which Zendesk does not retry.
+fn store_unavailable(err: StoreError) -> ApiError {
+    tracing::error!(error = %err, "webhook event not stored; asking Zendesk to retry");
+    count("store_unavailable");
+    ApiError::Unavailable {
+        code: STORE_UNAVAILABLE,
+        message: "the event could not be stored; send it again later".into(),
+    }
 }
 
 fn invalid_signature() -> ApiError {
@@ -95,11 +115,39 @@ fn header<'a>(headers: &'a HeaderMap, name: &'static str) -> Result<&'a str, Api
         (status = 400, description = "`malformed_event`: neither an event payload nor a trigger body with a `ticket_id`", body = ErrorBody),
         (status = 401, description = "`missing_signature`, `invalid_signature` or `stale_timestamp`", body = ErrorBody),
         (status = 413, description = "body larger than `zendesk.webhook_max_body_bytes`", body = ErrorBody),
+        (status = 503, description = "`store_unavailable`: the event could not be stored; `Retry-After` \
+                                      (seconds, under 60) asks Zendesk to send it again", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "seconds to wait before sending the event again"))),
     )
 )]
 pub async fn receive(
     State(state): State<AppState>,
     Path(tenant): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let retry_after = state.config().zendesk.webhook_retry_after_secs;
+    match accept(state, tenant, headers, body).await {
+        Ok(ack) => ack.into_response(),
+        Err(
+            err @ ApiError::Unavailable {
+                code: STORE_UNAVAILABLE,
+                ..
+            },
+        ) => {
+            let mut response = err.into_response();
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+            response
+        }
+        Err(err) => err.into_response(),
+    }
+}
+
+async fn accept(
+    state: AppState,
+    tenant: String,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<WebhookAck>, ApiError> {
@@ -122,7 +170,8 @@ pub async fn receive(
     let secret = state
         .store()
         .secret(state.vault(), &tenant, SecretName::WebhookSigningSecret)
-        .await?;
+        .await
+        .map_err(store_unavailable)?;
     let Some(secret) = secret else {
         tracing::warn!(%tenant, "webhook for a tenant without a webhook-signing-secret (or an unknown tenant)");
         return Err(rejected("invalid_signature", invalid_signature()));
@@ -189,7 +238,8 @@ pub async fn receive(
                 payload: payload.to_owned(),
             },
         )
-        .await?;
+        .await
+        .map_err(store_unavailable)?;
     let status = match outcome {
         Enqueued::Queued { id } => {
             tracing::info!(%tenant, %event_id, %event_type, ticket_id, queue_id = id, "webhook event queued");

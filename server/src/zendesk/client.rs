@@ -217,6 +217,7 @@ impl ZendeskClient {
                 auth,
                 limiter: RateLimiter::new(rpm, config.rate_limit_burst)
                     .with_ticket_update_rpm(config.ticket_update_rpm)
+                    .with_organization_update_rpm(config.organization_update_rpm)
                     .with_max_hold(Duration::from_secs(config.max_retry_after_secs)),
                 config: config.clone(),
                 field_cache: moka::future::Cache::builder()

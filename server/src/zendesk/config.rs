@@ -31,6 +31,10 @@ pub struct ZendeskConfig {
     /// Ticket updates (`PUT /api/v2/tickets/{id}`) per minute: Zendesk limits Update Ticket to 100 requests per
     /// minute per account (300 with the High Volume add-on), on top of the plan's limit.
     pub ticket_update_rpm: u32,
+    /// Organization updates (`PUT /api/v2/organizations/{id}`) per minute: Zendesk limits Update Organization
+    /// to 5 requests per minute (announced March 2022), on top of the plan's limit. Bulk writes use
+    /// `update_many` and are not affected.
+    pub organization_update_rpm: u32,
     /// Milliseconds between two polls of a bulk job's status.
     pub job_poll_interval_ms: u64,
     /// Polls of one job before giving up (the job keeps running in Zendesk; its results are then unknown).
@@ -43,6 +47,9 @@ pub struct ZendeskConfig {
     pub webhook_timestamp_window_secs: u64,
     /// Largest accepted webhook body in bytes.
     pub webhook_max_body_bytes: usize,
+    /// `Retry-After` (seconds) of the `503` answered when a webhook event cannot be stored, so that Zendesk
+    /// sends it again; Zendesk retries a 503 only when `Retry-After` is under 60 seconds.
+    pub webhook_retry_after_secs: u64,
 }
 
 impl Default for ZendeskConfig {
@@ -56,12 +63,14 @@ impl Default for ZendeskConfig {
             max_retry_after_secs: 120,
             default_retry_after_secs: 10,
             ticket_update_rpm: 100,
+            organization_update_rpm: 5,
             job_poll_interval_ms: 1_000,
             job_poll_limit: 300,
             oauth_refresh_leeway_secs: 60,
             ticket_field_cache_secs: 300,
             webhook_timestamp_window_secs: 300,
             webhook_max_body_bytes: 256 * 1024,
+            webhook_retry_after_secs: 10,
         }
     }
 }
@@ -108,6 +117,11 @@ impl ZendeskConfig {
                 "must be at least 1",
             ),
             (
+                "zendesk.organization_update_rpm",
+                self.organization_update_rpm > 0,
+                "must be at least 1",
+            ),
+            (
                 "zendesk.job_poll_interval_ms",
                 self.job_poll_interval_ms > 0,
                 "must be at least 1",
@@ -126,6 +140,11 @@ impl ZendeskConfig {
                 "zendesk.webhook_max_body_bytes",
                 self.webhook_max_body_bytes >= 1024,
                 "must be at least 1024",
+            ),
+            (
+                "zendesk.webhook_retry_after_secs",
+                (1..60).contains(&self.webhook_retry_after_secs),
+                "must be between 1 and 59 (Zendesk does not retry a longer Retry-After)",
             ),
         ];
         match checks.into_iter().find(|(_, ok, _)| !ok) {

@@ -73,17 +73,7 @@ pub enum ZendeskError {
         /// What was wrong.
         message: String,
     },
-    /// A bulk job ended `failed` or `killed`.
-    #[error("Zendesk job {id} ended {status}: {message}")]
-    JobFailed {
-        /// Job id.
-        id: String,
-        /// `failed` or `killed`.
-        status: String,
-        /// Zendesk's message.
-        message: String,
-    },
-    /// A bulk job was still running after the configured number of polls.
+    /// A bulk job was still running after the configured number of polls (or never became visible).
     #[error("Zendesk job {id} was still {status} after {polls} polls")]
     JobTimeout {
         /// Job id.
@@ -145,7 +135,6 @@ impl ZendeskError {
             Self::Upstream { .. } => "upstream",
             Self::Transport { .. } => "transport",
             Self::Decode { .. } => "decode",
-            Self::JobFailed { .. } => "job_failed",
             Self::JobTimeout { .. } => "job_timeout",
             Self::OAuth { .. } => "oauth",
             Self::MissingCredentials(_) => "missing_credentials",

@@ -1,5 +1,11 @@
 //! Bulk jobs (`job_status`): `create_many` / `update_many` answer with a job that runs in the background; the
 //! client polls `GET /api/v2/job_statuses/{id}` until it is `completed`, `failed` or `killed`.
+//!
+//! - A finished job's per-item `results` are read whatever its final status: a `failed` or `killed` job still
+//!   reports the items it processed (`{index, error, details}` for a failed create), so callers act on those
+//!   and treat only the items without a result as unknown.
+//! - A job Zendesk has just accepted may answer `404` on its first polls (not visible yet); that is waited
+//!   out, up to [`NOT_YET_VISIBLE_POLLS`] times, before the job is given up as unknown.
 
 use std::time::Duration;
 
@@ -171,6 +177,11 @@ impl JobStatus {
     }
 }
 
+/// `404`s tolerated while a just-accepted job is not visible yet (node-zendesk's job monitor waits the same way,
+/// five attempts by default), each after `zendesk.job_poll_interval_ms`. A `404` once the job was seen is an
+/// error at once.
+pub const NOT_YET_VISIBLE_POLLS: u32 = 5;
+
 #[derive(Deserialize)]
 struct Envelope {
     job_status: JobStatus,
@@ -189,12 +200,16 @@ impl ZendeskClient {
     }
 
     /// Polls `job` every `zendesk.job_poll_interval_ms` until it is final. A `failed` or `killed` job is
-    /// returned as it is (callers reconcile); more than `zendesk.job_poll_limit` polls is `JobTimeout`.
+    /// returned as it is, with the results of the items it processed; more than `zendesk.job_poll_limit` polls
+    /// is `JobTimeout`. While no poll has found the job yet, a `404` means "not visible yet" and is polled
+    /// again, up to [`NOT_YET_VISIBLE_POLLS`] times (then `JobTimeout` with the status `not visible`).
     pub async fn wait_for_job(&self, job: JobStatus) -> Result<JobStatus, ZendeskError> {
         let interval = Duration::from_millis(self.config().job_poll_interval_ms);
         let limit = self.config().job_poll_limit;
         let mut current = job;
         let mut polls = 0;
+        let mut seen = false;
+        let mut not_found = 0;
         while !current.status.is_final() {
             if polls >= limit {
                 return Err(ZendeskError::JobTimeout {
@@ -204,8 +219,25 @@ impl ZendeskClient {
                 });
             }
             tokio::time::sleep(interval).await;
-            current = self.job_status(&current.id).await?;
             polls += 1;
+            match self.job_status(&current.id).await {
+                Ok(job) => {
+                    seen = true;
+                    current = job;
+                }
+                Err(ZendeskError::NotFound { .. }) if !seen => {
+                    not_found += 1;
+                    if not_found > NOT_YET_VISIBLE_POLLS {
+                        return Err(ZendeskError::JobTimeout {
+                            id: current.id,
+                            status: "not visible".into(),
+                            polls,
+                        });
+                    }
+                    tracing::debug!(job = %current.id, not_found, "job not visible yet; polling again");
+                }
+                Err(e) => return Err(e),
+            }
         }
         Ok(current)
     }

@@ -8,6 +8,10 @@
 //! at `zendesk.ticket_update_rpm`, and a 429 for such an endpoint that came without `Retry-After`, or with it
 //! while the account still had budget (`X-Rate-Limit-Remaining` > 0), holds only that endpoint's requests.
 //!
+//! Update Organization (`PUT /api/v2/organizations/{id}`) has its own limit too, announced by Zendesk in March 2022:
+//! 5 requests per minute. Organization updates pass a third limiter at `zendesk.organization_update_rpm`, with a
+//! burst of one (so no minute ever sees more than the limit); bulk paths use `update_many` and never meet it.
+//!
 //! Every wait is bounded: a `Retry-After` or `ratelimit-reset` of any size (`1e20`, `18446744073709551615`)
 //! holds requests for at most the limiter's `max_hold` (`zendesk.max_retry_after_secs`), and all instant
 //! arithmetic is checked.
@@ -91,6 +95,8 @@ pub enum Endpoint {
     General,
     /// `PUT /api/v2/tickets/{id}` (Update Ticket): also its per-account endpoint limit.
     TicketUpdate,
+    /// `PUT /api/v2/organizations/{id}` (Update Organization): also its endpoint limit.
+    OrganizationUpdate,
 }
 
 /// Longest `ratelimit-reset` taken into account (Zendesk's windows are a minute; anything beyond an hour is
@@ -103,6 +109,8 @@ const MAX_PROBE_HOLD: Duration = Duration::from_secs(1);
 const DEFAULT_MAX_HOLD: Duration = Duration::from_secs(120);
 /// Update Ticket's per-account limit (requests per minute) unless configured otherwise.
 pub const TICKET_UPDATE_RPM: u32 = 100;
+/// Update Organization's limit (requests per minute) unless configured otherwise.
+pub const ORGANIZATION_UPDATE_RPM: u32 = 5;
 
 fn gcra(rpm: u32, burst: u32) -> DefaultDirectRateLimiter {
     let rpm = NonZeroU32::new(rpm).unwrap_or(NonZeroU32::MIN);
@@ -115,9 +123,11 @@ fn gcra(rpm: u32, burst: u32) -> DefaultDirectRateLimiter {
 pub struct RateLimiter {
     gcra: DefaultDirectRateLimiter,
     ticket_updates: DefaultDirectRateLimiter,
+    organization_updates: DefaultDirectRateLimiter,
     rpm: u32,
     burst: u32,
     ticket_update_rpm: u32,
+    organization_update_rpm: u32,
     max_hold: Duration,
     /// No request leaves before this instant (set by `Retry-After` and exhausted budgets).
     hold: Mutex<Option<Instant>>,
@@ -138,9 +148,11 @@ impl RateLimiter {
         Self {
             gcra: gcra(rpm, burst),
             ticket_updates: gcra(TICKET_UPDATE_RPM, burst),
+            organization_updates: gcra(ORGANIZATION_UPDATE_RPM, 1),
             rpm,
             burst,
             ticket_update_rpm: TICKET_UPDATE_RPM,
+            organization_update_rpm: ORGANIZATION_UPDATE_RPM,
             max_hold: DEFAULT_MAX_HOLD,
             hold: Mutex::new(None),
             endpoint_holds: Mutex::new(HashMap::new()),
@@ -152,6 +164,14 @@ impl RateLimiter {
     pub fn with_ticket_update_rpm(mut self, rpm: u32) -> Self {
         self.ticket_update_rpm = rpm.max(1);
         self.ticket_updates = gcra(self.ticket_update_rpm, self.burst);
+        self
+    }
+
+    /// Organization updates (`PUT /api/v2/organizations/{id}`) at most `rpm` per minute (at least 1), one at a
+    /// time (no burst).
+    pub fn with_organization_update_rpm(mut self, rpm: u32) -> Self {
+        self.organization_update_rpm = rpm.max(1);
+        self.organization_updates = gcra(self.organization_update_rpm, 1);
         self
     }
 
@@ -175,6 +195,11 @@ impl RateLimiter {
     /// Ticket updates per minute this limiter allows.
     pub fn ticket_update_rpm(&self) -> u32 {
         self.ticket_update_rpm
+    }
+
+    /// Organization updates per minute this limiter allows.
+    pub fn organization_update_rpm(&self) -> u32 {
+        self.organization_update_rpm
     }
 
     /// The longest hold.
@@ -220,8 +245,10 @@ impl RateLimiter {
                 tokio::time::sleep_until(until).await;
                 continue;
             }
-            if endpoint == Endpoint::TicketUpdate {
-                self.ticket_updates.until_ready().await;
+            match endpoint {
+                Endpoint::TicketUpdate => self.ticket_updates.until_ready().await,
+                Endpoint::OrganizationUpdate => self.organization_updates.until_ready().await,
+                Endpoint::General => {}
             }
             self.gcra.until_ready().await;
             // A hold set while this request waited for its slot (a 429 elsewhere) still applies.

@@ -24,6 +24,7 @@ pub mod jobs;
 pub mod limiter;
 pub mod org_fields;
 pub mod organizations;
+pub mod pagination;
 pub mod probe;
 pub mod tickets;
 pub mod webhook;

@@ -116,37 +116,15 @@ impl OrganizationFieldSpec {
 }
 
 #[derive(Deserialize)]
-struct Page {
-    #[serde(default, deserialize_with = "de::null_default")]
-    organization_fields: Vec<OrganizationField>,
-    #[serde(default)]
-    next_page: Option<String>,
-}
-
-#[derive(Deserialize)]
 struct One {
     organization_field: OrganizationField,
 }
 
 impl ZendeskClient {
-    /// `GET /api/v2/organization_fields`, every page.
+    /// `GET /api/v2/organization_fields`, every page (cursor pagination).
     pub async fn organization_fields(&self) -> Result<Vec<OrganizationField>, ZendeskError> {
-        let mut fields = Vec::new();
-        let mut next = Some("organization_fields".to_string());
-        let mut pages = 0;
-        while let Some(path) = next {
-            pages += 1;
-            if pages > 100 {
-                return Err(ZendeskError::Decode {
-                    context: "GET organization_fields".into(),
-                    message: "more than 100 pages".into(),
-                });
-            }
-            let page: Page = self.call_json(Call::get(path)).await?;
-            fields.extend(page.organization_fields);
-            next = page.next_page.filter(|n| !n.is_empty());
-        }
-        Ok(fields)
+        self.list_all("organization_fields", "organization_fields")
+            .await
     }
 
     /// Makes sure a field exists for every spec (by key), creating the missing ones; returns the fields in

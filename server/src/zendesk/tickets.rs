@@ -314,7 +314,9 @@ impl ZendeskClient {
     }
 
     /// `PUT /api/v2/tickets/update_many` (`{"tickets": [{id, custom_fields}]}`) in jobs of up to 100, after
-    /// checking every value; polls each job and reports per ticket.
+    /// checking every value; polls each job and reports per ticket. A job that ended `failed` or `killed`
+    /// settles the tickets it has results for; only the others are sent again (after a pause, at most
+    /// `zendesk.retry.max_retries` times), never the whole batch blindly.
     pub async fn update_many_ticket_fields(
         &self,
         updates: &[TicketFieldsUpdate],
@@ -328,30 +330,51 @@ impl ZendeskClient {
         }
         let mut out = Vec::with_capacity(updates.len());
         for chunk in checked.chunks(super::organizations::MAX_BATCH) {
-            let body: Vec<Value> = chunk
-                .iter()
-                .map(|(id, fields)| json!({"id": id, "custom_fields": fields}))
-                .collect();
-            let job = self
-                .submit_job(Call::put("tickets/update_many", json!({"tickets": body})))
-                .await?;
-            if job.status != JobState::Completed {
-                return Err(ZendeskError::JobFailed {
-                    id: job.id,
-                    status: job.status.as_str().to_string(),
-                    message: job.message.unwrap_or_default(),
-                });
+            let mut outcomes: Vec<Option<Result<(), String>>> = vec![None; chunk.len()];
+            let mut pending: Vec<usize> = (0..chunk.len()).collect();
+            let mut round = 0;
+            let mut last_job = None;
+            while !pending.is_empty() && round <= self.config().retry.max_retries {
+                round += 1;
+                let body: Vec<Value> = pending
+                    .iter()
+                    .map(|&i| json!({"id": chunk[i].0, "custom_fields": chunk[i].1}))
+                    .collect();
+                let job = self
+                    .submit_job(Call::put("tickets/update_many", json!({"tickets": body})))
+                    .await?;
+                let mut next = Vec::new();
+                for (pos, &i) in pending.iter().enumerate() {
+                    match job.result_for_update(pos, chunk[i].0) {
+                        Some(r) if r.succeeded() => outcomes[i] = Some(Ok(())),
+                        Some(r) => {
+                            outcomes[i] = Some(Err(format!(
+                                "{}: {}",
+                                r.error.as_deref().unwrap_or("Failed"),
+                                r.details.as_deref().unwrap_or_default()
+                            )));
+                        }
+                        None => next.push(i),
+                    }
+                }
+                if !next.is_empty() && round <= self.config().retry.max_retries {
+                    tracing::warn!(job = %job.id, status = job.status.as_str(), left = next.len(),
+                        "ticket update job left tickets without a result; sending those again");
+                    self.pause_before_retry(round).await;
+                }
+                last_job = Some((job.id, job.status));
+                pending = next;
             }
-            for (pos, (id, _)) in chunk.iter().enumerate() {
-                let outcome = match job.result_for_update(pos, *id) {
-                    Some(r) if r.succeeded() => Ok(()),
-                    Some(r) => Err(format!(
-                        "{}: {}",
-                        r.error.as_deref().unwrap_or("Failed"),
-                        r.details.as_deref().unwrap_or_default()
-                    )),
-                    None => Err("no result for this ticket".into()),
-                };
+            for (i, (id, _)) in chunk.iter().enumerate() {
+                let outcome = outcomes[i].take().unwrap_or_else(|| {
+                    Err(match &last_job {
+                        Some((job, status)) if *status != JobState::Completed => format!(
+                            "not processed: job {job} ended {} before reaching this ticket",
+                            status.as_str()
+                        ),
+                        _ => "no result for this ticket".into(),
+                    })
+                });
                 out.push(TicketWrite {
                     ticket_id: *id,
                     outcome,

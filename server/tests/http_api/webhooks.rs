@@ -371,6 +371,109 @@ async fn missing_headers_unknown_tenants_and_big_bodies_are_refused() {
     }
 }
 
+/// Makes every insert into the queue fail (a real failure of the real store, as when its disk is full), or
+/// lifts that again.
+async fn queue_inserts_fail(store: &Store, fail: bool) {
+    let statements: &[&'static str] = match (store.backend(), fail) {
+        (ml_connector::store::Backend::Sqlite, true) => &[
+            "CREATE TRIGGER mlc_test_outage BEFORE INSERT ON enrichment_queue \
+             BEGIN SELECT RAISE(ABORT, 'simulated outage: database or disk is full'); END",
+        ],
+        (ml_connector::store::Backend::Sqlite, false) => &["DROP TRIGGER mlc_test_outage"],
+        (ml_connector::store::Backend::Postgres, true) => &[
+            "CREATE FUNCTION mlc_test_outage() RETURNS trigger LANGUAGE plpgsql AS \
+             $$ BEGIN RAISE EXCEPTION 'simulated outage: could not extend file'; END $$",
+            "CREATE TRIGGER mlc_test_outage BEFORE INSERT ON enrichment_queue \
+             FOR EACH ROW EXECUTE FUNCTION mlc_test_outage()",
+        ],
+        (ml_connector::store::Backend::Postgres, false) => {
+            &["DROP TRIGGER mlc_test_outage ON enrichment_queue"]
+        }
+    };
+    for sql in statements {
+        sqlx::query(*sql).execute(store.pool()).await.unwrap();
+    }
+}
+
+/// Status, `Retry-After` and JSON body of a request.
+async fn call_with_retry_after(
+    f: &Fixture,
+    req: Req,
+) -> (StatusCode, Option<String>, serde_json::Value) {
+    let mut builder = f.app.client.request(req.method, f.app.url(&req.path));
+    for (name, value) in req.headers {
+        builder = builder.header(name, value);
+    }
+    let resp = builder.body(req.body).send().await.unwrap();
+    let status = resp.status();
+    let retry_after = resp
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap().to_string());
+    let bytes = resp.bytes().await.unwrap();
+    (
+        status,
+        retry_after,
+        serde_json::from_slice(&bytes).unwrap_or_default(),
+    )
+}
+
+/// The store failing is not the sender's fault: the answer is a 503 with `Retry-After` (which Zendesk retries;
+/// it does not retry a 500), nothing is half-stored, and the retry, once the store is back, is queued once.
+#[tokio::test]
+async fn a_store_failure_asks_zendesk_to_retry_and_loses_nothing() {
+    for f in fixtures(|c| c.zendesk.webhook_retry_after_secs = 7).await {
+        let name = f.app.name;
+        queue_inserts_fail(f.state.store(), true).await;
+        let ts = now_ts();
+        let request = || signed_at("acme", TICKET_CREATED, SECRET, &ts);
+        let (status, retry_after, body) = call_with_retry_after(&f, request()).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{name}: {body}");
+        assert_eq!(retry_after.as_deref(), Some("7"), "{name}");
+        assert_eq!(body["error"]["code"], "store_unavailable", "{name}");
+        assert!(
+            !body.to_string().contains("outage"),
+            "{name}: no internals in the answer: {body}"
+        );
+        assert_eq!(
+            counts(f.state.store()).await,
+            QueueCounts::default(),
+            "{name}"
+        );
+
+        // Zendesk sends the same request again once the store is back.
+        queue_inserts_fail(f.state.store(), false).await;
+        let (status, retry_after, body) = call_with_retry_after(&f, request()).await;
+        assert_eq!(
+            (status, retry_after),
+            (StatusCode::OK, None),
+            "{name}: {body}"
+        );
+        assert_eq!(body["status"], "queued");
+        let (_, _, body) = call_with_retry_after(&f, request()).await;
+        assert_eq!(body["status"], "duplicate", "{name}");
+        assert_eq!(counts(f.state.store()).await.queued, 1, "{name}");
+    }
+}
+
+/// A store that cannot even be read (its connections are gone) is answered the same way.
+#[tokio::test]
+async fn an_unreachable_store_is_a_503_with_retry_after() {
+    for f in fixtures(|_| {}).await {
+        f.state.store().close().await;
+        let (status, retry_after, body) =
+            call_with_retry_after(&f, signed(TICKET_CREATED, SECRET)).await;
+        assert_eq!(
+            status,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "{}: {body}",
+            f.app.name
+        );
+        assert_eq!(retry_after.as_deref(), Some("10"));
+        assert_eq!(body["error"]["code"], "store_unavailable");
+    }
+}
+
 /// A trigger request signed now, with the webhook and invocation id headers Zendesk sends (either omitted
 /// when `None`).
 fn trigger_request(body: &[u8], timestamp: &str, invocation: Option<&str>) -> Req {
@@ -583,6 +686,36 @@ async fn simulator_webhooks_reach_the_queue_end_to_end() {
         let deliveries = sim.wait_for_deliveries(4, Duration::from_secs(10)).await;
         assert_eq!(deliveries[3].status, Some(401), "{name}");
         assert_eq!(counts(f.state.store()).await.queued, 3, "{name}");
+        f.app.stop().await;
+    }
+}
+
+/// Zendesk's own retry brings an event the store could not take: the first delivery is answered 503 with
+/// `Retry-After`, the simulator waits that long and sends it again (same event, same invocation id), and it is
+/// queued once.
+#[tokio::test]
+async fn an_event_refused_during_a_store_outage_arrives_with_zendesks_retry() {
+    for f in fixtures(|c| c.zendesk.webhook_retry_after_secs = 1).await {
+        let name = f.app.name;
+        queue_inserts_fail(f.state.store(), true).await;
+        let sim = sim_delivering_to(WebhookTarget::events(
+            &f.webhook_url(),
+            SECRET,
+            "01HWEBHOOK",
+        ))
+        .await;
+        let ticket = unpaid_invoice_ticket(&sim, "Where is my payment for INV-2024-0042?");
+        let first = sim.wait_for_deliveries(1, Duration::from_secs(10)).await;
+        assert_eq!(first[0].status, Some(503), "{name}: {first:?}");
+        queue_inserts_fail(f.state.store(), false).await;
+        let deliveries = sim.wait_for_deliveries(2, Duration::from_secs(10)).await;
+        assert_eq!(deliveries.len(), 2, "{name}: {deliveries:?}");
+        assert_eq!(deliveries[1].status, Some(200));
+        assert_eq!(deliveries[1].event_id, deliveries[0].event_id);
+        assert_eq!(deliveries[1].invocation_id, deliveries[0].invocation_id);
+        let row = queued_event(&f, &deliveries[0].event_id).await.unwrap();
+        assert_eq!(row.ticket_id, ticket as i64);
+        assert_eq!(counts(f.state.store()).await.queued, 1, "{name}");
         f.app.stop().await;
     }
 }

@@ -18,6 +18,7 @@ pub fn fast_config() -> ZendeskConfig {
             ..RetryPolicy::default()
         },
         job_poll_interval_ms: 20,
+        organization_update_rpm: 6000,
         ..ZendeskConfig::default()
     }
 }

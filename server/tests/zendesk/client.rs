@@ -757,6 +757,134 @@ async fn organization_fields_are_provisioned_once_by_key() {
     );
 }
 
+/// Lists are read with cursor pagination: `page[size]=100`, then `links.next` while `meta.has_more`.
+#[tokio::test]
+async fn organization_fields_are_listed_by_cursor() {
+    let sim = sim().await;
+    let client = token_client(&sim);
+    let specs: Vec<OrganizationFieldSpec> = (0..130)
+        .map(|i| OrganizationFieldSpec {
+            key: format!("field_{i:03}"),
+            title: format!("Field {i}"),
+            field_type: FieldType::Text,
+            description: None,
+            options: vec![],
+        })
+        .collect();
+    client.ensure_organization_fields(&specs).await.unwrap();
+    sim.clear_log();
+    let fields = client.organization_fields().await.unwrap();
+    let keys: Vec<&str> = fields.iter().map(|f| f.key.as_str()).collect();
+    let expected: Vec<&str> = specs.iter().map(|s| s.key.as_str()).collect();
+    assert_eq!(keys, expected);
+    let gets = sim.requests_to("GET", "/api/v2/organization_fields");
+    assert_eq!(gets.len(), 2, "{gets:?}");
+    assert_eq!(gets[0].query_param("page[size]").as_deref(), Some("100"));
+    assert!(gets[0].query_param("page[after]").is_none());
+    assert_eq!(gets[1].query_param("page[size]").as_deref(), Some("100"));
+    assert!(gets[1].query_param("page[after]").is_some());
+    assert!(
+        gets.iter().all(|g| g.query_param("page").is_none()),
+        "no offset paging"
+    );
+}
+
+/// Zendesk answers field values in its own normal form (a date field `2024-01-31T00:00:00+00:00`, a decimal a
+/// number, tags split and lower-cased): an unchanged supplier must compare equal and cause no write.
+#[tokio::test]
+async fn an_unchanged_supplier_with_typed_fields_causes_no_write() {
+    let sim = sim().await;
+    let client = token_client(&sim);
+    let spec = |key: &str, field_type: &str, options: &[(&str, &str)]| OrganizationFieldSpec {
+        key: key.into(),
+        title: key.replace('_', " "),
+        field_type: FieldType::parse(field_type).unwrap(),
+        description: None,
+        options: options
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect(),
+    };
+    client
+        .ensure_organization_fields(&[
+            spec("supplier_since", "date", &[]),
+            spec("credit_limit", "decimal", &[]),
+            spec("open_invoices", "integer", &[]),
+            spec("preferred", "checkbox", &[]),
+            spec("supplier_status", "dropdown", &[("Active", "wd_active")]),
+            spec("payment_terms", "text", &[]),
+        ])
+        .await
+        .unwrap();
+    let supplier = || {
+        let mut o = org("Acme Supplies", "SUP-7");
+        o.tags = Some(vec!["Preferred Supplier".into(), "EMEA".into()]);
+        o.notes = Some("From Workday".into());
+        for (key, value) in [
+            ("supplier_since", json!("2024-01-31")),
+            ("credit_limit", json!("1200.50")),
+            ("open_invoices", json!("3")),
+            ("preferred", json!(true)),
+            ("supplier_status", json!("wd_active")),
+            ("payment_terms", json!("Net 30")),
+            ("not_a_field", json!("ignored by Zendesk")),
+        ] {
+            o.organization_fields.insert(key.into(), value);
+        }
+        o
+    };
+    let first = client.upsert_organizations(&[supplier()]).await.unwrap();
+    assert_eq!(
+        first[0].outcome.as_ref().unwrap().action,
+        OrgAction::Created
+    );
+    // What Zendesk answers is not what was written.
+    let stored = &sim.organizations()[0];
+    assert_eq!(
+        stored["organization_fields"]["supplier_since"],
+        "2024-01-31T00:00:00+00:00"
+    );
+    assert_eq!(stored["organization_fields"]["credit_limit"], json!(1200.5));
+    assert_eq!(stored["organization_fields"]["open_invoices"], json!(3));
+    assert_eq!(stored["tags"], json!(["preferred", "supplier", "emea"]));
+
+    sim.clear_log();
+    let second = client.upsert_organizations(&[supplier()]).await.unwrap();
+    assert_eq!(
+        second[0].outcome.as_ref().unwrap().action,
+        OrgAction::Unchanged
+    );
+    assert!(sim.requests_to("PUT", "/api/v2/organizations").is_empty());
+    assert!(
+        sim.requests_to("POST", "/api/v2/organizations").is_empty(),
+        "{:?}",
+        sim.requests()
+    );
+
+    // A real change writes that field alone.
+    let mut changed = supplier();
+    changed
+        .organization_fields
+        .insert("credit_limit".into(), json!("1200.51"));
+    let third = client.upsert_organizations(&[changed]).await.unwrap();
+    assert_eq!(
+        third[0].outcome.as_ref().unwrap().action,
+        OrgAction::Updated
+    );
+    let puts = sim.requests_to("PUT", "/api/v2/organizations/update_many");
+    assert_eq!(puts.len(), 1);
+    let sent = &puts[0].body.as_ref().unwrap()["organizations"][0];
+    assert_eq!(
+        sent["organization_fields"],
+        json!({"credit_limit": "1200.51"}),
+        "{sent}"
+    );
+    assert_eq!(
+        sim.organizations()[0]["organization_fields"]["credit_limit"],
+        json!(1200.51)
+    );
+}
+
 // ------------------------------------------------------------------------------------------------- tickets
 
 #[tokio::test]
@@ -1132,8 +1260,63 @@ async fn a_bulk_ticket_update_with_an_unreadable_answer_is_sent_again() {
     assert_eq!(sent[1].fault, None);
 }
 
+/// A ticket update job killed half-way: the tickets it reached are done, only the others are sent again.
 #[tokio::test]
-async fn a_killed_job_is_reconciled_and_the_rest_resubmitted() {
+async fn a_killed_ticket_update_job_resends_only_the_tickets_it_did_not_reach() {
+    let sim = sim().await;
+    let client = token_client(&sim);
+    let field = sim.seed_ticket_field("text", "Supplier", &[]);
+    let tickets: Vec<u64> = (0..3)
+        .map(|i| {
+            sim.create_ticket(TicketSeed {
+                subject: format!("Question {i}"),
+                description: "Hello".into(),
+                ..Default::default()
+            })
+            .unwrap()
+        })
+        .collect();
+    sim.inject(
+        Fault::new(FaultKind::KillJob { after_items: 1 }).on("PUT", "/api/v2/tickets/update_many"),
+    );
+    let updates: Vec<TicketFieldsUpdate> = tickets
+        .iter()
+        .map(|&t| TicketFieldsUpdate {
+            ticket_id: t,
+            custom_fields: vec![CustomFieldValue {
+                id: field,
+                value: json!(format!("SUP-{t}")),
+            }],
+        })
+        .collect();
+    let results = client.update_many_ticket_fields(&updates).await.unwrap();
+    assert!(results.iter().all(|r| r.outcome.is_ok()), "{results:?}");
+    let sent = sim.requests_to("PUT", "/api/v2/tickets/update_many");
+    assert_eq!(sent.len(), 2);
+    let resent: Vec<u64> = sent[1].body.as_ref().unwrap()["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(resent, tickets[1..]);
+    for &t in &tickets {
+        let ticket = sim.ticket(t).unwrap();
+        let value = ticket["custom_fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["id"] == field)
+            .unwrap()["value"]
+            .clone();
+        assert_eq!(value, json!(format!("SUP-{t}")));
+    }
+}
+
+/// A killed job still reports the items it processed: those are taken as they are, and only the items it never
+/// reached are looked up (not found) and sent again.
+#[tokio::test]
+async fn a_killed_job_keeps_its_results_and_only_the_rest_is_resubmitted() {
     let sim = sim().await;
     let client = token_client(&sim);
     sim.inject(
@@ -1148,20 +1331,168 @@ async fn a_killed_job_is_reconciled_and_the_rest_resubmitted() {
         .iter()
         .map(|r| r.outcome.as_ref().unwrap().action)
         .collect();
-    assert_eq!(
-        actions,
-        [
-            OrgAction::Reconciled,
-            OrgAction::Reconciled,
-            OrgAction::Created,
-            OrgAction::Created,
-            OrgAction::Created
-        ]
-    );
+    assert_eq!(actions, [OrgAction::Created; 5]);
     assert_eq!(sim.organizations().len(), 5);
+    let show_many = sim.requests_to("GET", "/api/v2/organizations/show_many");
+    assert_eq!(show_many.len(), 1);
+    assert_eq!(
+        show_many[0].query_param("external_ids").as_deref(),
+        Some("S-2,S-3,S-4"),
+        "only the items without a result are unknown"
+    );
     let resubmitted = sim.requests_to("POST", "/api/v2/organizations/create_many");
     assert_eq!(resubmitted.len(), 2);
     assert_eq!(organizations_sent(&resubmitted[1]), 3);
+}
+
+/// A job that ended `failed` reports a taken name: that item moves to the next disambiguation level (it is
+/// not resubmitted under the taken name until the client gives up), the created ones stay created.
+#[tokio::test]
+async fn a_failed_jobs_results_settle_its_items() {
+    let sim = sim().await;
+    let client = token_client(&sim);
+    sim.seed_organization("Org 1", Some("OTHER")).unwrap();
+    sim.inject(
+        Fault::new(FaultKind::FailJob { after_items: 3 })
+            .on("POST", "/api/v2/organizations/create_many"),
+    );
+    let results = client
+        .create_many_organizations(&numbered_orgs(4))
+        .await
+        .unwrap();
+    let written: Vec<&WrittenOrg> = results
+        .iter()
+        .map(|r| r.outcome.as_ref().unwrap())
+        .collect();
+    assert_eq!(
+        written.iter().map(|w| w.action).collect::<Vec<_>>(),
+        [OrgAction::Created; 4]
+    );
+    assert_eq!(written[1].name, "Org 1 (S-1)");
+    assert!(written[1].disambiguated);
+    let posts = sim.requests_to("POST", "/api/v2/organizations/create_many");
+    assert_eq!(posts.len(), 2, "one resubmission");
+    let second = &posts[1].body.as_ref().unwrap()["organizations"];
+    let names: Vec<&str> = second
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["Org 1 (S-1)", "Org 3"],
+        "the renamed item and the one never run"
+    );
+    let show_many = sim.requests_to("GET", "/api/v2/organizations/show_many");
+    assert_eq!(
+        show_many[0].query_param("external_ids").as_deref(),
+        Some("S-3,S-1"),
+        "the unprocessed item and the taken name are looked up, not the created ones"
+    );
+    assert_eq!(sim.organizations().len(), 5);
+}
+
+/// Updates in a job that stopped: the results settle the items processed (a success stays done, a failure is
+/// reported, not resent); only the items never reached are sent again.
+#[tokio::test]
+async fn a_stopped_update_job_resends_only_what_it_did_not_reach() {
+    let sim = sim().await;
+    let client = token_client(&sim);
+    let ids: Vec<u64> = (0..4)
+        .map(|i| {
+            sim.seed_organization(&format!("Org {i}"), Some(&format!("S-{i}")))
+                .unwrap()
+        })
+        .collect();
+    sim.seed_organization("Taken", None).unwrap();
+    sim.inject(
+        Fault::new(FaultKind::KillJob { after_items: 2 })
+            .on("PUT", "/api/v2/organizations/update_many"),
+    );
+    let updates: Vec<OrganizationUpdate> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, &id)| OrganizationUpdate {
+            id,
+            notes: Some(format!("n{i}")),
+            // An external id another organization has: a failure that is not a name conflict.
+            external_id: (i == 1).then(|| "S-3".to_string()),
+            ..Default::default()
+        })
+        .collect();
+    let results = client.update_many_organizations(&updates).await.unwrap();
+    assert_eq!(
+        results[0].outcome.as_ref().unwrap().action,
+        OrgAction::Updated
+    );
+    let failed = results[1].outcome.as_ref().unwrap_err();
+    assert_eq!(failed.error, "DuplicateValue");
+    assert!(
+        results[2].outcome.is_ok() && results[3].outcome.is_ok(),
+        "{results:?}"
+    );
+    let puts = sim.requests_to("PUT", "/api/v2/organizations/update_many");
+    assert_eq!(puts.len(), 2);
+    let resent: Vec<u64> = puts[1].body.as_ref().unwrap()["organizations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(resent, [ids[2], ids[3]]);
+}
+
+/// A job Zendesk has just accepted may answer 404 on its first polls: that is waited out, not a failure.
+#[tokio::test]
+async fn a_job_not_visible_yet_is_polled_again() {
+    let sim = sim().await;
+    let client = token_client(&sim);
+    sim.inject(
+        Fault::new(FaultKind::JobNotYetVisible { polls: 3 })
+            .on("POST", "/api/v2/organizations/create_many"),
+    );
+    let results = client
+        .create_many_organizations(&numbered_orgs(3))
+        .await
+        .unwrap();
+    assert!(
+        results
+            .iter()
+            .all(|r| r.outcome.as_ref().unwrap().action == OrgAction::Created),
+        "{results:?}"
+    );
+    let polls = statuses(&sim, "GET", "/api/v2/job_statuses/");
+    assert_eq!(&polls[..3], [Some(404); 3]);
+    assert!(polls[3..].iter().all(|s| *s == Some(200)));
+    assert_eq!(
+        sim.requests_to("POST", "/api/v2/organizations/create_many")
+            .len(),
+        1
+    );
+    assert!(
+        sim.requests_to("GET", "/api/v2/organizations/show_many")
+            .is_empty()
+    );
+
+    // Bounded: a job that never shows is given up with a typed error, after the allowed polls.
+    sim.clear_log();
+    sim.inject(
+        Fault::new(FaultKind::JobNotYetVisible { polls: 1000 })
+            .on("POST", "/api/v2/organizations/create_many"),
+    );
+    let err = client
+        .create_many_organizations(&[org("Late", "S-9")])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, ZendeskError::JobTimeout { status, .. } if status == "not visible"),
+        "{err}"
+    );
+    assert_eq!(
+        sim.requests_to("GET", "/api/v2/job_statuses/").len(),
+        ml_connector::zendesk::jobs::NOT_YET_VISIBLE_POLLS as usize + 1
+    );
 }
 
 // ------------------------------------------------------------------------------------------------- check

@@ -280,6 +280,89 @@ async fn an_update_ticket_429_without_retry_after_is_waited_out_for_ticket_updat
     );
 }
 
+/// Update Organization's own limit: the client paces single organization updates at
+/// `zendesk.organization_update_rpm`, one at a time, so they never meet the endpoint's 429.
+#[tokio::test]
+async fn single_organization_updates_are_paced_under_their_own_limit() {
+    let sim = sim_with(SimConfig {
+        organization_update_limit: 3,
+        organization_update_window: Duration::from_secs(2),
+        ..SimConfig::default()
+    })
+    .await;
+    // 60 a minute is one a second: never more than 3 in any 2 s, even with network jitter.
+    let client = client_with(
+        &sim,
+        &ZendeskConfig {
+            organization_update_rpm: 60,
+            ..config()
+        },
+    );
+    let id = sim.seed_organization("Acme", Some("S-1")).unwrap();
+    for i in 0..4 {
+        client
+            .update_organization(&OrganizationUpdate {
+                id,
+                notes: Some(format!("note {i}")),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+    }
+    let path = format!("/api/v2/organizations/{id}");
+    assert_eq!(statuses(&sim, "PUT", &path), [Some(200); 4]);
+    assert_eq!(client.limiter().organization_update_rpm(), 60);
+}
+
+/// When Update Organization's limit answers 429 anyway (another client used it up), only organization updates
+/// wait (the default wait, as it comes without `Retry-After`); other work for the tenant goes on.
+#[tokio::test]
+async fn an_update_organization_429_holds_organization_updates_only() {
+    let sim = sim_with(SimConfig {
+        organization_update_limit: 1,
+        organization_update_window: Duration::from_millis(1500),
+        ..SimConfig::default()
+    })
+    .await;
+    let client = client_with(
+        &sim,
+        &ZendeskConfig {
+            organization_update_rpm: 6000,
+            ..config()
+        },
+    );
+    let id = sim.seed_organization("Acme", Some("S-1")).unwrap();
+    let path = format!("/api/v2/organizations/{id}");
+    let update = |notes: &str| OrganizationUpdate {
+        id,
+        notes: Some(notes.into()),
+        ..Default::default()
+    };
+    client.update_organization(&update("first")).await.unwrap();
+    let second = tokio::spawn({
+        let c = client.clone();
+        let u = update("second");
+        async move { c.update_organization(&u).await }
+    });
+    while !statuses(&sim, "PUT", &path).contains(&Some(429)) {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert!(
+        client
+            .limiter()
+            .endpoint_held_until(Endpoint::OrganizationUpdate)
+            .is_some()
+    );
+    assert!(
+        client.limiter().held_until().is_none(),
+        "the tenant is not held"
+    );
+    client.organization(id).await.unwrap();
+    let written = second.await.unwrap().unwrap();
+    assert_eq!(written.notes.as_deref(), Some("second"));
+    read_went_out_during_the_hold(&sim, &path);
+}
+
 /// Update Ticket's limit may answer with `Retry-After` too. While the account still has budget
 /// (`X-Rate-Limit-Remaining` > 0) that is the endpoint's limit, not the plan's: only ticket updates wait, as
 /// long as it says, and other work for the tenant goes on.

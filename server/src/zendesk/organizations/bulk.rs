@@ -9,6 +9,7 @@ use super::super::client::{Call, ZendeskClient};
 use super::super::error::ZendeskError;
 use super::super::jobs::{JobResult, JobState, JobStatus};
 use super::names::{Conflict, conflict_in_result, diff, sent_values};
+use super::values::FieldTypes;
 use super::{
     ItemFailure, MAX_BATCH, MAX_NAME_ATTEMPTS, OrgAction, OrgWrite, Organization,
     OrganizationInput, OrganizationUpdate, WrittenOrg, check_input, create_body,
@@ -16,15 +17,18 @@ use super::{
 };
 
 impl ZendeskClient {
-    /// Submits a bulk call and waits for its job. `Ok(None)` means the outcome is unknown (the call's answer
-    /// was lost, or the job was killed / failed / could not be followed): the caller reconciles.
+    /// Submits a bulk call and waits for its job. `Ok(None)` means the outcome of every item is unknown (the
+    /// call's answer was lost or unreadable): the caller reconciles them all. A job that ended `failed` or
+    /// `killed` is returned as it is: its results say which items were processed and how; only the items
+    /// without a result are unknown.
     async fn run_bulk(&self, call: Call) -> Result<Option<JobStatus>, ZendeskError> {
         match self.submit_job(call).await {
-            Ok(job) if job.status == JobState::Completed => Ok(Some(job)),
             Ok(job) => {
-                tracing::warn!(job = %job.id, status = job.status.as_str(), message = ?job.message,
-                    "bulk job did not complete; reconciling");
-                Ok(None)
+                if job.status != JobState::Completed {
+                    tracing::warn!(job = %job.id, status = job.status.as_str(), message = ?job.message,
+                        results = job.results.len(), "bulk job did not complete; using the results it has");
+                }
+                Ok(Some(job))
             }
             Err(e @ ZendeskError::JobTimeout { .. }) => Err(e),
             Err(e) if e.is_ambiguous() => {
@@ -190,8 +194,9 @@ impl ZendeskClient {
     }
 
     /// `PUT /api/v2/organizations/update_many` (`{"organizations": [{id, ...}]}`) in jobs of up to 100; a taken
-    /// name moves to the next disambiguation level and the item is resubmitted; a job that did not complete is
-    /// resubmitted (updates are idempotent).
+    /// name moves to the next disambiguation level and the item is resubmitted. The items of a job that ended
+    /// `failed` or `killed` are settled by its results; only those without a result are sent again (updates
+    /// are idempotent), after a pause; a batch whose answer was lost is sent again whole.
     pub async fn update_many_organizations(
         &self,
         updates: &[OrganizationUpdate],
@@ -235,6 +240,7 @@ impl ZendeskClient {
                     continue;
                 };
                 let mut next = Vec::new();
+                let mut unknown = false;
                 for (pos, &i) in pending.iter().enumerate() {
                     match job.result_for_update(pos, updates[i].id) {
                         Some(r) if r.succeeded() => {
@@ -260,8 +266,15 @@ impl ZendeskClient {
                             next.push(i);
                         }
                         Some(r) => outcomes[i] = Some(Err(failure(r))),
-                        None => next.push(i),
+                        None => {
+                            unknown = true;
+                            next.push(i);
+                        }
                     }
+                }
+                if unknown && round < max_rounds {
+                    // Not processed by a job that stopped: back off before sending those again.
+                    self.pause_before_retry(round).await;
                 }
                 pending = next;
             }
@@ -275,7 +288,9 @@ impl ZendeskClient {
 
     /// Brings Zendesk to `desired`: looks every `external_id` up (`show_many`), creates the missing
     /// organizations (`create_many`), updates those that differ (`update_many`) and leaves the rest alone.
-    /// An organization whose name was disambiguated earlier keeps that name.
+    /// An organization whose name was disambiguated earlier keeps that name. Field values are compared as
+    /// their field's type (Zendesk answers dates, decimals and tags in its own normal form), so an unchanged
+    /// supplier causes no write.
     pub async fn upsert_organizations(
         &self,
         desired: &[OrganizationInput],
@@ -283,6 +298,12 @@ impl ZendeskClient {
         check_batch(desired)?;
         let ids: Vec<String> = desired.iter().map(|d| d.external_id.clone()).collect();
         let existing = self.found_by_external_id(&ids).await?;
+        // Field values are compared by their field's type; the definitions are read only when needed.
+        let types = if desired.iter().any(|d| !d.organization_fields.is_empty()) {
+            FieldTypes::from_fields(&self.organization_fields().await?)
+        } else {
+            FieldTypes::default()
+        };
         let mut results: Vec<Option<OrgWrite>> = vec![None; desired.len()];
         let mut creates = Vec::new();
         let mut create_at = Vec::new();
@@ -294,7 +315,7 @@ impl ZendeskClient {
                     creates.push(d.clone());
                     create_at.push(i);
                 }
-                Some(org) => match diff(org, d) {
+                Some(org) => match diff(org, d, &types) {
                     None => {
                         results[i] = Some(OrgWrite {
                             index: i,

@@ -8,6 +8,7 @@
 
 mod bulk;
 mod names;
+mod values;
 
 use std::collections::HashMap;
 
@@ -18,6 +19,7 @@ use serde_json::{Map, Value, json};
 use super::client::{Call, ZendeskClient};
 use super::de;
 use super::error::ZendeskError;
+use super::limiter::Endpoint;
 pub use names::disambiguated_name;
 use names::{Conflict, conflict_in_validation, sent_values};
 
@@ -338,7 +340,7 @@ impl ZendeskClient {
 
     /// Waits before resubmitting after round `round` (from 1) left an outcome unknown: the client's retry
     /// backoff, jitter included.
-    async fn pause_before_retry(&self, round: u32) {
+    pub(crate) async fn pause_before_retry(&self, round: u32) {
         let delay = self
             .backoff()
             .build()
@@ -413,7 +415,9 @@ impl ZendeskClient {
         }
     }
 
-    /// `PUT /api/v2/organizations/{id}`; a taken name moves to the next disambiguation level.
+    /// `PUT /api/v2/organizations/{id}`; a taken name moves to the next disambiguation level. Update
+    /// Organization has its own limit (5 requests per minute), which the client paces at
+    /// `zendesk.organization_update_rpm`: for many organizations use [`Self::update_many_organizations`].
     pub async fn update_organization(
         &self,
         update: &OrganizationUpdate,
@@ -424,7 +428,8 @@ impl ZendeskClient {
             let call = Call::put(
                 format!("organizations/{}", update.id),
                 json!({"organization": update_body(update, name.as_deref(), false)}),
-            );
+            )
+            .endpoint(Endpoint::OrganizationUpdate);
             match self.call_json::<OneOrg>(call).await {
                 Ok(one) => return Ok(one.organization),
                 Err(ZendeskError::Validation {

@@ -4,6 +4,7 @@
 use serde_json::Value;
 
 use super::super::jobs::JobResult;
+use super::values::{FieldTypes, same_value};
 use super::{
     MAX_NAME_ATTEMPTS, MAX_NAME_CHARS, Organization, OrganizationInput, OrganizationUpdate, fold,
 };
@@ -158,8 +159,15 @@ fn name_matches(existing: &str, name: &str, key: &str) -> bool {
     (0..=MAX_NAME_ATTEMPTS).any(|a| fold(existing) == fold(&disambiguated_name(name, key, a)))
 }
 
-/// The update that brings `org` to `desired`, or `None` when nothing differs.
-pub(super) fn diff(org: &Organization, desired: &OrganizationInput) -> Option<OrganizationUpdate> {
+/// The update that brings `org` to `desired`, or `None` when nothing differs. Field values are compared by
+/// their field's type in `types` (Zendesk answers in its own normal form); a key that is not one of the
+/// account's organization fields (when `types` is known) is left out: Zendesk would ignore it anyway, and
+/// writing it would repeat on every run.
+pub(super) fn diff(
+    org: &Organization,
+    desired: &OrganizationInput,
+    types: &FieldTypes,
+) -> Option<OrganizationUpdate> {
     let mut update = OrganizationUpdate {
         id: org.id,
         external_id: None,
@@ -191,7 +199,14 @@ pub(super) fn diff(org: &Organization, desired: &OrganizationInput) -> Option<Or
         }
     }
     for (key, value) in &desired.organization_fields {
-        if org.organization_fields.get(key).unwrap_or(&Value::Null) != value {
+        let field_type = types.get(key);
+        if types.is_known() && field_type.is_none() {
+            tracing::warn!(key = %key, organization = org.id,
+                "not an organization field of this account; value not written");
+            continue;
+        }
+        let existing = org.organization_fields.get(key).unwrap_or(&Value::Null);
+        if !same_value(field_type.flatten(), existing, value) {
             update
                 .organization_fields
                 .insert(key.clone(), value.clone());
@@ -319,16 +334,16 @@ mod tests {
         desired
             .organization_fields
             .insert("supplier_status".into(), json!("active"));
-        assert_eq!(diff(&org, &desired), None);
+        assert_eq!(diff(&org, &desired, &FieldTypes::default()), None);
         desired
             .organization_fields
             .insert("supplier_status".into(), json!("inactive"));
-        let u = diff(&org, &desired).unwrap();
+        let u = diff(&org, &desired, &FieldTypes::default()).unwrap();
         assert_eq!(u.name, None);
         assert_eq!(u.external_id, None, "sent with a new name only");
         assert_eq!(u.organization_fields["supplier_status"], "inactive");
         desired.name = "Acme Holdings".into();
-        let renamed = diff(&org, &desired).unwrap();
+        let renamed = diff(&org, &desired, &FieldTypes::default()).unwrap();
         assert_eq!(renamed.name.as_deref(), Some("Acme Holdings"));
         assert_eq!(renamed.external_id.as_deref(), Some("S-1"));
     }

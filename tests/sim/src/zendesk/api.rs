@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use super::Shared;
 use super::faults::{self, FaultKind};
 use super::gate::Principal;
+use super::pages;
 use super::world::{JobKind, JobState, TicketChange, ZdError, now_iso};
 
 impl IntoResponse for ZdError {
@@ -122,10 +123,17 @@ async fn users_me(
 
 // ---------------------------------------------------------------- organizations
 
-async fn list_orgs(State(shared): State<Arc<Shared>>) -> Response {
+async fn list_orgs(State(shared): State<Arc<Shared>>, Query(q): Q) -> Result<Response, ZdError> {
     let w = shared.world();
-    let orgs: Vec<Value> = w.orgs.values().map(|o| w.org_json(o)).collect();
-    Json(json!({"organizations": orgs, "next_page": null, "previous_page": null, "count": orgs.len()})).into_response()
+    let orgs = w.orgs.values().map(|o| (o.id, w.org_json(o))).collect();
+    let page = pages::page(
+        &shared.base_url,
+        "/api/v2/organizations",
+        &q,
+        "organizations",
+        orgs,
+    )?;
+    Ok(Json(page).into_response())
 }
 
 async fn create_org(
@@ -224,12 +232,13 @@ fn start_job(
     items: Vec<Value>,
     actor: Option<u64>,
 ) -> Result<Response, ZdError> {
-    let stop = {
+    let (stop, hidden_polls) = {
         let mut armed = shared.faults.lock().unwrap_or_else(|e| e.into_inner());
         match faults::take(&mut armed, method.as_str(), path, true) {
-            Some(FaultKind::KillJob { after_items }) => Some((after_items, JobState::Killed)),
-            Some(FaultKind::FailJob { after_items }) => Some((after_items, JobState::Failed)),
-            _ => None,
+            Some(FaultKind::KillJob { after_items }) => (Some((after_items, JobState::Killed)), 0),
+            Some(FaultKind::FailJob { after_items }) => (Some((after_items, JobState::Failed)), 0),
+            Some(FaultKind::JobNotYetVisible { polls }) => (None, polls),
+            _ => (None, 0),
         }
     };
     let mut w = shared.world();
@@ -244,6 +253,9 @@ fn start_job(
         return Ok(r);
     }
     let id = w.enqueue_job(kind, items, stop, actor);
+    if let Some(job) = w.jobs.get_mut(&id) {
+        job.hidden_polls = hidden_polls;
+    }
     let job = w
         .jobs
         .get(&id)
@@ -324,11 +336,24 @@ async fn update_many_orgs(
     )
 }
 
-async fn list_org_fields(State(shared): State<Arc<Shared>>) -> Response {
+async fn list_org_fields(
+    State(shared): State<Arc<Shared>>,
+    Query(q): Q,
+) -> Result<Response, ZdError> {
     let w = shared.world();
-    let fields: Vec<Value> = w.org_fields.values().map(|f| w.org_field_json(f)).collect();
-    Json(json!({"organization_fields": fields, "next_page": null, "previous_page": null, "count": fields.len()}))
-        .into_response()
+    let fields = w
+        .org_fields
+        .values()
+        .map(|f| (f.id, w.org_field_json(f)))
+        .collect();
+    let page = pages::page(
+        &shared.base_url,
+        "/api/v2/organization_fields",
+        &q,
+        "organization_fields",
+        fields,
+    )?;
+    Ok(Json(page).into_response())
 }
 
 async fn create_org_field(
@@ -355,9 +380,15 @@ async fn show_job(
     State(shared): State<Arc<Shared>>,
     Path(id): Path<String>,
 ) -> Result<Response, ZdError> {
-    let w = shared.world();
-    let job = w.jobs.get(&id).ok_or_else(ZdError::not_found)?;
-    Ok(Json(json!({"job_status": w.job_json(job)})).into_response())
+    let mut w = shared.world();
+    let job = w.jobs.get_mut(&id).ok_or_else(ZdError::not_found)?;
+    if job.hidden_polls > 0 {
+        // Queued, but not visible yet (fault knob): Zendesk's 404 for an unknown record.
+        job.hidden_polls -= 1;
+        return Err(ZdError::not_found());
+    }
+    let job = job.clone();
+    Ok(Json(json!({"job_status": w.job_json(&job)})).into_response())
 }
 
 // ---------------------------------------------------------------- tickets
@@ -473,14 +504,24 @@ async fn update_many_tickets(
     )
 }
 
-async fn list_ticket_fields(State(shared): State<Arc<Shared>>) -> Response {
+async fn list_ticket_fields(
+    State(shared): State<Arc<Shared>>,
+    Query(q): Q,
+) -> Result<Response, ZdError> {
     let w = shared.world();
-    let fields: Vec<Value> = w
+    let fields = w
         .ticket_fields
         .values()
-        .map(|f| w.ticket_field_json(f))
+        .map(|f| (f.id, w.ticket_field_json(f)))
         .collect();
-    Json(json!({"ticket_fields": fields, "next_page": null, "previous_page": null, "count": fields.len()})).into_response()
+    let page = pages::page(
+        &shared.base_url,
+        "/api/v2/ticket_fields",
+        &q,
+        "ticket_fields",
+        fields,
+    )?;
+    Ok(Json(page).into_response())
 }
 
 async fn show_ticket_field(
@@ -538,6 +579,110 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         panic!("job {id} never ended");
+    }
+
+    async fn get_job(sim: &ZendeskSim, id: &str) -> (u16, Value) {
+        let r = reqwest::Client::new()
+            .get(format!("{}/api/v2/job_statuses/{id}", sim.base_url()))
+            .basic_auth(
+                format!("{DEFAULT_AGENT_EMAIL}/token"),
+                Some(DEFAULT_API_TOKEN),
+            )
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json().await.unwrap_or_default())
+    }
+
+    async fn submit(sim: &ZendeskSim, orgs: Value) -> String {
+        let job: Value = reqwest::Client::new()
+            .post(format!(
+                "{}/api/v2/organizations/create_many",
+                sim.base_url()
+            ))
+            .basic_auth(
+                format!("{DEFAULT_AGENT_EMAIL}/token"),
+                Some(DEFAULT_API_TOKEN),
+            )
+            .json(&json!({ "organizations": orgs }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        job["job_status"]["id"].as_str().unwrap().to_string()
+    }
+
+    /// Polls until the job is final (a 404 counts as "not yet").
+    async fn final_job(sim: &ZendeskSim, id: &str) -> Value {
+        for _ in 0..250 {
+            let (status, body) = get_job(sim, id).await;
+            let state = body["job_status"]["status"].as_str().unwrap_or("");
+            if status == 200 && !matches!(state, "queued" | "working") {
+                return body["job_status"].clone();
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("job {id} never ended");
+    }
+
+    #[tokio::test]
+    async fn a_failed_or_killed_job_reports_the_items_it_processed() {
+        let sim = ZendeskSim::start(SimConfig::default()).await.unwrap();
+        sim.seed_organization("Taken", None).unwrap();
+        let path = "/api/v2/organizations/create_many";
+        sim.inject(Fault::new(FaultKind::FailJob { after_items: 2 }).on("POST", path));
+        let orgs = json!([
+            {"name": "A", "external_id": "S-1"},
+            {"name": "Taken", "external_id": "S-2"},
+            {"name": "C", "external_id": "S-3"}
+        ]);
+        let id = submit(&sim, orgs.clone()).await;
+        let job = final_job(&sim, &id).await;
+        assert_eq!(job["status"], "failed");
+        assert!(job["message"].as_str().unwrap().starts_with("Failed at "));
+        let results = job["results"].as_array().unwrap();
+        assert_eq!(results.len(), 2, "{job}");
+        assert_eq!(results[0]["index"], 0);
+        assert!(results[0]["id"].is_u64());
+        assert_eq!(results[1]["index"], 1);
+        assert_eq!(results[1]["error"], "DuplicateValue");
+        assert_eq!(results[1]["details"], "Name: Taken has already been taken");
+
+        sim.inject(Fault::new(FaultKind::KillJob { after_items: 1 }).on("POST", path));
+        let id = submit(
+            &sim,
+            json!([{"name": "D", "external_id": "S-4"}, {"name": "E", "external_id": "S-5"}]),
+        )
+        .await;
+        let job = final_job(&sim, &id).await;
+        assert_eq!(job["status"], "killed");
+        assert_eq!(job["results"].as_array().unwrap().len(), 1, "{job}");
+        assert_eq!(job["progress"], 1);
+    }
+
+    #[tokio::test]
+    async fn a_job_may_not_be_visible_on_its_first_polls() {
+        let sim = ZendeskSim::start(SimConfig::default()).await.unwrap();
+        sim.inject(
+            Fault::new(FaultKind::JobNotYetVisible { polls: 2 })
+                .on("POST", "/api/v2/organizations/create_many"),
+        );
+        let id = submit(&sim, json!([{"name": "A", "external_id": "S-1"}])).await;
+        let (first, body) = get_job(&sim, &id).await;
+        assert_eq!(
+            (first, body["error"].as_str()),
+            (404, Some("RecordNotFound"))
+        );
+        assert_eq!(get_job(&sim, &id).await.0, 404);
+        let job = final_job(&sim, &id).await;
+        assert_eq!(job["status"], "completed");
+        assert_eq!(
+            sim.organizations().len(),
+            1,
+            "the job ran while it was not visible"
+        );
     }
 
     #[tokio::test]

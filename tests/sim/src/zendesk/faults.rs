@@ -39,11 +39,20 @@ pub enum FaultKind {
         /// Items processed before the failure.
         after_items: usize,
     },
+    /// For bulk endpoints: the job is accepted and runs, but its first `polls` status requests answer 404
+    /// (`RecordNotFound`), as a job Zendesk has just queued may not be visible yet.
+    JobNotYetVisible {
+        /// Status requests answered 404 before the job shows.
+        polls: u32,
+    },
 }
 
 impl FaultKind {
     pub(crate) fn is_job_fault(&self) -> bool {
-        matches!(self, Self::KillJob { .. } | Self::FailJob { .. })
+        matches!(
+            self,
+            Self::KillJob { .. } | Self::FailJob { .. } | Self::JobNotYetVisible { .. }
+        )
     }
 
     pub(crate) fn label(&self) -> &'static str {
@@ -58,6 +67,7 @@ impl FaultKind {
             Self::MalformedBody => "malformed_body",
             Self::KillJob { .. } => "kill_job",
             Self::FailJob { .. } => "fail_job",
+            Self::JobNotYetVisible { .. } => "job_not_yet_visible",
         }
     }
 }

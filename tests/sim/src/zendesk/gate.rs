@@ -185,7 +185,9 @@ pub(crate) async fn inject_faults(
             )
                 .into_response()
         }
-        FaultKind::KillJob { .. } | FaultKind::FailJob { .. } => next.run(req).await,
+        FaultKind::KillJob { .. }
+        | FaultKind::FailJob { .. }
+        | FaultKind::JobNotYetVisible { .. } => next.run(req).await,
     }
 }
 
@@ -334,15 +336,28 @@ pub(crate) fn rate_limited(limit: u32, retry_after: &str, list: bool, reset: u64
     r
 }
 
-/// An endpoint limit exceeded (Update Ticket's): 429 with a plain-text body and, unless configured otherwise,
-/// no `Retry-After`; the account headers say budget is left.
-fn endpoint_limited(retry_after: Option<u64>, limit: u32, remaining: usize) -> Response {
-    let mut r = (
-        StatusCode::TOO_MANY_REQUESTS,
-        [("content-type", "text/plain; charset=utf-8")],
-        "Too Many Requests\n",
-    )
-        .into_response();
+/// An endpoint limit exceeded: 429 — Update Ticket's with a plain-text body, Update Organization's with the
+/// body of Zendesk's OpenAPI document (`{"errors": [{"code": "TooManyRequests", "title": "Too many requests to
+/// update"}]}`) — and, unless configured otherwise, no `Retry-After`; the account headers say budget is left.
+fn endpoint_limited(
+    which: EndpointLimit,
+    retry_after: Option<u64>,
+    limit: u32,
+    remaining: usize,
+) -> Response {
+    let mut r = match which {
+        EndpointLimit::TicketUpdate => (
+            StatusCode::TOO_MANY_REQUESTS,
+            [("content-type", "text/plain; charset=utf-8")],
+            "Too Many Requests\n",
+        )
+            .into_response(),
+        EndpointLimit::OrganizationUpdate => (
+            StatusCode::TOO_MANY_REQUESTS,
+            Json(json!({"errors": [{"code": "TooManyRequests", "title": "Too many requests to update"}]})),
+        )
+            .into_response(),
+    };
     if let Some(secs) = retry_after {
         set_header(&mut r, "retry-after", secs);
     }
@@ -388,10 +403,39 @@ fn ticket_update(method: &axum::http::Method, path: &str) -> Option<u64> {
         .and_then(|id| id.parse().ok())
 }
 
+/// `PUT /api/v2/organizations/{id}` (not `update_many`): Update Organization.
+fn organization_update(method: &axum::http::Method, path: &str) -> bool {
+    method == axum::http::Method::PUT
+        && path
+            .strip_prefix("/api/v2/organizations/")
+            .is_some_and(|id| id.trim_end_matches(".json").parse::<u64>().is_ok())
+}
+
+/// An endpoint's own limit.
+#[derive(Debug, Clone, Copy)]
+enum EndpointLimit {
+    TicketUpdate,
+    OrganizationUpdate,
+}
+
 /// Which endpoint limit, if any, refuses this request.
-fn endpoint_limit(shared: &Shared, req: &Request, now: Instant) -> Option<()> {
-    let ticket = ticket_update(req.method(), req.uri().path())?;
+fn endpoint_limit(shared: &Shared, req: &Request, now: Instant) -> Option<EndpointLimit> {
     let c = &shared.config;
+    if organization_update(req.method(), req.uri().path()) {
+        let mut hits = shared
+            .organization_updates
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        return sliding(
+            &mut hits,
+            now,
+            c.organization_update_window,
+            c.organization_update_limit.max(1) as usize,
+        )
+        .err()
+        .map(|_| EndpointLimit::OrganizationUpdate);
+    }
+    let ticket = ticket_update(req.method(), req.uri().path())?;
     let account = {
         let mut hits = shared
             .ticket_updates
@@ -405,7 +449,7 @@ fn endpoint_limit(shared: &Shared, req: &Request, now: Instant) -> Option<()> {
         )
     };
     if account.is_err() {
-        return Some(());
+        return Some(EndpointLimit::TicketUpdate);
     }
     let user = req
         .extensions()
@@ -424,11 +468,12 @@ fn endpoint_limit(shared: &Shared, req: &Request, now: Instant) -> Option<()> {
         c.ticket_update_per_ticket_limit.max(1) as usize,
     )
     .err()
-    .map(|_| ())
+    .map(|_| EndpointLimit::TicketUpdate)
 }
 
 /// The plan's requests-per-window limit over a sliding window (`429` + `Retry-After` beyond it), then the
-/// endpoint limits: Update Ticket per account and per user and ticket (`429`, plain text, no `Retry-After`).
+/// endpoint limits: Update Ticket per account and per user and ticket (`429`, plain text, no `Retry-After`),
+/// Update Organization per account (`429`, JSON `errors`, no `Retry-After`).
 pub(crate) async fn rate_limit(
     State(shared): State<Arc<Shared>>,
     req: Request,
@@ -450,12 +495,16 @@ pub(crate) async fn rate_limit(
         }
         Ok(budget) => budget,
     };
-    if endpoint_limit(&shared, &req, now).is_some() {
+    if let Some(which) = endpoint_limit(&shared, &req, now) {
+        let window = match which {
+            EndpointLimit::TicketUpdate => shared.config.ticket_update_window,
+            EndpointLimit::OrganizationUpdate => shared.config.organization_update_window,
+        };
         let retry_after = shared
             .config
             .endpoint_limit_retry_after
-            .then(|| ceil_secs(shared.config.ticket_update_window));
-        return endpoint_limited(retry_after, limit, remaining);
+            .then(|| ceil_secs(window));
+        return endpoint_limited(which, retry_after, limit, remaining);
     }
     let mut r = next.run(req).await;
     set_rate_headers(&mut r, list, limit, remaining, reset);

@@ -17,6 +17,7 @@ mod gate;
 mod log;
 mod net;
 mod oauth;
+mod pages;
 mod webhooks;
 mod world;
 
@@ -129,8 +130,14 @@ pub struct SimConfig {
     pub ticket_update_per_ticket_limit: u32,
     /// The per-ticket window (10 minutes).
     pub ticket_update_per_ticket_window: Duration,
+    /// Update Organization (`PUT /api/v2/organizations/{id}`) requests allowed per
+    /// `organization_update_window` per account (Zendesk: 5 per minute, announced March 2022). Beyond: 429 with
+    /// `{"errors": [{"code": "TooManyRequests", "title": "Too many requests to update"}]}`.
+    pub organization_update_limit: u32,
+    /// The Update Organization window (60 s).
+    pub organization_update_window: Duration,
     /// Whether the endpoint limits' 429s carry `Retry-After` (the window's length). Off by default: they come
-    /// with a plain-text body and no `Retry-After`.
+    /// without `Retry-After` (Update Ticket's with a plain-text body).
     pub endpoint_limit_retry_after: bool,
     /// Agents and their API tokens.
     pub agents: Vec<SimAgent>,
@@ -152,7 +159,8 @@ pub struct SimConfig {
     pub max_active_jobs: usize,
     /// Where ticket events are sent, signed.
     pub webhook: Option<WebhookTarget>,
-    /// Delivery attempts per event (retries on connection failures, 409, 429 and 5xx).
+    /// Delivery attempts per event. Retried as Zendesk does: connection failures and timeouts, 409, and 429 /
+    /// 503 with a `Retry-After` under 60 seconds (waited out); never a 500.
     pub webhook_attempts: u32,
 }
 
@@ -176,6 +184,8 @@ impl Default for SimConfig {
             ticket_update_window: Duration::from_secs(60),
             ticket_update_per_ticket_limit: 30,
             ticket_update_per_ticket_window: Duration::from_secs(600),
+            organization_update_limit: 5,
+            organization_update_window: Duration::from_secs(60),
             endpoint_limit_retry_after: false,
             agents: vec![SimAgent {
                 id: 361_000_000_001,
@@ -196,7 +206,7 @@ impl Default for SimConfig {
             job_items_per_tick: 10,
             max_active_jobs: 30,
             webhook: None,
-            webhook_attempts: 3,
+            webhook_attempts: 4,
         }
     }
 }
@@ -211,6 +221,7 @@ pub(crate) struct Shared {
     rate: Mutex<VecDeque<Instant>>,
     ticket_updates: Mutex<VecDeque<Instant>>,
     ticket_updates_per_ticket: Mutex<HashMap<(u64, u64), VecDeque<Instant>>>,
+    organization_updates: Mutex<VecDeque<Instant>>,
     oauth: Mutex<oauth::OauthRegistry>,
     hooks: webhooks::Sender,
     base_url: String,
@@ -283,6 +294,7 @@ impl ZendeskSim {
             rate: Mutex::new(VecDeque::new()),
             ticket_updates: Mutex::new(VecDeque::new()),
             ticket_updates_per_ticket: Mutex::new(HashMap::new()),
+            organization_updates: Mutex::new(VecDeque::new()),
             oauth: Mutex::new(oauth::OauthRegistry::default()),
             hooks,
             base_url,
@@ -378,6 +390,11 @@ impl ZendeskSim {
             .clear();
         self.shared
             .ticket_updates_per_ticket
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+        self.shared
+            .organization_updates
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clear();

@@ -663,9 +663,10 @@ async fn webhooks_are_signed_over_timestamp_and_body() {
     );
 }
 
-/// A hook that answers the given statuses in turn (then 200), recording what it got.
+/// A hook that answers the given statuses in turn (then 200), each with its `Retry-After` (seconds) if given,
+/// recording what it got.
 async fn hook(
-    statuses: Vec<u16>,
+    statuses: Vec<(u16, Option<u64>)>,
 ) -> (
     String,
     std::sync::Arc<std::sync::Mutex<Vec<(axum::http::HeaderMap, axum::body::Bytes)>>>,
@@ -679,8 +680,16 @@ async fn hook(
             move |headers: axum::http::HeaderMap, body: axum::body::Bytes| async move {
                 let mut all = got.lock().unwrap();
                 all.push((headers, body));
-                let status = statuses.get(all.len() - 1).copied().unwrap_or(200);
-                axum::http::StatusCode::from_u16(status).unwrap()
+                let (status, retry_after) =
+                    statuses.get(all.len() - 1).copied().unwrap_or((200, None));
+                let status = axum::http::StatusCode::from_u16(status).unwrap();
+                match retry_after {
+                    Some(secs) => axum::response::IntoResponse::into_response((
+                        status,
+                        [("retry-after", secs.to_string())],
+                    )),
+                    None => axum::response::IntoResponse::into_response(status),
+                }
             }
         }),
     );
@@ -692,7 +701,7 @@ async fn hook(
 
 #[tokio::test]
 async fn retries_of_one_invocation_keep_its_invocation_id() {
-    let (url, got) = hook(vec![503, 500]).await;
+    let (url, got) = hook(vec![(503, Some(1)), (409, None)]).await;
     let sim = ZendeskSim::start(SimConfig {
         webhook: Some(WebhookTarget::events(&url, "s3cret", "01HOOK")),
         ..SimConfig::default()
@@ -703,8 +712,10 @@ async fn retries_of_one_invocation_keep_its_invocation_id() {
     let d = sim.wait_for_deliveries(3, Duration::from_secs(5)).await;
     assert_eq!(
         d.iter().map(|d| d.status).collect::<Vec<_>>(),
-        [Some(503), Some(500), Some(200)]
+        [Some(503), Some(409), Some(200)]
     );
+    // `Retry-After` was waited out.
+    assert!(d[1].at.duration_since(d[0].at) >= Duration::from_secs(1));
     let got = got.lock().unwrap();
     let ids: Vec<&str> = got
         .iter()
@@ -719,6 +730,42 @@ async fn retries_of_one_invocation_keep_its_invocation_id() {
             h["x-zendesk-webhook-signature"],
             sign_webhook("s3cret", ts, body).as_str()
         );
+    }
+}
+
+/// Zendesk retries a webhook answered 409, or 429 / 503 with a `Retry-After` under 60 seconds; a 500, a 503
+/// without `Retry-After` or a 503 asking for a minute or more ends the delivery.
+#[tokio::test]
+async fn only_the_statuses_zendesk_retries_are_retried() {
+    for (answer, retried) in [
+        ((500, None), false),
+        ((502, None), false),
+        ((503, None), false),
+        ((503, Some(60)), false),
+        ((400, None), false),
+        ((429, Some(0)), true),
+        ((503, Some(0)), true),
+        ((409, None), true),
+    ] {
+        let (url, got) = hook(vec![answer]).await;
+        let sim = ZendeskSim::start(SimConfig {
+            webhook: Some(WebhookTarget::events(&url, "s3cret", "01HOOK")),
+            ..SimConfig::default()
+        })
+        .await
+        .unwrap();
+        let first = seed_ticket(&sim);
+        // Deliveries go out one after the other: a retry of the first would come before the second event.
+        let second = seed_ticket(&sim);
+        let attempts = if retried { 2 } else { 1 };
+        let d = sim
+            .wait_for_deliveries(attempts + 1, Duration::from_secs(5))
+            .await;
+        let tickets: Vec<u64> = d.iter().map(|d| d.ticket_id).collect();
+        let mut expected = vec![first; attempts];
+        expected.push(second);
+        assert_eq!(tickets, expected, "{answer:?}");
+        assert_eq!(got.lock().unwrap().len(), attempts + 1);
     }
 }
 
@@ -764,4 +811,175 @@ async fn a_trigger_webhook_sends_its_own_body() {
         h["x-zendesk-webhook-signature"],
         sign_webhook("s3cret", ts, body).as_str()
     );
+}
+
+async fn get(url: &str) -> (u16, Value) {
+    let (status, _, body) = send(reqwest::Method::GET, url.to_string(), None).await;
+    (status, body)
+}
+
+fn ids(page: &Value, key: &str) -> Vec<u64> {
+    page[key]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_u64().unwrap())
+        .collect()
+}
+
+/// Lists page by offset (`page`, `per_page` ≤ 100, `next_page`, `count`, at most 10,000 records deep) and, when
+/// `page[size]` is given, by cursor (`meta.has_more`, `after_cursor`, `links.next`; `page[size]` ≤ 100).
+#[tokio::test]
+async fn lists_page_by_offset_and_by_cursor() {
+    let sim = ZendeskSim::start(SimConfig::default()).await.unwrap();
+    let all: Vec<u64> = (0..250)
+        .map(|i| {
+            sim.seed_organization(&format!("Org {i:03}"), Some(&format!("S-{i}")))
+                .unwrap()
+        })
+        .collect();
+    let base = format!("{}/api/v2/organizations", sim.base_url());
+
+    // Offset: 100 per page by default, links to the next page until the last.
+    let (status, first) = get(&base).await;
+    assert_eq!(status, 200);
+    assert_eq!(first["count"], 250);
+    assert_eq!(ids(&first, "organizations"), all[..100]);
+    assert!(first["previous_page"].is_null());
+    let mut seen = ids(&first, "organizations");
+    let mut next = first["next_page"].as_str().map(str::to_string);
+    while let Some(url) = next {
+        let (status, page) = get(&url).await;
+        assert_eq!(status, 200, "{url}");
+        assert!(page["previous_page"].is_string());
+        seen.extend(ids(&page, "organizations"));
+        next = page["next_page"].as_str().map(str::to_string);
+    }
+    assert_eq!(seen, all);
+    let (_, capped) = get(&format!("{base}?per_page=500")).await;
+    assert_eq!(
+        ids(&capped, "organizations").len(),
+        100,
+        "per_page is capped at 100"
+    );
+    let (_, small) = get(&format!("{base}?per_page=7&page=2")).await;
+    assert_eq!(ids(&small, "organizations"), all[7..14]);
+    for deep in ["page=101", "page=201&per_page=50"] {
+        let (status, body) = get(&format!("{base}?{deep}")).await;
+        assert_eq!(status, 400, "{deep}");
+        assert_eq!(body["errors"][0]["code"], "InvalidPaginationDepth");
+    }
+
+    // Cursor: has_more / after_cursor / links.next, in order, each record once.
+    let (status, page) = get(&format!("{base}?page[size]=100")).await;
+    assert_eq!(status, 200);
+    assert!(page.get("count").is_none() && page.get("next_page").is_none());
+    assert_eq!(page["meta"]["has_more"], true);
+    let mut seen = ids(&page, "organizations");
+    let mut current = page;
+    let mut pages = 1;
+    while current["meta"]["has_more"] == true {
+        let url = current["links"]["next"].as_str().unwrap().to_string();
+        assert!(
+            url.contains("page%5Bafter%5D=") || url.contains("page[after]="),
+            "{url}"
+        );
+        let (status, page) = get(&url).await;
+        assert_eq!(status, 200, "{url}");
+        seen.extend(ids(&page, "organizations"));
+        current = page;
+        pages += 1;
+    }
+    assert_eq!((seen.clone(), pages), (all.clone(), 3));
+    assert!(
+        current["links"]["next"].is_string(),
+        "the last page still links onwards; has_more is what says stop"
+    );
+    let (_, after_last) = get(current["links"]["next"].as_str().unwrap()).await;
+    assert!(ids(&after_last, "organizations").is_empty());
+    assert_eq!(after_last["meta"]["has_more"], false);
+    // Backwards from the last page.
+    let (_, previous) = get(current["links"]["prev"].as_str().unwrap()).await;
+    assert_eq!(ids(&previous, "organizations"), all[100..200]);
+    assert_eq!(previous["meta"]["has_more"], true);
+
+    for bad in [
+        "page[size]=101",
+        "page[size]=0",
+        "page[size]=x",
+        "page[size]=10&page[after]=bogus",
+    ] {
+        let (status, _) = get(&format!("{base}?{bad}")).await;
+        assert_eq!(status, 400, "{bad}");
+    }
+    // The other lists page the same way.
+    for (path, key) in [
+        ("organization_fields", "organization_fields"),
+        ("ticket_fields", "ticket_fields"),
+    ] {
+        let (status, page) = get(&format!("{}/api/v2/{path}?page[size]=2", sim.base_url())).await;
+        assert_eq!(status, 200, "{path}");
+        assert!(
+            page[key].is_array() && page["meta"]["has_more"] == false,
+            "{page}"
+        );
+    }
+}
+
+/// Update Organization has its own limit (5 per minute per account in Zendesk; small here); `update_many` does
+/// not count against it.
+#[tokio::test]
+async fn update_organization_has_its_own_limit() {
+    let sim = ZendeskSim::start(SimConfig {
+        organization_update_limit: 2,
+        organization_update_window: Duration::from_millis(400),
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let id = sim.seed_organization("Acme", Some("S-1")).unwrap();
+    let url = format!("{}/api/v2/organizations/{id}", sim.base_url());
+    let put = |notes: &str| {
+        send(
+            reqwest::Method::PUT,
+            url.clone(),
+            Some(json!({"organization": {"notes": notes}})),
+        )
+    };
+    assert_eq!(put("a").await.0, 200);
+    assert_eq!(put("b").await.0, 200);
+    let (status, headers, body) = put("c").await;
+    assert_eq!(status, 429);
+    assert_eq!(body["errors"][0]["code"], "TooManyRequests");
+    assert_eq!(body["errors"][0]["title"], "Too many requests to update");
+    assert!(headers.get("retry-after").is_none());
+    assert_ne!(
+        headers["x-rate-limit-remaining"], "0",
+        "the account still has budget"
+    );
+    assert_eq!(
+        sim.organizations()[0]["notes"],
+        "b",
+        "the refused update changed nothing"
+    );
+    // Bulk updates are another endpoint.
+    for _ in 0..3 {
+        let (status, _, _) = send(
+            reqwest::Method::PUT,
+            format!("{}/api/v2/organizations/update_many", sim.base_url()),
+            Some(json!({"organizations": [{"id": id, "notes": "bulk"}]})),
+        )
+        .await;
+        assert_eq!(status, 200);
+    }
+    // The window slides: the endpoint answers again.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let (status, _, _) = put("d").await;
+        if status == 200 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "still limited");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }

@@ -225,6 +225,12 @@ impl Sender {
                     Ok(r) => (Some(r.status().as_u16()), None),
                     Err(e) => (None, Some(e.to_string())),
                 };
+                let retry_after = result.as_ref().ok().and_then(|r| {
+                    r.headers()
+                        .get("retry-after")
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.trim().parse::<u64>().ok())
+                });
                 self.deliveries
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
@@ -244,15 +250,15 @@ impl Sender {
                         at: Instant::now(),
                     });
                 self.delivered.notify_waiters();
-                // Zendesk retries on connection failures, 409, 429 and 5xx; other answers end the delivery.
-                let retry = match status {
-                    None => true,
-                    Some(s) => s == 409 || s == 429 || s >= 500,
+                // Zendesk's webhook retries (Webhooks API introduction, "Webhook retries"): a 409, a 429 or 503
+                // whose `Retry-After` is under 60 seconds (waited out), and requests that failed or timed out.
+                // Any other answer, a 500 included, ends the delivery.
+                let wait = match (status, retry_after) {
+                    (None, _) | (Some(409), _) => Duration::from_millis(200 * u64::from(attempt)),
+                    (Some(429 | 503), Some(secs)) if secs < 60 => Duration::from_secs(secs),
+                    _ => break,
                 };
-                if !retry {
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt))).await;
+                tokio::time::sleep(wait).await;
             }
         }
     }

@@ -1,4 +1,9 @@
 //! Bulk jobs: queued, then working through their items a few per tick, then completed (or killed / failed).
+//!
+//! A finished job carries its per-item `results` whatever its final status: a job that ended `failed` or
+//! `killed` still reports the items it processed (Zendesk does so: e.g. a `failed` bulk create answering
+//! `{"index": 0, "error": "TicketCreateFailed", "details": "Description: cannot be blank"}`, as reported in
+//! cloudbees-oss/zendesk-java-client#98), so clients can tell the items done from those never run.
 
 use std::time::Instant;
 
@@ -16,7 +21,7 @@ impl World {
             "progress": job.progress,
             "status": job.state.as_str(),
             "message": job.message,
-            "results": if job.state == JobState::Completed { Value::Array(job.results.clone()) } else { Value::Null },
+            "results": if job.state.is_done() { Value::Array(job.results.clone()) } else { Value::Null },
         })
     }
 
@@ -45,6 +50,7 @@ impl World {
                 results: Vec::new(),
                 message: None,
                 stop_after,
+                hidden_polls: 0,
                 actor_id,
             },
         );
@@ -77,8 +83,13 @@ impl World {
                     && after == index
                 {
                     job.state = state;
+                    // A failed job's message reads like a completed one's (`Failed at 2016-01-15
+                    // 10:39:18 +0000`); a killed job's wording is not documented.
                     job.message = Some(if state == JobState::Failed {
-                        "Job failed".into()
+                        format!(
+                            "Failed at {}",
+                            chrono::Utc::now().format("%Y-%m-%d %H:%M:%S +0000")
+                        )
                     } else {
                         "Job was killed".into()
                     });

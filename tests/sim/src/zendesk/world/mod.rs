@@ -8,6 +8,7 @@ mod fields;
 mod jobs;
 mod orgs;
 mod tickets;
+mod values;
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
@@ -216,6 +217,8 @@ pub struct Job {
     pub message: Option<String>,
     /// End the job in this state after this many items (fault injection: killed or failed).
     pub stop_after: Option<(usize, JobState)>,
+    /// Status requests still to be answered 404 (fault injection: a job not visible yet).
+    pub hidden_polls: u32,
     pub actor_id: Option<u64>,
 }
 
@@ -261,11 +264,13 @@ fn string_list(v: &Value) -> Vec<String> {
     }
 }
 
+/// Tags as Zendesk keeps them: lower case, and a "tag" with spaces is several tags (`nice person` is saved as
+/// `nice` and `person`: zendesk/zendesk_api_client_rb#156); duplicates once.
 fn normalize_tags(tags: Vec<String>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for t in tags {
-        let t = t.trim().to_lowercase().replace(' ', "_");
-        if !t.is_empty() && !out.contains(&t) {
+    for t in tags.iter().flat_map(|t| t.split_whitespace()) {
+        let t = t.to_lowercase();
+        if !out.contains(&t) {
             out.push(t);
         }
     }

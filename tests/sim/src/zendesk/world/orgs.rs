@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value, json};
 
 use super::{
-    Org, World, ZdError, fold, id_of, normalize_tags, now_iso, opt_string, string_list, value_fits,
+    Org, World, ZdError, fold, id_of, normalize_tags, now_iso, opt_string, string_list, values,
 };
 
 /// Zendesk puts the value in the message: `Name: Lorem Ipsum has already been taken`.
@@ -75,14 +75,15 @@ impl World {
             let Some(field) = self.org_fields.values().find(|f| f.key == *key) else {
                 continue;
             };
-            if !value.is_null() && !value_fits(&field.kind, &field.options, value) {
+            // Stored (and answered) in Zendesk's normal form: dates at midnight UTC, decimals as numbers.
+            let Some(stored) = values::stored_org_value(&field.kind, &field.options, value) else {
                 return Err(ZdError::invalid(
                     "organization_fields",
                     "InvalidValue",
                     &format!("{}: is invalid", field.title),
                 ));
-            }
-            out.insert(key.clone(), value.clone());
+            };
+            out.insert(key.clone(), stored);
         }
         Ok(out)
     }
