@@ -43,7 +43,10 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/api/v2/tickets", post(create_ticket))
         .route("/api/v2/tickets/update_many", put(update_many_tickets))
         .route("/api/v2/tickets/{id}", get(show_ticket).put(update_ticket))
-        .route("/api/v2/ticket_fields", get(list_ticket_fields))
+        .route(
+            "/api/v2/ticket_fields",
+            get(list_ticket_fields).post(super::automation::create_ticket_field),
+        )
         .route("/api/v2/ticket_fields/{id}", get(show_ticket_field))
 }
 

@@ -12,6 +12,7 @@
 //! ```
 
 mod api;
+mod automation;
 mod faults;
 mod gate;
 mod log;
@@ -301,6 +302,7 @@ impl ZendeskSim {
         });
         let app = Router::new()
             .merge(api::routes())
+            .merge(automation::routes())
             .route("/oauth/tokens", post(oauth::token_endpoint))
             .route("/oauth/authorizations/new", get(oauth::authorize))
             .layer(axum::middleware::from_fn_with_state(

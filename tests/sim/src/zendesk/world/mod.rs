@@ -238,6 +238,8 @@ pub struct World {
     pub users: Vec<u64>,
     pub jobs: HashMap<String, Job>,
     job_seq: u64,
+    /// Webhooks and triggers.
+    pub automation: super::automation::Automation,
 }
 
 fn fold(s: &str) -> String {
@@ -300,6 +302,7 @@ impl World {
             users,
             jobs: HashMap::new(),
             job_seq: 0,
+            automation: Default::default(),
         }
     }
 
