@@ -110,6 +110,9 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     /// On SIGTERM/SIGINT, in-flight requests get this many seconds to finish before the process exits.
     pub shutdown_grace_secs: u64,
+    /// The URL Zendesk reaches this server at (`https://mlc.example.com`), without a trailing slash: `setup`
+    /// points the tenant's webhook at `{public_url}/webhooks/zendesk/{tenant}`. Empty: `setup` refuses to run.
+    pub public_url: String,
 }
 
 /// `[log]`: structured logs on standard error.
@@ -176,6 +179,7 @@ impl Default for ServerConfig {
             request_timeout_secs: 30,
             max_body_bytes: 1024 * 1024,
             shutdown_grace_secs: 20,
+            public_url: String::new(),
         }
     }
 }
@@ -280,7 +284,15 @@ impl Config {
                 ),
             });
         }
-        let checks: [(&str, bool, &str); 4] = [
+        let public_url = self.server.public_url.trim();
+        let checks: [(&str, bool, &str); 5] = [
+            (
+                "server.public_url",
+                public_url.is_empty()
+                    || ((public_url.starts_with("https://") || public_url.starts_with("http://"))
+                        && !public_url.ends_with('/')),
+                "must be an http(s) URL without a trailing slash",
+            ),
             (
                 "server.request_timeout_secs",
                 self.server.request_timeout_secs > 0,

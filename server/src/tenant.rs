@@ -225,9 +225,26 @@ pub struct TenantSettings {
     /// What happens when the tenant's plugin fails (unset: the process's `plugins.failure_policy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plugin_failure_policy: Option<crate::mapper::FailurePolicy>,
+    /// What `ml-connector setup` provisioned in the tenant's Zendesk: the field ids, the webhook and the trigger.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zendesk_setup: Option<ZendeskSetup>,
     /// Keys this version does not know, kept verbatim.
     #[serde(flatten)]
     pub other: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The Zendesk objects `ml-connector setup` found or created for a tenant (ids as Zendesk gave them).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ZendeskSetup {
+    /// Standard organization fields: role (`supplier_id`, ...) → field key.
+    pub organization_fields: std::collections::BTreeMap<String, String>,
+    /// Standard ticket fields: role (`invoice_number`, ...) → ticket field id.
+    pub ticket_fields: std::collections::BTreeMap<String, u64>,
+    /// The webhook receiving ticket activity.
+    pub webhook_id: Option<String>,
+    /// The trigger connecting ticket changes to the webhook.
+    pub trigger_id: Option<u64>,
 }
 
 impl TenantSettings {

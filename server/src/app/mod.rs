@@ -15,6 +15,7 @@
 pub mod context;
 pub mod maintenance;
 pub mod probe;
+pub mod setup;
 pub mod tokens;
 
 use std::fmt;

@@ -6,6 +6,7 @@
 //!   bulk jobs, [`ZendeskClient::upsert_organizations`].
 //! - [`fields`] — the custom field types (one table for tickets, organizations and the mapper's catalog).
 //! - [`org_fields`] — organization fields provisioned by key.
+//! - [`automation`] — ticket fields, the Webhooks API and triggers, for tenant setup.
 //! - [`tickets`] — ticket reads, custom-field writes checked against their ticket field.
 //! - [`webhook`] — signature and timestamp checks, event parsing (the route is `http::webhooks`).
 //! - [`probe`] — one cheap request, for `ml-connector check --tenant`.
@@ -15,6 +16,7 @@
 //! (`crate::app`) builds a tenant's client, and the callers add their own hints to its errors.
 
 pub mod auth;
+pub mod automation;
 mod client;
 pub mod config;
 mod de;
