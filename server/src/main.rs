@@ -43,6 +43,12 @@ enum Command {
     /// Upload, list, dry-run, activate, roll back and test WebAssembly mapping plugins.
     #[command(subcommand)]
     Plugin(Box<cli::plugin::Command>),
+    /// Set up a tenant's Zendesk in one idempotent run: standard fields, the webhook and its trigger, the
+    /// sealed signing secret and the default mapping (docs/setup.md).
+    Setup(cli::setup::SetupArgs),
+    /// Show, check and replace a tenant's declarative mapping.
+    #[command(subcommand)]
+    Mapping(cli::setup::MappingCommand),
     /// Show the effective configuration.
     #[command(subcommand)]
     Config(cli::config::Command),
@@ -71,6 +77,8 @@ fn main() -> ExitCode {
             Command::Config(cmd) => cli::config::run(cli.config.as_deref(), cmd),
             Command::Vault(cmd) => cli::vault::run(cli.config.as_deref(), cmd).await,
             Command::Plugin(cmd) => cli::plugin::run(cli.config.as_deref(), *cmd).await,
+            Command::Setup(args) => cli::setup::run_setup(cli.config.as_deref(), args).await,
+            Command::Mapping(cmd) => cli::setup::run_mapping(cli.config.as_deref(), cmd).await,
             Command::Demo => Err(cli::NotBuiltYet("demo").into()),
             Command::Sync => Err(cli::NotBuiltYet("sync").into()),
         }

@@ -46,7 +46,12 @@ pub const ORGANIZATION_FIELDS: [(&str, &str, &str, FieldType); 7] = [
         "Workday payment terms",
         FieldType::Text,
     ),
-    ("currency", "wd_currency", "Workday currency", FieldType::Text),
+    (
+        "currency",
+        "wd_currency",
+        "Workday currency",
+        FieldType::Text,
+    ),
     (
         "open_amount",
         "wd_open_amount",
@@ -69,11 +74,7 @@ pub const ORGANIZATION_FIELDS: [(&str, &str, &str, FieldType); 7] = [
 
 /// A standard ticket field: role, title, type.
 pub const TICKET_FIELDS: [(&str, &str, FieldType); 6] = [
-    (
-        "invoice_number",
-        "Workday invoice number",
-        FieldType::Text,
-    ),
+    ("invoice_number", "Workday invoice number", FieldType::Text),
     ("amount", "Workday invoice amount", FieldType::Decimal),
     ("currency", "Workday invoice currency", FieldType::Text),
     ("due_date", "Workday invoice due date", FieldType::Date),
@@ -321,11 +322,7 @@ pub fn default_rules(ids: &ZendeskSetup) -> (Vec<Rule>, Vec<Rule>) {
         ),
         ticket("currency", "invoice.total.currency", Convert::Text),
         ticket("due_date", "invoice.due_date", Convert::Date),
-        ticket(
-            "po_number",
-            "invoice.purchase_order.number",
-            Convert::Text,
-        ),
+        ticket("po_number", "invoice.purchase_order.number", Convert::Text),
         ticket(
             "payment_status",
             "invoice.payment_status",
@@ -348,7 +345,11 @@ fn same_target(a: &Rule, b: &Rule) -> bool {
 
 /// The tenant's rules with the default rules added for every standard field no rule targets yet: a rule the
 /// tenant wrote or edited is never replaced.
-fn merged(existing: Option<&MappingRules>, catalog: FieldCatalog, ids: &ZendeskSetup) -> MappingRules {
+fn merged(
+    existing: Option<&MappingRules>,
+    catalog: FieldCatalog,
+    ids: &ZendeskSetup,
+) -> MappingRules {
     let (supplier_defaults, invoice_defaults) = default_rules(ids);
     let mut rules = existing.cloned().unwrap_or_default();
     rules.catalog = catalog;
@@ -396,7 +397,13 @@ pub async fn run_setup(
         }
         return Err(SetupError::Probe(reasons.join("; ")));
     }
-    let would = |created: Outcome| if dry_run { Outcome::WouldCreate } else { created };
+    let would = |created: Outcome| {
+        if dry_run {
+            Outcome::WouldCreate
+        } else {
+            created
+        }
+    };
     let zendesk = ctx.zendesk().await?;
     let mut steps = Vec::new();
     let mut ids = ZendeskSetup::default();
@@ -425,9 +432,10 @@ pub async fn run_setup(
                         options: Vec::new(),
                     }])
                     .await?;
-                let f = created.into_iter().next().ok_or_else(|| {
-                    SetupError::Mapping(format!("{item} was not created"))
-                })?;
+                let f = created
+                    .into_iter()
+                    .next()
+                    .ok_or_else(|| SetupError::Mapping(format!("{item} was not created")))?;
                 steps.push(step(item, Outcome::Created, format!("id {}", f.id)));
                 org_fields.push(f);
             }
@@ -473,9 +481,7 @@ pub async fn run_setup(
                 steps.push(step(item, Outcome::Found, detail));
                 ids.ticket_fields.insert(role.into(), f.id);
             }
-            None if dry_run => {
-                steps.push(step(item, Outcome::WouldCreate, field_type.to_string()))
-            }
+            None if dry_run => steps.push(step(item, Outcome::WouldCreate, field_type.to_string())),
             None => {
                 let f = zendesk
                     .create_ticket_field(&ZdTicketFieldSpec {
@@ -541,7 +547,12 @@ pub async fn run_setup(
             steps.push(step(item, Outcome::WouldChange, String::new()));
         } else {
             app.store()
-                .put_secret(app.vault(), ctx.id(), SecretName::WebhookSigningSecret, &secret)
+                .put_secret(
+                    app.vault(),
+                    ctx.id(),
+                    SecretName::WebhookSigningSecret,
+                    &secret,
+                )
                 .await?;
             let outcome = if stored.is_some() {
                 Outcome::Changed
@@ -591,10 +602,9 @@ pub async fn run_setup(
     rules
         .validate()
         .map_err(|e| SetupError::Mapping(e.to_string()))?;
-    let rules_changed = current.mapping.as_ref().map(rules_without_catalog)
-        != Some(rules_without_catalog(&rules));
-    let catalog_changed =
-        current.mapping.as_ref().map(|m| &m.catalog) != Some(&rules.catalog);
+    let rules_changed =
+        current.mapping.as_ref().map(rules_without_catalog) != Some(rules_without_catalog(&rules));
+    let catalog_changed = current.mapping.as_ref().map(|m| &m.catalog) != Some(&rules.catalog);
     let ids_changed = current.zendesk_setup.as_ref() != Some(&ids);
     let item = "mapping and field ids in the tenant's settings".to_string();
     if !(rules_changed || catalog_changed || ids_changed) {

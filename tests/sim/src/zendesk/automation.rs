@@ -183,7 +183,11 @@ async fn create_webhook(
     let name = text(input, "name");
     let endpoint = text(input, "endpoint");
     if name.is_empty() {
-        return Err(ZdError::invalid("name", "BlankValue", "Name: cannot be blank"));
+        return Err(ZdError::invalid(
+            "name",
+            "BlankValue",
+            "Name: cannot be blank",
+        ));
     }
     if !(endpoint.starts_with("https://") || endpoint.starts_with("http://")) {
         return Err(ZdError::invalid(
@@ -280,7 +284,11 @@ async fn create_trigger(
     let input = object(&body, "trigger")?;
     let title = text(input, "title");
     if title.is_empty() {
-        return Err(ZdError::invalid("title", "BlankValue", "Title: cannot be blank"));
+        return Err(ZdError::invalid(
+            "title",
+            "BlankValue",
+            "Title: cannot be blank",
+        ));
     }
     let conditions = input.get("conditions").cloned().unwrap_or(Value::Null);
     let has_condition = ["all", "any"].iter().any(|k| {

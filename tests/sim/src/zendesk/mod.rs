@@ -424,6 +424,15 @@ impl ZendeskSim {
         w.org_fields.values().map(|f| w.org_field_json(f)).collect()
     }
 
+    /// Every ticket field, as `GET /api/v2/ticket_fields` shows it.
+    pub fn ticket_fields(&self) -> Vec<Value> {
+        let w = self.shared.world();
+        w.ticket_fields
+            .values()
+            .map(|f| w.ticket_field_json(f))
+            .collect()
+    }
+
     /// Defines a ticket field; `options` are `(name, value)` pairs for `tagger` / `multiselect`.
     pub fn seed_ticket_field(&self, kind: &str, title: &str, options: &[(&str, &str)]) -> u64 {
         self.shared.world().add_ticket_field(kind, title, options)

@@ -1,0 +1,359 @@
+//! `ml-connector setup` and `ml-connector mapping` against the simulators, through the real binary: a fresh
+//! Zendesk account gets its fields, webhook, trigger and mapping; a second run writes nothing; a ticket created
+//! in Zendesk then reaches the webhook receiver signed with the secret setup sealed; a mapping with a mistake is
+//! refused naming the rule, and the stored one stays as it was.
+
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::support::{Env, assert_success, stderr};
+use ml_connector_sim::workday::{SimConfig, WorkdaySim};
+use ml_connector_sim::zendesk::{self as zsim, TicketSeed, ZendeskSim};
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Serve(Child);
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn healthy(addr: &str) -> bool {
+    use std::io::{Read as _, Write as _};
+    let Ok(mut s) = std::net::TcpStream::connect(addr) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+    let _ = write!(
+        s,
+        "GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    );
+    let mut text = String::new();
+    let _ = s.read_to_string(&mut text);
+    text.starts_with("HTTP/1.1 200")
+}
+
+struct Setup {
+    env: Env,
+    public_url: String,
+    port: u16,
+}
+
+impl Setup {
+    fn new(workday: &WorkdaySim, zendesk: &ZendeskSim) -> Self {
+        let env = Env::new();
+        let c = workday.config().clone();
+        env.ok(&[
+            "tenant",
+            "add",
+            "acme",
+            "--workday-url",
+            &workday.base_url(),
+            "--workday-tenant",
+            &c.tenant,
+            "--workday-user",
+            &c.username,
+            "--zendesk-url",
+            &zendesk.base_url(),
+            "--zendesk-email",
+            zsim::DEFAULT_AGENT_EMAIL,
+        ]);
+        env.secret("acme", "zendesk-api-token", zsim::DEFAULT_API_TOKEN);
+        env.secret("acme", "workday-password", &c.password);
+        let port = free_port();
+        Self {
+            env,
+            public_url: format!("http://127.0.0.1:{port}"),
+            port,
+        }
+    }
+
+    fn run(&self, args: &[&str]) -> std::process::Output {
+        self.env
+            .cmd(args)
+            .env("MLC_SERVER__PUBLIC_URL", &self.public_url)
+            .output()
+            .unwrap()
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert_success(&out);
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn serve(&self) -> Serve {
+        let child = self
+            .env
+            .cmd(&["serve"])
+            .env("MLC_LISTEN", format!("127.0.0.1:{}", self.port))
+            .env("MLC_SERVER__PUBLIC_URL", &self.public_url)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let serve = Serve(child);
+        let addr = format!("127.0.0.1:{}", self.port);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !healthy(&addr) {
+            assert!(Instant::now() < deadline, "serve did not come up on {addr}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        serve
+    }
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    tokio::task::spawn_blocking(f).await.unwrap()
+}
+
+async fn sims() -> (WorkdaySim, ZendeskSim) {
+    let workday = WorkdaySim::start(SimConfig {
+        suppliers: 5,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let zendesk = ZendeskSim::start(zsim::SimConfig::default()).await.unwrap();
+    (workday, zendesk)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn setup_provisions_once_and_ticket_activity_arrives_signed() {
+    let (workday, zendesk) = sims().await;
+    let setup = Setup::new(&workday, &zendesk);
+    let (setup, dry, first) = blocking(move || {
+        let dry = setup.ok(&["setup", "--tenant", "acme", "--dry-run"]);
+        let first = setup.ok(&["setup", "--tenant", "acme"]);
+        (setup, dry, first)
+    })
+    .await;
+    assert!(
+        dry.contains("would create") && dry.contains("dry run"),
+        "{dry}"
+    );
+    for item in [
+        "organization field `wd_supplier_id`",
+        "ticket field \"Workday payment status\"",
+        "webhook http://127.0.0.1:",
+        "secret webhook-signing-secret",
+        "trigger \"ml-connector",
+        "mapping and field ids",
+    ] {
+        assert!(
+            first.lines().any(|l| l.contains(item)
+                && (l.starts_with("created") || l.starts_with("changed"))),
+            "{item} not created:\n{first}"
+        );
+    }
+    // What Zendesk now has: the fields with their real types, one webhook, one trigger calling it.
+    let status = zendesk
+        .requests_to("POST", "/api/v2/ticket_fields")
+        .into_iter()
+        .filter_map(|r| r.body)
+        .find(|b| b["ticket_field"]["title"] == "Workday payment status")
+        .expect("payment status field created");
+    assert_eq!(status["ticket_field"]["type"], "tagger");
+    let options: Vec<&str> = status["ticket_field"]["custom_field_options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(options, ["paid", "partially paid", "unpaid", "overdue"]);
+    assert_eq!(zendesk.requests_to("POST", "/api/v2/webhooks").len(), 1);
+    let trigger = zendesk.requests_to("POST", "/api/v2/triggers");
+    assert_eq!(trigger.len(), 1);
+    let action = &trigger[0].body.as_ref().unwrap()["trigger"]["actions"][0];
+    assert_eq!(action["field"], "notification_webhook");
+
+    // A second run finds everything and writes nothing.
+    zendesk.clear_log();
+    let (setup, second) = blocking(move || {
+        let second = setup.ok(&["setup", "--tenant", "acme"]);
+        (setup, second)
+    })
+    .await;
+    assert!(second.contains("nothing to change"), "{second}");
+    assert!(
+        second
+            .lines()
+            .all(|l| l.starts_with("found") || l.starts_with("tenant")),
+        "{second}"
+    );
+    let writes: Vec<String> = zendesk
+        .requests()
+        .iter()
+        .filter(|r| r.method != "GET")
+        .map(|r| r.line())
+        .collect();
+    assert!(writes.is_empty(), "second setup wrote: {writes:?}");
+
+    // The mapping was written against the real field ids.
+    let (setup, shown) = blocking(move || {
+        let shown = setup.ok(&["mapping", "show", "--tenant", "acme"]);
+        (setup, shown)
+    })
+    .await;
+    let amount_id =
+        zendesk_ticket_field_id(&zendesk, "Workday invoice amount").expect("amount field");
+    assert!(
+        shown.contains(&format!("ticket_field = {amount_id}")),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("organization_field = \"wd_supplier_id\""),
+        "{shown}"
+    );
+
+    // Ticket activity: a ticket created in Zendesk reaches the receiver, signed with the sealed secret (a bad
+    // signature is answered 401), and is queued (200 only after the event is stored).
+    let (setup, server) = blocking(move || {
+        let server = setup.serve();
+        (setup, server)
+    })
+    .await;
+    let ticket = zendesk
+        .create_ticket(TicketSeed {
+            subject: "Where is my payment for INV-1?".into(),
+            description: "Our invoice INV-1 is still unpaid.".into(),
+            ..TicketSeed::default()
+        })
+        .unwrap();
+    let deliveries = zendesk
+        .wait_for_deliveries(1, Duration::from_secs(30))
+        .await;
+    let d = deliveries.first().expect("a delivery");
+    assert_eq!(d.ticket_id, ticket);
+    assert!(d.url.ends_with("/webhooks/zendesk/acme"), "{}", d.url);
+    assert_eq!(d.status, Some(200), "{:?}", d.error);
+    drop(server);
+    drop(setup);
+}
+
+fn zendesk_ticket_field_id(zendesk: &ZendeskSim, title: &str) -> Option<u64> {
+    zendesk
+        .ticket_fields()
+        .into_iter()
+        .find(|f| f["title"] == title)
+        .and_then(|f| f["id"].as_u64())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mapping_set_refuses_each_mistake_naming_the_rule_and_keeps_the_stored_mapping() {
+    let (workday, zendesk) = sims().await;
+    let setup = Setup::new(&workday, &zendesk);
+    let (setup, before) = blocking(move || {
+        setup.ok(&["setup", "--tenant", "acme"]);
+        let before = setup.ok(&["mapping", "show", "--tenant", "acme"]);
+        (setup, before)
+    })
+    .await;
+    let amount = zendesk_ticket_field_id(&zendesk, "Workday invoice amount").unwrap();
+    let status = zendesk_ticket_field_id(&zendesk, "Workday payment status").unwrap();
+    let good = format!(
+        "plugin_failure_policy = \"write_nothing\"\n\
+         [[invoice]]\nsource = \"invoice.total.amount\"\nticket_field = {amount}\nconvert = {{ type = \"decimal\", scale = 2 }}\n"
+    );
+    let amount_field = format!("ticket field {amount}");
+    let status_field = format!("ticket field {status}");
+    let cases = [
+        (
+            format!(
+                "[[invoice]]\nsource = \"invoice.amount_due\"\nticket_field = {amount}\nconvert = {{ type = \"decimal\" }}\n[[invoice]]\nsource = \"invoice.no_such_thing\"\nticket_field = {amount}\n"
+            ),
+            vec!["invoice[1]", "unknown source `invoice.no_such_thing`"],
+        ),
+        (
+            format!(
+                "[[invoice]]\nsource = \"invoice.due_date\"\nticket_field = {amount}\nconvert = {{ type = \"date\" }}\n"
+            ),
+            vec!["invoice[0]", &amount_field, "Decimal"],
+        ),
+        (
+            format!(
+                "[[invoice]]\nsource = \"invoice.payment_status\"\nticket_field = {status}\nconvert = {{ type = \"dropdown\", options = {{ Paid = \"wd_settled\" }} }}\n"
+            ),
+            vec!["invoice[0]", "`wd_settled` is not an option", &status_field],
+        ),
+        (
+            "[[invoice]]\nsource = \"invoice.number\"\nticket_field = 424242\n".to_string(),
+            vec![
+                "invoice[0]",
+                "ticket field 424242 is not in the tenant's field catalog",
+            ],
+        ),
+        (
+            "[[supplier]]\nsource = \"supplier.name\"\norganization_field = \"no_such_key\"\n"
+                .to_string(),
+            vec!["supplier[0]", "organization field `no_such_key`"],
+        ),
+    ];
+    let expectations: Vec<Vec<String>> = cases
+        .iter()
+        .map(|(_, e)| e.iter().map(|s| s.to_string()).collect())
+        .collect();
+    let files: Vec<String> = cases.into_iter().map(|(f, _)| f).collect();
+    let (errors, validate_err, after, set_out, shown) = blocking(move || {
+        let dir = setup.env.dir.path().to_path_buf();
+        let mut errors = Vec::new();
+        for (i, text) in files.iter().enumerate() {
+            let path = dir.join(format!("bad{i}.toml"));
+            std::fs::write(&path, text).unwrap();
+            let out = setup.run(&["mapping", "set", path.to_str().unwrap(), "--tenant", "acme"]);
+            assert_eq!(out.status.code(), Some(1), "{text}");
+            errors.push(stderr(&out));
+        }
+        let path = dir.join("bad3.toml");
+        let validate = setup.run(&[
+            "mapping",
+            "validate",
+            path.to_str().unwrap(),
+            "--tenant",
+            "acme",
+        ]);
+        let validate_err = stderr(&validate);
+        let after = setup.ok(&["mapping", "show", "--tenant", "acme"]);
+        let good_path = dir.join("good.toml");
+        std::fs::write(&good_path, &good).unwrap();
+        setup.ok(&[
+            "mapping",
+            "validate",
+            good_path.to_str().unwrap(),
+            "--tenant",
+            "acme",
+        ]);
+        let set_out = setup.ok(&[
+            "mapping",
+            "set",
+            good_path.to_str().unwrap(),
+            "--tenant",
+            "acme",
+        ]);
+        let shown = setup.ok(&["mapping", "show", "--tenant", "acme"]);
+        (errors, validate_err, after, set_out, shown)
+    })
+    .await;
+    for (err, expected) in errors.iter().zip(&expectations) {
+        for e in expected {
+            assert!(err.contains(e.as_str()), "`{e}` not in: {err}");
+        }
+    }
+    assert!(validate_err.contains("424242"), "{validate_err}");
+    assert_eq!(before, after, "a refused mapping changed the stored one");
+    assert!(set_out.contains("1 invoice rules"), "{set_out}");
+    assert!(
+        shown.contains("plugin_failure_policy = \"write_nothing\""),
+        "{shown}"
+    );
+    assert!(!shown.contains("[[supplier]]"), "{shown}");
+}
