@@ -1,10 +1,12 @@
 //! Black-box tests of the `ml-connector` binary — every test that runs it lives here: configuration errors,
 //! tenants, secrets and the vault key, `serve` ([`cli`]); `plugin ...` with the real plugins ([`plugins`]);
-//! `check --tenant` against the simulators ([`check`]); `tenant zendesk-oauth` ([`zendesk_oauth`]).
+//! `check --tenant` against the simulators ([`check`]); `tenant zendesk-oauth` ([`zendesk_oauth`]); `sync` and `audit` against both simulators
+//! ([`sync`]).
 
 mod support;
 
 mod check;
 mod cli;
 mod plugins;
+mod sync;
 mod zendesk_oauth;

@@ -5,6 +5,7 @@ pub mod config;
 pub mod hints;
 pub mod plugin;
 pub mod serve;
+pub mod sync;
 pub mod tenant;
 pub mod vault;
 pub mod zendesk_oauth;

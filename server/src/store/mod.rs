@@ -5,9 +5,12 @@
 //! Where the dialects differ (row locking), the query is chosen by [`Backend`]. Migrations live in
 //! `server/migrations/{sqlite,postgres}` and run at start-up.
 
+pub mod audit;
+pub mod index;
 mod plugins;
 mod queue;
 mod secrets;
+pub mod sync;
 mod tenants;
 mod vault_meta;
 
@@ -23,7 +26,10 @@ pub use plugins::{NewPlugin, PluginRecord, PluginStatus};
 pub use queue::{
     ClaimRequest, Enqueued, FailOutcome, NewQueuedEvent, QueueCounts, QueueStatus, QueuedEvent,
 };
+pub use audit::{AuditQuery, AuditRecord, NewAuditRow};
+pub use index::{IndexedDocument, IndexedInvoice, IndexedSupplier, SupplierTotals};
 pub use secrets::SecretInfo;
+pub use sync::{OrgLink, RunStatus, SyncRunRecord};
 pub use tenants::{TenantUpdate, TenantVersion};
 pub use vault_meta::{RotationReport, pending_key_path};
 

@@ -1,0 +1,240 @@
+//! `ml-connector sync` against both simulators, through the real binary: 1,000 suppliers become 1,000
+//! organizations (external_id, name, domain_names); a second run with no Workday change sends Zendesk nothing;
+//! one renamed supplier is exactly one update; a new supplier whose name collides gets a disambiguated name;
+//! the invoice index answers an exact invoice number and a prefix; every write has its audit row.
+
+use std::collections::{HashMap, HashSet};
+use std::process::Output;
+
+use ml_connector::config::StoreConfig;
+use ml_connector::store::Store;
+use ml_connector::tenant::TenantId;
+use ml_connector_sim::workday::{SimConfig, WorkdaySim};
+use ml_connector_sim::zendesk::{self as zsim, ZendeskSim};
+use serde_json::Value;
+
+use crate::support::{Env, stderr};
+
+/// `tenant add acme` against both simulators, with its secrets.
+fn add_acme(env: &Env, wd: &WorkdaySim, zendesk_url: &str) {
+    let c = wd.config();
+    env.ok(&[
+        "tenant",
+        "add",
+        "acme",
+        "--workday-url",
+        &wd.base_url(),
+        "--workday-tenant",
+        &c.tenant,
+        "--workday-user",
+        &c.username,
+        "--zendesk-url",
+        zendesk_url,
+        "--zendesk-email",
+        zsim::DEFAULT_AGENT_EMAIL,
+    ]);
+    env.secret("acme", "zendesk-api-token", zsim::DEFAULT_API_TOKEN);
+    env.secret("acme", "workday-password", &c.password);
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    tokio::task::spawn_blocking(f).await.unwrap()
+}
+
+fn sync(env: &Env, extra: &[&str]) -> Output {
+    let mut args = vec!["sync", "--tenant", "acme"];
+    args.extend_from_slice(extra);
+    env.run(&args)
+}
+
+#[track_caller]
+fn succeeded(out: &Output) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "sync failed:\n{stdout}\n{}", stderr(out));
+    stdout
+}
+
+/// Writes (anything but a GET) that reached the Zendesk simulator.
+fn writes(zendesk: &ZendeskSim) -> Vec<String> {
+    zendesk
+        .requests()
+        .into_iter()
+        .filter(|r| r.method != "GET")
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect()
+}
+
+fn orgs_by_external_id(zendesk: &ZendeskSim) -> HashMap<String, Value> {
+    let mut out = HashMap::new();
+    for org in zendesk.organizations() {
+        let ext = org["external_id"].as_str().unwrap_or_default().to_string();
+        assert!(
+            out.insert(ext.clone(), org).is_none(),
+            "external_id {ext} twice"
+        );
+    }
+    out
+}
+
+async fn open_store(env: &Env) -> Store {
+    let url = format!("sqlite://{}", env.data().join("ml-connector.db").display());
+    Store::open(&url, &StoreConfig::default()).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn suppliers_become_organizations_once_and_only_changes_are_written() {
+    let wd = WorkdaySim::start(SimConfig {
+        suppliers: 1000,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let zendesk = ZendeskSim::start(zsim::SimConfig::default()).await.unwrap();
+    let env = Env::new();
+    let zendesk_url = zendesk.base_url();
+    add_acme(&env, &wd, &zendesk_url);
+
+    // Initial run: 1,000 organizations.
+    let (env, out) = blocking(move || {
+        let out = sync(&env, &[]);
+        (env, out)
+    })
+    .await;
+    let stdout = succeeded(&out);
+    assert!(stdout.contains("organizations: 1000 created"), "{stdout}");
+    let orgs = orgs_by_external_id(&zendesk);
+    assert_eq!(orgs.len(), 1000);
+    let u = wd.universe();
+    let mut names = HashSet::new();
+    for k in 0..1000 {
+        let s = u.supplier(k);
+        let org = &orgs[&s.id];
+        let name = org["name"].as_str().unwrap();
+        assert!(names.insert(name.to_lowercase()), "name {name} twice");
+        // The supplier's name, or (when another supplier has it) a disambiguated form that keeps it.
+        assert!(name.starts_with(&s.name), "{} → {name}", s.name);
+        let domain = s.email.rsplit_once('@').unwrap().1.to_string();
+        assert_eq!(org["domain_names"], serde_json::json!([domain]), "{}", s.id);
+        assert!(
+            org["tags"]
+                .as_array()
+                .unwrap()
+                .contains(&serde_json::json!("workday_supplier"))
+        );
+    }
+
+    // No change in Workday: Zendesk sees no request at all.
+    zendesk.clear_log();
+    let (env, out) = blocking(move || {
+        let out = sync(&env, &[]);
+        (env, out)
+    })
+    .await;
+    let stdout = succeeded(&out);
+    assert!(
+        zendesk.requests().is_empty(),
+        "no-change run sent {:?}",
+        zendesk
+            .requests()
+            .iter()
+            .map(|r| format!("{} {}", r.method, r.path))
+            .collect::<Vec<_>>()
+    );
+    assert!(stdout.contains("0 created, 0 updated"), "{stdout}");
+
+    // One renamed supplier: exactly one write, an update of its organization.
+    u.rename_supplier(4, "Renamed Holdings Inc");
+    zendesk.clear_log();
+    let (env, out) = blocking(move || {
+        let out = sync(&env, &[]);
+        (env, out)
+    })
+    .await;
+    let stdout = succeeded(&out);
+    assert!(stdout.contains("0 created, 1 updated"), "{stdout}");
+    let w = writes(&zendesk);
+    assert_eq!(w.len(), 1, "{w:?}");
+    let orgs = orgs_by_external_id(&zendesk);
+    assert_eq!(orgs["S-000005"]["name"], "Renamed Holdings Inc");
+
+    // A new supplier whose name is taken: created with a disambiguated name.
+    let taken = u.supplier(0).name;
+    let k = u.add_supplier(&taken);
+    zendesk.clear_log();
+    let (env, out) = blocking(move || {
+        let out = sync(&env, &[]);
+        (env, out)
+    })
+    .await;
+    let stdout = succeeded(&out);
+    assert!(stdout.contains("1 created, 0 updated"), "{stdout}");
+    let orgs = orgs_by_external_id(&zendesk);
+    assert_eq!(orgs.len(), 1001);
+    let new = &orgs[&format!("S-{:06}", k + 1)];
+    let name = new["name"].as_str().unwrap();
+    assert_ne!(name.to_lowercase(), taken.to_lowercase());
+    assert!(name.starts_with(&taken), "{name}");
+
+    // The audit trail: one row per organization write.
+    let audit: Vec<Value> =
+        serde_json::from_str(&env.ok(&["audit", "--tenant", "acme", "--json", "--limit", "5000"]))
+            .unwrap();
+    let count = |outcome: &str| audit.iter().filter(|r| r["outcome"] == outcome).count();
+    assert_eq!(count("created"), 1001);
+    assert_eq!(count("updated"), 1);
+    assert!(audit.iter().all(|r| r["operation"] == "Get_Suppliers"
+        && r["service"] == "Resource_Management"
+        && r["version"] == "v46.1"));
+
+    // The run history.
+    let runs = env.ok(&["sync", "runs", "--tenant", "acme"]);
+    assert_eq!(runs.matches("succeeded").count(), 4, "{runs}");
+
+    // The invoice index: an exact supplier invoice number, and a prefix.
+    let anchor = u.anchor();
+    let invoice = (0..u.invoice_count())
+        .map(|g| u.invoice(g))
+        .find(|i| i.key.invoice_date >= anchor - chrono::Duration::days(90))
+        .expect("a recent invoice");
+    let store = open_store(&env).await;
+    let tenant = TenantId::parse("acme").unwrap();
+    let found = store
+        .invoices_by_number(&tenant, &invoice.supplier_invoice_number)
+        .await
+        .unwrap();
+    assert!(
+        found
+            .iter()
+            .any(|i| i.reference_id.as_deref() == Some(invoice.reference_id.as_str())),
+        "{} not found: {found:?}",
+        invoice.supplier_invoice_number
+    );
+    let hit = found
+        .iter()
+        .find(|i| i.reference_id.as_deref() == Some(invoice.reference_id.as_str()))
+        .unwrap();
+    assert_eq!(hit.supplier_id, format!("S-{:06}", invoice.supplier + 1));
+    let prefix: String = invoice.supplier_invoice_number.chars().take(5).collect();
+    let by_prefix = store
+        .invoices_by_prefix(&tenant, &prefix.to_lowercase(), 20)
+        .await
+        .unwrap();
+    assert!(!by_prefix.is_empty());
+    assert!(by_prefix.iter().all(|i| {
+        let p = prefix.to_lowercase();
+        i.supplier_invoice_number
+            .as_deref()
+            .is_some_and(|n| n.to_lowercase().starts_with(&p))
+            || i.invoice_number
+                .as_deref()
+                .is_some_and(|n| n.to_lowercase().starts_with(&p))
+    }));
+    // Totals are decimal text.
+    let totals = store
+        .supplier_totals(&tenant, &hit.supplier_id)
+        .await
+        .unwrap();
+    for t in totals {
+        assert!(t.open_amount.parse::<rust_decimal::Decimal>().is_ok());
+    }
+}
