@@ -50,7 +50,11 @@ fn sync(env: &Env, extra: &[&str]) -> Output {
 #[track_caller]
 fn succeeded(out: &Output) -> String {
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(out.status.success(), "sync failed:\n{stdout}\n{}", stderr(out));
+    assert!(
+        out.status.success(),
+        "sync failed:\n{stdout}\n{}",
+        stderr(out)
+    );
     stdout
 }
 

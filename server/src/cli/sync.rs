@@ -91,7 +91,11 @@ pub fn parse_since(text: &str) -> anyhow::Result<i64> {
         return Ok(d.timestamp_millis());
     }
     if let Ok(d) = chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d") {
-        return Ok(d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc().timestamp_millis());
+        return Ok(d
+            .and_hms_opt(0, 0, 0)
+            .unwrap_or_default()
+            .and_utc()
+            .timestamp_millis());
     }
     match ml_connector::sync::schedule::parse_duration(t) {
         Ok(secs) => Ok(chrono::Utc::now().timestamp_millis()
@@ -172,7 +176,9 @@ pub async fn run(config_path: Option<&Path>, args: Args) -> anyhow::Result<()> {
         return Ok(());
     }
     let Some(tenant) = args.tenant else {
-        bail!("which tenant? `ml-connector sync --tenant TENANT [--full]` (see `ml-connector tenant list`)");
+        bail!(
+            "which tenant? `ml-connector sync --tenant TENANT [--full]` (see `ml-connector tenant list`)"
+        );
     };
     let host = PluginHost::new(&config.plugins, artifact_key(app.vault()))?;
     let bar = if args.json || !std::io::stderr().is_terminal() {
@@ -219,7 +225,12 @@ pub async fn run(config_path: Option<&Path>, args: Args) -> anyhow::Result<()> {
         );
         println!(
             "  organizations: {} created, {} updated, {} unchanged, {} reconciled, {} failed ({} with a disambiguated name)",
-            s.orgs_created, s.orgs_updated, s.orgs_unchanged, s.orgs_reconciled, s.orgs_failed, s.orgs_disambiguated
+            s.orgs_created,
+            s.orgs_updated,
+            s.orgs_unchanged,
+            s.orgs_reconciled,
+            s.orgs_failed,
+            s.orgs_disambiguated
         );
         println!(
             "  zendesk: {} batch(es), {:.1}s waiting (rate limits included)",
@@ -338,7 +349,8 @@ impl ScheduleArgs {
         }
         let s = settings.sync.get_or_insert_with(Default::default);
         if let Some(i) = &self.sync_interval {
-            s.interval_secs = Some(parse_duration(i).map_err(|e| anyhow::anyhow!("--sync-interval: {e}"))?);
+            s.interval_secs =
+                Some(parse_duration(i).map_err(|e| anyhow::anyhow!("--sync-interval: {e}"))?);
             s.cron = None;
         }
         if let Some(c) = &self.sync_cron {
@@ -351,7 +363,8 @@ impl ScheduleArgs {
             s.business_hours = (b.trim() != "off").then(|| b.trim().to_string());
         }
         if let Some(j) = &self.sync_jitter {
-            s.jitter_secs = Some(parse_duration(j).map_err(|e| anyhow::anyhow!("--sync-jitter: {e}"))?);
+            s.jitter_secs =
+                Some(parse_duration(j).map_err(|e| anyhow::anyhow!("--sync-jitter: {e}"))?);
         }
         if let Some(on) = self.sync_schedule {
             s.enabled = Some(matches!(on, OnOff::On));

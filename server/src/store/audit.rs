@@ -188,13 +188,29 @@ impl Store {
         if let Some(object) = &query.object {
             match object.split_once(':') {
                 Some((kind, id)) => {
-                    push(&mut sql, " AND workday_object_type = ?", Bind::Text(kind.to_string()));
-                    push(&mut sql, " AND workday_object_id = ?", Bind::Text(id.to_string()));
+                    push(
+                        &mut sql,
+                        " AND workday_object_type = ?",
+                        Bind::Text(kind.to_string()),
+                    );
+                    push(
+                        &mut sql,
+                        " AND workday_object_id = ?",
+                        Bind::Text(id.to_string()),
+                    );
                 }
-                None => push(&mut sql, " AND workday_object_type = ?", Bind::Text(object.clone())),
+                None => push(
+                    &mut sql,
+                    " AND workday_object_type = ?",
+                    Bind::Text(object.clone()),
+                ),
             }
         }
-        push(&mut sql, " ORDER BY id DESC LIMIT ?", Bind::Int(i64::from(query.limit)));
+        push(
+            &mut sql,
+            " ORDER BY id DESC LIMIT ?",
+            Bind::Int(i64::from(query.limit)),
+        );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(tenant.as_str());
         for b in binds {
             q = match b {
@@ -202,15 +218,15 @@ impl Store {
                 Bind::Text(s) => q.bind(s),
             };
         }
-        let rows = q.fetch_all(self.pool()).await.context("reading audit rows")?;
+        let rows = q
+            .fetch_all(self.pool())
+            .await
+            .context("reading audit rows")?;
         rows.iter().map(from_row).collect()
     }
 
     /// Audit rows of a tenant by outcome (for checks and tests): `(outcome, count)`.
-    pub async fn audit_counts(
-        &self,
-        tenant: &TenantId,
-    ) -> Result<Vec<(String, i64)>, StoreError> {
+    pub async fn audit_counts(&self, tenant: &TenantId) -> Result<Vec<(String, i64)>, StoreError> {
         let rows = sqlx::query(
             "SELECT outcome, COUNT(*) AS n FROM audit_log WHERE tenant_id = $1 GROUP BY outcome ORDER BY outcome",
         )

@@ -432,7 +432,8 @@ impl Store {
             {
                 out.push((
                     row.try_get("kind").context("reading indexed documents")?,
-                    row.try_get("record_json").context("reading indexed documents")?,
+                    row.try_get("record_json")
+                        .context("reading indexed documents")?,
                 ));
             }
         }

@@ -22,12 +22,12 @@ use sqlx::{AnyPool, Executor as _};
 use crate::config::{StoreConfig, redact_url};
 use crate::vault::VaultError;
 
+pub use audit::{AuditQuery, AuditRecord, NewAuditRow};
+pub use index::{IndexedDocument, IndexedInvoice, IndexedSupplier, SupplierTotals};
 pub use plugins::{NewPlugin, PluginRecord, PluginStatus};
 pub use queue::{
     ClaimRequest, Enqueued, FailOutcome, NewQueuedEvent, QueueCounts, QueueStatus, QueuedEvent,
 };
-pub use audit::{AuditQuery, AuditRecord, NewAuditRow};
-pub use index::{IndexedDocument, IndexedInvoice, IndexedSupplier, SupplierTotals};
 pub use secrets::SecretInfo;
 pub use sync::{OrgLink, RunStatus, SyncRunRecord};
 pub use tenants::{TenantUpdate, TenantVersion};

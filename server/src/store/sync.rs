@@ -24,7 +24,9 @@ pub(crate) fn placeholders(start: usize, n: usize) -> String {
 }
 
 /// How a run ended (or that it has not).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum RunStatus {
     /// Still going (or its process died; see `finished_at`).
@@ -324,11 +326,13 @@ impl Store {
 
     /// One run.
     pub async fn sync_run(&self, id: i64) -> Result<Option<SyncRunRecord>, StoreError> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {RUN_COLUMNS} FROM sync_runs WHERE id = $1")))
-            .bind(id)
-            .fetch_optional(self.pool())
-            .await
-            .context("reading a sync run")?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {RUN_COLUMNS} FROM sync_runs WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await
+        .context("reading a sync run")?;
         row.as_ref().map(run_from_row).transpose()
     }
 
@@ -355,11 +359,15 @@ impl Store {
                 .context("reading organization links")?
             {
                 let link = OrgLink {
-                    supplier_id: row.try_get("supplier_id").context("reading organization links")?,
+                    supplier_id: row
+                        .try_get("supplier_id")
+                        .context("reading organization links")?,
                     organization_id: row
                         .try_get("organization_id")
                         .context("reading organization links")?,
-                    org_name: row.try_get("org_name").context("reading organization links")?,
+                    org_name: row
+                        .try_get("org_name")
+                        .context("reading organization links")?,
                     content_hash: row
                         .try_get("content_hash")
                         .context("reading organization links")?,

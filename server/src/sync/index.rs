@@ -137,7 +137,9 @@ pub(crate) async fn refresh_index(cx: &mut RunCx<'_>) -> Result<(), SyncError> {
                 record_json: encode(a)?,
             });
         }
-        store.upsert_indexed_documents(&tenant, run_id, &docs).await?;
+        store
+            .upsert_indexed_documents(&tenant, run_id, &docs)
+            .await?;
         cx.stats.adjustments_indexed += docs.len() as u64;
         cx.stats.index_pages += 1;
         cx.progress().await?;
@@ -173,7 +175,9 @@ pub(crate) async fn refresh_index(cx: &mut RunCx<'_>) -> Result<(), SyncError> {
                 record_json: encode(p)?,
             });
         }
-        store.upsert_indexed_documents(&tenant, run_id, &docs).await?;
+        store
+            .upsert_indexed_documents(&tenant, run_id, &docs)
+            .await?;
         cx.stats.payments_indexed += docs.len() as u64;
         cx.stats.index_pages += 1;
         cx.progress().await?;
@@ -209,7 +213,9 @@ pub(crate) async fn refresh_index(cx: &mut RunCx<'_>) -> Result<(), SyncError> {
     }
 
     // What this run did not read is gone from Workday, or paid and out of the window.
-    let removed = store.prune_index(&tenant, run_id, &from.to_string()).await?;
+    let removed = store
+        .prune_index(&tenant, run_id, &from.to_string())
+        .await?;
     cx.stats.invoices_removed += removed.len() as u64;
     for key in removed {
         cx.app.invalidate(Changed {

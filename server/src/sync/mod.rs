@@ -86,7 +86,10 @@ impl SyncConfig {
     /// Checks value ranges; the error names the key.
     pub fn validate(&self) -> Result<(), (String, String)> {
         if self.scheduler_tick_secs == 0 {
-            return Err(("sync.scheduler_tick_secs".into(), "must be at least 1".into()));
+            return Err((
+                "sync.scheduler_tick_secs".into(),
+                "must be at least 1".into(),
+            ));
         }
         if self.lease_secs < 3 {
             return Err(("sync.lease_secs".into(), "must be at least 3".into()));

@@ -41,7 +41,11 @@ pub fn domain_names<'a>(
 ) -> Vec<String> {
     let domains: BTreeSet<String> = emails
         .into_iter()
-        .filter_map(|e| e.trim().rsplit_once('@').map(|(_, d)| d.trim().to_lowercase()))
+        .filter_map(|e| {
+            e.trim()
+                .rsplit_once('@')
+                .map(|(_, d)| d.trim().to_lowercase())
+        })
         .filter(|d| !d.is_empty() && d.contains('.') && !free_mail.contains(d))
         .collect();
     domains.into_iter().collect()
@@ -175,10 +179,10 @@ pub(crate) async fn sync_organizations(cx: &mut RunCx<'_>) -> Result<(), SyncErr
     let query = match bookmark {
         Some(since) => SupplierQuery::Criteria(SupplierCriteria {
             updated_from: Some(
-                since
-                    - chrono::Duration::seconds(i64::try_from(config.overlap_secs).unwrap_or(0)),
+                since - chrono::Duration::seconds(i64::try_from(config.overlap_secs).unwrap_or(0)),
             ),
-            updated_to: Some(as_of),
+            // No upper bound: Workday sends dates to the second, and the walk is pinned to `as_of` anyway.
+            updated_to: None,
             status: None,
         }),
         None => SupplierQuery::all(),

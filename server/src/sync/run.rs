@@ -200,7 +200,10 @@ impl RunCx<'_> {
         if self.last_saved.elapsed() >= Duration::from_secs(2) {
             self.last_saved = Instant::now();
             let stats = serde_json::to_value(&self.stats).unwrap_or_default();
-            self.app.store().update_sync_run(self.run_id, &stats).await?;
+            self.app
+                .store()
+                .update_sync_run(self.run_id, &stats)
+                .await?;
         }
         Ok(())
     }
@@ -240,7 +243,9 @@ pub async fn run_sync(
     {
         Ok(id) => id,
         Err(e) => {
-            let _ = store.release_lease(tenant, LEASE_NAME, &options.holder).await;
+            let _ = store
+                .release_lease(tenant, LEASE_NAME, &options.holder)
+                .await;
             return Err(e.into());
         }
     };
@@ -260,7 +265,10 @@ pub async fn run_sync(
             let mut last_ok = Instant::now();
             loop {
                 tokio::time::sleep(lease_ttl / 3).await;
-                match store.try_lease(&tenant, LEASE_NAME, &holder, lease_ttl).await {
+                match store
+                    .try_lease(&tenant, LEASE_NAME, &holder, lease_ttl)
+                    .await
+                {
                     Ok(true) => last_ok = Instant::now(),
                     Ok(false) => {
                         lost.store(true, Ordering::SeqCst);
@@ -317,13 +325,17 @@ pub async fn run_sync(
         .finish_sync_run(run_id, status, &stats_json, error.as_deref())
         .await;
     if !lease_lost.load(Ordering::SeqCst) {
-        let _ = store.release_lease(tenant, LEASE_NAME, &options.holder).await;
+        let _ = store
+            .release_lease(tenant, LEASE_NAME, &options.holder)
+            .await;
     }
     finished?;
     let elapsed = started.elapsed();
     record_metrics(tenant, status, &stats, elapsed);
     match &error {
-        None => tracing::info!(tenant = %tenant, run_id, elapsed_ms = elapsed.as_millis() as u64, created = stats.orgs_created, updated = stats.orgs_updated, unchanged = stats.orgs_unchanged, invoices = stats.invoices_indexed, "sync finished"),
+        None => {
+            tracing::info!(tenant = %tenant, run_id, elapsed_ms = elapsed.as_millis() as u64, created = stats.orgs_created, updated = stats.orgs_updated, unchanged = stats.orgs_unchanged, invoices = stats.invoices_indexed, "sync finished")
+        }
         Some(e) => tracing::warn!(tenant = %tenant, run_id, error = %e, "sync failed"),
     }
     Ok(RunOutcome {

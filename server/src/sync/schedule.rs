@@ -76,7 +76,9 @@ impl Schedule {
         let s = settings.unwrap_or(&default);
         let tz = match s.timezone.as_deref().map(str::trim) {
             None | Some("") => Tz::UTC,
-            Some(name) => Tz::from_str(name).map_err(|_| ScheduleError::TimeZone(name.to_string()))?,
+            Some(name) => {
+                Tz::from_str(name).map_err(|_| ScheduleError::TimeZone(name.to_string()))?
+            }
         };
         let every = match s.cron.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
             Some(expr) => Every::Cron(Box::new(croner::Cron::from_str(expr).map_err(|e| {
@@ -235,7 +237,9 @@ pub fn parse_duration(text: &str) -> Result<u64, String> {
         };
     }
     if !num.is_empty() {
-        return Err(format!("invalid duration `{text}`: a unit (s, m, h, d) must follow the last number"));
+        return Err(format!(
+            "invalid duration `{text}`: a unit (s, m, h, d) must follow the last number"
+        ));
     }
     Ok(total)
 }

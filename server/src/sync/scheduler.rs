@@ -68,7 +68,9 @@ pub async fn run(app: App, host: PluginHost) {
                         };
                         match run_sync(&app, &host, &id, &options, None).await {
                             Ok(_) | Err(SyncError::Busy { .. }) => {}
-                            Err(e) => tracing::warn!(tenant = %id, error = %e, "scheduled sync did not start"),
+                            Err(e) => {
+                                tracing::warn!(tenant = %id, error = %e, "scheduled sync did not start")
+                            }
                         }
                         if let Ok(mut r) = running.lock() {
                             r.remove(&id);
@@ -115,7 +117,9 @@ async fn claim_slot(
     let fresh = last.is_none();
     let run = !fresh && last.is_none_or(|l| l < slot);
     if fresh || run {
-        store.set_sync_cursor(id, SLOT_STREAM, &slot.to_rfc3339()).await?;
+        store
+            .set_sync_cursor(id, SLOT_STREAM, &slot.to_rfc3339())
+            .await?;
     }
     if !run {
         store.release_lease(id, LEASE_NAME, holder).await?;

@@ -582,7 +582,10 @@ impl Universe {
     /// Renames supplier `k` (0-based) now, as a Workday user would: its last-updated time becomes the current
     /// time.
     pub fn rename_supplier(&self, k: u32, name: &str) {
-        let mut edits = self.edits.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut edits = self
+            .edits
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         edits.renamed.insert(k, (name.to_string(), Utc::now()));
     }
 
@@ -590,7 +593,10 @@ impl Universe {
     /// invoices, purchase orders or payments.
     pub fn add_supplier(&self, name: &str) -> u32 {
         let k = {
-            let mut edits = self.edits.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut edits = self
+                .edits
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             edits.added += 1;
             self.suppliers + edits.added - 1
         };
