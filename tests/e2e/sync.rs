@@ -242,3 +242,119 @@ async fn suppliers_become_organizations_once_and_only_changes_are_written() {
         assert!(t.open_amount.parse::<rust_decimal::Decimal>().is_ok());
     }
 }
+
+/// Both simulators failing: Workday answers 20% of requests with 429, 503 or a dropped connection; Zendesk
+/// answers with 503s, 429s and connections reset before and after committing a bulk create. The sync is
+/// killed (SIGKILL) mid-run and run again until it succeeds: every supplier is then in Zendesk exactly once,
+/// and every organization has its audit row (created, reconciled, or interrupted by the kill).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_and_faulty_runs_leave_every_supplier_exactly_once_and_audited() {
+    use ml_connector_sim::workday::FaultConfig;
+    use ml_connector_sim::zendesk::{Fault, FaultKind};
+    const N: u32 = 600;
+    let wd = WorkdaySim::start(SimConfig {
+        suppliers: N,
+        faults: FaultConfig {
+            rate_429: 0.07,
+            rate_503: 0.07,
+            rate_drop: 0.06,
+            seed: 7,
+            ..FaultConfig::default()
+        },
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let zendesk = ZendeskSim::start(zsim::SimConfig::default()).await.unwrap();
+    for fault in [
+        Fault::new(FaultKind::Status(503))
+            .on("POST", "/api/v2/organizations/create_many")
+            .times(2),
+        Fault::new(FaultKind::RateLimited {
+            retry_after_secs: 1,
+        })
+        .on("GET", "/api/v2/organizations/show_many")
+        .times(2),
+        Fault::new(FaultKind::ResetAfterCommit)
+            .on("POST", "/api/v2/organizations/create_many")
+            .times(1),
+        Fault::new(FaultKind::ResetBeforeProcessing)
+            .on("GET", "/api/v2/job_statuses/*")
+            .times(2),
+    ] {
+        zendesk.inject(fault);
+    }
+    let env = Env::new();
+    add_acme(&env, &wd, &zendesk.base_url());
+
+    // Kill the first run once part of the organizations exist.
+    let mut child = env
+        .cmd(&["sync", "--tenant", "acme"])
+        .env("MLC_SYNC__LEASE_SECS", "3")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    crate::support::wait_for_condition(std::time::Duration::from_secs(120), || {
+        zendesk.organizations().len() >= 100
+    });
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let after_kill = zendesk.organizations().len();
+    assert!(after_kill < N as usize, "the run was not interrupted");
+
+    // Run again until a run succeeds: the killed run's lease must expire first (3 s here), and a run may fail
+    // when Workday keeps failing past the retries.
+    let (env, last) = blocking(move || {
+        let started = std::time::Instant::now();
+        loop {
+            let out = env
+                .cmd(&["sync", "--tenant", "acme"])
+                .env("MLC_SYNC__LEASE_SECS", "3")
+                .output()
+                .unwrap();
+            if out.status.success() || started.elapsed() > std::time::Duration::from_secs(180) {
+                return (env, out);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(250));
+        }
+    })
+    .await;
+    succeeded(&last);
+    let orgs = orgs_by_external_id(&zendesk); // panics on a duplicate external_id
+    assert_eq!(orgs.len(), N as usize);
+    let mut names = HashSet::new();
+    for org in orgs.values() {
+        assert!(names.insert(org["name"].as_str().unwrap().to_lowercase()));
+    }
+
+    let audit: Vec<Value> =
+        serde_json::from_str(&env.ok(&["audit", "--tenant", "acme", "--json", "--limit", "10000"]))
+            .unwrap();
+    let mut created: HashMap<String, usize> = HashMap::new();
+    let mut accounted: HashSet<String> = HashSet::new();
+    for r in &audit {
+        let id = r["object_id"].as_str().unwrap().to_string();
+        match r["outcome"].as_str().unwrap() {
+            "created" => {
+                *created.entry(id.clone()).or_default() += 1;
+                accounted.insert(id);
+            }
+            "reconciled" | "interrupted" => {
+                accounted.insert(id);
+            }
+            "pending" => panic!("a pending audit row was left: {r}"),
+            _ => {}
+        }
+    }
+    assert!(
+        created.values().all(|&n| n == 1),
+        "an organization created twice"
+    );
+    for ext in orgs.keys() {
+        assert!(
+            accounted.contains(ext),
+            "no audit row for the write of {ext}"
+        );
+    }
+}

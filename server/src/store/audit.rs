@@ -17,6 +17,11 @@ pub mod outcome {
     pub const RECONCILED: &str = "reconciled";
     /// Zendesk refused the write.
     pub const FAILED: &str = "failed";
+    /// Written before the request to Zendesk, and resolved to one of the above when it answers.
+    pub const PENDING: &str = "pending";
+    /// A pending write whose process stopped before Zendesk answered: it may or may not have happened (the
+    /// next run finds the organization by `external_id` either way).
+    pub const INTERRUPTED: &str = "interrupted";
 }
 
 /// One audit row to write.
@@ -114,18 +119,20 @@ fn from_row(row: &AnyRow) -> Result<AuditRecord, StoreError> {
     })
 }
 
-/// Inserts audit rows inside a transaction (the caller commits them with what they describe).
+/// Inserts audit rows inside a transaction and returns their ids (the caller commits them with what they describe).
 pub(crate) async fn insert_audit_rows(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     tenant: &TenantId,
     rows: &[NewAuditRow],
-) -> Result<(), StoreError> {
+) -> Result<Vec<i64>, StoreError> {
     let now = now_ms();
+    let mut ids = Vec::with_capacity(rows.len());
     for r in rows {
-        sqlx::query(
+        let id: i64 = sqlx::query_scalar(
             "INSERT INTO audit_log (tenant_id, at, workday_object_type, workday_object_id, workday_service, \
              workday_operation, workday_version, workday_page, workday_as_of, zendesk_target, content_hash, \
-             outcome, detail, run_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+             outcome, detail, run_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+             RETURNING id",
         )
         .bind(tenant.as_str())
         .bind(now)
@@ -141,24 +148,71 @@ pub(crate) async fn insert_audit_rows(
         .bind(&r.outcome)
         .bind(r.detail.as_deref())
         .bind(r.run_id)
-        .execute(&mut **tx)
+        .fetch_one(&mut **tx)
         .await
         .context("writing audit rows")?;
+        ids.push(id);
+    }
+    Ok(ids)
+}
+
+/// How a pending audit row ends: resolved to the write's outcome, or dropped (nothing was written).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditResolution {
+    /// The pending row.
+    pub id: i64,
+    /// Its final form; `None` deletes it (the object was already as desired: no write happened).
+    pub row: Option<NewAuditRow>,
+}
+
+/// Applies resolutions inside a transaction.
+pub(crate) async fn resolve_audit_rows(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    resolutions: &[AuditResolution],
+) -> Result<(), StoreError> {
+    let now = now_ms();
+    for r in resolutions {
+        match &r.row {
+            Some(row) => {
+                sqlx::query(
+                    "UPDATE audit_log SET at = $2, zendesk_target = $3, content_hash = $4, outcome = $5, \
+                     detail = $6 WHERE id = $1",
+                )
+                .bind(r.id)
+                .bind(now)
+                .bind(&row.target)
+                .bind(&row.content_hash)
+                .bind(&row.outcome)
+                .bind(row.detail.as_deref())
+                .execute(&mut **tx)
+                .await
+                .context("resolving audit rows")?;
+            }
+            None => {
+                sqlx::query("DELETE FROM audit_log WHERE id = $1")
+                    .bind(r.id)
+                    .execute(&mut **tx)
+                    .await
+                    .context("resolving audit rows")?;
+            }
+        }
     }
     Ok(())
 }
 
 impl Store {
-    /// Writes audit rows (outside any other change).
+    /// Writes audit rows (outside any other change); returns their ids. Rows written with outcome
+    /// [`outcome::PENDING`] before a request to Zendesk are resolved when it answers (see
+    /// [`Store::record_org_batch`]), so a crash in between leaves a trace of the attempted write.
     pub async fn append_audit(
         &self,
         tenant: &TenantId,
         rows: &[NewAuditRow],
-    ) -> Result<(), StoreError> {
+    ) -> Result<Vec<i64>, StoreError> {
         let mut tx = self.begin_write("writing audit rows").await?;
-        insert_audit_rows(&mut tx, tenant, rows).await?;
+        let ids = insert_audit_rows(&mut tx, tenant, rows).await?;
         tx.commit().await.context("writing audit rows")?;
-        Ok(())
+        Ok(ids)
     }
 
     /// A tenant's audit rows, newest first.

@@ -22,7 +22,7 @@ use sqlx::{AnyPool, Executor as _};
 use crate::config::{StoreConfig, redact_url};
 use crate::vault::VaultError;
 
-pub use audit::{AuditQuery, AuditRecord, NewAuditRow};
+pub use audit::{AuditQuery, AuditRecord, AuditResolution, NewAuditRow};
 pub use index::{IndexedDocument, IndexedInvoice, IndexedSupplier, SupplierTotals};
 pub use plugins::{NewPlugin, PluginRecord, PluginStatus};
 pub use queue::{

@@ -11,7 +11,7 @@ use std::time::Duration;
 use sqlx::Row as _;
 use sqlx::any::AnyRow;
 
-use super::audit::{NewAuditRow, insert_audit_rows};
+use super::audit::{AuditResolution, resolve_audit_rows};
 use super::{QueryContext, Store, StoreError, now_ms};
 use crate::tenant::TenantId;
 
@@ -256,6 +256,15 @@ impl Store {
         .execute(self.pool())
         .await
         .context("closing abandoned sync runs")?;
+        sqlx::query(
+            "UPDATE audit_log SET outcome = 'interrupted', detail = 'the process stopped before Zendesk answered' \
+             WHERE tenant_id = $1 AND outcome = 'pending' AND run_id IN \
+             (SELECT id FROM sync_runs WHERE tenant_id = $1 AND status = 'abandoned')",
+        )
+        .bind(tenant.as_str())
+        .execute(self.pool())
+        .await
+        .context("closing abandoned sync runs")?;
         sqlx::query_scalar(
             "INSERT INTO sync_runs (tenant_id, kind, status, started_at, stats_json, trigger_kind, holder) \
              VALUES ($1, $2, 'running', $3, '{}', $4, $5) RETURNING id",
@@ -388,13 +397,13 @@ impl Store {
     }
 
     /// Saves the outcome of one batch of organization writes, atomically: the links (with their new hashes)
-    /// and the audit rows of the writes. A crash before this commit leaves the links as they were, so the next
+    /// and the resolution of the batch's pending audit rows. A crash before this commit leaves the links as they were, so the next
     /// run compares again (and finds the organizations by `external_id` in Zendesk: no duplicate).
     pub async fn record_org_batch(
         &self,
         tenant: &TenantId,
         links: &[OrgLink],
-        audit: &[NewAuditRow],
+        audit: &[AuditResolution],
     ) -> Result<(), StoreError> {
         let mut tx = self.begin_write("recording organization writes").await?;
         let now = now_ms();
@@ -425,7 +434,7 @@ impl Store {
             .await
             .context("recording organization writes")?;
         }
-        insert_audit_rows(&mut tx, tenant, audit).await?;
+        resolve_audit_rows(&mut tx, audit).await?;
         tx.commit().await.context("recording organization writes")?;
         Ok(())
     }

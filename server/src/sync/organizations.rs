@@ -21,7 +21,7 @@ use super::run::{RunCx, SyncError};
 use crate::app::invalidation::{Changed, ChangedKind};
 use crate::mapper::{FieldTarget, FieldValue, MapperService, Sample, Supplier as MappedSupplier};
 use crate::store::audit::outcome;
-use crate::store::{IndexedSupplier, NewAuditRow, OrgLink, now_ms};
+use crate::store::{AuditResolution, IndexedSupplier, NewAuditRow, OrgLink, now_ms};
 use crate::workday::WorkdaySource;
 use crate::workday::model::{Supplier, SupplierStatus};
 use crate::workday::request::{SupplierCriteria, SupplierQuery};
@@ -265,8 +265,43 @@ async fn write_batch(
 ) -> Result<u64, SyncError> {
     let tenant = cx.tenant().clone();
     let inputs: Vec<OrganizationInput> = batch.iter().map(|(i, _)| i.clone()).collect();
+    // Write-ahead: a pending audit row per organization before the request, resolved when Zendesk answered.
+    let pending: Vec<NewAuditRow> = batch
+        .iter()
+        .map(|(input, hash)| {
+            audit_row(
+                &input.external_id,
+                source,
+                format!("organization:external_id:{}", input.external_id),
+                hash,
+                outcome::PENDING,
+                None,
+                cx.run_id,
+            )
+        })
+        .collect();
+    let ids = cx.app.store().append_audit(&tenant, &pending).await?;
     let started = std::time::Instant::now();
-    let writes = cx.zendesk.upsert_organizations(&inputs).await?;
+    let writes = match cx.zendesk.upsert_organizations(&inputs).await {
+        Ok(w) => w,
+        Err(e) => {
+            // The batch failed as a whole (after the client's retries): whether any of it happened is unknown.
+            let failed: Vec<AuditResolution> = ids
+                .iter()
+                .zip(&pending)
+                .map(|(id, row)| AuditResolution {
+                    id: *id,
+                    row: Some(NewAuditRow {
+                        outcome: outcome::INTERRUPTED.into(),
+                        detail: Some(format!("the batch failed: {e}")),
+                        ..row.clone()
+                    }),
+                })
+                .collect();
+            let _ = cx.app.store().record_org_batch(&tenant, &[], &failed).await;
+            return Err(e.into());
+        }
+    };
     cx.stats.zendesk_batches += 1;
     cx.stats.zendesk_wait_ms += u64::try_from(started.elapsed().as_millis()).unwrap_or(0);
     let mut links = Vec::with_capacity(writes.len());
@@ -306,10 +341,14 @@ async fn write_batch(
                         // Already as desired in Zendesk (state was lost, or only the hash's inputs moved):
                         // no write, no audit row; the link records the hash.
                         cx.stats.orgs_unchanged += 1;
+                        audit.push(AuditResolution {
+                            id: ids[w.index],
+                            row: None,
+                        });
                         continue;
                     }
                 };
-                audit.push(audit_row(
+                let row = Some(audit_row(
                     &input.external_id,
                     source,
                     format!("organization:{}", org.id),
@@ -318,6 +357,10 @@ async fn write_batch(
                     detail,
                     cx.run_id,
                 ));
+                audit.push(AuditResolution {
+                    id: ids[w.index],
+                    row,
+                });
                 cx.app.invalidate(Changed {
                     tenant: tenant.clone(),
                     kind: ChangedKind::Supplier,
@@ -328,15 +371,18 @@ async fn write_batch(
                 failures += 1;
                 cx.stats.orgs_failed += 1;
                 tracing::warn!(tenant = %tenant, supplier = %input.external_id, error = %failure.error, details = %failure.details, "organization not written");
-                audit.push(audit_row(
-                    &input.external_id,
-                    source,
-                    format!("organization:external_id:{}", input.external_id),
-                    hash,
-                    outcome::FAILED,
-                    Some(format!("{}: {}", failure.error, failure.details)),
-                    cx.run_id,
-                ));
+                audit.push(AuditResolution {
+                    id: ids[w.index],
+                    row: Some(audit_row(
+                        &input.external_id,
+                        source,
+                        format!("organization:external_id:{}", input.external_id),
+                        hash,
+                        outcome::FAILED,
+                        Some(format!("{}: {}", failure.error, failure.details)),
+                        cx.run_id,
+                    )),
+                });
             }
         }
     }

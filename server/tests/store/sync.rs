@@ -7,7 +7,8 @@ use crate::support as common;
 use std::time::Duration;
 
 use ml_connector::store::{
-    AuditQuery, IndexedInvoice, IndexedSupplier, NewAuditRow, OrgLink, RunStatus, Store,
+    AuditQuery, AuditResolution, IndexedInvoice, IndexedSupplier, NewAuditRow, OrgLink, RunStatus,
+    Store,
 };
 use ml_connector::tenant::{TenantId, WorkdaySettings, ZendeskSettings};
 
@@ -59,20 +60,53 @@ async fn one_holder_per_lease_and_take_over_after_expiry() {
     for db in common::test_dbs().await {
         let store = store(&db).await;
         let t = acme();
-        assert!(store.try_lease(&t, "sync", "a", Duration::from_secs(60)).await.unwrap(), "{}", db.name);
-        assert!(!store.try_lease(&t, "sync", "b", Duration::from_secs(60)).await.unwrap());
+        assert!(
+            store
+                .try_lease(&t, "sync", "a", Duration::from_secs(60))
+                .await
+                .unwrap(),
+            "{}",
+            db.name
+        );
+        assert!(
+            !store
+                .try_lease(&t, "sync", "b", Duration::from_secs(60))
+                .await
+                .unwrap()
+        );
         // The holder renews.
-        assert!(store.try_lease(&t, "sync", "a", Duration::from_secs(60)).await.unwrap());
-        assert_eq!(store.lease_holder(&t, "sync").await.unwrap().unwrap().0, "a");
+        assert!(
+            store
+                .try_lease(&t, "sync", "a", Duration::from_secs(60))
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            store.lease_holder(&t, "sync").await.unwrap().unwrap().0,
+            "a"
+        );
         // An expired lease is taken over.
-        assert!(store.try_lease(&t, "sync", "a", Duration::from_millis(1)).await.unwrap());
+        assert!(
+            store
+                .try_lease(&t, "sync", "a", Duration::from_millis(1))
+                .await
+                .unwrap()
+        );
         common::wait_until("the lease to expire", Duration::from_secs(5), || async {
             store.lease_holder(&t, "sync").await.unwrap().is_none()
         })
         .await;
-        assert!(store.try_lease(&t, "sync", "b", Duration::from_secs(60)).await.unwrap());
+        assert!(
+            store
+                .try_lease(&t, "sync", "b", Duration::from_secs(60))
+                .await
+                .unwrap()
+        );
         store.release_lease(&t, "sync", "a").await.unwrap();
-        assert_eq!(store.lease_holder(&t, "sync").await.unwrap().unwrap().0, "b");
+        assert_eq!(
+            store.lease_holder(&t, "sync").await.unwrap().unwrap().0,
+            "b"
+        );
         store.release_lease(&t, "sync", "b").await.unwrap();
         assert!(store.lease_holder(&t, "sync").await.unwrap().is_none());
     }
@@ -83,11 +117,22 @@ async fn runs_links_and_audit_rows() {
     for db in common::test_dbs().await {
         let store = store(&db).await;
         let t = acme();
-        let first = store.start_sync_run(&t, "full", "manual", "p1").await.unwrap();
+        let first = store
+            .start_sync_run(&t, "full", "manual", "p1")
+            .await
+            .unwrap();
         // A run left `running` by a dead process is closed when the next one starts.
-        let second = store.start_sync_run(&t, "incremental", "api", "p2").await.unwrap();
+        let second = store
+            .start_sync_run(&t, "incremental", "api", "p2")
+            .await
+            .unwrap();
         store
-            .finish_sync_run(second, RunStatus::Succeeded, &serde_json::json!({"orgs_created": 2}), None)
+            .finish_sync_run(
+                second,
+                RunStatus::Succeeded,
+                &serde_json::json!({"orgs_created": 2}),
+                None,
+            )
             .await
             .unwrap();
         let runs = store.sync_runs(&t, 10).await.unwrap();
@@ -119,18 +164,85 @@ async fn runs_links_and_audit_rows() {
             detail: None,
             run_id: Some(second),
         };
-        store
-            .record_org_batch(
+        let resolve = |ids: Vec<i64>, rows: Vec<Option<NewAuditRow>>| {
+            ids.into_iter()
+                .zip(rows)
+                .map(|(id, row)| AuditResolution { id, row })
+                .collect::<Vec<_>>()
+        };
+        let ids = store
+            .append_audit(
                 &t,
-                &[link("S-1", 11, "h1"), link("S-2", 12, "h2")],
-                &[row("S-1", "created"), row("S-2", "created")],
+                &[
+                    row("S-1", "pending"),
+                    row("S-2", "pending"),
+                    row("S-3", "pending"),
+                ],
             )
             .await
             .unwrap();
         store
-            .record_org_batch(&t, &[link("S-1", 11, "h1b")], &[row("S-1", "updated")])
+            .record_org_batch(
+                &t,
+                &[link("S-1", 11, "h1"), link("S-2", 12, "h2")],
+                &resolve(
+                    ids,
+                    vec![
+                        Some(row("S-1", "created")),
+                        Some(row("S-2", "created")),
+                        None,
+                    ],
+                ),
+            )
             .await
             .unwrap();
+        let ids = store
+            .append_audit(&t, &[row("S-1", "pending")])
+            .await
+            .unwrap();
+        store
+            .record_org_batch(
+                &t,
+                &[link("S-1", 11, "h1b")],
+                &resolve(ids, vec![Some(row("S-1", "updated"))]),
+            )
+            .await
+            .unwrap();
+        // A pending row of a run whose process died becomes `interrupted` when the next run starts.
+        let dead = store
+            .start_sync_run(&t, "incremental", "schedule", "p3")
+            .await
+            .unwrap();
+        store
+            .append_audit(
+                &t,
+                &[NewAuditRow {
+                    run_id: Some(dead),
+                    ..row("S-9", "pending")
+                }],
+            )
+            .await
+            .unwrap();
+        let next = store
+            .start_sync_run(&t, "incremental", "schedule", "p4")
+            .await
+            .unwrap();
+        store
+            .finish_sync_run(next, RunStatus::Succeeded, &serde_json::json!({}), None)
+            .await
+            .unwrap();
+        let s9 = store
+            .audit_rows(
+                &t,
+                &AuditQuery {
+                    object: Some("supplier:S-9".into()),
+                    limit: 5,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(s9[0].outcome, "interrupted", "{}", db.name);
         let links = store
             .org_links(&t, &["S-1".into(), "S-2".into(), "S-3".into()])
             .await
@@ -138,11 +250,18 @@ async fn runs_links_and_audit_rows() {
         assert_eq!(links.len(), 2);
         assert_eq!(links["S-1"].content_hash, "h1b");
         let all = store
-            .audit_rows(&t, &AuditQuery { limit: 10, ..Default::default() })
+            .audit_rows(
+                &t,
+                &AuditQuery {
+                    limit: 10,
+                    ..Default::default()
+                },
+            )
             .await
             .unwrap();
-        assert_eq!(all.len(), 3);
-        assert_eq!(all[0].outcome, "updated", "newest first");
+        assert_eq!(all.len(), 4);
+        assert_eq!(all[0].outcome, "interrupted", "newest first");
+        assert_eq!(all[1].outcome, "updated");
         let one = store
             .audit_rows(
                 &t,
@@ -205,12 +324,24 @@ async fn the_index_answers_numbers_prefixes_totals_and_prunes() {
         let exact = store.invoices_by_number(&t, "inv-2026-0042").await.unwrap();
         assert_eq!(exact.len(), 1, "{}", db.name);
         assert_eq!(exact[0].invoice_key, "I-1");
-        assert_eq!(store.invoices_by_number(&t, "WD-I-2").await.unwrap()[0].invoice_key, "I-2");
+        assert_eq!(
+            store.invoices_by_number(&t, "WD-I-2").await.unwrap()[0].invoice_key,
+            "I-2"
+        );
         let prefix = store.invoices_by_prefix(&t, "INV-2026", 10).await.unwrap();
         assert_eq!(prefix.len(), 2);
         // LIKE wildcards in the prefix are literal.
-        assert!(store.invoices_by_prefix(&t, "INV_", 10).await.unwrap().is_empty());
-        assert_eq!(store.invoices_by_prefix(&t, "x_", 10).await.unwrap().len(), 1);
+        assert!(
+            store
+                .invoices_by_prefix(&t, "INV_", 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            store.invoices_by_prefix(&t, "x_", 10).await.unwrap().len(),
+            1
+        );
         let totals = store.supplier_totals(&t, "S-1").await.unwrap();
         assert_eq!(totals.len(), 1);
         assert_eq!(totals[0].open_count, 2);
@@ -220,11 +351,29 @@ async fn the_index_answers_numbers_prefixes_totals_and_prunes() {
         assert!(store.indexed_invoice(&t, "I-3").await.unwrap().is_some());
         let found = store.search_suppliers(&t, "100%", 5).await.unwrap();
         assert_eq!(found.len(), 1);
-        assert!(store.search_suppliers(&t, "0_", 5).await.unwrap().is_empty());
-        assert_eq!(store.indexed_supplier(&t, "S-1").await.unwrap().unwrap().name, "Acme 100% Parts_Co");
+        assert!(
+            store
+                .search_suppliers(&t, "0_", 5)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            store
+                .indexed_supplier(&t, "S-1")
+                .await
+                .unwrap()
+                .unwrap()
+                .name,
+            "Acme 100% Parts_Co"
+        );
         // Run 2 sees only I-1: the open ones it did not see are listed for a refresh, the rest pruned.
         store
-            .upsert_indexed_invoices(&t, 2, &[invoice("I-1", "INV-2026-0042", "S-1", "100.50", "overdue")])
+            .upsert_indexed_invoices(
+                &t,
+                2,
+                &[invoice("I-1", "INV-2026-0042", "S-1", "100.50", "overdue")],
+            )
             .await
             .unwrap();
         let stale = store.unseen_open_invoice_keys(&t, 2).await.unwrap();
