@@ -358,3 +358,160 @@ async fn killed_and_faulty_runs_leave_every_supplier_exactly_once_and_audited() 
         );
     }
 }
+
+/// A fresh PostgreSQL schema on `TEST_POSTGRES_URL` (None when unset and not required).
+async fn postgres_url() -> Option<String> {
+    use sqlx::Connection as _;
+    let Ok(server) = std::env::var("TEST_POSTGRES_URL") else {
+        let required =
+            std::env::var_os("TEST_REQUIRE_POSTGRES").is_some() || std::env::var_os("CI").is_some();
+        assert!(
+            !required,
+            "TEST_POSTGRES_URL is not set; run the tests with scripts/test"
+        );
+        eprintln!("note: TEST_POSTGRES_URL not set; the two-replica test is skipped");
+        return None;
+    };
+    sqlx::any::install_default_drivers();
+    let schema = format!("mlc_e2e_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = sqlx::AnyConnection::connect(&server).await.unwrap();
+    // Safe: the name is generated here.
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let mut url = url::Url::parse(&server).unwrap();
+    url.query_pairs_mut()
+        .append_pair("options", &format!("-c search_path={schema}"));
+    Some(url.to_string())
+}
+
+/// Two `serve` processes on one PostgreSQL database share a tenant's schedule: each slot runs once, and runs
+/// never overlap.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_run_each_scheduled_slot_once() {
+    let Some(db_url) = postgres_url().await else {
+        return;
+    };
+    let wd = WorkdaySim::start(SimConfig {
+        suppliers: 30,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let zendesk = ZendeskSim::start(zsim::SimConfig::default()).await.unwrap();
+    let env = Env::new();
+    let with_db = |c: &mut std::process::Command| {
+        c.env("MLC_DATABASE_URL", &db_url);
+    };
+    let run = |args: &[&str]| {
+        let mut c = env.cmd(args);
+        with_db(&mut c);
+        let out = c.output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    };
+    let c = wd.config().clone();
+    run(&[
+        "tenant",
+        "add",
+        "acme",
+        "--workday-url",
+        &wd.base_url(),
+        "--workday-tenant",
+        &c.tenant,
+        "--workday-user",
+        &c.username,
+        "--zendesk-url",
+        &zendesk.base_url(),
+        "--zendesk-email",
+        zsim::DEFAULT_AGENT_EMAIL,
+    ]);
+    for (name, value) in [
+        ("zendesk-api-token", zsim::DEFAULT_API_TOKEN),
+        ("workday-password", c.password.as_str()),
+    ] {
+        let mut cmd = env.cmd(&[
+            "tenant",
+            "set-credentials",
+            "acme",
+            name,
+            "--from-env",
+            "SECRET_VALUE",
+        ]);
+        with_db(&mut cmd);
+        let out = cmd.env("SECRET_VALUE", value).output().unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    run(&[
+        "tenant",
+        "update",
+        "acme",
+        "--sync-interval",
+        "10s",
+        "--sync-jitter",
+        "0s",
+    ]);
+    let mut show = env.cmd(&["tenant", "show", "acme"]);
+    with_db(&mut show);
+    let shown = String::from_utf8(show.output().unwrap().stdout).unwrap();
+    assert!(shown.contains("sync schedule:    every 10s"), "{shown}");
+
+    let mut servers: Vec<std::process::Child> = (0..2)
+        .map(|_| {
+            let mut c = env.cmd(&["serve"]);
+            with_db(&mut c);
+            c.env("MLC_LISTEN", "127.0.0.1:0")
+                .env("MLC_SYNC__SCHEDULER_TICK_SECS", "1")
+                .env("MLC_SYNC__LEASE_SECS", "6")
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let store = Store::open(&db_url, &StoreConfig::default()).await.unwrap();
+    let tenant = TenantId::parse("acme").unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let runs = loop {
+        let runs: Vec<_> = store
+            .sync_runs(&tenant, 100)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|r| r.trigger == "schedule" && r.finished_at.is_some())
+            .collect();
+        if runs.len() >= 3 {
+            break runs;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "only {} scheduled runs: {runs:?}",
+            runs.len()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    for s in &mut servers {
+        let _ = s.kill();
+        let _ = s.wait();
+    }
+    let mut runs = runs;
+    runs.sort_by_key(|r| r.started_at);
+    let mut slots = HashSet::new();
+    for r in &runs {
+        assert!(
+            r.status == ml_connector::store::RunStatus::Succeeded,
+            "{r:?}"
+        );
+        assert!(
+            slots.insert(r.started_at / 10_000),
+            "two runs in one slot: {runs:?}"
+        );
+    }
+    for pair in runs.windows(2) {
+        assert!(
+            pair[0].finished_at.unwrap() <= pair[1].started_at,
+            "overlapping runs: {runs:?}"
+        );
+    }
+    assert_eq!(zendesk.organizations().len(), 30);
+}
