@@ -515,3 +515,133 @@ async fn two_replicas_run_each_scheduled_slot_once() {
     }
     assert_eq!(zendesk.organizations().len(), 30);
 }
+
+/// Peak resident memory (VmHWM) of a process so far, in kB.
+fn peak_rss_kb(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+}
+
+/// Runs `sync --tenant acme` as a child; returns (wall time, peak RSS in kB, output).
+fn timed_sync(env: &Env) -> (std::time::Duration, u64, Output) {
+    let started = std::time::Instant::now();
+    let mut child = env
+        .cmd(&["sync", "--tenant", "acme"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let mut peak = 0;
+    while child.try_wait().unwrap().is_none() {
+        peak = peak.max(peak_rss_kb(pid).unwrap_or(0));
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    let out = child.wait_with_output().unwrap();
+    (started.elapsed(), peak, out)
+}
+
+async fn bench_world(suppliers: u32, plan: zsim::Plan, rpm: u32) -> (WorkdaySim, ZendeskSim, Env) {
+    let wd = WorkdaySim::start(SimConfig {
+        suppliers,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let zendesk = ZendeskSim::start(zsim::SimConfig {
+        plan,
+        ..zsim::SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let env = Env::new();
+    add_acme(&env, &wd, &zendesk.base_url());
+    env.ok(&[
+        "tenant",
+        "update",
+        "acme",
+        "--zendesk-rpm",
+        &rpm.to_string(),
+    ]);
+    (wd, zendesk, env)
+}
+
+/// The sync's figures (not a test: run it on purpose, see docs/operations.md "Sync figures"):
+/// `BENCH_PHASES` = any of `requests`, `rate`, `rss` (default all three); `BENCH_RATE_SUPPLIERS` (default
+/// 10000), `BENCH_RSS_SUPPLIERS` (default 100000).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a benchmark: minutes long; prints figures"]
+async fn bench_sync_figures() {
+    let phases = std::env::var("BENCH_PHASES").unwrap_or_else(|_| "requests,rate,rss".into());
+    let number = |var: &str, default: u32| {
+        std::env::var(var)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    if phases.contains("requests") {
+        let (_wd, zendesk, env) = bench_world(1000, zsim::Plan::Enterprise, 700).await;
+        let (env, (t, _, out)) = blocking(move || {
+            let r = timed_sync(&env);
+            (env, r)
+        })
+        .await;
+        succeeded(&out);
+        let initial = zendesk.requests().len();
+        zendesk.clear_log();
+        let (_env, (_, _, out)) = blocking(move || {
+            let r = timed_sync(&env);
+            (env, r)
+        })
+        .await;
+        succeeded(&out);
+        println!(
+            "FIGURE zendesk requests per 1,000 suppliers: initial {initial} ({:.1}s), no-change re-run {}",
+            t.as_secs_f64(),
+            zendesk.requests().len()
+        );
+    }
+    if phases.contains("rate") {
+        let n = number("BENCH_RATE_SUPPLIERS", 10_000);
+        let (_wd, zendesk, env) = bench_world(n, zsim::Plan::Enterprise, 700).await;
+        let (_env, (t, _, out)) = blocking(move || {
+            let r = timed_sync(&env);
+            (env, r)
+        })
+        .await;
+        succeeded(&out);
+        let requests = zendesk.requests().len();
+        let throttled = zendesk
+            .requests()
+            .iter()
+            .filter(|r| r.status == Some(429))
+            .count();
+        let minimum = requests as f64 / 700.0 * 60.0;
+        println!(
+            "FIGURE {n} suppliers at 700 rpm: {:.1}s wall, {requests} requests ({throttled} answered 429), \
+             minimum the limit allows for them {minimum:.1}s, ratio {:.2}",
+            t.as_secs_f64(),
+            t.as_secs_f64() / minimum
+        );
+    }
+    if phases.contains("rss") {
+        let n = number("BENCH_RSS_SUPPLIERS", 100_000);
+        let (_wd, zendesk, env) = bench_world(n, zsim::Plan::Custom(1_000_000), 1_000_000).await;
+        let (_env, (t, peak, out)) = blocking(move || {
+            let r = timed_sync(&env);
+            (env, r)
+        })
+        .await;
+        succeeded(&out);
+        println!(
+            "FIGURE {n} suppliers: peak RSS {:.1} MB, {:.1}s wall, {} organizations",
+            peak as f64 / 1024.0,
+            t.as_secs_f64(),
+            zendesk.organizations().len()
+        );
+    }
+}
