@@ -1,7 +1,7 @@
 //! Admin API of the sync engine, authenticated with the tenant's admin key:
 //!
-//! - `POST /admin/v1/{tenant}/sync/run[?full=true]` — start a run now (in the background); 202 with its id,
-//!   409 `sync_running` when a run of the tenant is going on (in any replica);
+//! - `POST /admin/v1/{tenant}/sync/run` `{"full": false}` (body optional) — start a run now (in the
+//!   background); 202 with its id, 409 `sync_running` when a run of the tenant is going on (in any replica);
 //! - `GET  /admin/v1/{tenant}/sync/runs[?limit=]` — the run history, newest first;
 //! - `GET  /admin/v1/{tenant}/audit?since=&object=&limit=` — the audit trail of writes to Zendesk, newest first.
 
@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use axum::Json;
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
@@ -20,7 +21,146 @@ use super::error::{ApiError, ErrorBody};
 use super::state::AppState;
 use crate::store::{AuditQuery, AuditRecord, RunStatus, SyncRunRecord};
 use crate::sync::run::{LEASE_NAME, holder_name};
-use crate::sync::{RunOptions, SyncError, Trigger, run_sync};
+use crate::sync::{RunOptions, RunStats, SyncError, Trigger, run_sync};
+
+fn instant(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_default()
+}
+
+/// A run, as the admin API shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SyncRun {
+    /// Run id.
+    pub id: i64,
+    /// `schedule`, `manual` (CLI) or `api`.
+    pub trigger: String,
+    /// Whether everything was re-read.
+    pub full: bool,
+    /// `running`, `succeeded`, `failed`, `abandoned` (its process stopped).
+    pub status: RunStatus,
+    /// RFC 3339.
+    pub started_at: String,
+    /// RFC 3339, once finished.
+    pub finished_at: Option<String>,
+    /// Counts.
+    pub stats: SyncRunStats,
+    /// Why it failed.
+    pub error: Option<String>,
+}
+
+/// A run's counts.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SyncRunStats {
+    /// Workday pages read (suppliers and index).
+    pub pages: u64,
+    /// Suppliers read.
+    pub suppliers_read: u64,
+    /// Organizations created.
+    pub created: u64,
+    /// Organizations updated.
+    pub updated: u64,
+    /// Organizations already as desired (no write).
+    pub unchanged: u64,
+    /// Writes of unknown outcome resolved by finding the organization.
+    pub reconciled: u64,
+    /// Organizations Zendesk refused.
+    pub failed: u64,
+    /// Invoices in the index after the run's reads.
+    pub invoices_indexed: u64,
+    /// Milliseconds spent waiting on Zendesk, rate-limit waits included.
+    pub zendesk_wait_ms: u64,
+}
+
+impl From<SyncRunRecord> for SyncRun {
+    fn from(r: SyncRunRecord) -> Self {
+        let s: RunStats = serde_json::from_value(r.stats).unwrap_or_default();
+        Self {
+            id: r.id,
+            trigger: r.trigger,
+            full: r.kind == "full",
+            status: r.status,
+            started_at: instant(r.started_at),
+            finished_at: r.finished_at.map(instant),
+            stats: SyncRunStats {
+                pages: s.supplier_pages + s.index_pages,
+                suppliers_read: s.suppliers_read,
+                created: s.orgs_created,
+                updated: s.orgs_updated,
+                unchanged: s.orgs_unchanged,
+                reconciled: s.orgs_reconciled,
+                failed: s.orgs_failed,
+                invoices_indexed: s.invoices_indexed,
+                zendesk_wait_ms: s.zendesk_wait_ms,
+            },
+            error: r.error,
+        }
+    }
+}
+
+/// Where an audited record was read in Workday.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WorkdaySourceView {
+    /// Service (`Resource_Management`).
+    pub service: String,
+    /// Operation (`Get_Suppliers`).
+    pub operation: String,
+    /// Version (`v46.1`).
+    pub version: String,
+    /// Page.
+    pub page: Option<i64>,
+    /// `As_Of_Entry_DateTime` of the read.
+    pub as_of: Option<String>,
+}
+
+/// One audit entry.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditEntry {
+    /// Increasing id.
+    pub id: i64,
+    /// RFC 3339.
+    pub at: String,
+    /// `supplier`, `invoice`, ...
+    pub workday_object_type: String,
+    /// Workday ID.
+    pub workday_object_id: String,
+    /// Where it was read.
+    pub workday_source: WorkdaySourceView,
+    /// `organization:{id}`, `organization:external_id:{id}`, `ticket:{id}`.
+    pub zendesk_target: String,
+    /// SHA-256 of what was written.
+    pub content_hash: String,
+    /// `created`, `updated`, `reconciled`, `failed`, `pending`, `interrupted`.
+    pub outcome: String,
+    /// More about it.
+    pub detail: Option<String>,
+    /// The sync run that wrote it.
+    pub run_id: Option<i64>,
+}
+
+impl From<AuditRecord> for AuditEntry {
+    fn from(r: AuditRecord) -> Self {
+        Self {
+            id: r.id,
+            at: instant(r.at),
+            workday_object_type: r.object_type,
+            workday_object_id: r.object_id,
+            workday_source: WorkdaySourceView {
+                service: r.service,
+                operation: r.operation,
+                version: r.version,
+                page: r.page,
+                as_of: r.as_of,
+            },
+            zendesk_target: r.target,
+            content_hash: r.content_hash,
+            outcome: r.outcome,
+            detail: r.detail,
+            run_id: r.run_id,
+        }
+    }
+}
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
@@ -34,14 +174,15 @@ pub fn router() -> Router<AppState> {
 #[derive(Debug, OpenApi)]
 #[openapi(
     paths(start_run, list_runs, audit),
-    components(schemas(RunStarted, RunList, SyncRunRecord, RunStatus, AuditList, AuditRecord)),
+    components(schemas(RunRequest, RunStarted, RunList, SyncRun, SyncRunStats, RunStatus, AuditList, AuditEntry, WorkdaySourceView)),
     tags((name = "sync", description = "Supplier → organization sync, its runs and audit trail (admin key)"))
 )]
 pub struct ApiDoc;
 
-/// `POST sync/run` options.
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct RunParams {
+/// `POST sync/run` body (optional).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RunRequest {
     /// Re-read everything instead of what changed since the last run.
     #[serde(default)]
     pub full: bool,
@@ -60,7 +201,7 @@ pub struct RunStarted {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RunList {
     /// Newest first.
-    pub runs: Vec<SyncRunRecord>,
+    pub runs: Vec<SyncRun>,
 }
 
 /// `GET sync/runs` options.
@@ -87,30 +228,38 @@ pub struct AuditParams {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AuditList {
     /// Newest first.
-    pub rows: Vec<AuditRecord>,
+    pub entries: Vec<AuditEntry>,
 }
 
 /// Start a sync run of the tenant now.
 #[utoipa::path(post, path = "/admin/v1/{tenant}/sync/run", tag = "sync",
-    params(("tenant" = String, Path, description = "Tenant id"), RunParams),
+    params(("tenant" = String, Path, description = "Tenant id")),
+    request_body(content = Option<RunRequest>, description = "`{\"full\": true}` re-reads everything"),
     security(("admin_key" = [])),
-    responses((status = 202, body = RunStarted), (status = 401, body = ErrorBody),
+    responses((status = 202, body = RunStarted), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 409, description = "a run of the tenant is going on", body = ErrorBody),
         (status = 422, description = "the tenant is not configured", body = ErrorBody)))]
 pub async fn start_run(
     State(state): State<AppState>,
     AdminTenant(tenant): AdminTenant,
-    Query(params): Query<RunParams>,
+    body: Bytes,
 ) -> Result<(StatusCode, Json<RunStarted>), ApiError> {
+    let params: RunRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        RunRequest::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| ApiError::bad_request("invalid_body", format!("invalid JSON body: {e}")))?
+    };
     let app = state.app().clone();
     // Fail early on what would stop the run at once.
     let ctx = app.tenant(&tenant).await?;
     ctx.workday().await?;
     ctx.zendesk().await?;
     if let Some((holder, _)) = app.store().lease_holder(&tenant, LEASE_NAME).await? {
-        return Err(ApiError::Conflict(format!(
-            "a sync of tenant {tenant} is already running (held by {holder})"
-        )));
+        return Err(ApiError::ConflictWith {
+            code: "sync_running",
+            message: format!("a sync of tenant {tenant} is already running (held by {holder})"),
+        });
     }
     let holder = holder_name();
     let options = RunOptions {
@@ -119,7 +268,8 @@ pub async fn start_run(
         holder: holder.clone(),
     };
     let (host, id) = (state.plugins().clone(), tenant.clone());
-    let (started_tx, started_rx) = tokio::sync::oneshot::channel::<Result<(), String>>();
+    // What ended the run before it was recorded: (whether another run held the lease, why).
+    let (started_tx, started_rx) = tokio::sync::oneshot::channel::<Result<(), (bool, String)>>();
     tokio::spawn(async move {
         let result = run_sync(&app, &host, &id, &options, None).await;
         match result {
@@ -127,17 +277,17 @@ pub async fn start_run(
                 let _ = started_tx.send(Ok(()));
             }
             Err(e @ SyncError::Busy { .. }) => {
-                let _ = started_tx.send(Err(e.to_string()));
+                let _ = started_tx.send(Err((true, e.to_string())));
             }
             Err(e) => {
                 tracing::warn!(tenant = %id, error = %e, "sync run did not start");
-                let _ = started_tx.send(Err(e.to_string()));
+                let _ = started_tx.send(Err((false, e.to_string())));
             }
         }
     });
     // Answer with the run's id once it is recorded (it is, at once, unless the run could not start).
     let store = state.store().clone();
-    let mut finished = Box::pin(started_rx);
+    let mut finished = Some(started_rx);
     for _ in 0..50 {
         if let Some(run) = store
             .sync_runs(&tenant, 5)
@@ -153,13 +303,25 @@ pub async fn start_run(
                 }),
             ));
         }
-        tokio::select! {
-            done = &mut finished => {
-                if let Ok(Err(message)) = done {
-                    return Err(ApiError::Conflict(message));
+        match finished.as_mut() {
+            Some(rx) => {
+                tokio::select! {
+                    done = rx => {
+                        finished = None;
+                        match done {
+                            Ok(Err((true, message))) => {
+                                return Err(ApiError::ConflictWith { code: "sync_running", message });
+                            }
+                            Ok(Err((false, message))) => {
+                                return Err(ApiError::internal(anyhow::anyhow!(message)));
+                            }
+                            _ => {}
+                        }
+                    }
+                    () = tokio::time::sleep(Duration::from_millis(20)) => {}
                 }
             }
-            () = tokio::time::sleep(Duration::from_millis(20)) => {}
+            None => tokio::time::sleep(Duration::from_millis(20)).await,
         }
     }
     Ok((
@@ -183,7 +345,9 @@ pub async fn list_runs(
 ) -> Result<Json<RunList>, ApiError> {
     let limit = params.limit.unwrap_or(20).clamp(1, 500);
     let runs = state.store().sync_runs(&tenant, limit).await?;
-    Ok(Json(RunList { runs }))
+    Ok(Json(RunList {
+        runs: runs.into_iter().map(SyncRun::from).collect(),
+    }))
 }
 
 fn parse_since(text: &str) -> Result<i64, ApiError> {
@@ -217,5 +381,7 @@ pub async fn audit(
         limit: params.limit.unwrap_or(100).clamp(1, 10_000),
     };
     let rows = state.store().audit_rows(&tenant, &query).await?;
-    Ok(Json(AuditList { rows }))
+    Ok(Json(AuditList {
+        entries: rows.into_iter().map(AuditEntry::from).collect(),
+    }))
 }
