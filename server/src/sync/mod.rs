@@ -40,6 +40,9 @@ pub struct SyncConfig {
     /// Default window of the invoice index, in days of invoice date (invoices not fully paid are kept
     /// whatever their age). A tenant may set its own (`tenant update --sync-invoice-window-days`).
     pub invoice_window_days: u32,
+    /// Organization batches (of 100) sent to Zendesk at once by one run; Zendesk runs each as a job, so a few
+    /// in flight keep the rate limit used while jobs finish (Zendesk allows 30 active jobs per account).
+    pub zendesk_concurrency: usize,
     /// E-mail domains that never become an organization's `domain_names` (free-mail providers: a supplier
     /// writing from gmail.com does not make every gmail.com user a member of its organization).
     pub free_mail_domains: Vec<String>,
@@ -53,6 +56,7 @@ impl Default for SyncConfig {
             lease_secs: 120,
             overlap_secs: 300,
             invoice_window_days: 180,
+            zendesk_concurrency: 4,
             free_mail_domains: [
                 "gmail.com",
                 "googlemail.com",
@@ -93,6 +97,12 @@ impl SyncConfig {
         }
         if self.lease_secs < 3 {
             return Err(("sync.lease_secs".into(), "must be at least 3".into()));
+        }
+        if !(1..=30).contains(&self.zendesk_concurrency) {
+            return Err((
+                "sync.zendesk_concurrency".into(),
+                "must be between 1 and 30 (Zendesk's active jobs per account)".into(),
+            ));
         }
         if self.invoice_window_days == 0 {
             return Err((

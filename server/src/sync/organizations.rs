@@ -13,19 +13,25 @@
 use std::collections::{BTreeSet, HashSet};
 
 use chrono::{SubsecRound as _, Utc};
-use futures::TryStreamExt as _;
+use futures::{StreamExt as _, TryStreamExt as _, stream};
 use serde_json::{Map, Value, json};
 use sha2::{Digest as _, Sha256};
 
-use super::run::{RunCx, SyncError};
+use super::run::{RunCx, RunStats, SyncError};
+use crate::app::App;
 use crate::app::invalidation::{Changed, ChangedKind};
 use crate::mapper::{FieldTarget, FieldValue, MapperService, Sample, Supplier as MappedSupplier};
 use crate::store::audit::outcome;
 use crate::store::{AuditResolution, IndexedSupplier, NewAuditRow, OrgLink, now_ms};
+use crate::tenant::TenantId;
 use crate::workday::WorkdaySource;
 use crate::workday::model::{Supplier, SupplierStatus};
 use crate::workday::request::{SupplierCriteria, SupplierQuery};
+use crate::zendesk::ZendeskClient;
 use crate::zendesk::organizations::{MAX_BATCH, OrgAction, OrganizationInput};
+
+type BatchFuture<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<RunStats, SyncError>> + Send + 'a>>;
 
 /// The tag every synced organization carries.
 pub const SUPPLIER_TAG: &str = "workday_supplier";
@@ -241,9 +247,26 @@ pub(crate) async fn sync_organizations(cx: &mut RunCx<'_>) -> Result<(), SyncErr
                 _ => changed.push((input, hash)),
             }
         }
+        // Batches go out a few at a time: Zendesk runs them as jobs, and waiting for one job at a time would
+        // leave the rate limit unused. The shared limiter keeps the requests within the plan.
+        cx.check_lease()?;
+        let (app, zendesk, run_id) = (cx.app, cx.zendesk.clone(), cx.run_id);
+        // Boxed as `dyn Future + Send`: the futures borrow the page, and spelling out the type keeps the
+        // whole run `Send` (a closure over the chunks would not be, for any lifetime).
+        let mut writes: Vec<BatchFuture<'_>> = Vec::new();
         for batch in changed.chunks(MAX_BATCH) {
-            cx.check_lease()?;
-            failures += write_batch(cx, &source, batch).await?;
+            writes.push(Box::pin(write_batch(
+                app, &zendesk, &tenant, run_id, &source, batch,
+            )));
+        }
+        let results: Vec<Result<RunStats, SyncError>> = stream::iter(writes)
+            .buffer_unordered(config.zendesk_concurrency.max(1))
+            .collect()
+            .await;
+        for delta in results {
+            let delta = delta?;
+            failures += delta.orgs_failed;
+            cx.stats.add(&delta);
         }
         cx.progress().await?;
     }
@@ -257,13 +280,17 @@ pub(crate) async fn sync_organizations(cx: &mut RunCx<'_>) -> Result<(), SyncErr
     Ok(())
 }
 
-/// Upserts one batch (≤ 100) and commits its links and audit rows. Returns the number of failed items.
+/// Upserts one batch (≤ 100) and commits its links and audit rows. Returns its counts.
 async fn write_batch(
-    cx: &mut RunCx<'_>,
+    app: &App,
+    zendesk: &ZendeskClient,
+    tenant: &TenantId,
+    run_id: i64,
     source: &WorkdaySource,
     batch: &[(OrganizationInput, String)],
-) -> Result<u64, SyncError> {
-    let tenant = cx.tenant().clone();
+) -> Result<RunStats, SyncError> {
+    let tenant = tenant.clone();
+    let mut delta = RunStats::default();
     let inputs: Vec<OrganizationInput> = batch.iter().map(|(i, _)| i.clone()).collect();
     // Write-ahead: a pending audit row per organization before the request, resolved when Zendesk answered.
     let pending: Vec<NewAuditRow> = batch
@@ -276,13 +303,13 @@ async fn write_batch(
                 hash,
                 outcome::PENDING,
                 None,
-                cx.run_id,
+                run_id,
             )
         })
         .collect();
-    let ids = cx.app.store().append_audit(&tenant, &pending).await?;
+    let ids = app.store().append_audit(&tenant, &pending).await?;
     let started = std::time::Instant::now();
-    let writes = match cx.zendesk.upsert_organizations(&inputs).await {
+    let writes = match zendesk.upsert_organizations(&inputs).await {
         Ok(w) => w,
         Err(e) => {
             // The batch failed as a whole (after the client's retries): whether any of it happened is unknown.
@@ -298,15 +325,14 @@ async fn write_batch(
                     }),
                 })
                 .collect();
-            let _ = cx.app.store().record_org_batch(&tenant, &[], &failed).await;
+            let _ = app.store().record_org_batch(&tenant, &[], &failed).await;
             return Err(e.into());
         }
     };
-    cx.stats.zendesk_batches += 1;
-    cx.stats.zendesk_wait_ms += u64::try_from(started.elapsed().as_millis()).unwrap_or(0);
+    delta.zendesk_batches += 1;
+    delta.zendesk_wait_ms += u64::try_from(started.elapsed().as_millis()).unwrap_or(0);
     let mut links = Vec::with_capacity(writes.len());
     let mut audit = Vec::with_capacity(writes.len());
-    let mut failures = 0;
     for w in &writes {
         let (input, hash) = &batch[w.index];
         match &w.outcome {
@@ -319,28 +345,28 @@ async fn write_batch(
                     content_hash: hash.clone(),
                 });
                 if org.disambiguated && org.action == OrgAction::Created {
-                    cx.stats.orgs_disambiguated += 1;
+                    delta.orgs_disambiguated += 1;
                 }
                 let detail = org
                     .disambiguated
                     .then(|| format!("name in Zendesk: {}", org.name));
                 let outcome = match org.action {
                     OrgAction::Created => {
-                        cx.stats.orgs_created += 1;
+                        delta.orgs_created += 1;
                         outcome::CREATED
                     }
                     OrgAction::Updated => {
-                        cx.stats.orgs_updated += 1;
+                        delta.orgs_updated += 1;
                         outcome::UPDATED
                     }
                     OrgAction::Reconciled => {
-                        cx.stats.orgs_reconciled += 1;
+                        delta.orgs_reconciled += 1;
                         outcome::RECONCILED
                     }
                     OrgAction::Unchanged => {
                         // Already as desired in Zendesk (state was lost, or only the hash's inputs moved):
                         // no write, no audit row; the link records the hash.
-                        cx.stats.orgs_unchanged += 1;
+                        delta.orgs_unchanged += 1;
                         audit.push(AuditResolution {
                             id: ids[w.index],
                             row: None,
@@ -355,21 +381,20 @@ async fn write_batch(
                     hash,
                     outcome,
                     detail,
-                    cx.run_id,
+                    run_id,
                 ));
                 audit.push(AuditResolution {
                     id: ids[w.index],
                     row,
                 });
-                cx.app.invalidate(Changed {
+                app.invalidate(Changed {
                     tenant: tenant.clone(),
                     kind: ChangedKind::Supplier,
                     id: input.external_id.clone(),
                 });
             }
             Err(failure) => {
-                failures += 1;
-                cx.stats.orgs_failed += 1;
+                delta.orgs_failed += 1;
                 tracing::warn!(tenant = %tenant, supplier = %input.external_id, error = %failure.error, details = %failure.details, "organization not written");
                 audit.push(AuditResolution {
                     id: ids[w.index],
@@ -380,17 +405,16 @@ async fn write_batch(
                         hash,
                         outcome::FAILED,
                         Some(format!("{}: {}", failure.error, failure.details)),
-                        cx.run_id,
+                        run_id,
                     )),
                 });
             }
         }
     }
-    cx.app
-        .store()
+    app.store()
         .record_org_batch(&tenant, &links, &audit)
         .await?;
-    Ok(failures)
+    Ok(delta)
 }
 
 #[cfg(test)]

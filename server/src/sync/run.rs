@@ -96,6 +96,20 @@ pub struct RunStats {
     pub adjustments_indexed: u64,
 }
 
+impl RunStats {
+    /// Adds the organization counts of one batch.
+    pub fn add(&mut self, d: &RunStats) {
+        self.orgs_created += d.orgs_created;
+        self.orgs_updated += d.orgs_updated;
+        self.orgs_unchanged += d.orgs_unchanged;
+        self.orgs_reconciled += d.orgs_reconciled;
+        self.orgs_failed += d.orgs_failed;
+        self.orgs_disambiguated += d.orgs_disambiguated;
+        self.zendesk_batches += d.zendesk_batches;
+        self.zendesk_wait_ms += d.zendesk_wait_ms;
+    }
+}
+
 /// How a run ended.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunOutcome {
