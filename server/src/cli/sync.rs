@@ -23,12 +23,12 @@ use super::hints::explain;
 /// succeeded, 1 when it failed (or could not start: another process is running it, the tenant is not
 /// configured), 2 for usage errors.
 #[derive(Debug, ClapArgs)]
-#[command(args_conflicts_with_subcommands = true)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct Args {
     #[command(subcommand)]
     command: Option<Command>,
     /// The tenant (its Zendesk subdomain).
-    #[arg(long, value_name = "TENANT")]
+    #[arg(long, value_name = "TENANT", required = true)]
     tenant: Option<TenantId>,
     /// Re-read every supplier and invoice instead of what changed since the last run.
     #[arg(long)]
