@@ -244,7 +244,8 @@ async fn suppliers_become_organizations_once_and_only_changes_are_written() {
 }
 
 /// Both simulators failing: Workday answers 20% of requests with 429, 503 or a dropped connection; Zendesk
-/// answers with 503s, 429s and connections reset before and after committing a bulk create. The sync is
+/// fails 20% of API requests (503, 429, connection reset before processing, and after committing a write),
+/// on top of scripted 503s, 429s and resets on the bulk endpoints. The sync is
 /// killed (SIGKILL) mid-run and run again until it succeeds: every supplier is then in Zendesk exactly once,
 /// and every organization has its audit row (created, reconciled, or interrupted by the kill).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -284,6 +285,7 @@ async fn killed_and_faulty_runs_leave_every_supplier_exactly_once_and_audited() 
     ] {
         zendesk.inject(fault);
     }
+    zendesk.set_random_faults(0.2, 11);
     let env = Env::new();
     add_acme(&env, &wd, &zendesk.base_url());
 
@@ -321,6 +323,12 @@ async fn killed_and_faulty_runs_leave_every_supplier_exactly_once_and_audited() 
     })
     .await;
     succeeded(&last);
+    let faulted = zendesk
+        .requests()
+        .iter()
+        .filter(|r| r.fault.is_some())
+        .count();
+    assert!(faulted >= 10, "only {faulted} Zendesk faults were injected");
     let orgs = orgs_by_external_id(&zendesk); // panics on a duplicate external_id
     assert_eq!(orgs.len(), N as usize);
     let mut names = HashSet::new();
