@@ -93,6 +93,8 @@ pub struct Config {
     pub workday: crate::workday::WorkdayConfig,
     /// Periodic housekeeping of the database while `serve` runs.
     pub maintenance: crate::app::maintenance::MaintenanceConfig,
+    /// The sync engine: scheduler, leases, invoice index window, free-mail domains.
+    pub sync: crate::sync::SyncConfig,
     /// Deprecated keys this configuration was loaded with (not a key itself); see [`DEPRECATED_KEYS`].
     #[serde(skip)]
     pub deprecations: Vec<Deprecation>,
@@ -167,6 +169,7 @@ impl Default for Config {
             plugins: crate::mapper::PluginsConfig::default(),
             workday: crate::workday::WorkdayConfig::default(),
             maintenance: crate::app::maintenance::MaintenanceConfig::default(),
+            sync: crate::sync::SyncConfig::default(),
             deprecations: Vec::new(),
         }
     }
@@ -328,6 +331,7 @@ impl Config {
             self.zendesk.validate(),
             self.plugins.validate(),
             self.maintenance.validate(),
+            self.sync.validate(),
         ] {
             let Err((key, message)) = section else {
                 continue;

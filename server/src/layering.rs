@@ -59,7 +59,9 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
     // upstream, nor serves requests.
     ("mapper", &["cli", "app", "http", "startup", "upstream"]),
     // The application layer assembles; the HTTP layer and the CLI call it, not the reverse.
-    ("app", &["cli", "http", "startup"]),
+    ("app", &["cli", "http", "startup", "sync"]),
+    // The sync engine runs on the application layer; HTTP and the CLI start it.
+    ("sync", &["cli", "http", "startup"]),
     ("http", &["cli", "startup"]),
 ];
 

@@ -11,6 +11,7 @@ pub mod mapper;
 pub mod payables;
 pub mod startup;
 pub mod store;
+pub mod sync;
 pub mod telemetry;
 pub mod tenant;
 pub mod upstream;

@@ -33,8 +33,10 @@ enum Command {
     Serve,
     /// Run the product against the built-in Workday and Zendesk simulators on the embedded default.
     Demo,
-    /// Run a supplier → organization sync now.
-    Sync,
+    /// Run a supplier → organization sync now (`sync --tenant T [--full]`), or list runs (`sync runs`).
+    Sync(cli::sync::Args),
+    /// The audit trail of a tenant's writes to Zendesk.
+    Audit(cli::sync::AuditArgs),
     /// Check the configuration, the database and the master key (and, with --tenant, the tenant's upstreams).
     Check(cli::check::Args),
     /// Manage tenants (one Zendesk account paired with one Workday tenant) and their sealed credentials.
@@ -80,7 +82,8 @@ fn main() -> ExitCode {
             Command::Setup(args) => cli::setup::run_setup(cli.config.as_deref(), args).await,
             Command::Mapping(cmd) => cli::setup::run_mapping(cli.config.as_deref(), cmd).await,
             Command::Demo => Err(cli::NotBuiltYet("demo").into()),
-            Command::Sync => Err(cli::NotBuiltYet("sync").into()),
+            Command::Sync(args) => cli::sync::run(cli.config.as_deref(), args).await,
+            Command::Audit(args) => cli::sync::audit(cli.config.as_deref(), args).await,
         }
     });
     match result {

@@ -109,6 +109,10 @@ pub async fn start(config: Config, keys: &KeySource) -> Result<Server, StartErro
         app.store().clone(),
         app.config().maintenance.clone(),
     ));
+    let scheduler = tokio::spawn(crate::sync::scheduler::run(
+        app.clone(),
+        state.plugins().clone(),
+    ));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let serving = state.clone();
     let task = tokio::spawn(async move {
@@ -116,7 +120,7 @@ pub async fn start(config: Config, keys: &KeySource) -> Result<Server, StartErro
             let _ = stopped.await;
         })
         .await;
-        for background in [warm, upkeep, maintenance] {
+        for background in [warm, upkeep, maintenance, scheduler] {
             background.abort();
         }
         app.store().close().await;

@@ -228,6 +228,9 @@ pub struct TenantSettings {
     /// What `ml-connector setup` provisioned in the tenant's Zendesk: the field ids, the webhook and the trigger.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub zendesk_setup: Option<ZendeskSetup>,
+    /// The sync schedule and options (unset: every 30 minutes, the process's invoice window).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync: Option<SyncSettings>,
     /// Keys this version does not know, kept verbatim.
     #[serde(flatten)]
     pub other: serde_json::Map<String, serde_json::Value>,
@@ -258,6 +261,34 @@ impl TenantSettings {
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::to_value(self).unwrap_or_else(|_| serde_json::Value::Object(Default::default()))
     }
+}
+
+/// A tenant's sync schedule and options (`ml-connector tenant update --sync-*`). Unset fields take the defaults
+/// documented on each; the schedule is checked by `crate::sync::schedule::Schedule::from_settings`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncSettings {
+    /// Whether scheduled runs happen (default: yes). Manual runs always can.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// Seconds between runs (default 1800), unless `cron` is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval_secs: Option<u64>,
+    /// A cron expression (5 fields, or 6 with seconds) in the tenant's time zone; wins over the interval.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cron: Option<String>,
+    /// IANA time zone of the cron expression and the business hours (default UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
+    /// Only start runs in these hours, Monday to Friday, in the tenant's time zone: `HH:MM-HH:MM`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub business_hours: Option<String>,
+    /// Each slot's run starts up to this many seconds late, by a delay fixed per tenant (default 60), so that
+    /// tenants do not all start at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jitter_secs: Option<u64>,
+    /// Days of invoice dates the index keeps (default: `sync.invoice_window_days`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invoice_window_days: Option<u32>,
 }
 
 /// A tenant as stored.

@@ -1,6 +1,7 @@
 //! Black-box tests of the `ml-connector` binary — every test that runs it lives here: configuration errors,
 //! tenants, secrets and the vault key, `serve` ([`cli`]); `plugin ...` with the real plugins ([`plugins`]);
-//! `check --tenant` against the simulators ([`check`]); `tenant zendesk-oauth` ([`zendesk_oauth`]); `setup` and `mapping` ([`setup`]).
+//! `check --tenant` against the simulators ([`check`]); `tenant zendesk-oauth` ([`zendesk_oauth`]); `setup` and `mapping`
+//! ([`setup`]); `sync` and `audit` against both simulators ([`sync`]).
 
 mod support;
 
@@ -8,4 +9,5 @@ mod check;
 mod cli;
 mod plugins;
 mod setup;
+mod sync;
 mod zendesk_oauth;

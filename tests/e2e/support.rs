@@ -113,3 +113,16 @@ pub fn stderr(out: &Output) -> String {
 pub fn assert_success(out: &Output) {
     assert!(out.status.success(), "{}", stderr(out));
 }
+
+/// Waits (blocking) until `condition` holds; fails the test after `deadline`.
+#[track_caller]
+pub fn wait_for_condition(deadline: Duration, mut condition: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !condition() {
+        assert!(
+            started.elapsed() < deadline,
+            "condition still false after {deadline:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

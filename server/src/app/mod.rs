@@ -13,6 +13,7 @@
 //! - [`maintenance`]: periodic housekeeping of the database while `serve` runs.
 
 pub mod context;
+pub mod invalidation;
 pub mod maintenance;
 pub mod probe;
 pub mod setup;
@@ -43,6 +44,7 @@ struct Inner {
     store: Store,
     vault: Arc<Vault>,
     contexts: moka::future::Cache<TenantId, Arc<TenantContext>>,
+    changes: tokio::sync::broadcast::Sender<invalidation::Changed>,
 }
 
 impl fmt::Debug for App {
@@ -65,6 +67,7 @@ impl App {
                 contexts: moka::future::Cache::builder()
                     .max_capacity(CONTEXT_CACHE_CAPACITY)
                     .build(),
+                changes: tokio::sync::broadcast::channel(invalidation::CAPACITY).0,
             }),
         }
     }
@@ -106,6 +109,16 @@ impl App {
         let fresh = Arc::new(TenantContext::resolve(self, id).await?);
         self.inner.contexts.insert(id.clone(), fresh.clone()).await;
         Ok(fresh)
+    }
+
+    /// Changes to indexed objects (suppliers, invoices) made by this process's syncs, for caches to drop.
+    pub fn invalidations(&self) -> tokio::sync::broadcast::Receiver<invalidation::Changed> {
+        self.inner.changes.subscribe()
+    }
+
+    /// Announces a change to the subscribers of [`Self::invalidations`] (none listening is fine).
+    pub fn invalidate(&self, change: invalidation::Changed) {
+        let _ = self.inner.changes.send(change);
     }
 
     /// Drops tenant `id`'s cached context (after it was removed, say).

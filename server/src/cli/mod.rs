@@ -6,6 +6,7 @@ pub mod hints;
 pub mod plugin;
 pub mod serve;
 pub mod setup;
+pub mod sync;
 pub mod tenant;
 pub mod vault;
 pub mod zendesk_oauth;

@@ -28,6 +28,8 @@ pub enum Command {
         id: TenantId,
         #[command(flatten)]
         settings: SettingsArgs,
+        #[command(flatten)]
+        schedule: super::sync::ScheduleArgs,
     },
     /// List tenants.
     List {
@@ -189,11 +191,16 @@ pub async fn run(config_path: Option<&Path>, cmd: Command) -> anyhow::Result<()>
                 println!("still to set: {}", missing.join(", "));
             }
         }
-        Command::Update { id, settings } => {
+        Command::Update {
+            id,
+            settings,
+            schedule,
+        } => {
             // Applied to the row as it is when written, so a concurrent update of other options is kept.
             store
                 .modify_tenant(&id, |tenant| -> anyhow::Result<()> {
                     settings.apply(&mut tenant.workday, &mut tenant.zendesk)?;
+                    schedule.apply(&mut tenant.settings)?;
                     if let Some(name) = &settings.name {
                         tenant.name.clone_from(name);
                     }
@@ -331,6 +338,7 @@ fn print_tenant(t: &Tenant) {
         "admin key:        {}",
         if t.has_admin_key { "set" } else { "-" }
     );
+    println!("sync schedule:    {}", super::sync::describe_schedule(t));
 }
 
 fn confirm(question: &str) -> anyhow::Result<bool> {

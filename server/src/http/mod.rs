@@ -8,6 +8,7 @@ pub mod error;
 pub mod ops;
 pub mod plugins;
 pub mod state;
+pub mod sync;
 pub mod webhooks;
 
 use std::future::Future;
@@ -35,7 +36,8 @@ pub fn app(state: AppState) -> Router {
     let routes = Router::new()
         .merge(ops::router())
         .merge(webhooks::router())
-        .merge(plugins::router(state.config().plugins.max_upload_bytes));
+        .merge(plugins::router(state.config().plugins.max_upload_bytes))
+        .merge(sync::router());
     with_middleware(routes, timeout, body_limit).with_state(state)
 }
 
@@ -90,6 +92,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(ops::ApiDoc::openapi());
     doc.merge(webhooks::ApiDoc::openapi());
     doc.merge(plugins::ApiDoc::openapi());
+    doc.merge(sync::ApiDoc::openapi());
     doc
 }
 

@@ -5,9 +5,12 @@
 //! Where the dialects differ (row locking), the query is chosen by [`Backend`]. Migrations live in
 //! `server/migrations/{sqlite,postgres}` and run at start-up.
 
+pub mod audit;
+pub mod index;
 mod plugins;
 mod queue;
 mod secrets;
+pub mod sync;
 mod tenants;
 mod vault_meta;
 
@@ -19,11 +22,14 @@ use sqlx::{AnyPool, Executor as _};
 use crate::config::{StoreConfig, redact_url};
 use crate::vault::VaultError;
 
+pub use audit::{AuditQuery, AuditRecord, AuditResolution, NewAuditRow};
+pub use index::{IndexedDocument, IndexedInvoice, IndexedSupplier, SupplierTotals};
 pub use plugins::{NewPlugin, PluginRecord, PluginStatus};
 pub use queue::{
     ClaimRequest, Enqueued, FailOutcome, NewQueuedEvent, QueueCounts, QueueStatus, QueuedEvent,
 };
 pub use secrets::SecretInfo;
+pub use sync::{OrgLink, RunStatus, SyncRunRecord};
 pub use tenants::{TenantUpdate, TenantVersion};
 pub use vault_meta::{RotationReport, pending_key_path};
 

@@ -1,6 +1,6 @@
 //! The HTTP API of the real application, started the way `serve` starts it, on SQLite and on PostgreSQL:
 //! operations endpoints and the shared error shape ([`ops`]), the admin plugin API ([`plugins`]), the webhook
-//! receiver ([`webhooks`]), and the background maintenance ([`maintenance`]).
+//! receiver ([`webhooks`]), the background maintenance ([`maintenance`]), and the sync admin API ([`sync`]).
 
 #[path = "../support/mod.rs"]
 mod support;
@@ -8,4 +8,5 @@ mod support;
 mod maintenance;
 mod ops;
 mod plugins;
+mod sync;
 mod webhooks;

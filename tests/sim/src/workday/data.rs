@@ -539,6 +539,18 @@ pub struct Universe {
     suppliers: u32,
     anchor: NaiveDate,
     index: OnceLock<Index>,
+    edits: std::sync::RwLock<Edits>,
+}
+
+/// Changes made to the generated data set while the simulator runs (a supplier renamed, a supplier added), as a
+/// tenant's users would make them in Workday: each one moves the supplier's last-updated time to the moment of
+/// the change, so `Updated_From_Date` finds it.
+#[derive(Debug, Default)]
+struct Edits {
+    /// Supplier index → (new name, when).
+    renamed: std::collections::HashMap<u32, (String, DateTime<Utc>)>,
+    /// Suppliers added after the generated ones (they have no invoices, POs or payments).
+    added: u32,
 }
 
 impl std::fmt::Debug for Universe {
@@ -563,7 +575,33 @@ impl Universe {
             suppliers,
             anchor,
             index: OnceLock::new(),
+            edits: std::sync::RwLock::new(Edits::default()),
         }
+    }
+
+    /// Renames supplier `k` (0-based) now, as a Workday user would: its last-updated time becomes the current
+    /// time.
+    pub fn rename_supplier(&self, k: u32, name: &str) {
+        let mut edits = self
+            .edits
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        edits.renamed.insert(k, (name.to_string(), Utc::now()));
+    }
+
+    /// Adds a supplier named `name` (updated now) after the existing ones; returns its 0-based index. It has no
+    /// invoices, purchase orders or payments.
+    pub fn add_supplier(&self, name: &str) -> u32 {
+        let k = {
+            let mut edits = self
+                .edits
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            edits.added += 1;
+            self.suppliers + edits.added - 1
+        };
+        self.rename_supplier(k, name);
+        k
     }
 
     /// The simulation's "today".
@@ -574,6 +612,22 @@ impl Universe {
     /// Number of suppliers.
     pub fn supplier_count(&self) -> u32 {
         self.suppliers
+            + self
+                .edits
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .added
+    }
+
+    /// `prefix[k]..prefix[k + 1]`; an added supplier (past the generated ones) has none.
+    fn range_of(prefix: &[u32], k: u32) -> std::ops::Range<u32> {
+        match (prefix.get(k as usize), prefix.get(k as usize + 1)) {
+            (Some(&a), Some(&b)) => a..b,
+            _ => {
+                let end = prefix.last().copied().unwrap_or(0);
+                end..end
+            }
+        }
     }
 
     fn wid(&self, kind: Kind, index: u32) -> String {
@@ -674,26 +728,22 @@ impl Universe {
 
     /// Global adjustment indices of supplier `k`.
     pub fn adjustments_of(&self, k: u32) -> std::ops::Range<u32> {
-        let ix = &self.index().adjustments;
-        ix[k as usize]..ix[k as usize + 1]
+        Self::range_of(&self.index().adjustments, k)
     }
 
     /// Global invoice indices of supplier `k`.
     pub fn invoices_of(&self, k: u32) -> std::ops::Range<u32> {
-        let ix = &self.index().invoices;
-        ix[k as usize]..ix[k as usize + 1]
+        Self::range_of(&self.index().invoices, k)
     }
 
     /// Global PO indices of supplier `k`.
     pub fn pos_of(&self, k: u32) -> std::ops::Range<u32> {
-        let ix = &self.index().pos;
-        ix[k as usize]..ix[k as usize + 1]
+        Self::range_of(&self.index().pos, k)
     }
 
     /// Global payment indices of supplier `k`.
     pub fn payments_of(&self, k: u32) -> std::ops::Range<u32> {
-        let ix = &self.index().payments;
-        ix[k as usize]..ix[k as usize + 1]
+        Self::range_of(&self.index().payments, k)
     }
 
     fn owner(prefix: &[u32], global: u32) -> u32 {
@@ -776,6 +826,16 @@ impl Universe {
                 self.anchor + Duration::days(1 + h.below(90) as i64),
             )
         });
+        let (name, updated_at) = match self
+            .edits
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .renamed
+            .get(&k)
+        {
+            Some((n, at)) => (n.clone(), *at),
+            None => (name, updated_at),
+        };
         Supplier {
             index: k,
             wid: self.wid(Kind::Supplier, k),
@@ -1168,11 +1228,11 @@ impl Universe {
     pub fn find_supplier(&self, id_type: &str, value: &str) -> Option<u32> {
         match id_type {
             "Supplier_ID" | "Supplier_Reference_ID" => parse_suffix(value, "S-")
-                .filter(|n| (1..=self.suppliers).contains(n))
+                .filter(|n| (1..=self.supplier_count()).contains(n))
                 .map(|n| n - 1),
             "WID" => self
                 .index_of_wid(Kind::Supplier, value)
-                .filter(|k| *k < self.suppliers),
+                .filter(|k| *k < self.supplier_count()),
             _ => None,
         }
     }

@@ -142,3 +142,46 @@ pub(crate) fn take(
     }
     Some(kind)
 }
+
+/// Faults drawn at random for requests no armed fault matches ([`super::ZendeskSim::set_random_faults`]).
+#[derive(Debug)]
+pub(crate) struct RandomFaults {
+    rate: f64,
+    state: u64,
+}
+
+impl RandomFaults {
+    pub(crate) fn new(rate: f64, seed: u64) -> Self {
+        Self {
+            rate: rate.clamp(0.0, 1.0),
+            state: seed ^ 0x9E37_79B9_7F4A_7C15,
+        }
+    }
+
+    /// xorshift64*: a number in [0, 1).
+    fn next(&mut self) -> f64 {
+        let mut x = self.state.max(1);
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.state = x;
+        (x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// The fault for one request, if it is to fail.
+    pub(crate) fn draw(&mut self, method: &str, path: &str) -> Option<FaultKind> {
+        if !path.starts_with("/api/v2/") || self.next() >= self.rate {
+            return None;
+        }
+        let write = !method.eq_ignore_ascii_case("GET");
+        let kinds = if write { 4.0 } else { 3.0 };
+        Some(match (self.next() * kinds) as u32 {
+            0 => FaultKind::Status(503),
+            1 => FaultKind::RateLimited {
+                retry_after_secs: 1,
+            },
+            2 => FaultKind::ResetBeforeProcessing,
+            _ => FaultKind::ResetAfterCommit,
+        })
+    }
+}

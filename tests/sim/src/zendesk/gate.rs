@@ -119,7 +119,15 @@ pub(crate) async fn inject_faults(
     let fault = {
         let mut armed = shared.faults.lock().unwrap_or_else(|e| e.into_inner());
         faults::take(&mut armed, req.method().as_str(), req.uri().path(), false)
-    };
+    }
+    .or_else(|| {
+        shared
+            .random_faults
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_mut()
+            .and_then(|r| r.draw(req.method().as_str(), req.uri().path()))
+    });
     let Some(kind) = fault else {
         return next.run(req).await;
     };

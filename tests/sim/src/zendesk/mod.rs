@@ -219,6 +219,7 @@ pub(crate) struct Shared {
     world: Mutex<world::World>,
     log: Mutex<Vec<LoggedRequest>>,
     faults: Mutex<Vec<Fault>>,
+    random_faults: Mutex<Option<faults::RandomFaults>>,
     rate: Mutex<VecDeque<Instant>>,
     ticket_updates: Mutex<VecDeque<Instant>>,
     ticket_updates_per_ticket: Mutex<HashMap<(u64, u64), VecDeque<Instant>>>,
@@ -292,6 +293,7 @@ impl ZendeskSim {
             world: Mutex::new(world),
             log: Mutex::new(Vec::new()),
             faults: Mutex::new(Vec::new()),
+            random_faults: Mutex::new(None),
             rate: Mutex::new(VecDeque::new()),
             ticket_updates: Mutex::new(VecDeque::new()),
             ticket_updates_per_ticket: Mutex::new(HashMap::new()),
@@ -367,6 +369,18 @@ impl ZendeskSim {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clear();
+    }
+
+    /// From now on, each API request (`/api/v2/...`) that no armed fault matches fails with probability `rate`
+    /// (0.0–1.0; 0 turns it off), drawn from `seed`: evenly a `503`, a `429` with `Retry-After: 1`, a connection
+    /// reset before processing, and — for writes — a reset after the write was committed.
+    pub fn set_random_faults(&self, rate: f64, seed: u64) {
+        *self
+            .shared
+            .random_faults
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) =
+            (rate > 0.0).then(|| faults::RandomFaults::new(rate, seed));
     }
 
     /// Arms a fault.
