@@ -95,6 +95,8 @@ pub struct Config {
     pub maintenance: crate::app::maintenance::MaintenanceConfig,
     /// The sync engine: scheduler, leases, invoice index window, free-mail domains.
     pub sync: crate::sync::SyncConfig,
+    /// Ticket enrichment: workers, leases, retries, the patterns that find invoice numbers.
+    pub enrichment: crate::sync::enrich::EnrichmentConfig,
     /// Deprecated keys this configuration was loaded with (not a key itself); see [`DEPRECATED_KEYS`].
     #[serde(skip)]
     pub deprecations: Vec<Deprecation>,
@@ -170,6 +172,7 @@ impl Default for Config {
             workday: crate::workday::WorkdayConfig::default(),
             maintenance: crate::app::maintenance::MaintenanceConfig::default(),
             sync: crate::sync::SyncConfig::default(),
+            enrichment: crate::sync::enrich::EnrichmentConfig::default(),
             deprecations: Vec::new(),
         }
     }
@@ -332,6 +335,7 @@ impl Config {
             self.plugins.validate(),
             self.maintenance.validate(),
             self.sync.validate(),
+            self.enrichment.validate(),
         ] {
             let Err((key, message)) = section else {
                 continue;

@@ -60,6 +60,9 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
     ("mapper", &["cli", "app", "http", "startup", "upstream"]),
     // The application layer assembles; the HTTP layer and the CLI call it, not the reverse.
     ("app", &["cli", "http", "startup", "sync"]),
+    // Fresh reads for a ticket or an agent, on the application layer's clients; the sync engine (enrichment)
+    // and the HTTP layer use it.
+    ("lookup", &["cli", "http", "startup", "sync"]),
     // The sync engine runs on the application layer; HTTP and the CLI start it.
     ("sync", &["cli", "http", "startup"]),
     ("http", &["cli", "startup"]),

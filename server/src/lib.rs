@@ -7,6 +7,7 @@ pub mod app;
 pub mod config;
 pub mod http;
 mod layering;
+pub mod lookup;
 pub mod mapper;
 pub mod payables;
 pub mod startup;

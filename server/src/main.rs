@@ -37,6 +37,9 @@ enum Command {
     Sync(cli::sync::Args),
     /// The audit trail of a tenant's writes to Zendesk.
     Audit(cli::sync::AuditArgs),
+    /// Enrichment events that were given up on: list them, requeue them.
+    #[command(subcommand, name = "dead-letters")]
+    DeadLetters(cli::dead_letters::Command),
     /// Check the configuration, the database and the master key (and, with --tenant, the tenant's upstreams).
     Check(cli::check::Args),
     /// Manage tenants (one Zendesk account paired with one Workday tenant) and their sealed credentials.
@@ -84,6 +87,7 @@ fn main() -> ExitCode {
             Command::Demo => Err(cli::NotBuiltYet("demo").into()),
             Command::Sync(args) => cli::sync::run(cli.config.as_deref(), args).await,
             Command::Audit(args) => cli::sync::audit(cli.config.as_deref(), args).await,
+            Command::DeadLetters(cmd) => cli::dead_letters::run(cli.config.as_deref(), cmd).await,
         }
     });
     match result {

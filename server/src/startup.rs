@@ -113,6 +113,10 @@ pub async fn start(config: Config, keys: &KeySource) -> Result<Server, StartErro
         app.clone(),
         state.plugins().clone(),
     ));
+    let enrichment = tokio::spawn(crate::sync::enrich::worker::run(
+        app.clone(),
+        state.plugins().clone(),
+    ));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let serving = state.clone();
     let task = tokio::spawn(async move {
@@ -120,7 +124,7 @@ pub async fn start(config: Config, keys: &KeySource) -> Result<Server, StartErro
             let _ = stopped.await;
         })
         .await;
-        for background in [warm, upkeep, maintenance, scheduler] {
+        for background in [warm, upkeep, maintenance, scheduler, enrichment] {
             background.abort();
         }
         app.store().close().await;

@@ -231,9 +231,21 @@ pub struct TenantSettings {
     /// The sync schedule and options (unset: every 30 minutes, the process's invoice window).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sync: Option<SyncSettings>,
+    /// Ticket enrichment options (`ml-connector tenant update --internal-note`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enrichment: Option<EnrichmentSettings>,
     /// Keys this version does not know, kept verbatim.
     #[serde(flatten)]
     pub other: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A tenant's ticket enrichment options.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrichmentSettings {
+    /// Also add an internal note summarising the invoice (number, amount and currency, due date, payment status,
+    /// PO) when the fields are written, for accounts that do not show custom fields to every agent (default: no).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub internal_note: Option<bool>,
 }
 
 /// The Zendesk objects `ml-connector setup` found or created for a tenant (ids as Zendesk gave them).

@@ -45,6 +45,7 @@ struct Inner {
     vault: Arc<Vault>,
     contexts: moka::future::Cache<TenantId, Arc<TenantContext>>,
     changes: tokio::sync::broadcast::Sender<invalidation::Changed>,
+    queue_signal: Arc<tokio::sync::Notify>,
 }
 
 impl fmt::Debug for App {
@@ -68,6 +69,7 @@ impl App {
                     .max_capacity(CONTEXT_CACHE_CAPACITY)
                     .build(),
                 changes: tokio::sync::broadcast::channel(invalidation::CAPACITY).0,
+                queue_signal: Arc::new(tokio::sync::Notify::new()),
             }),
         }
     }
@@ -119,6 +121,11 @@ impl App {
     /// Announces a change to the subscribers of [`Self::invalidations`] (none listening is fine).
     pub fn invalidate(&self, change: invalidation::Changed) {
         let _ = self.inner.changes.send(change);
+    }
+
+    /// Wakes this process's idle enrichment workers: signalled when a webhook event was queued.
+    pub fn queue_signal(&self) -> Arc<tokio::sync::Notify> {
+        self.inner.queue_signal.clone()
     }
 
     /// Drops tenant `id`'s cached context (after it was removed, say).

@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod config;
+pub mod dead_letters;
 pub mod hints;
 pub mod plugin;
 pub mod serve;

@@ -30,6 +30,10 @@ pub enum Command {
         settings: SettingsArgs,
         #[command(flatten)]
         schedule: super::sync::ScheduleArgs,
+        /// Also add an internal note summarising the invoice when enrichment writes a ticket's fields (for
+        /// accounts that do not show custom fields to every agent).
+        #[arg(long, value_name = "on|off")]
+        internal_note: Option<super::sync::OnOff>,
     },
     /// List tenants.
     List {
@@ -195,12 +199,20 @@ pub async fn run(config_path: Option<&Path>, cmd: Command) -> anyhow::Result<()>
             id,
             settings,
             schedule,
+            internal_note,
         } => {
             // Applied to the row as it is when written, so a concurrent update of other options is kept.
             store
                 .modify_tenant(&id, |tenant| -> anyhow::Result<()> {
                     settings.apply(&mut tenant.workday, &mut tenant.zendesk)?;
                     schedule.apply(&mut tenant.settings)?;
+                    if let Some(on) = internal_note {
+                        tenant
+                            .settings
+                            .enrichment
+                            .get_or_insert_with(Default::default)
+                            .internal_note = Some(matches!(on, super::sync::OnOff::On));
+                    }
                     if let Some(name) = &settings.name {
                         tenant.name.clone_from(name);
                     }
@@ -339,6 +351,13 @@ fn print_tenant(t: &Tenant) {
         if t.has_admin_key { "set" } else { "-" }
     );
     println!("sync schedule:    {}", super::sync::describe_schedule(t));
+    let note = t
+        .settings
+        .enrichment
+        .as_ref()
+        .and_then(|e| e.internal_note)
+        .unwrap_or(false);
+    println!("internal note:    {}", if note { "on" } else { "off" });
 }
 
 fn confirm(question: &str) -> anyhow::Result<bool> {

@@ -4,6 +4,7 @@
 //! and access log → metrics → JSON error bodies → timeout → body limit → the routes.
 
 pub mod auth;
+pub mod dead_letters;
 pub mod error;
 pub mod ops;
 pub mod plugins;
@@ -37,7 +38,8 @@ pub fn app(state: AppState) -> Router {
         .merge(ops::router())
         .merge(webhooks::router())
         .merge(plugins::router(state.config().plugins.max_upload_bytes))
-        .merge(sync::router());
+        .merge(sync::router())
+        .merge(dead_letters::router());
     with_middleware(routes, timeout, body_limit).with_state(state)
 }
 
@@ -93,6 +95,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(webhooks::ApiDoc::openapi());
     doc.merge(plugins::ApiDoc::openapi());
     doc.merge(sync::ApiDoc::openapi());
+    doc.merge(dead_letters::ApiDoc::openapi());
     doc
 }
 

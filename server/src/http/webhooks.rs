@@ -243,6 +243,7 @@ async fn accept(
     let status = match outcome {
         Enqueued::Queued { id } => {
             tracing::info!(%tenant, %event_id, %event_type, ticket_id, queue_id = id, "webhook event queued");
+            state.app().queue_signal().notify_waiters();
             "queued"
         }
         Enqueued::Duplicate => {

@@ -683,6 +683,42 @@ impl Store {
         row.as_ref().map(supplier_from_row).transpose()
     }
 
+    /// The supplier linked to Zendesk organization `organization_id` (the organization the sync created or
+    /// found for it), if any.
+    pub async fn supplier_of_organization(
+        &self,
+        tenant: &TenantId,
+        organization_id: i64,
+    ) -> Result<Option<IndexedSupplier>, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{SUPPLIER_SELECT} WHERE s.tenant_id = $1 AND l.organization_id = $2"
+        )))
+        .bind(tenant.as_str())
+        .bind(organization_id)
+        .fetch_optional(self.pool())
+        .await
+        .context("finding the supplier of an organization")?;
+        row.as_ref().map(supplier_from_row).transpose()
+    }
+
+    /// Invoices whose purchase order number is `po_number` (case-insensitively), newest first, at most 50.
+    pub async fn invoices_by_po(
+        &self,
+        tenant: &TenantId,
+        po_number: &str,
+    ) -> Result<Vec<IndexedInvoice>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{INVOICE_SELECT} WHERE tenant_id = $1 AND LOWER(po_number) = $2 \
+             ORDER BY invoice_date DESC, invoice_key LIMIT 50"
+        )))
+        .bind(tenant.as_str())
+        .bind(fold(po_number))
+        .fetch_all(self.pool())
+        .await
+        .context("finding invoices by purchase order")?;
+        rows.iter().map(invoice_from_row).collect()
+    }
+
     /// Number of indexed invoices of a tenant.
     pub async fn indexed_invoice_count(&self, tenant: &TenantId) -> Result<i64, StoreError> {
         sqlx::query_scalar("SELECT COUNT(*) FROM invoice_index WHERE tenant_id = $1")

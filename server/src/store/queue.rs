@@ -497,6 +497,33 @@ impl Store {
         Ok(counts)
     }
 
+    /// Per tenant with work left: events waiting or being processed, and when the oldest of them was received
+    /// (unix ms).
+    pub async fn queue_backlog(&self) -> Result<Vec<(TenantId, i64, i64)>, StoreError> {
+        const CTX: &str = "measuring the queue backlog";
+        let rows = sqlx::query(
+            "SELECT tenant_id, COUNT(*) AS n, MIN(created_at) AS oldest FROM enrichment_queue \
+             WHERE status IN ('queued', 'leased') GROUP BY tenant_id",
+        )
+        .fetch_all(self.pool())
+        .await
+        .context(CTX)?;
+        rows.iter()
+            .map(|row| {
+                let tenant: String = row.try_get("tenant_id").context(CTX)?;
+                let tenant = TenantId::parse(&tenant).map_err(|e| StoreError::Corrupt {
+                    context: CTX,
+                    message: e.to_string(),
+                })?;
+                Ok((
+                    tenant,
+                    row.try_get("n").context(CTX)?,
+                    row.try_get("oldest").context(CTX)?,
+                ))
+            })
+            .collect()
+    }
+
     /// Deletes done rows last updated more than `older_than` ago (their event ids stop deduplicating).
     pub async fn purge_done_events(&self, older_than: Duration) -> Result<u64, StoreError> {
         let cutoff = now_ms().saturating_sub(ms(older_than));

@@ -12,6 +12,7 @@
 //! Zendesk answered; a run killed in between leaves the link as it was, and the next run finds the
 //! organization by `external_id` (`show_many`) instead of creating it again.
 
+pub mod enrich;
 pub mod index;
 pub mod organizations;
 pub mod run;

@@ -406,6 +406,67 @@ fn says_closed(details: &Value, description: &str) -> bool {
 }
 
 /// Turns the 422 for a closed ticket into [`ZendeskError::TicketClosed`].
+/// One ticket update: custom field values, tags added and removed (`additional_tags` / `remove_tags`, which
+/// leave the ticket's other tags alone), and an optional internal note (`comment` with `public: false`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TicketUpdate {
+    /// Custom field values (checked against their fields before sending).
+    pub custom_fields: Vec<CustomFieldValue>,
+    /// Tags to add.
+    pub additional_tags: Vec<String>,
+    /// Tags to remove.
+    pub remove_tags: Vec<String>,
+    /// An internal note (visible to agents only).
+    pub internal_note: Option<String>,
+}
+
+impl TicketUpdate {
+    /// Whether it changes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.custom_fields.is_empty()
+            && self.additional_tags.is_empty()
+            && self.remove_tags.is_empty()
+            && self.internal_note.is_none()
+    }
+}
+
+impl ZendeskClient {
+    /// `PUT /api/v2/tickets/{id}` with the parts of `update` that are set, after checking every custom field
+    /// value against its field (a deleted or inactive field, a wrong type or an unknown option is refused
+    /// before anything is sent). Returns the updated ticket.
+    pub async fn update_ticket(
+        &self,
+        ticket_id: u64,
+        update: &TicketUpdate,
+    ) -> Result<Ticket, ZendeskError> {
+        if update.is_empty() {
+            return Err(ZendeskError::InvalidInput("an empty ticket update".into()));
+        }
+        let mut ticket = serde_json::Map::new();
+        if !update.custom_fields.is_empty() {
+            let checked = self.check_custom_fields(&update.custom_fields).await?;
+            ticket.insert("custom_fields".into(), json!(checked));
+        }
+        if !update.additional_tags.is_empty() {
+            ticket.insert("additional_tags".into(), json!(update.additional_tags));
+        }
+        if !update.remove_tags.is_empty() {
+            ticket.insert("remove_tags".into(), json!(update.remove_tags));
+        }
+        if let Some(note) = &update.internal_note {
+            ticket.insert("comment".into(), json!({"body": note, "public": false}));
+        }
+        let one: OneTicket = self
+            .call_json(
+                Call::put(format!("tickets/{ticket_id}"), json!({ "ticket": ticket }))
+                    .endpoint(Endpoint::TicketUpdate),
+            )
+            .await
+            .map_err(|e| closed_ticket(e, ticket_id))?;
+        Ok(one.ticket)
+    }
+}
+
 fn closed_ticket(error: ZendeskError, ticket_id: u64) -> ZendeskError {
     match error {
         ZendeskError::Validation {

@@ -22,6 +22,7 @@ use super::error::ZendeskError;
 use super::limiter::Endpoint;
 pub use names::disambiguated_name;
 use names::{Conflict, conflict_in_validation, sent_values};
+pub use values::same_value;
 
 /// Items per `create_many` / `update_many` / `show_many` call (Zendesk's limit).
 pub const MAX_BATCH: usize = 100;

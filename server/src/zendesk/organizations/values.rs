@@ -128,7 +128,7 @@ fn normal(field_type: Option<FieldType>, v: &Value) -> Normal {
 }
 
 /// Whether `existing` (as Zendesk answered it) already holds `desired` for a field of `field_type`.
-pub(super) fn same_value(field_type: Option<FieldType>, existing: &Value, desired: &Value) -> bool {
+pub fn same_value(field_type: Option<FieldType>, existing: &Value, desired: &Value) -> bool {
     normal(field_type, existing) == normal(field_type, desired)
 }
 

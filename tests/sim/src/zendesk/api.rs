@@ -43,6 +43,7 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/api/v2/tickets", post(create_ticket))
         .route("/api/v2/tickets/update_many", put(update_many_tickets))
         .route("/api/v2/tickets/{id}", get(show_ticket).put(update_ticket))
+        .route("/api/v2/tickets/{id}/comments", get(list_comments))
         .route(
             "/api/v2/ticket_fields",
             get(list_ticket_fields).post(super::automation::create_ticket_field),
@@ -429,6 +430,41 @@ fn audit(change: &TicketChange) -> Value {
         "events": events,
         "via": {"channel": "api"},
     })
+}
+
+/// `GET /api/v2/tickets/{id}/comments`: oldest first, one page (offset pagination fields).
+async fn list_comments(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+) -> Result<Response, ZdError> {
+    let id = parse_id(&id)?;
+    let w = shared.world();
+    let t = w.tickets.get(&id).ok_or_else(ZdError::not_found)?;
+    let comments: Vec<Value> = t
+        .comments
+        .iter()
+        .map(|c| {
+            json!({
+                "id": c.id,
+                "type": "Comment",
+                "author_id": c.author_id,
+                "body": c.body,
+                "html_body": format!("<div class=\"zd-comment\"><p>{}</p></div>", c.body),
+                "plain_body": c.body,
+                "public": c.public,
+                "attachments": [],
+                "audit_id": c.id,
+                "via": {"channel": "api", "source": {"from": {}, "to": {}, "rel": null}},
+                "created_at": c.created_at,
+                "metadata": {"system": {}, "custom": {}},
+            })
+        })
+        .collect();
+    let count = comments.len();
+    Ok(Json(
+        json!({"comments": comments, "next_page": null, "previous_page": null, "count": count}),
+    )
+    .into_response())
 }
 
 async fn show_ticket(

@@ -151,6 +151,19 @@ pub struct Ticket {
     pub external_id: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+    /// Comments, oldest first (the first is the description).
+    pub comments: Vec<Comment>,
+}
+
+/// A ticket comment (`GET /api/v2/tickets/{id}/comments`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comment {
+    pub id: u64,
+    pub body: String,
+    /// `false`: an internal note, seen by agents only.
+    pub public: bool,
+    pub author_id: u64,
+    pub created_at: String,
 }
 
 /// What changed on a ticket, as Zendesk event types (`ticket.created`, `ticket.custom_field_changed`, ...) with

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use super::{
-    FieldOption, Ticket, TicketChange, TicketField, World, ZdError, id_of, normalize_tags, now_iso,
-    opt_string, options_json, string_list, value_fits,
+    Comment, FieldOption, Ticket, TicketChange, TicketField, World, ZdError, id_of, normalize_tags,
+    now_iso, opt_string, options_json, string_list, value_fits,
 };
 
 impl World {
@@ -159,8 +159,19 @@ impl World {
             group_id: input.get("group_id").and_then(id_of),
             external_id: opt_string(input.get("external_id")).flatten(),
             created_at: now.clone(),
-            updated_at: now,
+            updated_at: now.clone(),
+            comments: Vec::new(),
         };
+        ticket.comments.push(Comment {
+            id: id * 1000 + 1,
+            body: ticket.description.clone(),
+            public: input
+                .pointer("/comment/public")
+                .and_then(Value::as_bool)
+                .unwrap_or(true),
+            author_id: ticket.requester_id,
+            created_at: now,
+        });
         if let Some(Value::Array(cf)) = input.get("custom_fields") {
             self.apply_custom_fields(&mut ticket, cf)?;
         }
@@ -300,6 +311,48 @@ impl World {
         }
         if let Some(tags) = input.get("tags") {
             ticket.tags = normalize_tags(string_list(tags));
+        }
+        // `additional_tags` and `remove_tags` change the listed tags and leave the others alone.
+        if let Some(tags) = input.get("additional_tags") {
+            for tag in normalize_tags(string_list(tags)) {
+                if !ticket.tags.contains(&tag) {
+                    ticket.tags.push(tag);
+                }
+            }
+        }
+        if let Some(tags) = input.get("remove_tags") {
+            let remove = normalize_tags(string_list(tags));
+            ticket.tags.retain(|t| !remove.contains(t));
+        }
+        if let Some(comment) = input.get("comment") {
+            let body = comment
+                .get("body")
+                .or_else(|| comment.get("html_body"))
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            if body.trim().is_empty() {
+                return Err(ZdError::invalid(
+                    "comment",
+                    "BlankValue",
+                    "Comment: cannot be blank",
+                ));
+            }
+            let comment_id = id * 1000 + ticket.comments.len() as u64 + 1;
+            let public = comment
+                .get("public")
+                .and_then(Value::as_bool)
+                .unwrap_or(true);
+            ticket.comments.push(Comment {
+                id: comment_id,
+                body: body.to_string(),
+                public,
+                author_id: actor_id.unwrap_or(ticket.requester_id),
+                created_at: now_iso(),
+            });
+            events.push((
+                "ticket.comment_added".into(),
+                json!({"comment": {"id": comment_id.to_string(), "body": body, "is_public": public}}),
+            ));
         }
         if ticket.tags != before.tags {
             let added: Vec<&String> = ticket

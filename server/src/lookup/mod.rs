@@ -1,0 +1,10 @@
+//! Reading what an agent or a ticket needs from Workday, fresh: an invoice with its position (credit and debit
+//! memos, payments) and its purchase order, and the same in the mapper's model. Enrichment reads through here;
+//! the agent API puts its cache in front of it.
+//!
+//! - [`invoice`]: [`fetch_invoice`] (one invoice by reference ID or WID, with what settles it) and
+//!   [`InvoiceDetails::to_mapper`].
+
+pub mod invoice;
+
+pub use invoice::{InvoiceDetails, fetch_invoice};
