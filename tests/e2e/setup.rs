@@ -18,7 +18,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-struct Serve(Child);
+pub(crate) struct Serve(pub(crate) Child);
 
 impl Drop for Serve {
     fn drop(&mut self) {
@@ -42,14 +42,14 @@ fn healthy(addr: &str) -> bool {
     text.starts_with("HTTP/1.1 200")
 }
 
-struct Setup {
-    env: Env,
-    public_url: String,
-    port: u16,
+pub(crate) struct Setup {
+    pub(crate) env: Env,
+    pub(crate) public_url: String,
+    pub(crate) port: u16,
 }
 
 impl Setup {
-    fn new(workday: &WorkdaySim, zendesk: &ZendeskSim) -> Self {
+    pub(crate) fn new(workday: &WorkdaySim, zendesk: &ZendeskSim) -> Self {
         let env = Env::new();
         let c = workday.config().clone();
         env.ok(&[
@@ -77,7 +77,7 @@ impl Setup {
         }
     }
 
-    fn run(&self, args: &[&str]) -> std::process::Output {
+    pub(crate) fn run(&self, args: &[&str]) -> std::process::Output {
         self.env
             .cmd(args)
             .env("MLC_SERVER__PUBLIC_URL", &self.public_url)
@@ -85,18 +85,25 @@ impl Setup {
             .unwrap()
     }
 
-    fn ok(&self, args: &[&str]) -> String {
+    pub(crate) fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args);
         assert_success(&out);
         String::from_utf8(out.stdout).unwrap()
     }
 
-    fn serve(&self) -> Serve {
-        let child = self
-            .env
-            .cmd(&["serve"])
-            .env("MLC_LISTEN", format!("127.0.0.1:{}", self.port))
-            .env("MLC_SERVER__PUBLIC_URL", &self.public_url)
+    pub(crate) fn serve(&self) -> Serve {
+        self.serve_with(&[])
+    }
+
+    /// `serve` with more environment (configuration overrides).
+    pub(crate) fn serve_with(&self, env: &[(&str, &str)]) -> Serve {
+        let mut cmd = self.env.cmd(&["serve"]);
+        cmd.env("MLC_LISTEN", format!("127.0.0.1:{}", self.port))
+            .env("MLC_SERVER__PUBLIC_URL", &self.public_url);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = cmd
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -112,11 +119,11 @@ impl Setup {
     }
 }
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
     tokio::task::spawn_blocking(f).await.unwrap()
 }
 
-async fn sims() -> (WorkdaySim, ZendeskSim) {
+pub(crate) async fn sims() -> (WorkdaySim, ZendeskSim) {
     let workday = WorkdaySim::start(SimConfig {
         suppliers: 5,
         ..SimConfig::default()

@@ -167,14 +167,23 @@ pub async fn try_execute_task(
     Ok(Some(TaskReport { event, result }))
 }
 
-async fn worker(app: App, host: PluginHost, patterns: ReferencePatterns, holder: String) {
+async fn worker(
+    app: App,
+    host: PluginHost,
+    patterns: ReferencePatterns,
+    holder: String,
+    backlog: Backlog,
+) {
     let idle = Duration::from_millis(app.config().enrichment.idle_poll_ms);
     let signal = app.queue_signal();
     loop {
         // Registered before looking, so a webhook received meanwhile is not missed.
         let woken = signal.notified();
         match try_execute_task(&app, &host, &patterns, &holder).await {
-            Ok(Some(_)) => continue,
+            Ok(Some(_)) => {
+                backlog.publish(&app).await;
+                continue;
+            }
             Ok(None) => {}
             Err(e) => tracing::warn!(error = %e, "enrichment worker cannot read the queue"),
         }
@@ -182,19 +191,39 @@ async fn worker(app: App, host: PluginHost, patterns: ReferencePatterns, holder:
     }
 }
 
-async fn publish_backlog(app: &App) {
-    match app.store().queue_backlog().await {
-        Ok(rows) => {
-            let now = now_ms();
-            for (tenant, depth, oldest) in rows {
-                let t = tenant.as_str().to_string();
-                metrics::gauge!("mlc_enrichment_queue_depth", "tenant" => t.clone())
-                    .set(depth as f64);
-                metrics::gauge!("mlc_enrichment_oldest_event_age_seconds", "tenant" => t)
-                    .set(now.saturating_sub(oldest).max(0) as f64 / 1000.0);
+/// The queue depth and age gauges, per tenant; a tenant whose backlog emptied is set back to zero.
+#[derive(Debug, Clone, Default)]
+struct Backlog {
+    shown: std::sync::Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
+}
+
+impl Backlog {
+    async fn publish(&self, app: &App) {
+        let rows = match app.store().queue_backlog().await {
+            Ok(rows) => rows,
+            Err(e) => {
+                tracing::debug!(error = %e, "cannot measure the enrichment queue");
+                return;
             }
+        };
+        let now = now_ms();
+        let mut current = std::collections::HashSet::new();
+        for (tenant, depth, oldest) in rows {
+            let t = tenant.as_str().to_string();
+            metrics::gauge!("mlc_enrichment_queue_depth", "tenant" => t.clone()).set(depth as f64);
+            metrics::gauge!("mlc_enrichment_oldest_event_age_seconds", "tenant" => t.clone())
+                .set(now.saturating_sub(oldest).max(0) as f64 / 1000.0);
+            current.insert(t);
         }
-        Err(e) => tracing::debug!(error = %e, "cannot measure the enrichment queue"),
+        let Ok(mut shown) = self.shown.lock() else {
+            return;
+        };
+        for t in shown.difference(&current) {
+            metrics::gauge!("mlc_enrichment_queue_depth", "tenant" => t.clone()).set(0.0);
+            metrics::gauge!("mlc_enrichment_oldest_event_age_seconds", "tenant" => t.clone())
+                .set(0.0);
+        }
+        shown.extend(current);
     }
 }
 
@@ -214,6 +243,8 @@ pub async fn run(app: App, host: PluginHost) {
         }
     };
     let base = crate::sync::run::holder_name();
+    let backlog = Backlog::default();
+    backlog.publish(&app).await;
     let mut tasks = tokio::task::JoinSet::new();
     for n in 0..config.workers {
         tasks.spawn(worker(
@@ -221,12 +252,13 @@ pub async fn run(app: App, host: PluginHost) {
             host.clone(),
             patterns.clone(),
             format!("{base}:enrich-{n}"),
+            backlog.clone(),
         ));
     }
     tracing::info!(workers = config.workers, "enrichment workers started");
     let mut tick = tokio::time::interval(BACKLOG_METRICS_EVERY);
     loop {
         tick.tick().await;
-        publish_backlog(&app).await;
+        backlog.publish(&app).await;
     }
 }

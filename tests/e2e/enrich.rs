@@ -1,0 +1,381 @@
+//! Ticket enrichment through the real binary with webhooks flowing: `setup` provisions the Zendesk simulator's
+//! fields, webhook and trigger; `sync` fills the invoice index from the Workday simulator; `serve` receives the
+//! trigger's webhooks and its workers write the mapped invoice fields on the ticket — once, although that write
+//! fires the trigger again. Unknown numbers are recorded, not retried; a Workday outage ends in a dead letter
+//! that a requeue brings back; a `serve` killed while it holds leases loses no event and writes no ticket twice.
+
+use std::collections::HashSet;
+use std::str::FromStr as _;
+use std::time::{Duration, Instant};
+
+use rust_decimal::Decimal;
+use serde_json::Value;
+
+use crate::setup::{Setup, blocking};
+use ml_connector_sim::workday::data::{Invoice, PayState};
+use ml_connector_sim::workday::{Fault, FaultConfig, SimConfig, WorkdaySim};
+use ml_connector_sim::zendesk::{self as zsim, TicketSeed, ZendeskSim};
+
+/// Configuration of the `serve` processes below: quick leases and retries, so the outage and kill cases
+/// finish in seconds.
+const FAST: &[(&str, &str)] = &[
+    ("MLC_ENRICHMENT__LEASE_SECS", "3"),
+    ("MLC_ENRICHMENT__RETRY_INITIAL_SECS", "1"),
+    ("MLC_ENRICHMENT__RETRY_MAX_SECS", "2"),
+    ("MLC_ENRICHMENT__MAX_ATTEMPTS", "3"),
+    ("MLC_ENRICHMENT__IDLE_POLL_MS", "100"),
+    ("MLC_WORKDAY__RETRY__MAX_RETRIES", "0"),
+    ("MLC_SYNC__SCHEDULER_ENABLED", "false"),
+];
+
+async fn world() -> (WorkdaySim, ZendeskSim, Setup) {
+    let workday = WorkdaySim::start(SimConfig {
+        suppliers: 12,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let zendesk = ZendeskSim::start(zsim::SimConfig::default()).await.unwrap();
+    let setup = Setup::new(&workday, &zendesk);
+    let setup = blocking(move || {
+        setup.ok(&["setup", "--tenant", "acme"]);
+        setup.ok(&["sync", "--tenant", "acme"]);
+        setup
+    })
+    .await;
+    (workday, zendesk, setup)
+}
+
+/// Unpaid invoices with a PO and no credit memo whose supplier number no other invoice shares.
+fn unpaid_invoices(workday: &WorkdaySim) -> Vec<Invoice> {
+    let u = workday.universe();
+    let all: Vec<Invoice> = (0..u.invoice_count()).map(|g| u.invoice(g)).collect();
+    let mut seen = std::collections::HashMap::new();
+    for i in &all {
+        *seen
+            .entry(i.supplier_invoice_number.to_lowercase())
+            .or_insert(0) += 1;
+    }
+    all.into_iter()
+        .filter(|i| {
+            i.key.state == PayState::Unpaid
+                && !i.key.credited
+                && i.po_number.is_some()
+                && seen[&i.supplier_invoice_number.to_lowercase()] == 1
+        })
+        .collect()
+}
+
+fn field_id(zendesk: &ZendeskSim, title: &str) -> u64 {
+    zendesk
+        .ticket_fields()
+        .into_iter()
+        .find(|f| f["title"] == title)
+        .and_then(|f| f["id"].as_u64())
+        .unwrap_or_else(|| panic!("no ticket field {title}"))
+}
+
+fn custom(ticket: &Value, id: u64) -> Value {
+    ticket["custom_fields"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|f| f["id"].as_u64() == Some(id))
+        .map_or(Value::Null, |f| f["value"].clone())
+}
+
+fn puts_to_ticket(zendesk: &ZendeskSim, id: u64) -> usize {
+    zendesk
+        .requests_to("PUT", &format!("/api/v2/tickets/{id}"))
+        .len()
+}
+
+fn get(port: u16, path: &str) -> String {
+    use std::io::{Read as _, Write as _};
+    let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return String::new();
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+    let _ = write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    );
+    let mut text = String::new();
+    let _ = s.read_to_string(&mut text);
+    text
+}
+
+/// The sum of `mlc_enrichment_events_total` samples with this outcome, from `/metrics`.
+fn processed(port: u16, outcome: &str) -> u64 {
+    get(port, "/metrics")
+        .lines()
+        .filter(|l| {
+            l.starts_with("mlc_enrichment_events_total{")
+                && l.contains(&format!("outcome=\"{outcome}\""))
+        })
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum::<f64>() as u64
+}
+
+async fn wait_until(what: &str, limit: Duration, mut condition: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !condition() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn ticket(zendesk: &ZendeskSim, subject: String) -> u64 {
+    zendesk
+        .create_ticket(TicketSeed {
+            subject,
+            description: "Hello, could you tell us when this will be paid? Thanks.".into(),
+            ..TicketSeed::default()
+        })
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quoted_invoice_fills_the_ticket_once_despite_the_webhook_of_its_own_update() {
+    let (workday, zendesk, setup) = world().await;
+    let invoice = unpaid_invoices(&workday)
+        .into_iter()
+        .next()
+        .expect("an unpaid invoice with a PO");
+    let supplier = workday.universe().supplier(invoice.supplier);
+    let port = setup.port;
+    let (setup, server) = blocking(move || {
+        let serve = setup.serve_with(FAST);
+        (setup, serve)
+    })
+    .await;
+    let id = ticket(
+        &zendesk,
+        format!("Unpaid invoice {}", invoice.supplier_invoice_number),
+    );
+    let amount = field_id(&zendesk, "Workday invoice amount");
+    wait_until("the ticket's amount", Duration::from_secs(30), || {
+        !custom(&zendesk.ticket(id).unwrap(), amount).is_null()
+    })
+    .await;
+    let t = zendesk.ticket(id).unwrap();
+    let written = custom(&t, amount);
+    let written = Decimal::from_str(
+        written
+            .as_str()
+            .map_or_else(|| written.to_string(), str::to_string)
+            .as_str(),
+    )
+    .unwrap();
+    assert_eq!(written, invoice.gross, "amount, exact decimal");
+    assert_eq!(
+        custom(&t, field_id(&zendesk, "Workday invoice currency")),
+        supplier.currency()
+    );
+    assert_eq!(
+        custom(&t, field_id(&zendesk, "Workday invoice due date"))
+            .as_str()
+            .map(|d| d[..10].to_string()),
+        Some(invoice.key.due_date.to_string())
+    );
+    assert_eq!(
+        custom(&t, field_id(&zendesk, "Workday PO number")),
+        invoice.po_number.clone().unwrap()
+    );
+    assert_eq!(
+        custom(&t, field_id(&zendesk, "Workday invoice number")),
+        invoice.supplier_invoice_number
+    );
+    let today = chrono::Utc::now().date_naive();
+    let status = if invoice.key.due_date < today {
+        "wd_overdue"
+    } else {
+        "wd_unpaid"
+    };
+    assert_eq!(
+        custom(&t, field_id(&zendesk, "Workday payment status")),
+        status
+    );
+
+    // Our update fired the trigger again; that event is processed and finds nothing to change.
+    wait_until("the follow-up event", Duration::from_secs(30), || {
+        processed(port, "unchanged") >= 1
+    })
+    .await;
+    assert_eq!(puts_to_ticket(&zendesk, id), 1, "exactly one ticket update");
+    assert!(
+        zendesk.deliveries().len() >= 2,
+        "the update fired the trigger"
+    );
+    assert_eq!(processed(port, "updated"), 1);
+
+    // The write is in the audit trail, with where it came from in Workday.
+    let audit = blocking(move || {
+        let out = setup.ok(&["audit", "--tenant", "acme", "--object", "invoice", "--json"]);
+        drop(server);
+        out
+    })
+    .await;
+    let rows: Value = serde_json::from_str(&audit).unwrap();
+    let row = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["target"] == format!("ticket:{id}"))
+        .expect("an audit row for the ticket");
+    assert_eq!(row["outcome"], "updated");
+    assert_eq!(row["operation"], "Get_Supplier_Invoices");
+    assert_eq!(row["object_id"], invoice.reference_id);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_number_is_recorded_and_a_workday_outage_dead_letters_until_requeued() {
+    let (workday, zendesk, setup) = world().await;
+    let port = setup.port;
+    let (setup, serve) = blocking(move || {
+        let serve = setup.serve_with(FAST);
+        (setup, serve)
+    })
+    .await;
+
+    // A number no invoice has: no write, audit `not_found`, the event done.
+    let unknown = ticket(&zendesk, "Invoice INV-1999-77777 still open".into());
+    wait_until(
+        "the unknown number's event",
+        Duration::from_secs(30),
+        || processed(port, "not_found") >= 1,
+    )
+    .await;
+    assert_eq!(puts_to_ticket(&zendesk, unknown), 0);
+
+    // Workday down: the event fails, is retried, and becomes a dead letter.
+    workday.set_faults(FaultConfig {
+        rate_503: 1.0,
+        ..FaultConfig::default()
+    });
+    let invoice = unpaid_invoices(&workday).into_iter().nth(1).unwrap();
+    let id = ticket(
+        &zendesk,
+        format!("Re: payment of {}", invoice.supplier_invoice_number),
+    );
+    wait_until("the dead letter", Duration::from_secs(60), || {
+        processed(port, "dead_lettered") >= 1
+    })
+    .await;
+    assert!(processed(port, "retrying") >= 1, "retried before giving up");
+    assert_eq!(puts_to_ticket(&zendesk, id), 0);
+    let (setup, listed) = blocking(move || {
+        let listed = setup.ok(&["dead-letters", "list", "--tenant", "acme", "--json"]);
+        (setup, listed)
+    })
+    .await;
+    let dead: Value = serde_json::from_str(&listed).unwrap();
+    let dead = dead.as_array().unwrap();
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    assert_eq!(dead[0]["ticket_id"], id);
+    assert!(
+        dead[0]["last_error"].as_str().unwrap().contains("Workday"),
+        "{dead:?}"
+    );
+
+    // Workday back, the dead letter requeued: processed.
+    workday.set_faults(FaultConfig::default());
+    let setup = blocking(move || {
+        setup.ok(&["dead-letters", "requeue", "--tenant", "acme", "--all"]);
+        setup
+    })
+    .await;
+    wait_until("the requeued event", Duration::from_secs(30), || {
+        puts_to_ticket(&zendesk, id) == 1
+    })
+    .await;
+    let audit = blocking(move || {
+        let audit = setup.ok(&["audit", "--tenant", "acme", "--json"]);
+        drop(serve);
+        audit
+    })
+    .await;
+    let rows: Value = serde_json::from_str(&audit).unwrap();
+    let outcomes: Vec<(String, String)> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["object_type"] == "invoice")
+        .map(|r| {
+            (
+                r["target"].as_str().unwrap().to_string(),
+                r["outcome"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        outcomes.contains(&(format!("ticket:{unknown}"), "not_found".into())),
+        "{outcomes:?}"
+    );
+    assert!(
+        outcomes.contains(&(format!("ticket:{id}"), "updated".into())),
+        "{outcomes:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_killed_while_holding_leases_loses_no_event_and_writes_each_ticket_once() {
+    let (workday, zendesk, setup) = world().await;
+    let invoices: Vec<Invoice> = unpaid_invoices(&workday).into_iter().take(6).collect();
+    assert!(invoices.len() >= 4, "the data set has unpaid invoices");
+    // Slow Workday answers, so events are leased when the process dies.
+    workday.clear_requests();
+    workday.push_faults((0..4).map(|_| Fault::Slow(3_000)));
+    let port = setup.port;
+    let (setup, serve) = blocking(move || {
+        let serve = setup.serve_with(FAST);
+        (setup, serve)
+    })
+    .await;
+    let ids: Vec<u64> = invoices
+        .iter()
+        .map(|i| ticket(&zendesk, format!("Invoice {}", i.supplier_invoice_number)))
+        .collect();
+    // Wait until the workers hold events (Workday has seen their first reads), then kill -9.
+    wait_until("events in progress", Duration::from_secs(30), || {
+        workday.requests().len() >= 2
+    })
+    .await;
+    let mut serve = serve;
+    serve.0.kill().unwrap();
+    serve.0.wait().unwrap();
+    let before: usize = ids.iter().map(|id| puts_to_ticket(&zendesk, *id)).sum();
+    assert!(
+        before < ids.len(),
+        "the kill came after every ticket was written; nothing was left in flight"
+    );
+
+    // Restarted: every event processed; each ticket written exactly once.
+    let amount = field_id(&zendesk, "Workday invoice amount");
+    let (_setup, serve) = blocking(move || {
+        let serve = setup.serve_with(FAST);
+        (setup, serve)
+    })
+    .await;
+    wait_until("every ticket written", Duration::from_secs(60), || {
+        ids.iter()
+            .all(|id| !custom(&zendesk.ticket(*id).unwrap(), amount).is_null())
+    })
+    .await;
+    // And the events the restarted process's writes fired are processed too, finding nothing to change, and
+    // nothing is left queued or leased.
+    let rewritten = (ids.len() - before) as u64;
+    wait_until("the follow-up events", Duration::from_secs(60), || {
+        let metrics = get(port, "/metrics");
+        metrics
+            .lines()
+            .any(|l| l.starts_with("mlc_enrichment_queue_depth{") && l.ends_with(" 0"))
+            && processed(port, "unchanged") >= rewritten
+    })
+    .await;
+    let written: HashSet<u64> = ids.iter().copied().collect();
+    for id in &written {
+        assert_eq!(puts_to_ticket(&zendesk, *id), 1, "ticket {id}");
+    }
+    drop(serve);
+}
