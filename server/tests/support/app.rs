@@ -28,6 +28,8 @@ impl TestApp {
     pub async fn spawn(db: TestDb, tweak: impl FnOnce(&mut Config)) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let mut config = test_config(dir.path(), &db.url);
+        // No enrichment workers unless a test asks: the HTTP suites look at queued events as they were stored.
+        config.enrichment.workers = 0;
         tweak(&mut config);
         // As `serve` resolves it without MLC_MASTER_KEY: the key file in the data directory, created on a fresh
         // database.
