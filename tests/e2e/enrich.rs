@@ -85,9 +85,17 @@ fn custom(ticket: &Value, id: u64) -> Value {
 }
 
 fn puts_to_ticket(zendesk: &ZendeskSim, id: u64) -> usize {
+    ticket_puts(zendesk, id).len()
+}
+
+/// Update Ticket requests for this ticket (the log matches by prefix: `tickets/1` would also match `tickets/10`).
+fn ticket_puts(zendesk: &ZendeskSim, id: u64) -> Vec<ml_connector_sim::zendesk::LoggedRequest> {
+    let path = format!("/api/v2/tickets/{id}");
     zendesk
-        .requests_to("PUT", &format!("/api/v2/tickets/{id}"))
-        .len()
+        .requests_to("PUT", &path)
+        .into_iter()
+        .filter(|r| r.path == path)
+        .collect()
 }
 
 fn get(port: u16, path: &str) -> String {
@@ -377,5 +385,155 @@ async fn serve_killed_while_holding_leases_loses_no_event_and_writes_each_ticket
     for id in &written {
         assert_eq!(puts_to_ticket(&zendesk, *id), 1, "ticket {id}");
     }
+    drop(serve);
+}
+
+/// The enrichment figures (not a test: run it on purpose, see docs/operations.md "Enrichment figures"). One
+/// `serve` replica (`BENCH_WORKERS` workers, default 2, the default configuration) against both simulators:
+/// - **throughput**: `BENCH_TICKETS` tickets (default 300), each quoting an unpaid invoice, created back to back;
+///   every ticket makes two events (its creation, and the trigger our own update fires). Prints events per
+///   second, from the first webhook to the last event done. The connector paces Update Ticket at
+///   `zendesk.ticket_update_rpm` (`BENCH_TICKET_UPDATE_RPM`, default 100: Zendesk's own limit per account), which
+///   bounds the figure; raise it to see what the rest of the pipeline can do.
+/// - **latency**: `BENCH_LATENCY_TICKETS` tickets (default 30) created one at a time, each after the previous one
+///   is written; prints the median and p95 of webhook-to-fields latency (the simulator sending a ticket's first
+///   webhook → its Update Ticket arriving), and the same figures for the burst above (queueing included).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a benchmark: prints figures"]
+async fn bench_enrichment_figures() {
+    let var = |name: &str, default: usize| -> usize {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let (burst, one_by_one) = (var("BENCH_TICKETS", 300), var("BENCH_LATENCY_TICKETS", 30));
+    let (workers, update_rpm) = (var("BENCH_WORKERS", 2), var("BENCH_TICKET_UPDATE_RPM", 100));
+    let workday = WorkdaySim::start(SimConfig {
+        suppliers: 150,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    // The simulator's limits out of the way: the connector's own pacing is what is measured.
+    let zendesk = ZendeskSim::start(zsim::SimConfig {
+        plan: zsim::Plan::Custom(1_000_000),
+        ticket_update_limit: 1_000_000,
+        ticket_update_per_ticket_limit: 1_000,
+        ..zsim::SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let setup = Setup::new(&workday, &zendesk);
+    let setup = blocking(move || {
+        setup.ok(&["tenant", "update", "acme", "--zendesk-rpm", "1000000"]);
+        setup.ok(&["setup", "--tenant", "acme"]);
+        setup.ok(&["sync", "--tenant", "acme"]);
+        setup
+    })
+    .await;
+    let invoices = unpaid_invoices(&workday);
+    assert!(!invoices.is_empty(), "the data set has unpaid invoices");
+    let port = setup.port;
+    let (_setup, serve) = blocking(move || {
+        let serve = setup.serve_with(&[
+            ("MLC_SYNC__SCHEDULER_ENABLED", "false"),
+            ("MLC_ENRICHMENT__WORKERS", &workers.to_string()),
+            ("MLC_ZENDESK__TICKET_UPDATE_RPM", &update_rpm.to_string()),
+        ]);
+        (setup, serve)
+    })
+    .await;
+    wait_until("serve", Duration::from_secs(60), || {
+        get(port, "/metrics").contains("200 OK")
+    })
+    .await;
+    let done = |port| {
+        [
+            "updated",
+            "unchanged",
+            "not_found",
+            "no_reference",
+            "nothing_mapped",
+            "ticket_unwritable",
+            "dead_lettered",
+        ]
+        .iter()
+        .map(|o| processed(port, o))
+        .sum::<u64>()
+    };
+    let mut quoted = invoices.iter().cycle();
+    let mut new_ticket = || {
+        let i = quoted.next().unwrap();
+        ticket(&zendesk, format!("Invoice {}", i.supplier_invoice_number))
+    };
+    // Webhook-to-fields latency of each ticket, sorted; each written exactly once.
+    let latencies = |ids: &[u64]| {
+        let mut first = std::collections::HashMap::new();
+        for d in zendesk.deliveries() {
+            let at = first.entry(d.ticket_id).or_insert(d.at);
+            *at = (*at).min(d.at);
+        }
+        let mut l: Vec<Duration> = ids
+            .iter()
+            .map(|id| {
+                let puts = ticket_puts(&zendesk, *id);
+                assert_eq!(puts.len(), 1, "ticket {id} written once");
+                puts[0].received - first[id]
+            })
+            .collect();
+        l.sort();
+        let start = ids.iter().map(|id| first[id]).min().unwrap();
+        (l, start)
+    };
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let pct = |l: &[Duration], p: usize| ms(l[(l.len() * p / 100).min(l.len() - 1)]);
+
+    // Latency, one ticket at a time.
+    let amount = field_id(&zendesk, "Workday invoice amount");
+    let mut ids = Vec::new();
+    // Arrivals spaced at the Update Ticket pace, so no ticket waits for the one before it.
+    let spacing = Duration::from_secs_f64(60.0 / update_rpm.max(1) as f64);
+    for _ in 0..one_by_one {
+        let arrived = Instant::now();
+        let id = new_ticket();
+        wait_until("the ticket written", Duration::from_secs(60), || {
+            !custom(&zendesk.ticket(id).unwrap(), amount).is_null()
+        })
+        .await;
+        ids.push(id);
+        tokio::time::sleep(spacing.saturating_sub(arrived.elapsed())).await;
+    }
+    let (quiet, _) = latencies(&ids);
+    wait_until("the follow-up events", Duration::from_secs(60), || {
+        done(port) >= 2 * one_by_one as u64
+    })
+    .await;
+
+    // Throughput: a burst.
+    let before = done(port);
+    let ids: Vec<u64> = (0..burst).map(|_| new_ticket()).collect();
+    let events = 2 * burst as u64;
+    wait_until("every event processed", Duration::from_secs(3600), || {
+        done(port) - before >= events
+    })
+    .await;
+    let end = Instant::now();
+    let (loaded, start) = latencies(&ids);
+    let elapsed = (end - start).as_secs_f64();
+    println!(
+        "FIGURE enrichment latency, one replica, one ticket at a time ({one_by_one} tickets): webhook-to-fields \
+         median {:.0} ms, p95 {:.0} ms",
+        pct(&quiet, 50),
+        pct(&quiet, 95),
+    );
+    println!(
+        "FIGURE enrichment throughput, one replica ({workers} workers, Update Ticket paced at {update_rpm}/min): \
+         {burst} tickets = {events} events in {elapsed:.1}s = {:.1} events/s; webhook-to-fields under that \
+         backlog median {:.0} ms, p95 {:.0} ms",
+        events as f64 / elapsed,
+        pct(&loaded, 50),
+        pct(&loaded, 95),
+    );
     drop(serve);
 }
