@@ -92,6 +92,9 @@ pub enum SecretName {
     ZendeskOauthAccessToken,
     /// Current Zendesk OAuth refresh token (rotated on every refresh).
     ZendeskOauthRefreshToken,
+    /// When the Zendesk OAuth refresh token expires (RFC 3339), as Zendesk said (`refresh_token_expires_in`);
+    /// written with the pair it belongs to.
+    ZendeskOauthRefreshExpiresAt,
     /// Shared secret of the sidebar app's HS256 JWTs.
     JwtSharedSecret,
     /// Signing secret of the Zendesk webhook.
@@ -103,7 +106,7 @@ pub enum SecretName {
 
 impl SecretName {
     /// Every secret name, in display order.
-    pub const ALL: [SecretName; 10] = [
+    pub const ALL: [SecretName; 11] = [
         Self::WorkdayPassword,
         Self::WorkdayClientSecret,
         Self::WorkdayRefreshToken,
@@ -111,6 +114,7 @@ impl SecretName {
         Self::ZendeskOauthClientSecret,
         Self::ZendeskOauthAccessToken,
         Self::ZendeskOauthRefreshToken,
+        Self::ZendeskOauthRefreshExpiresAt,
         Self::JwtSharedSecret,
         Self::WebhookSigningSecret,
         Self::ZendeskOauthPending,
@@ -126,6 +130,7 @@ impl SecretName {
             Self::ZendeskOauthClientSecret => "zendesk-oauth-client-secret",
             Self::ZendeskOauthAccessToken => "zendesk-oauth-access-token",
             Self::ZendeskOauthRefreshToken => "zendesk-oauth-refresh-token",
+            Self::ZendeskOauthRefreshExpiresAt => "zendesk-oauth-refresh-expires-at",
             Self::JwtSharedSecret => "jwt-shared-secret",
             Self::WebhookSigningSecret => "webhook-signing-secret",
             Self::ZendeskOauthPending => "zendesk-oauth-pending",

@@ -4,7 +4,7 @@
 
 use ml_connector_sim::workday::{SimConfig as WorkdaySimConfig, WorkdaySim};
 use ml_connector_sim::zendesk::{
-    DEFAULT_OAUTH_CLIENT_ID, DEFAULT_OAUTH_CLIENT_SECRET, SimConfig, ZendeskSim,
+    DEFAULT_OAUTH_CLIENT_ID, DEFAULT_OAUTH_CLIENT_SECRET, SimConfig, SimOauthClient, ZendeskSim,
 };
 
 use crate::support::Env;
@@ -12,9 +12,20 @@ use crate::support::Env;
 /// `ml-connector tenant zendesk-oauth` prints the approval URL (with `state` and a PKCE S256 challenge, the
 /// verifier sealed in the store), then `--complete` reads the redirected address from stdin (never argv), checks
 /// its state, exchanges the code with the verifier and stores the pair; the tenant then works in OAuth mode.
+/// The OAuth client is one created before Zendesk supported refresh tokens: it gets a refresh token only because
+/// the grant asks for expiring tokens (`expires_in`, `refresh_token_expires_in`).
 #[tokio::test]
 async fn the_oauth_setup_command_stores_a_working_pair() {
-    let sim = ZendeskSim::start(SimConfig::default()).await.unwrap();
+    let sim = ZendeskSim::start(SimConfig {
+        oauth_clients: vec![SimOauthClient {
+            identifier: DEFAULT_OAUTH_CLIENT_ID.into(),
+            secret: DEFAULT_OAUTH_CLIENT_SECRET.into(),
+            legacy: true,
+        }],
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
     let workday = WorkdaySim::start(WorkdaySimConfig::default())
         .await
         .unwrap();
@@ -179,10 +190,35 @@ async fn the_oauth_setup_command_stores_a_working_pair() {
     assert_eq!(grants[0].grant_type, "authorization_code");
     assert_eq!(grants[0].status, 200);
     assert!(grants[0].code_verifier_presented, "PKCE verifier sent");
+    assert_eq!(grants[0].expires_in.as_deref(), Some("7200"));
+    assert_eq!(
+        grants[0].refresh_token_expires_in.as_deref(),
+        Some("7776000")
+    );
+    assert!(
+        grants[0].issued_refresh_token.is_some(),
+        "a legacy client gets a refresh token when it asks for expiry"
+    );
+    assert!(stored.contains("refresh token expires 20"), "{stored}");
     let checked = run(&["check", "--tenant", "acme"], "").await;
     assert!(
-        checked.contains("zendesk: ok (") && checked.contains("oauth as"),
+        checked.contains("zendesk: ok (")
+            && checked.contains("oauth as")
+            && checked.contains("refresh token expires")
+            && !checked.contains("WARNING"),
         "{checked}"
+    );
+    // Inside the warning window, `check` says so and how to renew.
+    let (ok, warned, _) = exec(
+        &["check", "--tenant", "acme"],
+        "",
+        &[("MLC_ZENDESK__OAUTH_REFRESH_EXPIRY_WARNING_DAYS", "90")],
+    )
+    .await;
+    assert!(
+        ok && warned.contains("WARNING: the OAuth refresh token expires in 89 days")
+            && warned.contains("tenant zendesk-oauth acme"),
+        "{warned}"
     );
     // The pending authorization is gone: the same redirect cannot be used twice.
     let (ok, _, stderr) = exec(&complete, &format!("{location}\n"), &[]).await;

@@ -8,6 +8,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use secrecy::{ExposeSecret as _, SecretString};
 
 use crate::store::Store;
 use crate::tenant::{SecretName, TenantId};
@@ -22,6 +23,8 @@ pub struct SealedTokens {
     /// Where the access token goes (`None`: access tokens are not kept).
     access: Option<SecretName>,
     refresh: SecretName,
+    /// Where the refresh token's expiry goes (`None`: not kept).
+    refresh_expiry: Option<SecretName>,
 }
 
 impl SealedTokens {
@@ -33,10 +36,12 @@ impl SealedTokens {
             tenant,
             access: None,
             refresh: SecretName::WorkdayRefreshToken,
+            refresh_expiry: None,
         }
     }
 
-    /// The Zendesk OAuth pair (`zendesk-oauth-access-token`, `zendesk-oauth-refresh-token`).
+    /// The Zendesk OAuth pair (`zendesk-oauth-access-token`, `zendesk-oauth-refresh-token`) and the refresh
+    /// token's expiry (`zendesk-oauth-refresh-expires-at`).
     pub fn zendesk(store: Store, vault: Arc<Vault>, tenant: TenantId) -> Self {
         Self {
             store,
@@ -44,6 +49,7 @@ impl SealedTokens {
             tenant,
             access: Some(SecretName::ZendeskOauthAccessToken),
             refresh: SecretName::ZendeskOauthRefreshToken,
+            refresh_expiry: Some(SecretName::ZendeskOauthRefreshExpiresAt),
         }
     }
 }
@@ -60,7 +66,12 @@ impl fmt::Debug for SealedTokens {
 #[async_trait]
 impl TokenPersistence for SealedTokens {
     async fn load(&self) -> Result<Option<TokenPair>, PersistError> {
-        let names: Vec<SecretName> = self.access.into_iter().chain([self.refresh]).collect();
+        let names: Vec<SecretName> = self
+            .access
+            .into_iter()
+            .chain([self.refresh])
+            .chain(self.refresh_expiry)
+            .collect();
         // One read: a rotation in between must not pair an old access token with a new refresh token.
         let mut values = self
             .store
@@ -74,21 +85,39 @@ impl TokenPersistence for SealedTokens {
             None
         };
         let refresh = values.next().flatten();
+        // An unreadable expiry is an unknown one: the tokens still work.
+        let refresh_expires_at = values.next().flatten().and_then(|at| {
+            chrono::DateTime::parse_from_rfc3339(at.expose_secret())
+                .ok()
+                .map(|at| at.with_timezone(&chrono::Utc))
+        });
         Ok(
             (access.is_some() || refresh.is_some()).then_some(TokenPair {
                 access_token: access,
                 refresh_token: refresh,
+                refresh_expires_at,
             }),
         )
     }
 
     async fn save(&self, tokens: &TokenPair) -> Result<(), PersistError> {
-        let mut pairs = Vec::with_capacity(2);
+        let mut pairs = Vec::with_capacity(3);
         if let (Some(name), Some(token)) = (self.access, &tokens.access_token) {
             pairs.push((name, token));
         }
         if let Some(token) = &tokens.refresh_token {
             pairs.push((self.refresh, token));
+        }
+        // The expiry travels with its refresh token; an unknown one is written empty (it must not outlive the
+        // token it was about).
+        let expiry = SecretString::from(
+            tokens
+                .refresh_expires_at
+                .map(|at| at.to_rfc3339())
+                .unwrap_or_default(),
+        );
+        if let (Some(name), Some(_)) = (self.refresh_expiry, &tokens.refresh_token) {
+            pairs.push((name, &expiry));
         }
         self.store
             .put_secrets(&self.vault, &self.tenant, &pairs)

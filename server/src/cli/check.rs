@@ -59,7 +59,16 @@ pub async fn run(config_path: Option<&Path>, args: Args) -> anyhow::Result<()> {
         }
     }
     match &probe.zendesk {
-        Ok(report) => println!("zendesk: {}", report.summary()),
+        Ok(report) => {
+            println!("zendesk: {}", report.summary());
+            if let Some(days) = report.refresh_token_expiring() {
+                println!(
+                    "zendesk: WARNING: the OAuth refresh token expires in {days} days; unless ml-connector \
+                     refreshes before then (it does whenever `serve` runs), authorize again: `ml-connector tenant \
+                     zendesk-oauth {id} --redirect-uri URL`"
+                );
+            }
+        }
         Err(e) => {
             println!("zendesk: FAILED ({}: {})", e.code(), explain(e, &id));
             failed.push("zendesk");

@@ -153,6 +153,7 @@ pub async fn run(app: &App, args: Args) -> anyhow::Result<()> {
         .user_agent(concat!("ml-connector/", env!("CARGO_PKG_VERSION")))
         .build()
         .context("cannot build the HTTP client")?;
+    let lifetimes = config.token_lifetimes();
     let exchanged = exchange_authorization_code(
         &http,
         &base,
@@ -160,6 +161,7 @@ pub async fn run(app: &App, args: Args) -> anyhow::Result<()> {
         code.expose_secret(),
         redirect,
         Some(&pending.code_verifier),
+        lifetimes,
     )
     .await;
     let issued = match exchanged {
@@ -174,26 +176,40 @@ pub async fn run(app: &App, args: Args) -> anyhow::Result<()> {
         }
         Err(e) => return Err(e.into()),
     };
-    let refresh = issued.refresh_token.as_ref().context(
-        "Zendesk issued no refresh token; the access token would stop working when it expires",
-    )?;
-    // Where the tenant's OAuth session reads them, both in one transaction.
+    // The code is spent either way: a retry must start again.
+    store
+        .delete_secret(&args.id, SecretName::ZendeskOauthPending)
+        .await?;
+    let Some(refresh) = issued.refresh_token.as_ref() else {
+        bail!(
+            "{}",
+            no_refresh_token(&client.client_id, lifetimes, &args.id)
+        );
+    };
+    let refresh_expires_at = issued
+        .refresh_token_expires_in
+        .and_then(|s| i64::try_from(s).ok())
+        .and_then(chrono::TimeDelta::try_seconds)
+        .and_then(|d| chrono::Utc::now().checked_add_signed(d));
+    // Where the tenant's OAuth session reads them, all in one transaction.
     SealedTokens::zendesk(store.clone(), app.vault_handle(), args.id.clone())
         .save(&TokenPair {
             access_token: Some(issued.access_token.clone()),
             refresh_token: Some(refresh.clone()),
+            refresh_expires_at,
         })
         .await
         .context("cannot store the token pair")?;
-    store
-        .delete_secret(&args.id, SecretName::ZendeskOauthPending)
-        .await?;
     println!(
-        "stored the Zendesk OAuth token pair for {} (access token expires in {}, scope {})",
+        "stored the Zendesk OAuth token pair for {} (access token expires in {}, refresh token {}, scope {})",
         args.id,
         issued
             .expires_in
             .map_or("never".to_string(), |s| format!("{s}s")),
+        refresh_expires_at.map_or("expiry not given".to_string(), |at| format!(
+            "expires {}",
+            at.format("%Y-%m-%d %H:%M UTC")
+        )),
         issued.scope.as_deref().unwrap_or("-")
     );
     if tenant.zendesk.auth != ZendeskAuthMode::Oauth {
@@ -204,6 +220,24 @@ pub async fn run(app: &App, args: Args) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// Why a token answer without a refresh token cannot be used, and what to do.
+fn no_refresh_token(
+    client_id: &str,
+    lifetimes: ml_connector::zendesk::auth::TokenLifetimes,
+    tenant: &TenantId,
+) -> String {
+    format!(
+        "Zendesk issued an access token but no refresh token, although ml-connector asked for expiring tokens \
+         (expires_in={}, refresh_token_expires_in={}); without a refresh token the connection would stop when the \
+         access token is revoked or expires, so nothing was stored. Zendesk answers this way for an OAuth client \
+         created before it supported refresh tokens when the grant does not carry those parameters: check that \
+         `{client_id}` is a confidential OAuth client of this account (Admin Center > Apps and integrations > APIs > \
+         OAuth clients), or create a new one, then run `ml-connector tenant zendesk-oauth {tenant} --redirect-uri URL` \
+         again",
+        lifetimes.expires_in, lifetimes.refresh_token_expires_in
+    )
 }
 
 /// The `code` of a redirected address (`https://HOST/callback?code=...&state=...`, or just its query), once its

@@ -23,6 +23,7 @@ use std::sync::{Arc, Mutex as StdMutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret as _, SecretString};
 use tokio::sync::Mutex;
 use tokio::time::Instant;
@@ -35,6 +36,8 @@ pub struct TokenPair {
     pub access_token: Option<SecretString>,
     /// Refresh token.
     pub refresh_token: Option<SecretString>,
+    /// When the refresh token expires, when the upstream said (`refresh_token_expires_in`).
+    pub refresh_expires_at: Option<DateTime<Utc>>,
 }
 
 impl TokenPair {
@@ -43,6 +46,7 @@ impl TokenPair {
         Self {
             access_token: None,
             refresh_token: Some(refresh_token),
+            refresh_expires_at: None,
         }
     }
 }
@@ -52,6 +56,7 @@ impl fmt::Debug for TokenPair {
         f.debug_struct("TokenPair")
             .field("has_access_token", &self.access_token.is_some())
             .field("has_refresh_token", &self.refresh_token.is_some())
+            .field("refresh_expires_at", &self.refresh_expires_at)
             .finish()
     }
 }
@@ -181,6 +186,7 @@ struct Current {
     access: Option<SecretString>,
     refresh: Option<SecretString>,
     expires_at: Option<Instant>,
+    refresh_expires_at: Option<DateTime<Utc>>,
 }
 
 impl Current {
@@ -189,6 +195,7 @@ impl Current {
             access: pair.access_token,
             refresh: pair.refresh_token,
             expires_at: None,
+            refresh_expires_at: pair.refresh_expires_at,
         }
     }
 
@@ -213,6 +220,8 @@ struct State {
     unsaved_rotation: bool,
     /// Rotated refresh tokens this session has persisted.
     rotations: u32,
+    /// When the last "refresh token expires soon" warning was logged.
+    warned_at: Option<Instant>,
 }
 
 fn same(a: &Option<SecretString>, b: &Option<SecretString>) -> bool {
@@ -230,6 +239,8 @@ pub struct RotatingSession<G: TokenGrant> {
     /// Tokens to start from when none are persisted.
     initial: Option<TokenPair>,
     leeway: Duration,
+    /// Log a warning when the refresh token expires within this long.
+    expiry_warning: Option<Duration>,
     state: Mutex<State>,
 }
 
@@ -259,7 +270,68 @@ impl<G: TokenGrant> RotatingSession<G> {
             persisted,
             initial,
             leeway,
+            expiry_warning: None,
             state: Mutex::new(State::default()),
+        }
+    }
+
+    /// Warns (in the log, at most once an hour) while the refresh token expires within `window`: once it has
+    /// expired, an administrator must authorize again.
+    #[must_use]
+    pub fn with_expiry_warning(mut self, window: Duration) -> Self {
+        self.expiry_warning = Some(window);
+        self
+    }
+
+    /// When the refresh token expires, when the upstream said: the one in memory, else the persisted one.
+    pub async fn refresh_expires_at(&self) -> SessionResult<Option<DateTime<Utc>>, G> {
+        let mut state = self.state.lock().await;
+        self.load_current(&mut state).await?;
+        Ok(state.current.as_ref().and_then(|c| c.refresh_expires_at))
+    }
+
+    /// Reads the persisted tokens (or the initial ones) when none are in memory.
+    async fn load_current(&self, state: &mut State) -> SessionResult<(), G> {
+        if state.current.is_some() {
+            return Ok(());
+        }
+        let persisted = match self.persisted.load().await {
+            Ok(persisted) => persisted,
+            Err(e) if self.initial.is_some() => {
+                tracing::warn!(upstream = G::UPSTREAM, error = %e, "cannot read the stored tokens; using the configured ones");
+                None
+            }
+            Err(e) => return Err(SessionError::Persist(e)),
+        };
+        let pair = persisted
+            .or_else(|| self.initial.clone())
+            .ok_or(SessionError::NoTokens)?;
+        state.current = Some(Current::from_pair(pair));
+        Ok(())
+    }
+
+    /// Logs a warning, at most once an hour, while the refresh token expires within the warning window.
+    fn warn_if_expiring(&self, state: &mut State) {
+        let (Some(window), Some(at)) = (
+            self.expiry_warning,
+            state.current.as_ref().and_then(|c| c.refresh_expires_at),
+        ) else {
+            return;
+        };
+        let left = at.signed_duration_since(Utc::now());
+        let window = chrono::Duration::from_std(window).unwrap_or(chrono::Duration::MAX);
+        let recently = state
+            .warned_at
+            .is_some_and(|w| w.elapsed() < Duration::from_secs(3600));
+        if left < window && !recently {
+            state.warned_at = Some(Instant::now());
+            tracing::warn!(
+                upstream = G::UPSTREAM,
+                expires_at = %at.to_rfc3339(),
+                days_left = left.num_days(),
+                "the OAuth refresh token expires soon: unless it is used to refresh before then, an administrator \
+                 must authorize ml-connector again"
+            );
         }
     }
 
@@ -275,20 +347,8 @@ impl<G: TokenGrant> RotatingSession<G> {
         if state.unsaved {
             self.persist(&mut state).await?;
         }
-        if state.current.is_none() {
-            let persisted = match self.persisted.load().await {
-                Ok(persisted) => persisted,
-                Err(e) if self.initial.is_some() => {
-                    tracing::warn!(upstream = G::UPSTREAM, error = %e, "cannot read the stored tokens; using the configured ones");
-                    None
-                }
-                Err(e) => return Err(SessionError::Persist(e)),
-            };
-            let pair = persisted
-                .or_else(|| self.initial.clone())
-                .ok_or(SessionError::NoTokens)?;
-            state.current = Some(Current::from_pair(pair));
-        }
+        self.load_current(&mut state).await?;
+        self.warn_if_expiring(&mut state);
         if let Some(token) = state.current.as_ref().and_then(|c| c.usable(self.leeway)) {
             return Ok(token);
         }
@@ -379,6 +439,16 @@ impl<G: TokenGrant> RotatingSession<G> {
             .filter(|r| !r.expose_secret().is_empty())
             .or(Some(refresh.clone()));
         let rotated = !same(&new_refresh, &Some(refresh));
+        // The upstream's word on the refresh token's lifetime; kept as it was when it said nothing and did not
+        // rotate (a token it issued earlier keeps its expiry), unknown when it rotated without saying.
+        let refresh_expires_at = match issued.refresh_token_expires_in {
+            Some(secs) => i64::try_from(secs)
+                .ok()
+                .and_then(chrono::TimeDelta::try_seconds)
+                .and_then(|d| Utc::now().checked_add_signed(d)),
+            None if rotated => None,
+            None => state.current.as_ref().and_then(|c| c.refresh_expires_at),
+        };
         let access = issued.access_token;
         let expires_at = self.grant.lifetime(issued.expires_in).map(|lifetime| {
             let now = Instant::now();
@@ -390,6 +460,7 @@ impl<G: TokenGrant> RotatingSession<G> {
             access: Some(access.clone()),
             refresh: new_refresh,
             expires_at,
+            refresh_expires_at,
         });
         metrics::counter!("mlc_oauth_refreshes_total", "upstream" => G::UPSTREAM).increment(1);
         if rotated || G::PERSISTS_ACCESS_TOKEN {
@@ -412,6 +483,7 @@ impl<G: TokenGrant> RotatingSession<G> {
                 None
             },
             refresh_token: current.refresh.clone(),
+            refresh_expires_at: current.refresh_expires_at,
         };
         match self.persisted.save(&pair).await {
             Ok(()) => {
@@ -568,6 +640,7 @@ mod tests {
         let access_only = TokenPair {
             access_token: Some(SecretString::from("legacy")),
             refresh_token: None,
+            refresh_expires_at: None,
         };
         let session = RotatingSession::new(
             Rotating::default(),

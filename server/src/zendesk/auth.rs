@@ -71,6 +71,62 @@ impl fmt::Debug for OAuthClient {
     }
 }
 
+/// The lifetimes asked for on every grant (`expires_in`, `refresh_token_expires_in`, both in seconds). Zendesk
+/// applies and enforces them; an OAuth client created before Zendesk supported refresh tokens gets a refresh token
+/// (and an expiring access token) only when they are sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenLifetimes {
+    /// Access token lifetime, 300 to 172,800 seconds.
+    pub expires_in: u64,
+    /// Refresh token lifetime, 604,800 to 7,776,000 seconds, longer than `expires_in`.
+    pub refresh_token_expires_in: u64,
+}
+
+impl TokenLifetimes {
+    fn add_to(self, body: &mut serde_json::Value) {
+        body["expires_in"] = self.expires_in.into();
+        body["refresh_token_expires_in"] = self.refresh_token_expires_in.into();
+    }
+}
+
+/// The body of an authorization-code grant (`POST /oauth/tokens`).
+pub(crate) fn authorization_code_body(
+    client: &OAuthClient,
+    code: &str,
+    redirect_uri: &str,
+    code_verifier: Option<&str>,
+    lifetimes: TokenLifetimes,
+) -> serde_json::Value {
+    let mut body = serde_json::json!({
+        "grant_type": "authorization_code",
+        "code": code,
+        "client_id": client.client_id,
+        "client_secret": client.client_secret.expose_secret(),
+        "redirect_uri": redirect_uri,
+    });
+    if let Some(v) = code_verifier {
+        body["code_verifier"] = serde_json::Value::String(v.to_string());
+    }
+    lifetimes.add_to(&mut body);
+    body
+}
+
+/// The body of a refresh-token grant (`POST /oauth/tokens`).
+pub(crate) fn refresh_body(
+    client: &OAuthClient,
+    refresh_token: &SecretString,
+    lifetimes: TokenLifetimes,
+) -> serde_json::Value {
+    let mut body = serde_json::json!({
+        "grant_type": "refresh_token",
+        "refresh_token": refresh_token.expose_secret(),
+        "client_id": client.client_id,
+        "client_secret": client.client_secret.expose_secret(),
+    });
+    lifetimes.add_to(&mut body);
+    body
+}
+
 /// The token endpoint's answer. Not `Debug`: it holds tokens in clear.
 #[derive(Deserialize)]
 struct TokenResponse {
@@ -222,17 +278,9 @@ pub async fn exchange_authorization_code(
     code: &str,
     redirect_uri: &str,
     code_verifier: Option<&str>,
+    lifetimes: TokenLifetimes,
 ) -> Result<IssuedTokens, ZendeskError> {
-    let mut body = serde_json::json!({
-        "grant_type": "authorization_code",
-        "code": code,
-        "client_id": client.client_id,
-        "client_secret": client.client_secret.expose_secret(),
-        "redirect_uri": redirect_uri,
-    });
-    if let Some(v) = code_verifier {
-        body["code_verifier"] = serde_json::Value::String(v.to_string());
-    }
+    let body = authorization_code_body(client, code, redirect_uri, code_verifier, lifetimes);
     token_request(http, &token_url(base_url)?, body).await
 }
 
@@ -259,6 +307,7 @@ pub struct TokenEndpoint {
     http: reqwest::Client,
     token_url: Url,
     client: OAuthClient,
+    lifetimes: TokenLifetimes,
 }
 
 impl fmt::Debug for TokenEndpoint {
@@ -266,6 +315,7 @@ impl fmt::Debug for TokenEndpoint {
         f.debug_struct("TokenEndpoint")
             .field("token_url", &self.token_url.as_str())
             .field("client", &self.client)
+            .field("lifetimes", &self.lifetimes)
             .finish()
     }
 }
@@ -275,11 +325,13 @@ impl TokenEndpoint {
         http: reqwest::Client,
         base_url: &str,
         client: OAuthClient,
+        lifetimes: TokenLifetimes,
     ) -> Result<Self, ZendeskError> {
         Ok(Self {
             http,
             token_url: token_url(base_url)?,
             client,
+            lifetimes,
         })
     }
 }
@@ -295,12 +347,7 @@ impl TokenGrant for TokenEndpoint {
     const PERSISTS_ACCESS_TOKEN: bool = true;
 
     async fn refresh(&self, refresh_token: &SecretString) -> Result<IssuedTokens, ZendeskError> {
-        let body = serde_json::json!({
-            "grant_type": "refresh_token",
-            "refresh_token": refresh_token.expose_secret(),
-            "client_id": self.client.client_id,
-            "client_secret": self.client.client_secret.expose_secret(),
-        });
+        let body = refresh_body(&self.client, refresh_token, self.lifetimes);
         token_request(&self.http, &self.token_url, body).await
     }
 
@@ -351,6 +398,52 @@ impl ZendeskError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn fixture(name: &str) -> serde_json::Value {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../tests/fixtures/zendesk")
+            .join(name);
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap()
+    }
+
+    fn client() -> OAuthClient {
+        OAuthClient {
+            client_id: "ml_connector".into(),
+            client_secret: SecretString::from(
+                "3d5bf1e5c0d0f0a1b2c3d4e5f60718293a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d",
+            ),
+        }
+    }
+
+    const LIFETIMES: TokenLifetimes = TokenLifetimes {
+        expires_in: 7200,
+        refresh_token_expires_in: 7_776_000,
+    };
+
+    #[test]
+    fn the_grant_bodies_are_the_documented_ones() {
+        assert_eq!(
+            authorization_code_body(
+                &client(),
+                "7xqwtlf3rrdj8uyeb1yf",
+                "https://ml-connector.example/oauth/callback",
+                Some("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+                LIFETIMES,
+            ),
+            fixture("oauth_authorization_code_grant.json")
+        );
+        assert_eq!(
+            refresh_body(
+                &client(),
+                &SecretString::from("31048ba4d7c601302f3173f243da835f"),
+                LIFETIMES
+            ),
+            fixture("oauth_refresh_token_grant.json")
+        );
+        // Numbers, not strings: the lifetimes are JSON integers.
+        let body = refresh_body(&client(), &SecretString::from("r"), LIFETIMES);
+        assert!(body["expires_in"].is_u64() && body["refresh_token_expires_in"].is_u64());
+    }
 
     #[test]
     fn pkce_follows_rfc_7636() {

@@ -197,12 +197,22 @@ impl ZendeskClient {
                 }
                 Auth::ApiToken(basic_header(email.trim(), &token))
             }
-            Credentials::OAuth { client, tokens } => Auth::OAuth(Box::new(OAuthSession::new(
-                TokenEndpoint::new(http.clone(), base.as_str(), client)?,
-                tokens,
-                None,
-                Duration::from_secs(config.oauth_refresh_leeway_secs),
-            ))),
+            Credentials::OAuth { client, tokens } => Auth::OAuth(Box::new(
+                OAuthSession::new(
+                    TokenEndpoint::new(
+                        http.clone(),
+                        base.as_str(),
+                        client,
+                        config.token_lifetimes(),
+                    )?,
+                    tokens,
+                    None,
+                    Duration::from_secs(config.oauth_refresh_leeway_secs),
+                )
+                .with_expiry_warning(Duration::from_secs(
+                    config.oauth_refresh_expiry_warning_days * 86_400,
+                )),
+            )),
         };
         let rpm = if options.rate_limit_rpm == 0 {
             config.default_rate_limit_rpm
@@ -270,6 +280,19 @@ impl ZendeskClient {
             url.query_pairs_mut().extend_pairs(call.query.iter());
         }
         Ok(url)
+    }
+
+    /// OAuth: when the refresh token expires, when Zendesk said; `None` with an API token.
+    pub async fn oauth_refresh_expires_at(
+        &self,
+    ) -> Result<Option<chrono::DateTime<chrono::Utc>>, ZendeskError> {
+        match &self.inner.auth {
+            Auth::ApiToken(_) => Ok(None),
+            Auth::OAuth(session) => session
+                .refresh_expires_at()
+                .await
+                .map_err(ZendeskError::from_session),
+        }
     }
 
     /// The `Authorization` header value, and the OAuth access token in it (to forget it if Zendesk refuses it).

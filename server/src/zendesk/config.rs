@@ -41,6 +41,15 @@ pub struct ZendeskConfig {
     pub job_poll_limit: u32,
     /// Refresh an OAuth access token this many seconds before it expires.
     pub oauth_refresh_leeway_secs: u64,
+    /// `expires_in` sent with every OAuth grant (authorization code and refresh): the access token's lifetime in
+    /// seconds, 300 to 172,800 as Zendesk accepts. Sending it is what makes Zendesk issue a refresh token to an
+    /// OAuth client created before it supported refresh tokens.
+    pub oauth_expires_in_secs: u64,
+    /// `refresh_token_expires_in` sent with every OAuth grant: the refresh token's lifetime in seconds, 604,800
+    /// (7 days) to 7,776,000 (90 days), longer than `oauth_expires_in_secs`.
+    pub oauth_refresh_token_expires_in_secs: u64,
+    /// Warn (log, `check --tenant`) this many days before the OAuth refresh token expires.
+    pub oauth_refresh_expiry_warning_days: u64,
     /// Seconds a ticket field definition is cached (used to validate writes).
     pub ticket_field_cache_secs: u64,
     /// Accepted age of a webhook's `X-Zendesk-Webhook-Signature-Timestamp`, in seconds, in both directions.
@@ -67,6 +76,9 @@ impl Default for ZendeskConfig {
             job_poll_interval_ms: 1_000,
             job_poll_limit: 300,
             oauth_refresh_leeway_secs: 60,
+            oauth_expires_in_secs: 7_200,
+            oauth_refresh_token_expires_in_secs: 7_776_000,
+            oauth_refresh_expiry_warning_days: 14,
             ticket_field_cache_secs: 300,
             webhook_timestamp_window_secs: 300,
             webhook_max_body_bytes: 256 * 1024,
@@ -75,7 +87,20 @@ impl Default for ZendeskConfig {
     }
 }
 
+/// The `expires_in` values Zendesk accepts on a grant (5 minutes to 48 hours).
+pub const ACCESS_TOKEN_EXPIRES_IN: std::ops::RangeInclusive<u64> = 300..=172_800;
+/// The `refresh_token_expires_in` values Zendesk accepts on a grant (7 to 90 days).
+pub const REFRESH_TOKEN_EXPIRES_IN: std::ops::RangeInclusive<u64> = 604_800..=7_776_000;
+
 impl ZendeskConfig {
+    /// The lifetimes asked for on every OAuth grant.
+    pub fn token_lifetimes(&self) -> super::auth::TokenLifetimes {
+        super::auth::TokenLifetimes {
+            expires_in: self.oauth_expires_in_secs,
+            refresh_token_expires_in: self.oauth_refresh_token_expires_in_secs,
+        }
+    }
+
     /// Checks value ranges; the error names the first invalid key (under `zendesk.`) and what is wrong.
     pub fn validate(&self) -> Result<(), (String, String)> {
         self.retry.validate("zendesk")?;
@@ -132,6 +157,23 @@ impl ZendeskConfig {
                 "must be at least 1",
             ),
             (
+                "zendesk.oauth_expires_in_secs",
+                ACCESS_TOKEN_EXPIRES_IN.contains(&self.oauth_expires_in_secs),
+                "must be between 300 and 172800 (what Zendesk accepts as expires_in)",
+            ),
+            (
+                "zendesk.oauth_refresh_token_expires_in_secs",
+                REFRESH_TOKEN_EXPIRES_IN.contains(&self.oauth_refresh_token_expires_in_secs)
+                    && self.oauth_refresh_token_expires_in_secs > self.oauth_expires_in_secs,
+                "must be between 604800 and 7776000 (what Zendesk accepts as refresh_token_expires_in) and longer \
+                 than zendesk.oauth_expires_in_secs",
+            ),
+            (
+                "zendesk.oauth_refresh_expiry_warning_days",
+                self.oauth_refresh_expiry_warning_days <= 90,
+                "must be at most 90 (refresh tokens live at most 90 days)",
+            ),
+            (
                 "zendesk.webhook_timestamp_window_secs",
                 self.webhook_timestamp_window_secs > 0,
                 "must be at least 1",
@@ -156,5 +198,47 @@ impl ZendeskConfig {
     /// The webhook timestamp window.
     pub fn webhook_window(&self) -> Duration {
         Duration::from_secs(self.webhook_timestamp_window_secs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_lifetimes_are_held_to_what_zendesk_accepts() {
+        let ok = ZendeskConfig::default();
+        assert_eq!(ok.validate(), Ok(()));
+        for (access, refresh, key) in [
+            (299, 7_776_000, "zendesk.oauth_expires_in_secs"),
+            (172_801, 7_776_000, "zendesk.oauth_expires_in_secs"),
+            (7200, 604_799, "zendesk.oauth_refresh_token_expires_in_secs"),
+            (
+                7200,
+                7_776_001,
+                "zendesk.oauth_refresh_token_expires_in_secs",
+            ),
+        ] {
+            let config = ZendeskConfig {
+                oauth_expires_in_secs: access,
+                oauth_refresh_token_expires_in_secs: refresh,
+                ..ZendeskConfig::default()
+            };
+            let (failed, _) = config.validate().unwrap_err();
+            assert_eq!(failed, key, "{access} {refresh}");
+        }
+        let edges = ZendeskConfig {
+            oauth_expires_in_secs: 300,
+            oauth_refresh_token_expires_in_secs: 604_800,
+            ..ZendeskConfig::default()
+        };
+        assert_eq!(edges.validate(), Ok(()));
+        assert_eq!(
+            edges.token_lifetimes(),
+            crate::zendesk::auth::TokenLifetimes {
+                expires_in: 300,
+                refresh_token_expires_in: 604_800
+            }
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! Probing a tenant's Zendesk (what `ml-connector check --tenant ID` prints): `GET /api/v2/users/me` with the
 //! client's credentials, reporting who they belong to and the plan's rate-limit headers, or exactly what failed.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::client::{Call, ZendeskClient};
@@ -45,6 +46,10 @@ pub struct ProbeReport {
     pub rate_limit: RateLimitInfo,
     /// The requests per minute the client is configured for.
     pub configured_rpm: u32,
+    /// OAuth: when the refresh token expires, when Zendesk said.
+    pub refresh_token_expires_at: Option<DateTime<Utc>>,
+    /// OAuth: warn this many days before the refresh token expires (`zendesk.oauth_refresh_expiry_warning_days`).
+    pub refresh_expiry_warning_days: u64,
 }
 
 impl ProbeReport {
@@ -64,6 +69,13 @@ impl ProbeReport {
             "ok ({}, {auth} as {who}, role {}; {rate}; client paced at {}/min)",
             self.base_url, self.user.role, self.configured_rpm
         );
+        if let Some(at) = self.refresh_token_expires_at {
+            line.push_str(&format!(
+                "; refresh token expires {} ({} days)",
+                at.format("%Y-%m-%d %H:%M UTC"),
+                at.signed_duration_since(Utc::now()).num_days()
+            ));
+        }
         if let Some(l) = self.rate_limit.limit
             && l < self.configured_rpm
         {
@@ -73,6 +85,15 @@ impl ProbeReport {
             ));
         }
         line
+    }
+
+    /// Days left before the OAuth refresh token expires, when that is within the warning window (or past).
+    pub fn refresh_token_expiring(&self) -> Option<i64> {
+        let left = self
+            .refresh_token_expires_at?
+            .signed_duration_since(Utc::now());
+        let window = i64::try_from(self.refresh_expiry_warning_days).unwrap_or(i64::MAX);
+        (left.num_days() < window).then(|| left.num_days())
     }
 }
 
@@ -115,5 +136,7 @@ pub async fn probe(
         user,
         rate_limit,
         configured_rpm: client.limiter().rpm(),
+        refresh_token_expires_at: client.oauth_refresh_expires_at().await?,
+        refresh_expiry_warning_days: client.config().oauth_refresh_expiry_warning_days,
     })
 }

@@ -241,6 +241,7 @@ async fn oauth_tokens_are_sealed_per_upstream() {
         let pair = |a: &str, r: &str| TokenPair {
             access_token: Some(SecretString::from(a)),
             refresh_token: Some(SecretString::from(r)),
+            refresh_expires_at: None,
         };
         // Workday keeps only the refresh token; Zendesk the pair.
         workday

@@ -237,6 +237,23 @@ async fn oauth_refresh_rotates_both_tokens_and_persists_them() {
             grants[0].issued_refresh_token.as_ref()
         );
         assert_ne!(stored_refresh, original_refresh);
+        // The grant asked for the configured lifetimes, and the refresh token's expiry Zendesk answered is
+        // sealed with the pair.
+        assert_eq!(grants[0].expires_in.as_deref(), Some("7200"));
+        assert_eq!(
+            grants[0].refresh_token_expires_in.as_deref(),
+            Some("7776000")
+        );
+        let expires_at = chrono::DateTime::parse_from_rfc3339(
+            &t.stored(SecretName::ZendeskOauthRefreshExpiresAt).await,
+        )
+        .unwrap();
+        let days = (expires_at.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_hours() / 24;
+        assert!((89..=90).contains(&days), "{expires_at}");
+        assert_eq!(
+            client.oauth_refresh_expires_at().await.unwrap(),
+            Some(expires_at.with_timezone(&chrono::Utc))
+        );
         let log = sim.requests_to("GET", "/api/v2/users/me");
         let last_bearer = log.last().unwrap().headers["authorization"].clone();
         assert_eq!(
@@ -347,16 +364,13 @@ async fn concurrent_callers_share_one_refresh() {
 
 #[tokio::test]
 async fn a_token_about_to_expire_is_refreshed_before_use() {
-    let sim = ZendeskSim::start(SimConfig {
-        access_token_ttl: Duration::from_secs(2),
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap();
+    let sim = ZendeskSim::start(SimConfig::default()).await.unwrap();
     let t = oauth_tenant(common::sqlite_db(), &sim).await;
+    // The shortest lifetime Zendesk accepts (300 s), refreshed when less than 299 s are left.
     let client = t
         .client(&ZendeskConfig {
-            oauth_refresh_leeway_secs: 1,
+            oauth_expires_in_secs: 300,
+            oauth_refresh_leeway_secs: 299,
             ..fast_config()
         })
         .await;
@@ -365,8 +379,8 @@ async fn a_token_about_to_expire_is_refreshed_before_use() {
     let before_refresh = tokio::time::Instant::now();
     client.current_user().await.unwrap();
     assert_eq!(sim.token_grants().len(), 1);
-    // The refreshed token expires 2 s after it was issued: once less than the 1 s leeway is left, it is refreshed
-    // before the request.
+    // The refreshed token expires 300 s after it was issued: once less than the 299 s leeway is left, it is
+    // refreshed before the request.
     tokio::time::sleep_until(before_refresh + Duration::from_millis(1100)).await;
     client.current_user().await.unwrap();
     assert_eq!(sim.token_grants().len(), 2);
@@ -413,6 +427,7 @@ async fn a_dead_refresh_token_asks_for_reauthorization() {
         TokenPair {
             access_token: Some(SecretString::from("revoked")),
             refresh_token: Some(SecretString::from("used-already")),
+            refresh_expires_at: None,
         },
     );
     let err = client.current_user().await.unwrap_err();
@@ -452,11 +467,14 @@ async fn authorization_code_exchange_sets_up_oauth() {
         &code,
         redirect,
         None,
+        ZendeskConfig::default().token_lifetimes(),
     )
     .await
     .unwrap();
     assert!(issued.refresh_token.is_some());
-    assert_eq!(issued.expires_in, Some(1800));
+    // The lifetimes asked for are the ones applied.
+    assert_eq!(issued.expires_in, Some(7200));
+    assert_eq!(issued.refresh_token_expires_in, Some(7_776_000));
     // The code works once.
     let again = auth::exchange_authorization_code(
         &http,
@@ -465,6 +483,7 @@ async fn authorization_code_exchange_sets_up_oauth() {
         &code,
         redirect,
         None,
+        ZendeskConfig::default().token_lifetimes(),
     )
     .await
     .unwrap_err();
@@ -475,6 +494,7 @@ async fn authorization_code_exchange_sets_up_oauth() {
         TokenPair {
             access_token: Some(issued.access_token),
             refresh_token: issued.refresh_token,
+            refresh_expires_at: None,
         },
     );
     client.current_user().await.unwrap();

@@ -109,6 +109,9 @@ pub struct SimOauthClient {
     pub identifier: String,
     /// The client secret.
     pub secret: String,
+    /// Created before Zendesk supported refresh tokens: a grant that does not pass `expires_in` gets an access
+    /// token that never expires and no refresh token (newer clients get Zendesk's default lifetimes).
+    pub legacy: bool,
 }
 
 /// Everything about the simulated account.
@@ -198,6 +201,7 @@ impl Default for SimConfig {
             oauth_clients: vec![SimOauthClient {
                 identifier: DEFAULT_OAUTH_CLIENT_ID.into(),
                 secret: DEFAULT_OAUTH_CLIENT_SECRET.into(),
+                legacy: false,
             }],
             access_token_ttl: Duration::from_secs(30 * 60),
             refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),

@@ -76,6 +76,10 @@ pub struct TokenGrant {
     pub issued_refresh_token: Option<String>,
     /// Whether a PKCE `code_verifier` came with it.
     pub code_verifier_presented: bool,
+    /// `expires_in` as sent, if it was.
+    pub expires_in: Option<String>,
+    /// `refresh_token_expires_in` as sent, if it was.
+    pub refresh_token_expires_in: Option<String>,
 }
 
 /// Every OAuth artefact of the account.
@@ -161,6 +165,19 @@ impl OauthRegistry {
         }
     }
 
+    /// An access token that never expires, with no refresh token (what a legacy client gets).
+    pub(crate) fn issue_everlasting(&mut self, user_id: u64) -> String {
+        let access = token();
+        self.access.insert(
+            access.clone(),
+            AccessToken {
+                user_id,
+                expires: later(Instant::now(), Duration::from_secs(100 * 365 * 86_400)),
+            },
+        );
+        access
+    }
+
     /// Makes every access token expired (refresh tokens stay valid).
     pub(crate) fn expire_access_tokens(&mut self) {
         let past = Instant::now() - Duration::from_millis(1);
@@ -237,6 +254,8 @@ pub(crate) async fn token_endpoint(
             status,
             issued_refresh_token: issued,
             code_verifier_presented: p.contains_key("code_verifier"),
+            expires_in: p.get("expires_in").cloned(),
+            refresh_token_expires_in: p.get("refresh_token_expires_in").cloned(),
         });
     response
 }
@@ -247,12 +266,12 @@ fn grant(
     grant_type: &str,
 ) -> (Response, u16, Option<String>) {
     let client_id = p.get("client_id").cloned().unwrap_or_default();
-    let client_ok = shared
+    let Some(client) = shared
         .config
         .oauth_clients
         .iter()
-        .any(|c| c.identifier == client_id && Some(&c.secret) == p.get("client_secret"));
-    if !client_ok {
+        .find(|c| c.identifier == client_id && Some(&c.secret) == p.get("client_secret"))
+    else {
         return (
             oauth_error(
                 StatusCode::UNAUTHORIZED,
@@ -263,15 +282,23 @@ fn grant(
             401,
             None,
         );
-    }
-    let ttl = |key: &str, default: Duration| {
-        p.get(key)
-            .and_then(|v| v.parse::<u64>().ok())
-            .filter(|s| *s > 0)
-            .map_or(default, Duration::from_secs)
     };
-    let access_ttl = ttl("expires_in", shared.config.access_token_ttl);
-    let refresh_ttl = ttl("refresh_token_expires_in", shared.config.refresh_token_ttl);
+    // Lifetimes the request may set: `expires_in` 5 minutes to 48 hours, `refresh_token_expires_in` 7 to 90 days
+    // and longer than the access token's.
+    let lifetimes = match requested_lifetimes(p) {
+        Ok(l) => l,
+        Err(description) => {
+            return (
+                oauth_error(StatusCode::BAD_REQUEST, "invalid_request", &description),
+                400,
+                None,
+            );
+        }
+    };
+    // A client from before refresh tokens, asked for no expiry: a token that never expires, and no refresh token.
+    let never_expires = client.legacy && lifetimes.0.is_none();
+    let access_ttl = lifetimes.0.unwrap_or(shared.config.access_token_ttl);
+    let refresh_ttl = lifetimes.1.unwrap_or(shared.config.refresh_token_ttl);
     let mut reg = shared.oauth.lock().unwrap_or_else(|e| e.into_inner());
     let now = Instant::now();
     let issued = match grant_type {
@@ -298,6 +325,15 @@ fn grant(
                 return (invalid_grant(), 400, None);
             }
             let scope = p.get("scope").cloned().unwrap_or(g.scope);
+            if never_expires {
+                let access = reg.issue_everlasting(g.user_id);
+                let body = json!({
+                    "access_token": access,
+                    "token_type": "bearer",
+                    "scope": scope,
+                });
+                return ((StatusCode::OK, Json(body)).into_response(), 200, None);
+            }
             reg.issue(&client_id, g.user_id, &scope, access_ttl, refresh_ttl)
         }
         "refresh_token" => {
@@ -344,6 +380,38 @@ fn grant(
         200,
         Some(issued.refresh_token),
     )
+}
+
+/// The `expires_in` and `refresh_token_expires_in` of a token request, checked against the ranges Zendesk
+/// accepts; `Err` is the `error_description` of a 400 `invalid_request`.
+fn requested_lifetimes(
+    p: &HashMap<String, String>,
+) -> Result<(Option<Duration>, Option<Duration>), String> {
+    let seconds =
+        |key: &str, range: std::ops::RangeInclusive<u64>| -> Result<Option<u64>, String> {
+            let Some(raw) = p.get(key) else {
+                return Ok(None);
+            };
+            match raw.trim().parse::<u64>() {
+                Ok(s) if range.contains(&s) => Ok(Some(s)),
+                _ => Err(format!(
+                    "{key} must be an integer number of seconds between {} and {}",
+                    range.start(),
+                    range.end()
+                )),
+            }
+        };
+    let access = seconds("expires_in", 300..=172_800)?;
+    let refresh = seconds("refresh_token_expires_in", 604_800..=7_776_000)?;
+    if let (Some(a), Some(r)) = (access, refresh)
+        && r <= a
+    {
+        return Err("refresh_token_expires_in must be greater than expires_in".into());
+    }
+    Ok((
+        access.map(Duration::from_secs),
+        refresh.map(Duration::from_secs),
+    ))
 }
 
 /// `GET /oauth/authorizations/new`: the consent screen, auto-approved by the first agent; redirects to

@@ -394,8 +394,18 @@ async fn a_closed_ticket_refuses_updates() {
     );
 }
 
+async fn token_request(sim: &ZendeskSim, body: Value) -> (u16, Value) {
+    let answer = reqwest::Client::new()
+        .post(format!("{}/oauth/tokens", sim.base_url()))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    (answer.status().as_u16(), answer.json().await.unwrap())
+}
+
 #[tokio::test]
-async fn token_lifetimes_of_any_size_do_not_upset_the_simulator() {
+async fn lifetimes_outside_what_zendesk_accepts_are_refused_and_spend_nothing() {
     let sim = ZendeskSim::start(SimConfig {
         reported_expires_in: Some(u64::MAX),
         ..SimConfig::default()
@@ -403,19 +413,33 @@ async fn token_lifetimes_of_any_size_do_not_upset_the_simulator() {
     .await
     .unwrap();
     let issued = sim.issue_tokens(DEFAULT_OAUTH_CLIENT_ID);
-    let answer = reqwest::Client::new()
-        .post(format!("{}/oauth/tokens", sim.base_url()))
-        .json(&json!({
+    let refresh = |expires_in: Value, refresh_expires_in: Value| {
+        json!({
             "grant_type": "refresh_token", "refresh_token": issued.refresh_token,
             "client_id": DEFAULT_OAUTH_CLIENT_ID, "client_secret": DEFAULT_OAUTH_CLIENT_SECRET,
-            "expires_in": u64::MAX, "refresh_token_expires_in": u64::MAX,
-        }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(answer.status(), 200);
-    let pair: Value = answer.json().await.unwrap();
+            "expires_in": expires_in, "refresh_token_expires_in": refresh_expires_in,
+        })
+    };
+    for (a, r) in [
+        (json!(u64::MAX), json!(u64::MAX)),
+        (json!(299), json!(604_800)),
+        (json!(172_801), json!(7_776_000)),
+        (json!(3600), json!(604_799)),
+        (json!(3600), json!(7_776_001)),
+        (json!("soon"), json!(604_800)),
+    ] {
+        let (status, body) = token_request(&sim, refresh(a.clone(), r.clone())).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (400, Some("invalid_request")),
+            "{a} {r}"
+        );
+    }
+    // Nothing was spent: the refresh token still works. The knob reports an absurd `expires_in` anyway.
+    let (status, pair) = token_request(&sim, refresh(json!(3600), json!(7_776_000))).await;
+    assert_eq!(status, 200);
     assert_eq!(pair["expires_in"], json!(u64::MAX));
+    assert_eq!(pair["refresh_token_expires_in"], json!(7_776_000));
     let me = reqwest::Client::new()
         .get(format!("{}/api/v2/users/me", sim.base_url()))
         .bearer_auth(pair["access_token"].as_str().unwrap())
@@ -982,4 +1006,48 @@ async fn update_organization_has_its_own_limit() {
         assert!(std::time::Instant::now() < deadline, "still limited");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// An OAuth client created before Zendesk supported refresh tokens: without `expires_in` its grant gets an access
+/// token that never expires and no refresh token; with `expires_in` it gets an expiring pair like any client.
+#[tokio::test]
+async fn a_legacy_client_gets_a_refresh_token_only_when_it_asks_for_expiry() {
+    let sim = ZendeskSim::start(SimConfig {
+        oauth_clients: vec![SimOauthClient {
+            identifier: "old_client".into(),
+            secret: "old-secret".into(),
+            legacy: true,
+        }],
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let redirect = "https://connector.example/cb";
+    let grant = |code: String, lifetimes: Option<(u64, u64)>| {
+        let mut body = json!({
+            "grant_type": "authorization_code", "code": code, "client_id": "old_client",
+            "client_secret": "old-secret", "redirect_uri": redirect,
+        });
+        if let Some((a, r)) = lifetimes {
+            body["expires_in"] = json!(a);
+            body["refresh_token_expires_in"] = json!(r);
+        }
+        body
+    };
+    let code = sim.authorization_code("old_client", redirect, "read write");
+    let (status, old_style) = token_request(&sim, grant(code, None)).await;
+    assert_eq!(status, 200);
+    assert!(old_style["access_token"].is_string());
+    assert!(old_style.get("refresh_token").is_none(), "{old_style}");
+    assert!(old_style.get("expires_in").is_none(), "{old_style}");
+
+    let code = sim.authorization_code("old_client", redirect, "read write");
+    let (status, pair) = token_request(&sim, grant(code, Some((7200, 7_776_000)))).await;
+    assert_eq!(status, 200);
+    assert!(pair["refresh_token"].is_string(), "{pair}");
+    assert_eq!(pair["expires_in"], json!(7200));
+    assert_eq!(pair["refresh_token_expires_in"], json!(7_776_000));
+    let grants = sim.token_grants();
+    assert_eq!(grants[1].expires_in.as_deref(), Some("7200"));
+    assert_eq!(grants[0].expires_in, None);
 }
