@@ -364,3 +364,127 @@ async fn mapping_set_refuses_each_mistake_naming_the_rule_and_keeps_the_stored_m
     );
     assert!(!shown.contains("[[supplier]]"), "{shown}");
 }
+
+/// `mapping preview` reads a real invoice (by the number a customer quotes) and a real supplier from the Workday
+/// simulator and prints the writes the tenant's mapping would make, sending Zendesk nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mapping_preview_prints_the_writes_for_a_real_invoice_and_supplier() {
+    let (workday, zendesk) = sims().await;
+    let u = workday.universe();
+    let all: Vec<_> = (0..u.invoice_count()).map(|g| u.invoice(g)).collect();
+    let invoice = all
+        .iter()
+        .find(|i| {
+            !i.key.credited
+                && all
+                    .iter()
+                    .filter(|o| {
+                        o.supplier_invoice_number
+                            .eq_ignore_ascii_case(&i.supplier_invoice_number)
+                    })
+                    .count()
+                    == 1
+        })
+        .expect("an invoice whose number no other shares")
+        .clone();
+    let supplier = u.supplier(invoice.supplier);
+    let amount_field = {
+        let setup = Setup::new(&workday, &zendesk);
+        let setup = blocking(move || {
+            setup.ok(&["setup", "--tenant", "acme"]);
+            setup.ok(&["sync", "--tenant", "acme"]);
+            setup
+        })
+        .await;
+        let id = zendesk_ticket_field_id(&zendesk, "Workday invoice amount").unwrap();
+        zendesk.clear_log();
+        let number = invoice.supplier_invoice_number.clone();
+        let supplier_id = supplier.id.clone();
+        let (by_invoice, by_supplier, json, unknown) = blocking(move || {
+            let by_invoice = setup.ok(&[
+                "mapping",
+                "preview",
+                "--tenant",
+                "acme",
+                "--invoice",
+                &number,
+            ]);
+            let by_supplier = setup.ok(&[
+                "mapping",
+                "preview",
+                "--tenant",
+                "acme",
+                "--supplier",
+                &supplier_id,
+            ]);
+            let json = setup.ok(&[
+                "mapping",
+                "preview",
+                "--tenant",
+                "acme",
+                "--invoice",
+                &number,
+                "--json",
+            ]);
+            let unknown = setup.run(&[
+                "mapping",
+                "preview",
+                "--tenant",
+                "acme",
+                "--invoice",
+                "NOPE-404",
+            ]);
+            (by_invoice, by_supplier, json, unknown)
+        })
+        .await;
+        assert!(
+            by_invoice.contains(&format!(
+                "invoice {} of supplier {}",
+                invoice.supplier_invoice_number, supplier.id
+            )) || by_invoice.contains(&format!("of supplier {}", supplier.id)),
+            "{by_invoice}"
+        );
+        let written = by_invoice
+            .lines()
+            .find(|l| {
+                l.contains(&format!(
+                    "ticket field {id} (Workday invoice amount) = decimal "
+                ))
+            })
+            .unwrap_or_else(|| panic!("no amount write in {by_invoice}"));
+        let value: rust_decimal::Decimal = written.rsplit(' ').next().unwrap().parse().unwrap();
+        assert_eq!(value, invoice.gross, "{written}");
+        assert!(
+            by_invoice.contains("mapped by: the declarative rules"),
+            "{by_invoice}"
+        );
+        assert!(
+            by_invoice.contains("preview only: nothing was written"),
+            "{by_invoice}"
+        );
+        assert!(
+            by_supplier.contains(&format!("supplier {} ({}", supplier.id, supplier.name))
+                && by_supplier.contains("organization field wd_supplier_id = text"),
+            "{by_supplier}"
+        );
+        let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(parsed["kind"], "invoice");
+        assert_eq!(parsed["workday_key"], invoice.reference_id);
+        assert!(!unknown.status.success());
+        assert!(
+            stderr(&unknown).contains("no invoice NOPE-404"),
+            "{}",
+            stderr(&unknown)
+        );
+        id
+    };
+    // Previews read Zendesk's fields at most; they never write.
+    let writes: Vec<_> = zendesk
+        .requests()
+        .into_iter()
+        .filter(|r| r.method != "GET")
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert!(writes.is_empty(), "{writes:?}");
+    assert!(amount_field > 0);
+}

@@ -4,6 +4,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use ml_connector::app::setup::{self, MappingFile, SetupError};
+use ml_connector::lookup::{PreviewError, PreviewSubject, preview_mapping};
+use ml_connector::mapper::PluginHost;
+use ml_connector::mapper::host::artifact_key;
+use ml_connector::mapper::service::MappingSource;
 use ml_connector::tenant::TenantId;
 
 use super::hints::explain;
@@ -43,6 +47,23 @@ pub enum MappingCommand {
         /// The tenant.
         #[arg(long, value_name = "ID")]
         tenant: TenantId,
+    },
+    /// Read one invoice or supplier from Workday now and print the writes the tenant's mapping (rules, then the
+    /// active plugin) would make for it; writes nothing.
+    #[command(group(clap::ArgGroup::new("record").required(true).args(["invoice", "supplier"])))]
+    Preview {
+        /// The tenant.
+        #[arg(long, value_name = "ID")]
+        tenant: TenantId,
+        /// An invoice: the number a customer quotes, Workday's invoice number, or its reference ID / WID.
+        #[arg(long, value_name = "NUMBER")]
+        invoice: Option<String>,
+        /// A supplier, by Supplier_ID.
+        #[arg(long, value_name = "SUPPLIER_ID")]
+        supplier: Option<String>,
+        /// Print the preview as JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -96,7 +117,8 @@ pub async fn run_mapping(config_path: Option<&Path>, cmd: MappingCommand) -> any
     let app = super::open(&config).await?;
     let (MappingCommand::Show { tenant }
     | MappingCommand::Set { tenant, .. }
-    | MappingCommand::Validate { tenant, .. }) = &cmd;
+    | MappingCommand::Validate { tenant, .. }
+    | MappingCommand::Preview { tenant, .. }) = &cmd;
     let id = tenant.clone();
     let ctx = app
         .tenant(&id)
@@ -117,6 +139,53 @@ pub async fn run_mapping(config_path: Option<&Path>, cmd: MappingCommand) -> any
                 rules.supplier.len(),
                 rules.invoice.len()
             );
+        }
+        MappingCommand::Preview {
+            invoice,
+            supplier,
+            json,
+            ..
+        } => {
+            let subject = match (invoice, supplier) {
+                (Some(number), _) => PreviewSubject::Invoice(number),
+                (None, Some(id)) => PreviewSubject::Supplier(id),
+                (None, None) => unreachable!("clap requires --invoice or --supplier"),
+            };
+            let host = PluginHost::new(&config.plugins, artifact_key(app.vault()))?;
+            let preview = preview_mapping(&ctx, app.store(), &host, &subject)
+                .await
+                .map_err(|e| match e {
+                    PreviewError::Context(e) => anyhow::anyhow!(explain(&e, &id)),
+                    other => other.into(),
+                })?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&preview)?);
+                return Ok(());
+            }
+            println!("{}", preview.record);
+            let source = match preview.result.source {
+                MappingSource::Plugin => "the active plugin",
+                MappingSource::Declarative => "the declarative rules",
+                MappingSource::Nothing => "nothing (no rules, no active plugin)",
+            };
+            println!("mapped by: {source}");
+            let lines = preview.lines(&ctx);
+            if lines.is_empty() {
+                println!("no writes");
+            }
+            for line in lines {
+                println!("  {line}");
+            }
+            for note in &preview.result.notes {
+                println!("note: {note}");
+            }
+            if let Some(failure) = &preview.result.plugin_failure {
+                println!(
+                    "plugin {} v{} failed: {} (policy {:?} decided the writes above)",
+                    failure.plugin_id, failure.version, failure.failure, failure.policy
+                );
+            }
+            println!("preview only: nothing was written");
         }
         MappingCommand::Set { file, .. } => {
             let mapping = read_file(&file)?;

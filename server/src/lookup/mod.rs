@@ -5,6 +5,10 @@
 //! - [`invoice`]: [`fetch_invoice`] (one invoice by reference ID or WID, with what settles it) and
 //!   [`InvoiceDetails::to_mapper`].
 
+//! - [`preview`]: [`preview_mapping`], what a tenant's mapping would write for one real invoice or supplier.
+
 pub mod invoice;
+pub mod preview;
 
 pub use invoice::{InvoiceDetails, fetch_invoice};
+pub use preview::{MappingPreview, PreviewError, PreviewSubject, preview_mapping};

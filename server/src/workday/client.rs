@@ -590,8 +590,14 @@ impl WorkdayClient {
         Q: SoapQuery + Send + Sync + 'static,
         Q::Record: Send + 'static,
     {
-        let Some(page) = self.walk_pages(query).next().await.transpose()? else {
-            return Ok(None);
+        let page = match self.walk_pages(query).next().await.transpose() {
+            Ok(Some(page)) => page,
+            Ok(None) => return Ok(None),
+            // Workday answers a reference to a record it does not have with a validation fault ("Invalid ID
+            // value. 'X' is not a valid ID value for type = '...'") rather than an empty page: for a lookup of one
+            // record, that is "no such record".
+            Err(e) if e.is_unknown_reference() => return Ok(None),
+            Err(e) => return Err(e),
         };
         if let (true, Some(s)) = (page.records.is_empty(), page.skipped.first()) {
             return Err(WorkdayError::Malformed {

@@ -151,6 +151,21 @@ fn list_errors(errors: &[ValidationError]) -> String {
 }
 
 impl WorkdayError {
+    /// Whether this is Workday's answer to a reference it does not know: a validation fault whose every error
+    /// is "Invalid ID value" (how a request for one record by an ID that does not exist is refused).
+    pub fn is_unknown_reference(&self) -> bool {
+        match self {
+            Self::Validation { errors, .. } => {
+                !errors.is_empty()
+                    && errors.iter().all(|e| {
+                        e.message.contains("Invalid ID value")
+                            || e.message.contains("is not a valid ID value")
+                    })
+            }
+            _ => false,
+        }
+    }
+
     /// Whether a later attempt may succeed: throttling, server errors and faults, timeouts, broken connections.
     /// Authentication and validation faults, other client faults and malformed bodies are final.
     pub fn is_retryable(&self) -> bool {

@@ -225,6 +225,10 @@ async fn single_record_pages_and_single_record_lookups() {
     );
     let one = c.supplier("S-000002").await.unwrap().unwrap();
     assert_eq!(one.record.name, sim.universe().supplier(1).name);
+    // Workday refuses a reference it does not know with an "Invalid ID value" validation fault; for a lookup of
+    // one record that is "none", not an error (a deleted invoice is not_found, not a dead letter).
+    assert!(c.supplier("S-999999").await.unwrap().is_none());
+    assert!(c.invoice("INV-DOES-NOT-EXIST").await.unwrap().is_none());
 }
 
 #[tokio::test]
