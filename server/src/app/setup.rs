@@ -652,34 +652,64 @@ impl MappingFile {
     /// Reads the TOML form: `[[supplier]]` and `[[invoice]]` rules and an optional top-level
     /// `plugin_failure_policy = "fallback" | "write_nothing"`. A `[catalog]` is refused.
     pub fn from_toml(text: &str) -> Result<Self, SetupError> {
-        let mut value: toml::Table = toml::from_str(text)
+        let value: toml::Table = toml::from_str(text)
             .map_err(|e| SetupError::Mapping(format!("invalid mapping TOML: {e}")))?;
+        let json = serde_json::to_value(&value)
+            .map_err(|e| SetupError::Mapping(format!("invalid mapping TOML: {e}")))?;
+        Self::from_json(json)
+    }
+
+    /// Reads the JSON form (the admin API's): the same keys as the TOML form.
+    pub fn from_json(value: serde_json::Value) -> Result<Self, SetupError> {
+        let serde_json::Value::Object(mut value) = value else {
+            return Err(SetupError::Mapping(
+                "a mapping is an object with `supplier` and `invoice` rule lists".into(),
+            ));
+        };
         if value.contains_key("catalog") {
             return Err(SetupError::Mapping(
                 "remove [catalog]: the field catalog is read from Zendesk".into(),
             ));
         }
         let failure_policy = match value.remove("plugin_failure_policy") {
-            None => None,
-            Some(v) => Some(
-                serde_json::from_value(serde_json::to_value(&v).unwrap_or_default()).map_err(
-                    |_| {
-                        SetupError::Mapping(format!(
-                            "plugin_failure_policy: expected \"fallback\" or \"write_nothing\", got {v}"
-                        ))
-                    },
-                )?,
-            ),
+            None | Some(serde_json::Value::Null) => None,
+            Some(v) => Some(serde_json::from_value(v.clone()).map_err(|_| {
+                SetupError::Mapping(format!(
+                    "plugin_failure_policy: expected \"fallback\" or \"write_nothing\", got {v}"
+                ))
+            })?),
         };
-        let json = serde_json::to_value(&value)
-            .map_err(|e| SetupError::Mapping(format!("invalid mapping TOML: {e}")))?;
-        let rules: MappingRules = serde_path_to_error::deserialize(&json).map_err(|e| {
-            SetupError::Mapping(format!("invalid mapping at `{}`: {}", e.path(), e.inner()))
-        })?;
+        let rules: MappingRules =
+            serde_path_to_error::deserialize(serde_json::Value::Object(value)).map_err(|e| {
+                SetupError::Mapping(format!("invalid mapping at `{}`: {}", e.path(), e.inner()))
+            })?;
         Ok(Self {
             rules,
             failure_policy,
         })
+    }
+
+    /// The JSON form of a tenant's mapping (the admin API's): `supplier`, `invoice`, `plugin_failure_policy`.
+    pub fn to_json(settings: &TenantSettings) -> serde_json::Value {
+        let mut out = serde_json::Map::new();
+        let (supplier, invoice) = settings
+            .mapping
+            .as_ref()
+            .map(|m| (m.supplier.clone(), m.invoice.clone()))
+            .unwrap_or_default();
+        out.insert(
+            "supplier".into(),
+            serde_json::to_value(supplier).unwrap_or_default(),
+        );
+        out.insert(
+            "invoice".into(),
+            serde_json::to_value(invoice).unwrap_or_default(),
+        );
+        out.insert(
+            "plugin_failure_policy".into(),
+            serde_json::to_value(settings.plugin_failure_policy).unwrap_or_default(),
+        );
+        serde_json::Value::Object(out)
     }
 
     /// The TOML form of a tenant's mapping (rules and policy; no catalog).

@@ -8,6 +8,7 @@ pub mod dead_letters;
 pub mod error;
 pub mod ops;
 pub mod plugins;
+pub mod setup;
 pub mod state;
 pub mod sync;
 pub mod webhooks;
@@ -39,7 +40,8 @@ pub fn app(state: AppState) -> Router {
         .merge(webhooks::router())
         .merge(plugins::router(state.config().plugins.max_upload_bytes))
         .merge(sync::router())
-        .merge(dead_letters::router());
+        .merge(dead_letters::router())
+        .merge(setup::router());
     with_middleware(routes, timeout, body_limit).with_state(state)
 }
 
@@ -96,6 +98,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(plugins::ApiDoc::openapi());
     doc.merge(sync::ApiDoc::openapi());
     doc.merge(dead_letters::ApiDoc::openapi());
+    doc.merge(setup::ApiDoc::openapi());
     doc
 }
 

@@ -36,6 +36,7 @@ pub struct MappingPreview {
     /// A one-line description of the record (number, supplier, amount...).
     pub record: String,
     /// The writes, where they came from, skipped rules, and a plugin failure if one happened.
+    #[serde(flatten)]
     pub result: MappingResult,
 }
 
