@@ -388,6 +388,62 @@ async fn serve_killed_while_holding_leases_loses_no_event_and_writes_each_ticket
     drop(serve);
 }
 
+/// A ticket field the mapping writes was deleted in Zendesk after setup: the write is refused before anything is
+/// sent (Zendesk would silently drop an unknown field id), and the event is dead-lettered naming the field, for
+/// an administrator to fix the mapping (`mapping set`, or `setup` again).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_to_a_field_deleted_in_zendesk_is_refused_not_sent() {
+    let (workday, zendesk, setup) = world().await;
+    let invoice = unpaid_invoices(&workday)
+        .into_iter()
+        .next()
+        .expect("an unpaid invoice");
+    let amount = field_id(&zendesk, "Workday invoice amount");
+    let deleted = reqwest::Client::new()
+        .delete(format!(
+            "{}/api/v2/ticket_fields/{amount}",
+            zendesk.base_url()
+        ))
+        .basic_auth(
+            format!("{}/token", zsim::DEFAULT_AGENT_EMAIL),
+            Some(zsim::DEFAULT_API_TOKEN),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+    let port = setup.port;
+    let (setup, serve) = blocking(move || {
+        let serve = setup.serve_with(FAST);
+        (setup, serve)
+    })
+    .await;
+    let id = ticket(
+        &zendesk,
+        format!("Invoice {}", invoice.supplier_invoice_number),
+    );
+    wait_until("the dead letter", Duration::from_secs(30), || {
+        processed(port, "dead_lettered") >= 1
+    })
+    .await;
+    assert_eq!(puts_to_ticket(&zendesk, id), 0, "nothing was sent");
+    let listed = blocking(move || {
+        let listed = setup.ok(&["dead-letters", "list", "--tenant", "acme", "--json"]);
+        drop(serve);
+        listed
+    })
+    .await;
+    let dead: Value = serde_json::from_str(&listed).unwrap();
+    let error = dead[0]["last_error"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        error.contains(&amount.to_string()) && error.contains("no ticket field has this id"),
+        "{dead}"
+    );
+}
+
 /// The enrichment figures (not a test: run it on purpose, see docs/operations.md "Enrichment figures"). One
 /// `serve` replica (`BENCH_WORKERS` workers, default 2, the default configuration) against both simulators:
 /// - **throughput**: `BENCH_TICKETS` tickets (default 300), each quoting an unpaid invoice, created back to back;

@@ -48,7 +48,10 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
             "/api/v2/ticket_fields",
             get(list_ticket_fields).post(super::automation::create_ticket_field),
         )
-        .route("/api/v2/ticket_fields/{id}", get(show_ticket_field))
+        .route(
+            "/api/v2/ticket_fields/{id}",
+            get(show_ticket_field).delete(super::automation::delete_ticket_field),
+        )
 }
 
 fn parse_id(raw: &str) -> Result<u64, ZdError> {

@@ -3,6 +3,7 @@
 //!
 //! - `POST /api/v2/ticket_fields` `{"ticket_field": {"type", "title", "custom_field_options": [{name, value}]}}`
 //!   → 201; a drop-down (`tagger`, `multiselect`) needs options. Ticket fields have no key: titles may repeat.
+//!   `DELETE /api/v2/ticket_fields/{id}` → 204 No Content; the field is gone (`GET` → 404).
 //! - Webhooks: `POST /api/v2/webhooks` `{"webhook": {"name", "endpoint", "http_method", "request_format",
 //!   "status", "subscriptions"}}` → 201 `{"webhook": {"id": "01…", …}}`; `GET /api/v2/webhooks` (cursor
 //!   pagination: `meta`, `links`); `GET /api/v2/webhooks/{id}`; `GET /api/v2/webhooks/{id}/signing_secret` →
@@ -172,6 +173,17 @@ pub(crate) async fn create_ticket_field(
         .map(|f| w.ticket_field_json(f))
         .unwrap_or(Value::Null);
     Ok((StatusCode::CREATED, Json(json!({"ticket_field": field}))).into_response())
+}
+
+/// `DELETE /api/v2/ticket_fields/{id}`.
+pub(crate) async fn delete_ticket_field(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+) -> Result<Response, ZdError> {
+    let id: u64 = id.parse().map_err(|_| ZdError::not_found())?;
+    let mut w = shared.world();
+    w.ticket_fields.remove(&id).ok_or_else(ZdError::not_found)?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn create_webhook(
