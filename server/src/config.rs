@@ -97,6 +97,8 @@ pub struct Config {
     pub sync: crate::sync::SyncConfig,
     /// Ticket enrichment: workers, leases, retries, the patterns that find invoice numbers.
     pub enrichment: crate::sync::enrich::EnrichmentConfig,
+    /// The agent API: token checks, the cache of Workday reads.
+    pub agent: crate::lookup::AgentConfig,
     /// Deprecated keys this configuration was loaded with (not a key itself); see [`DEPRECATED_KEYS`].
     #[serde(skip)]
     pub deprecations: Vec<Deprecation>,
@@ -173,6 +175,7 @@ impl Default for Config {
             maintenance: crate::app::maintenance::MaintenanceConfig::default(),
             sync: crate::sync::SyncConfig::default(),
             enrichment: crate::sync::enrich::EnrichmentConfig::default(),
+            agent: crate::lookup::AgentConfig::default(),
             deprecations: Vec::new(),
         }
     }
@@ -336,6 +339,7 @@ impl Config {
             self.maintenance.validate(),
             self.sync.validate(),
             self.enrichment.validate(),
+            self.agent.validate(),
         ] {
             let Err((key, message)) = section else {
                 continue;

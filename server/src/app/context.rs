@@ -151,6 +151,8 @@ pub struct TenantContext {
     zendesk_config: ZendeskConfig,
     workday: OnceCell<WorkdayClient>,
     zendesk: OnceCell<ZendeskClient>,
+    /// `jwt-shared-secret`, opened once per context (a new context is resolved when a secret changes).
+    jwt_secret: OnceCell<Option<SecretString>>,
 }
 
 impl fmt::Debug for TenantContext {
@@ -195,6 +197,7 @@ impl TenantContext {
             zendesk_config: config.zendesk.clone(),
             workday: OnceCell::new(),
             zendesk: OnceCell::new(),
+            jwt_secret: OnceCell::new(),
         })
     }
 
@@ -239,6 +242,14 @@ impl TenantContext {
             .store
             .secret(&self.vault, &self.tenant.id, name)
             .await?)
+    }
+
+    /// The shared secret of the sidebar app's JWTs (`jwt-shared-secret`), if set; opened once per context.
+    pub async fn jwt_secret(&self) -> Result<Option<SecretString>, ContextError> {
+        self.jwt_secret
+            .get_or_try_init(|| self.secret(SecretName::JwtSharedSecret))
+            .await
+            .cloned()
     }
 
     async fn required_secret(&self, name: SecretName) -> Result<SecretString, ContextError> {

@@ -32,6 +32,9 @@ pub enum ApiError {
     /// 404.
     #[error("{0}")]
     NotFound(String),
+    /// 404 with its own code (e.g. `invoice_not_found`).
+    #[error("{message}")]
+    NotFoundWith { code: &'static str, message: String },
     /// 409.
     #[error("{0}")]
     Conflict(String),
@@ -50,6 +53,9 @@ pub enum ApiError {
     /// 502: an upstream (Workday, Zendesk) failed.
     #[error("{message}")]
     Upstream { code: &'static str, message: String },
+    /// 504: an upstream did not answer in time.
+    #[error("{message}")]
+    GatewayTimeout { code: &'static str, message: String },
     /// 503: not ready or temporarily unable.
     #[error("{message}")]
     Unavailable { code: &'static str, message: String },
@@ -86,12 +92,13 @@ impl ApiError {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
-            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::NotFound(_) | Self::NotFoundWith { .. } => StatusCode::NOT_FOUND,
             Self::Conflict(_) | Self::ConflictWith { .. } => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Upstream { .. } => StatusCode::BAD_GATEWAY,
+            Self::GatewayTimeout { .. } => StatusCode::GATEWAY_TIMEOUT,
             Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -104,6 +111,8 @@ impl ApiError {
             | Self::Unauthorized { code, .. }
             | Self::Unprocessable { code, .. }
             | Self::Upstream { code, .. }
+            | Self::NotFoundWith { code, .. }
+            | Self::GatewayTimeout { code, .. }
             | Self::Unavailable { code, .. }
             | Self::ConflictWith { code, .. } => code,
             Self::Forbidden(_) => "forbidden",

@@ -3,9 +3,11 @@
 //! Layers, outermost first: request id (kept from the client when well-formed, else a new UUID) → tracing span
 //! and access log → metrics → JSON error bodies → timeout → body limit → the routes.
 
+pub mod agent;
 pub mod auth;
 pub mod dead_letters;
 pub mod error;
+pub mod jwt;
 pub mod ops;
 pub mod plugins;
 pub mod setup;
@@ -41,7 +43,8 @@ pub fn app(state: AppState) -> Router {
         .merge(plugins::router(state.config().plugins.max_upload_bytes))
         .merge(sync::router())
         .merge(dead_letters::router())
-        .merge(setup::router());
+        .merge(setup::router())
+        .merge(agent::router());
     with_middleware(routes, timeout, body_limit).with_state(state)
 }
 
@@ -99,6 +102,34 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(sync::ApiDoc::openapi());
     doc.merge(dead_letters::ApiDoc::openapi());
     doc.merge(setup::ApiDoc::openapi());
+    doc.merge(agent::ApiDoc::openapi());
+    {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "admin_key",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "the tenant's admin key (`ml-connector tenant admin-key T`)",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "agent_jwt",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "HS256 JWT signed by Zendesk's app proxy with the tenant's jwt-shared-secret",
+                    ))
+                    .build(),
+            ),
+        );
+    }
     doc
 }
 

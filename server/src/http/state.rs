@@ -7,6 +7,8 @@ use metrics_exporter_prometheus::PrometheusHandle;
 
 use crate::app::App;
 use crate::config::Config;
+use crate::lookup::LookupCache;
+use crate::lookup::references::ReferencePatterns;
 use crate::mapper::PluginHost;
 use crate::mapper::host::UploadError;
 use crate::store::Store;
@@ -25,6 +27,10 @@ struct Inner {
     started: Instant,
     /// The WebAssembly plugin host.
     plugins: PluginHost,
+    /// The agent API's cache of Workday reads.
+    lookups: Arc<LookupCache>,
+    /// The patterns that find invoice and PO numbers in a ticket's text (`enrichment.*_patterns`).
+    patterns: ReferencePatterns,
 }
 
 impl AppState {
@@ -36,9 +42,19 @@ impl AppState {
             &app.config().plugins,
             crate::mapper::host::artifact_key(app.vault()),
         )?;
+        let lookups = Arc::new(LookupCache::new(&app.config().agent));
+        LookupCache::follow_invalidations(&lookups, &app);
+        // Checked when the configuration was loaded; a failure here would be a bug, not a user's mistake.
+        let patterns = app
+            .config()
+            .enrichment
+            .patterns()
+            .map_err(|e| UploadError::Host(format!("enrichment patterns: {e}")))?;
         Ok(Self {
             inner: Arc::new(Inner {
                 plugins,
+                lookups,
+                patterns,
                 app,
                 metrics,
                 started: Instant::now(),
@@ -74,6 +90,16 @@ impl AppState {
     /// The plugin host.
     pub fn plugins(&self) -> &PluginHost {
         &self.inner.plugins
+    }
+
+    /// The agent API's cache.
+    pub fn lookups(&self) -> &LookupCache {
+        &self.inner.lookups
+    }
+
+    /// The patterns that find invoice and PO numbers in a text.
+    pub fn patterns(&self) -> &ReferencePatterns {
+        &self.inner.patterns
     }
 
     /// When the process started serving.

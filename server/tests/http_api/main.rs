@@ -6,6 +6,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod agent;
 mod maintenance;
 mod ops;
 mod plugins;

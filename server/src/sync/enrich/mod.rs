@@ -1,7 +1,8 @@
 //! Ticket enrichment: a webhook event → the invoice the ticket quotes → its Workday details → the tenant's
 //! mapping → the ticket's custom fields, in one update.
 //!
-//! - [`references`]: the invoice and purchase order numbers a ticket's text quotes.
+//! - [`references`]: the invoice and purchase order numbers a ticket's text quotes (in `lookup`, shared with the
+//!   agent API).
 //! - [`resolve`]: which indexed invoice they name (the documented rule is on [`resolve::resolve`]).
 //! - [`ticket`]: one event, start to end ([`ticket::enrich_ticket`]).
 //! - [`worker`]: the workers `serve` runs, claiming events with the queue's leases; [`worker::try_execute_task`]
@@ -18,14 +19,13 @@
 //! mapped field deleted in Zendesk, a value its field refuses) is dead-lettered at once. Dead letters are listed
 //! and requeued with `ml-connector dead-letters` or the admin API.
 
-pub mod references;
-pub mod resolve;
 pub mod ticket;
 pub mod worker;
 
 use serde::{Deserialize, Serialize};
 
-pub use references::{Quoted, ReferencePatterns};
+pub use crate::lookup::references::{self, Quoted, ReferencePatterns};
+pub use crate::lookup::resolve;
 pub use ticket::{EnrichError, Outcome, enrich_ticket};
 pub use worker::{TaskReport, try_execute_task};
 

@@ -3,9 +3,9 @@
 
 use sha2::{Digest as _, Sha256};
 
-use super::references::ReferencePatterns;
-use super::resolve::{Resolution, resolve};
 use crate::app::{App, ContextError};
+use crate::lookup::references::ReferencePatterns;
+use crate::lookup::resolve::{Resolution, resolve};
 use crate::lookup::{InvoiceDetails, fetch_invoice};
 use crate::mapper::{FieldTarget, FieldValue, MapperService, PluginHost, Sample, TicketContext};
 use crate::store::audit::outcome;
@@ -422,5 +422,104 @@ pub async fn enrich_ticket(
     Ok(Outcome::Updated {
         invoice: key,
         fields: update.custom_fields.len(),
+    })
+}
+
+/// What [`attach_invoice`] did.
+#[derive(Debug, Clone)]
+pub struct Attached {
+    /// Where the writes came from.
+    pub source: crate::mapper::service::MappingSource,
+    /// The writes sent (only those that differed from what the ticket held).
+    pub written: Vec<crate::mapper::FieldWrite>,
+    /// Whether the ticket already held every mapped value (nothing was sent).
+    pub unchanged: bool,
+}
+
+/// An agent attaches `details` to ticket `ticket_id` (the sidebar's "attach"): the invoice is mapped through the
+/// tenant's mapping or plugin and the fields that differ are written now, in one update, audited like an
+/// enrichment. Errors are the enrichment's: a mapping that does not fit the fields is permanent.
+pub async fn attach_invoice(
+    app: &App,
+    host: &PluginHost,
+    tenant: &TenantId,
+    ticket_id: u64,
+    details: &InvoiceDetails,
+) -> Result<Attached, EnrichError> {
+    let ctx = app.tenant(tenant).await?;
+    let store = app.store();
+    let zendesk = ctx.zendesk().await?;
+    let ticket = zendesk.ticket(ticket_id).await.map_err(zendesk_error)?;
+    let supplier_name = match details.invoice.supplier.id.as_deref() {
+        Some(s) => store.indexed_supplier(tenant, s).await?.map(|s| s.name),
+        None => None,
+    };
+    let sample = Sample::Invoice {
+        invoice: details.to_mapper(supplier_name.as_deref()),
+        ticket: TicketContext {
+            ticket_id,
+            subject: ticket.subject.clone(),
+            organization_id: ticket.organization_id,
+            requester_email: None,
+            tags: ticket.tags.clone(),
+            brand_id: None,
+        },
+    };
+    let mapped = MapperService::new(store, host)
+        .map(tenant, ctx.mapping(), &sample)
+        .await
+        .map_err(|e| EnrichError::Retry(format!("mapping: {e}")))?;
+    let (update, _) = changes(&zendesk, &ticket, &mapped.writes).await?;
+    let key = details
+        .invoice
+        .reference_id
+        .clone()
+        .or_else(|| details.invoice.wid.clone())
+        .unwrap_or_default();
+    if update.is_empty() {
+        return Ok(Attached {
+            source: mapped.source,
+            written: Vec::new(),
+            unchanged: true,
+        });
+    }
+    let sent: std::collections::HashSet<u64> = update.custom_fields.iter().map(|c| c.id).collect();
+    let written: Vec<crate::mapper::FieldWrite> = mapped
+        .writes
+        .iter()
+        .filter(|w| match &w.target {
+            FieldTarget::TicketField { id } => sent.contains(id),
+            FieldTarget::Tag { name } => {
+                update.additional_tags.contains(name) || update.remove_tags.contains(name)
+            }
+            FieldTarget::OrganizationField { .. } => false,
+        })
+        .cloned()
+        .collect();
+    let content_hash = hash(&update);
+    zendesk
+        .update_ticket(ticket_id, &update)
+        .await
+        .map_err(zendesk_error)?;
+    store
+        .append_audit(
+            tenant,
+            &[audit_row(
+                &key,
+                Some(details),
+                ticket_id,
+                content_hash,
+                outcome::UPDATED,
+                format!(
+                    "attached by an agent → {} field(s)",
+                    update.custom_fields.len()
+                ),
+            )],
+        )
+        .await?;
+    Ok(Attached {
+        source: mapped.source,
+        written,
+        unchanged: false,
     })
 }

@@ -12,9 +12,9 @@ use std::time::Duration;
 use rand::Rng as _;
 
 use super::EnrichmentConfig;
-use super::references::ReferencePatterns;
 use super::ticket::{EnrichError, Outcome, enrich_ticket};
 use crate::app::App;
+use crate::lookup::references::ReferencePatterns;
 use crate::mapper::PluginHost;
 use crate::store::{ClaimRequest, FailOutcome, QueuedEvent, StoreError, now_ms};
 

@@ -1,0 +1,95 @@
+//! `[agent]`: the agent API's token checks and its cache of Workday reads.
+
+use serde::{Deserialize, Serialize};
+
+/// `[agent]` section of the configuration.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AgentConfig {
+    /// Longest accepted JWT lifetime in seconds (`exp` minus `iat`, or minus now without `iat`).
+    pub jwt_max_lifetime_secs: u64,
+    /// Clock skew tolerated on `exp`, `nbf` and `iat`, in seconds.
+    pub jwt_leeway_secs: u64,
+    /// Seconds an invoice read from Workday (with its payments, credit memos and PO) is served from the cache.
+    pub invoice_ttl_secs: u64,
+    /// Seconds a supplier read from Workday is served from the cache.
+    pub supplier_ttl_secs: u64,
+    /// Seconds a "Workday has no such record" answer is remembered.
+    pub not_found_ttl_secs: u64,
+    /// Seconds an expired entry is kept to answer (marked stale) when Workday cannot be reached.
+    pub stale_max_secs: u64,
+    /// Upper bound of the cache, in bytes (estimated per entry).
+    pub cache_max_bytes: u64,
+    /// Workday reads in flight at once per tenant (a burst of agents must not trigger Workday's throttling).
+    pub workday_concurrency: usize,
+    /// Recent invoices listed with a supplier.
+    pub recent_invoices: u32,
+}
+
+impl Default for AgentConfig {
+    fn default() -> Self {
+        Self {
+            jwt_max_lifetime_secs: 3_600,
+            jwt_leeway_secs: 30,
+            invoice_ttl_secs: 300,
+            supplier_ttl_secs: 1_800,
+            not_found_ttl_secs: 30,
+            stale_max_secs: 86_400,
+            cache_max_bytes: 64 * 1024 * 1024,
+            workday_concurrency: 8,
+            recent_invoices: 5,
+        }
+    }
+}
+
+impl AgentConfig {
+    /// Checks value ranges; the error names the first invalid key (under `agent.`) and what is wrong.
+    pub fn validate(&self) -> Result<(), (String, String)> {
+        let checks = [
+            (
+                "agent.jwt_max_lifetime_secs",
+                (60..=86_400).contains(&self.jwt_max_lifetime_secs),
+                "must be between 60 and 86400",
+            ),
+            (
+                "agent.jwt_leeway_secs",
+                self.jwt_leeway_secs <= 300,
+                "must be at most 300",
+            ),
+            (
+                "agent.invoice_ttl_secs",
+                self.invoice_ttl_secs > 0,
+                "must be at least 1",
+            ),
+            (
+                "agent.supplier_ttl_secs",
+                self.supplier_ttl_secs > 0,
+                "must be at least 1",
+            ),
+            (
+                "agent.stale_max_secs",
+                self.stale_max_secs >= self.invoice_ttl_secs.max(self.supplier_ttl_secs),
+                "must be at least the longest time-to-live",
+            ),
+            (
+                "agent.cache_max_bytes",
+                self.cache_max_bytes >= 1024 * 1024,
+                "must be at least 1048576",
+            ),
+            (
+                "agent.workday_concurrency",
+                self.workday_concurrency > 0,
+                "must be at least 1",
+            ),
+            (
+                "agent.recent_invoices",
+                (1..=50).contains(&self.recent_invoices),
+                "must be between 1 and 50",
+            ),
+        ];
+        match checks.into_iter().find(|(_, ok, _)| !ok) {
+            Some((key, _, message)) => Err((key.to_string(), message.to_string())),
+            None => Ok(()),
+        }
+    }
+}
