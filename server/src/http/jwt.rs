@@ -19,9 +19,10 @@ use super::error::ApiError;
 use super::state::AppState;
 use crate::tenant::TenantId;
 
-/// A request authenticated with a JWT signed with the shared secret of the tenant named in its path.
+/// A request authenticated with a JWT signed with the shared secret of the tenant named in its path, with that
+/// tenant's context.
 #[derive(Debug, Clone)]
-pub struct AgentTenant(pub TenantId);
+pub struct AgentTenant(pub TenantId, pub std::sync::Arc<crate::app::TenantContext>);
 
 #[derive(Debug, Deserialize)]
 struct Claims {
@@ -103,12 +104,14 @@ impl FromRequestParts<AppState> for AgentTenant {
         }
         // An unknown tenant, or one without a shared secret, is refused like a wrong signature: the answer does
         // not tell which tenants exist.
-        let secret = match state.app().tenant(&tenant).await {
-            Ok(ctx) => ctx.jwt_secret().await.ok().flatten(),
-            Err(crate::app::ContextError::UnknownTenant(_)) => None,
+        let ctx = match state.recent_tenant(&tenant).await {
+            Ok(ctx) => ctx,
+            Err(crate::app::ContextError::UnknownTenant(_)) => {
+                return Err(refuse("invalid_signature", BAD_SIGNATURE));
+            }
             Err(e) => return Err(e.into()),
         };
-        let Some(secret) = secret else {
+        let Some(secret) = ctx.jwt_secret().await.ok().flatten() else {
             return Err(refuse("invalid_signature", BAD_SIGNATURE));
         };
         let agent = &state.config().agent;
@@ -153,6 +156,6 @@ impl FromRequestParts<AppState> for AgentTenant {
                 "the token's lifetime is longer than this server accepts",
             ));
         }
-        Ok(Self(tenant))
+        Ok(Self(tenant, ctx))
     }
 }

@@ -31,6 +31,8 @@ struct Inner {
     lookups: Arc<LookupCache>,
     /// The patterns that find invoice and PO numbers in a ticket's text (`enrichment.*_patterns`).
     patterns: ReferencePatterns,
+    /// Tenant contexts the agent API checked within `agent.tenant_recheck_ms`.
+    recent: moka::future::Cache<crate::tenant::TenantId, Arc<crate::app::TenantContext>>,
 }
 
 impl AppState {
@@ -50,10 +52,17 @@ impl AppState {
             .enrichment
             .patterns()
             .map_err(|e| UploadError::Host(format!("enrichment patterns: {e}")))?;
+        let recent = moka::future::Cache::builder()
+            .max_capacity(10_000)
+            .time_to_live(std::time::Duration::from_millis(
+                app.config().agent.tenant_recheck_ms.max(1),
+            ))
+            .build();
         Ok(Self {
             inner: Arc::new(Inner {
                 plugins,
                 lookups,
+                recent,
                 patterns,
                 app,
                 metrics,
@@ -95,6 +104,22 @@ impl AppState {
     /// The agent API's cache.
     pub fn lookups(&self) -> &LookupCache {
         &self.inner.lookups
+    }
+
+    /// Tenant `id`'s context for an agent request: the one checked within `agent.tenant_recheck_ms`, else
+    /// [`App::tenant`] (which checks the tenant's row and secrets for changes).
+    pub async fn recent_tenant(
+        &self,
+        id: &crate::tenant::TenantId,
+    ) -> Result<Arc<crate::app::TenantContext>, crate::app::ContextError> {
+        if self.config().agent.tenant_recheck_ms > 0
+            && let Some(ctx) = self.inner.recent.get(id).await
+        {
+            return Ok(ctx);
+        }
+        let ctx = self.app().tenant(id).await?;
+        self.inner.recent.insert(id.clone(), ctx.clone()).await;
+        Ok(ctx)
     }
 
     /// The patterns that find invoice and PO numbers in a text.

@@ -20,6 +20,8 @@ pub struct Found<T> {
     pub value: Arc<T>,
     /// Set when Workday failed and a cached value past its time to live is shown: why.
     pub stale: Option<String>,
+    /// The cache entry's rendering slot (the JSON answer, made once per entry).
+    pub rendered: super::cache::Rendered,
 }
 
 /// Why a read has no answer.
@@ -89,28 +91,58 @@ impl Lookups<'_> {
         refresh: bool,
     ) -> Result<Found<InvoiceDetails>, LookupError> {
         let number = number.trim();
-        let mut indexed = self.store.invoices_by_number(self.ctx.id(), number).await?;
-        if let Some(s) = supplier {
-            indexed.retain(|i| i.supplier_id.eq_ignore_ascii_case(s.trim()));
-        }
-        let key = match indexed.as_slice() {
-            [] => number.to_string(),
-            [one] => one.invoice_key.clone(),
-            several => {
-                let mut suppliers: Vec<&str> =
-                    several.iter().map(|i| i.supplier_id.as_str()).collect();
-                suppliers.sort_unstable();
-                suppliers.dedup();
-                return Err(LookupError::Ambiguous(format!(
-                    "invoice number {number} belongs to invoices of several suppliers ({}); add \
-                     ?supplier_id=",
-                    suppliers.join(", ")
-                )));
+        let tenant = self.ctx.id();
+        let remembered = match supplier {
+            None => self.cache.resolved_number(tenant, number).await,
+            Some(_) => None,
+        };
+        let key = match remembered {
+            Some(key) => key,
+            None => {
+                let mut indexed = self.store.invoices_by_number(tenant, number).await?;
+                if let Some(s) = supplier {
+                    indexed.retain(|i| i.supplier_id.eq_ignore_ascii_case(s.trim()));
+                }
+                let key = match indexed.as_slice() {
+                    [] => number.to_string(),
+                    [one] => one.invoice_key.clone(),
+                    several => {
+                        let mut suppliers: Vec<&str> =
+                            several.iter().map(|i| i.supplier_id.as_str()).collect();
+                        suppliers.sort_unstable();
+                        suppliers.dedup();
+                        return Err(LookupError::Ambiguous(format!(
+                            "invoice number {number} belongs to invoices of several suppliers ({}); add \
+                             ?supplier_id=",
+                            suppliers.join(", ")
+                        )));
+                    }
+                };
+                if supplier.is_none() {
+                    self.cache.remember_number(tenant, number, &key).await;
+                }
+                key
             }
         };
         self.invoice_by_key(&key, refresh)
             .await?
             .ok_or_else(|| LookupError::InvoiceNotFound(format!("no invoice {number}")))
+    }
+
+    /// A supplier's name in the index (remembered for `agent.supplier_ttl_secs`).
+    pub async fn supplier_name(&self, supplier_id: &str) -> Result<Option<String>, LookupError> {
+        let (store, tenant) = (self.store, self.ctx.id());
+        Ok(self
+            .cache
+            .supplier_name(tenant, supplier_id, || async move {
+                Ok::<_, StoreError>(
+                    store
+                        .indexed_supplier(tenant, supplier_id)
+                        .await?
+                        .map(|s| s.name),
+                )
+            })
+            .await?)
     }
 
     /// A supplier by `Supplier_ID`.
@@ -138,6 +170,7 @@ impl Lookups<'_> {
             Some(Record::Supplier(s)) => Ok(Found {
                 value: s,
                 stale: fetched.stale,
+                rendered: fetched.rendered,
             }),
             _ => Err(LookupError::SupplierNotFound(format!(
                 "no supplier {}",
@@ -189,6 +222,7 @@ fn invoice_of(fetched: Fetched) -> Option<Found<InvoiceDetails>> {
         Some(Record::Invoice(d)) => Some(Found {
             value: d,
             stale: fetched.stale,
+            rendered: fetched.rendered,
         }),
         _ => None,
     }

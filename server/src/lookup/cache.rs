@@ -66,11 +66,16 @@ pub enum Record {
     Supplier(Arc<Sourced<Supplier>>),
 }
 
+/// A rendering of a cached record (e.g. its JSON answer), made once per entry by whoever answers first and
+/// dropped with the entry.
+pub type Rendered = Arc<std::sync::OnceLock<Arc<[u8]>>>;
+
 #[derive(Debug, Clone)]
 struct Entry {
     /// `None`: Workday has no such record.
     record: Option<Record>,
     fetched: Instant,
+    rendered: Rendered,
 }
 
 impl Entry {
@@ -98,11 +103,17 @@ pub struct Fetched {
     pub record: Option<Record>,
     /// Set when Workday could not be reached and an entry past its time to live is answered: why.
     pub stale: Option<String>,
+    /// The entry's rendering slot.
+    pub rendered: Rendered,
 }
 
 /// See the module documentation.
 pub struct LookupCache {
     entries: Cache<Key, Entry>,
+    /// Invoice number (as asked, folded) → index key: the index's answer, for `invoice_ttl_secs`.
+    numbers: Cache<(TenantId, String), String>,
+    /// `Supplier_ID` → name in the index, for `supplier_ttl_secs`.
+    names: Cache<(TenantId, String), Option<String>>,
     config: AgentConfig,
     limits: Mutex<HashMap<TenantId, Arc<Semaphore>>>,
 }
@@ -125,9 +136,54 @@ impl LookupCache {
                 .weigher(|_k: &Key, e: &Entry| e.weight())
                 .time_to_live(Duration::from_secs(config.stale_max_secs))
                 .build(),
+            numbers: Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(Duration::from_secs(config.invoice_ttl_secs))
+                .build(),
+            names: Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(Duration::from_secs(config.supplier_ttl_secs))
+                .build(),
             config: config.clone(),
             limits: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The index key an invoice number resolved to, if remembered.
+    pub async fn resolved_number(&self, tenant: &TenantId, number: &str) -> Option<String> {
+        self.numbers
+            .get(&(tenant.clone(), number.trim().to_lowercase()))
+            .await
+    }
+
+    /// Remembers what an invoice number resolved to.
+    pub async fn remember_number(&self, tenant: &TenantId, number: &str, key: &str) {
+        self.numbers
+            .insert(
+                (tenant.clone(), number.trim().to_lowercase()),
+                key.to_string(),
+            )
+            .await;
+    }
+
+    /// A supplier's name in the index, read through `read` when not remembered.
+    pub async fn supplier_name<F, Fut, E>(
+        &self,
+        tenant: &TenantId,
+        supplier_id: &str,
+        read: F,
+    ) -> Result<Option<String>, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Option<String>, E>>,
+    {
+        let key = (tenant.clone(), supplier_id.to_string());
+        if let Some(name) = self.names.get(&key).await {
+            return Ok(name);
+        }
+        let name = read().await?;
+        self.names.insert(key, name.clone()).await;
+        Ok(name)
     }
 
     fn ttl(&self, kind: Kind, found: bool) -> Duration {
@@ -182,19 +238,25 @@ impl LookupCache {
                 Ok(Op::Put(Entry {
                     record,
                     fetched: Instant::now(),
+                    rendered: Rendered::default(),
                 }))
             })
             .await;
         match outcome {
             Ok(
                 CompResult::Inserted(e) | CompResult::ReplacedWith(e) | CompResult::Unchanged(e),
-            ) => Ok(Fetched {
-                record: e.into_value().record,
-                stale: None,
-            }),
+            ) => {
+                let e = e.into_value();
+                Ok(Fetched {
+                    record: e.record,
+                    stale: None,
+                    rendered: e.rendered,
+                })
+            }
             Ok(CompResult::Removed(_) | CompResult::StillNone(_)) => Ok(Fetched {
                 record: None,
                 stale: None,
+                rendered: Rendered::default(),
             }),
             Err(error) => match self.entries.get(&key).await {
                 Some(old) if old.record.is_some() => {
@@ -203,6 +265,8 @@ impl LookupCache {
                     Ok(Fetched {
                         record: old.record,
                         stale: Some(error.to_string()),
+                        // A stale answer is rendered each time: its reason is part of it.
+                        rendered: Rendered::default(),
                     })
                 }
                 _ => Err(error),
@@ -229,6 +293,8 @@ impl LookupCache {
     /// Drops every entry.
     pub fn clear(&self) {
         self.entries.invalidate_all();
+        self.numbers.invalidate_all();
+        self.names.invalidate_all();
     }
 
     /// Follows the sync's announcements of what it changed, dropping those entries, for as long as `cache`
@@ -246,7 +312,13 @@ impl LookupCache {
                     Ok(c) => {
                         let kind = match c.kind {
                             ChangedKind::Invoice => Kind::Invoice,
-                            ChangedKind::Supplier => Kind::Supplier,
+                            ChangedKind::Supplier => {
+                                cache
+                                    .names
+                                    .invalidate(&(c.tenant.clone(), c.id.clone()))
+                                    .await;
+                                Kind::Supplier
+                            }
                         };
                         cache.invalidate(&Key::new(&c.tenant, kind, &c.id)).await;
                     }

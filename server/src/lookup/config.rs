@@ -24,6 +24,9 @@ pub struct AgentConfig {
     pub workday_concurrency: usize,
     /// Recent invoices listed with a supplier.
     pub recent_invoices: u32,
+    /// Milliseconds a tenant's context (settings, secrets) is used by the agent API before it is checked for
+    /// changes again (one query); 0 checks on every request.
+    pub tenant_recheck_ms: u64,
 }
 
 impl Default for AgentConfig {
@@ -38,6 +41,7 @@ impl Default for AgentConfig {
             cache_max_bytes: 64 * 1024 * 1024,
             workday_concurrency: 8,
             recent_invoices: 5,
+            tenant_recheck_ms: 1_000,
         }
     }
 }
@@ -80,6 +84,11 @@ impl AgentConfig {
                 "agent.workday_concurrency",
                 self.workday_concurrency > 0,
                 "must be at least 1",
+            ),
+            (
+                "agent.tenant_recheck_ms",
+                self.tenant_recheck_ms <= 60_000,
+                "must be at most 60000",
             ),
             (
                 "agent.recent_invoices",
