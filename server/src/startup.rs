@@ -105,6 +105,7 @@ pub async fn start(config: Config, keys: &KeySource) -> Result<Server, StartErro
         }
     });
     let upkeep = tokio::spawn(crate::telemetry::run_metrics_upkeep(metrics));
+    let bridge = tokio::spawn(crate::app::invalidation::run_postgres_bridge(app.clone()));
     let maintenance = tokio::spawn(crate::app::maintenance::run(
         app.store().clone(),
         app.config().maintenance.clone(),
@@ -124,7 +125,7 @@ pub async fn start(config: Config, keys: &KeySource) -> Result<Server, StartErro
             let _ = stopped.await;
         })
         .await;
-        for background in [warm, upkeep, maintenance, scheduler, enrichment] {
+        for background in [warm, upkeep, maintenance, scheduler, enrichment, bridge] {
             background.abort();
         }
         app.store().close().await;

@@ -45,6 +45,8 @@ struct Inner {
     vault: Arc<Vault>,
     contexts: moka::future::Cache<TenantId, Arc<TenantContext>>,
     changes: tokio::sync::broadcast::Sender<invalidation::Changed>,
+    /// Changes other processes made, relayed by [`invalidation::run_postgres_bridge`].
+    remote_changes: tokio::sync::broadcast::Sender<invalidation::Changed>,
     queue_signal: Arc<tokio::sync::Notify>,
 }
 
@@ -69,6 +71,7 @@ impl App {
                     .max_capacity(CONTEXT_CACHE_CAPACITY)
                     .build(),
                 changes: tokio::sync::broadcast::channel(invalidation::CAPACITY).0,
+                remote_changes: tokio::sync::broadcast::channel(invalidation::CAPACITY).0,
                 queue_signal: Arc::new(tokio::sync::Notify::new()),
             }),
         }
@@ -116,6 +119,17 @@ impl App {
     /// Changes to indexed objects (suppliers, invoices) made by this process's syncs, for caches to drop.
     pub fn invalidations(&self) -> tokio::sync::broadcast::Receiver<invalidation::Changed> {
         self.inner.changes.subscribe()
+    }
+
+    /// Changes to indexed objects made by other processes on the same PostgreSQL database (relayed with
+    /// `LISTEN`/`NOTIFY`), for caches to drop.
+    pub fn remote_invalidations(&self) -> tokio::sync::broadcast::Receiver<invalidation::Changed> {
+        self.inner.remote_changes.subscribe()
+    }
+
+    /// Relays a change another process announced.
+    pub fn announce_remote(&self, change: invalidation::Changed) {
+        let _ = self.inner.remote_changes.send(change);
     }
 
     /// Announces a change to the subscribers of [`Self::invalidations`] (none listening is fine).

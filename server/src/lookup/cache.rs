@@ -297,14 +297,19 @@ impl LookupCache {
         self.names.invalidate_all();
     }
 
-    /// Follows the sync's announcements of what it changed, dropping those entries, for as long as `cache`
-    /// lives. A missed announcement (the subscriber fell behind) drops everything.
+    /// Follows the sync's announcements of what it changed (in this process, and in the other replicas on
+    /// PostgreSQL), dropping those entries, for as long as `cache` lives. A missed announcement (the subscriber
+    /// fell behind) drops everything.
     pub fn follow_invalidations(cache: &Arc<Self>, app: &App) {
         let mut changes = app.invalidations();
+        let mut remote = app.remote_invalidations();
         let weak = Arc::downgrade(cache);
         tokio::spawn(async move {
             loop {
-                let change = changes.recv().await;
+                let change = tokio::select! {
+                    c = changes.recv() => c,
+                    c = remote.recv() => c,
+                };
                 let Some(cache) = weak.upgrade() else {
                     return;
                 };

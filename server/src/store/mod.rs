@@ -192,6 +192,29 @@ impl Store {
         Ok(())
     }
 
+    /// PostgreSQL: a `LISTEN`/`NOTIFY` channel named `prefix` plus a digest of the database and schema, so that
+    /// processes on another schema of the same server (tests, other installations) do not hear each other.
+    pub async fn notify_channel(&self, prefix: &str) -> Result<String, StoreError> {
+        let place: String =
+            sqlx::query_scalar("SELECT current_database() || '.' || current_schema()")
+                .fetch_one(&self.pool)
+                .await
+                .context("naming the notification channel")?;
+        let digest = <sha2::Sha256 as sha2::Digest>::digest(place.as_bytes());
+        Ok(format!("{prefix}_{}", &hex::encode(digest)[..16]))
+    }
+
+    /// PostgreSQL: `NOTIFY channel, payload`.
+    pub async fn notify(&self, channel: &str, payload: &str) -> Result<(), StoreError> {
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(channel)
+            .bind(payload)
+            .execute(&self.pool)
+            .await
+            .context("notifying the other replicas")?;
+        Ok(())
+    }
+
     /// Closes every connection (graceful shutdown).
     pub async fn close(&self) {
         self.pool.close().await;

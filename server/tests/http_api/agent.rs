@@ -536,3 +536,56 @@ async fn ticket_context_supplier_search_and_attach() {
 fn urlencode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
+
+/// Two replicas on one PostgreSQL database: a change the sync announces in one drops the other's cached copy
+/// (LISTEN/NOTIFY).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgres_a_change_in_one_replica_invalidates_the_others_cache() {
+    let Some(db) = test_dbs().await.into_iter().find(|d| d.name == "postgres") else {
+        return; // PostgreSQL only (scripts/test provides it).
+    };
+    let wd = WorkdaySim::start(SimConfig {
+        suppliers: 4,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let zendesk = ZendeskSim::start(zsim::SimConfig::default()).await.unwrap();
+    let shared = db.shared();
+    let one = TestApp::spawn(db, |_| {}).await;
+    add_tenant(&one, "acme", &wd, &zendesk, SECRET_A).await;
+    // The same master key: a replica opens the secrets the other sealed.
+    let key_file = one.data_dir().join("master.key");
+    let two = TestApp::spawn(shared, |c| {
+        c.vault.key_file = key_file.display().to_string()
+    })
+    .await;
+    let jwt = token(SECRET_A);
+    let key = wd.universe().invoice(1).reference_id;
+    let path = format!("/api/v1/acme/invoices/{key}");
+    wd.clear_requests();
+    for _ in 0..2 {
+        let (status, body) = get(&two, &path, Some(&jwt)).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    assert_eq!(invoice_reads(&wd), 1, "cached in replica two");
+    // Replica one's sync changed that invoice (announced again while waiting: replica one's listener may still be
+    // connecting when the first announcement is made).
+    let change = ml_connector::app::invalidation::Changed {
+        tenant: TenantId::parse("acme").unwrap(),
+        kind: ml_connector::app::invalidation::ChangedKind::Invoice,
+        id: key.clone(),
+    };
+    common::wait_until(
+        "replica two to drop its copy",
+        Duration::from_secs(10),
+        || async {
+            one.app().invalidate(change.clone());
+            get(&two, &path, Some(&jwt)).await;
+            invoice_reads(&wd) >= 2
+        },
+    )
+    .await;
+    two.stop().await;
+    one.stop().await;
+}

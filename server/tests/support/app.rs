@@ -47,6 +47,11 @@ impl TestApp {
         }
     }
 
+    /// Its data directory (the generated master key is there).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
     /// What the handlers share.
     pub fn state(&self) -> &AppState {
         self.server.as_ref().expect("running").state()

@@ -14,6 +14,16 @@ pub struct TestDb {
 }
 
 impl TestDb {
+    /// The same database for a second process (a replica); the first keeps ownership of any files.
+    pub fn shared(&self) -> TestDb {
+        TestDb {
+            name: self.name,
+            url: self.url.clone(),
+            sqlite_path: self.sqlite_path.clone(),
+            _dir: None,
+        }
+    }
+
     pub async fn store(&self) -> Store {
         Store::open(&self.url, &StoreConfig::default())
             .await
