@@ -32,7 +32,7 @@ enum Command {
     /// Run the HTTP server (agent API, admin API, webhooks, operations endpoints).
     Serve,
     /// Run the product against the built-in Workday and Zendesk simulators on the embedded default.
-    Demo,
+    Demo(cli::demo::Args),
     /// Run a supplier → organization sync now (`sync --tenant T [--full]`), or list runs (`sync runs`).
     Sync(cli::sync::Args),
     /// The audit trail of a tenant's writes to Zendesk.
@@ -84,7 +84,7 @@ fn main() -> ExitCode {
             Command::Plugin(cmd) => cli::plugin::run(cli.config.as_deref(), *cmd).await,
             Command::Setup(args) => cli::setup::run_setup(cli.config.as_deref(), args).await,
             Command::Mapping(cmd) => cli::setup::run_mapping(cli.config.as_deref(), cmd).await,
-            Command::Demo => Err(cli::NotBuiltYet("demo").into()),
+            Command::Demo(args) => cli::demo::run(args).await,
             Command::Sync(args) => cli::sync::run(cli.config.as_deref(), args).await,
             Command::Audit(args) => cli::sync::audit(cli.config.as_deref(), args).await,
             Command::DeadLetters(cmd) => cli::dead_letters::run(cli.config.as_deref(), cmd).await,
@@ -93,10 +93,6 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            if let Some(not_built) = err.downcast_ref::<cli::NotBuiltYet>() {
-                eprintln!("{not_built}");
-                return ExitCode::from(2);
-            }
             eprintln!("error: {err:#}");
             ExitCode::FAILURE
         }

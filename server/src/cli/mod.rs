@@ -3,6 +3,7 @@
 pub mod check;
 pub mod config;
 pub mod dead_letters;
+pub mod demo;
 pub mod hints;
 pub mod plugin;
 pub mod serve;
@@ -20,11 +21,6 @@ use ml_connector::app::App;
 use ml_connector::config::{Config, LogConfig, LogFormat};
 use ml_connector::startup;
 use secrecy::{ExposeSecret as _, SecretString};
-
-/// A subcommand whose issue has not landed yet (exit status 2).
-#[derive(Debug, thiserror::Error)]
-#[error("`ml-connector {0}` is not built yet in this version; see README.md for what works today")]
-pub struct NotBuiltYet(pub &'static str);
 
 /// Loads the configuration (file + environment).
 pub fn load_config(path: Option<&Path>) -> anyhow::Result<Config> {
