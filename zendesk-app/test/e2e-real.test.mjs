@@ -1,8 +1,8 @@
 // END-TO-END BROWSER TESTS AGAINST THE REAL ml-connector AND THE SIMULATORS — the screenshots the issue asks
 // for: the sidebar with an overdue invoice, search, attach, the error state, the admin panel.
 //
-// READY TO BE WIRED: they need the agent API (issue 15, stage 2). Until a "world" command exists they are
-// skipped with that reason. The world command is given in MLC_APP_E2E_WORLD (a shell command line). It must:
+// The world is `ml-connector demo --json` (scripts/test-zendesk-app builds it and sets MLC_APP_E2E_WORLD; without
+// that variable, run directly, they are skipped). The world command (a shell command line) must:
 //   1. start the Workday and Zendesk simulators and `ml-connector serve` on loopback, with one tenant whose
 //      jwt-shared-secret and admin key it knows, and the simulated data synced (organizations, invoice index);
 //   2. print ONE line of JSON on stdout, then keep running until it gets SIGTERM:

@@ -10,7 +10,8 @@
 //!   the old value is answered marked stale rather than an error;
 //! - **bounded** by an estimate of each entry's size (`agent.cache_max_bytes`);
 //! - **invalidated** by the sync: every change it announces ([`crate::app::App::invalidations`]) drops that key;
-//! - **a concurrency limit per tenant** toward Workday (`agent.workday_concurrency`).
+//! - **a concurrency limit per tenant** toward Workday (`agent.workday_concurrency`), and a time budget per read
+//!   (`agent.workday_timeout_ms`, retries included) after which the stale value, if any, answers.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -234,7 +235,14 @@ impl LookupCache {
                     }
                 }
                 let _permit = limit.acquire_owned().await.ok();
-                let record = read().await?;
+                // An agent is waiting: Workday's retries get this long, then the cached value (if any) answers.
+                let budget = Duration::from_millis(self.config.workday_timeout_ms);
+                let record = tokio::time::timeout(budget, read())
+                    .await
+                    .map_err(|_| WorkdayError::Timeout {
+                        operation: "agent lookup".into(),
+                        after: budget,
+                    })??;
                 Ok(Op::Put(Entry {
                     record,
                     fetched: Instant::now(),

@@ -22,6 +22,9 @@ pub struct AgentConfig {
     pub cache_max_bytes: u64,
     /// Workday reads in flight at once per tenant (a burst of agents must not trigger Workday's throttling).
     pub workday_concurrency: usize,
+    /// Milliseconds one Workday read for an agent may take, retries included; then a cached value answers marked
+    /// stale, or the request fails with `workday_timeout`.
+    pub workday_timeout_ms: u64,
     /// Recent invoices listed with a supplier.
     pub recent_invoices: u32,
     /// Milliseconds a tenant's context (settings, secrets) is used by the agent API before it is checked for
@@ -41,6 +44,7 @@ impl Default for AgentConfig {
             cache_max_bytes: 64 * 1024 * 1024,
             workday_concurrency: 8,
             recent_invoices: 5,
+            workday_timeout_ms: 8_000,
             tenant_recheck_ms: 1_000,
         }
     }
@@ -84,6 +88,11 @@ impl AgentConfig {
                 "agent.workday_concurrency",
                 self.workday_concurrency > 0,
                 "must be at least 1",
+            ),
+            (
+                "agent.workday_timeout_ms",
+                (100..=120_000).contains(&self.workday_timeout_ms),
+                "must be between 100 and 120000",
             ),
             (
                 "agent.tenant_recheck_ms",
