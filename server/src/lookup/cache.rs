@@ -237,12 +237,12 @@ impl LookupCache {
                 let _permit = limit.acquire_owned().await.ok();
                 // An agent is waiting: Workday's retries get this long, then the cached value (if any) answers.
                 let budget = Duration::from_millis(self.config.workday_timeout_ms);
-                let record = tokio::time::timeout(budget, read())
-                    .await
-                    .map_err(|_| WorkdayError::Timeout {
+                let record = tokio::time::timeout(budget, read()).await.map_err(|_| {
+                    WorkdayError::Timeout {
                         operation: "agent lookup".into(),
                         after: budget,
-                    })??;
+                    }
+                })??;
                 Ok(Op::Put(Entry {
                     record,
                     fetched: Instant::now(),
