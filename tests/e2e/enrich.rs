@@ -388,6 +388,67 @@ async fn serve_killed_while_holding_leases_loses_no_event_and_writes_each_ticket
     drop(serve);
 }
 
+/// With the tenant's internal note on, the enrichment's one update also adds a private comment summarising the
+/// invoice (number, amounts, due date, status, PO, as of); agents see it, the requester does not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_internal_note_is_a_private_comment_in_the_same_update() {
+    let (workday, zendesk, setup) = world().await;
+    let invoice = unpaid_invoices(&workday)
+        .into_iter()
+        .next()
+        .expect("an unpaid invoice");
+    let port = setup.port;
+    let (_setup, serve) = blocking(move || {
+        setup.ok(&["tenant", "update", "acme", "--internal-note", "on"]);
+        let serve = setup.serve_with(FAST);
+        (setup, serve)
+    })
+    .await;
+    let id = ticket(
+        &zendesk,
+        format!("Invoice {}", invoice.supplier_invoice_number),
+    );
+    wait_until("the ticket written", Duration::from_secs(30), || {
+        processed(port, "updated") >= 1
+    })
+    .await;
+    assert_eq!(
+        puts_to_ticket(&zendesk, id),
+        1,
+        "one update carries fields and note"
+    );
+    let comments: Value = reqwest::Client::new()
+        .get(format!(
+            "{}/api/v2/tickets/{id}/comments",
+            zendesk.base_url()
+        ))
+        .basic_auth(
+            format!("{}/token", zsim::DEFAULT_AGENT_EMAIL),
+            Some(zsim::DEFAULT_API_TOKEN),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let notes: Vec<&Value> = comments["comments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["public"] == false)
+        .collect();
+    assert_eq!(notes.len(), 1, "{comments}");
+    let body = notes[0]["body"].as_str().unwrap();
+    assert!(
+        body.contains("Amount due:")
+            && body.contains("Payment status:")
+            && body.contains("ml-connector"),
+        "{body}"
+    );
+    drop(serve);
+}
+
 /// A ticket field the mapping writes was deleted in Zendesk after setup: the write is refused before anything is
 /// sent (Zendesk would silently drop an unknown field id), and the event is dead-lettered naming the field, for
 /// an administrator to fix the mapping (`mapping set`, or `setup` again).
