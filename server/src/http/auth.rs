@@ -22,22 +22,7 @@ impl FromRequestParts<AppState> for AdminTenant {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let params = RawPathParams::from_request_parts(parts, state)
-            .await
-            .map_err(|_| {
-                ApiError::internal(anyhow::anyhow!("admin route without path parameters"))
-            })?;
-        let raw = params
-            .iter()
-            .find(|(name, _)| *name == "tenant")
-            .map(|(_, value)| value.to_string())
-            .ok_or_else(|| {
-                ApiError::internal(anyhow::anyhow!(
-                    "admin route without a {{tenant}} parameter"
-                ))
-            })?;
-        let tenant = TenantId::parse(&raw)
-            .map_err(|e| ApiError::bad_request("invalid_tenant", e.to_string()))?;
+        let tenant = path_tenant(parts, state).await?;
         let presented = bearer(parts)?;
         let stored = state.store().admin_key_hash(&tenant).await?;
         match stored {
@@ -48,6 +33,23 @@ impl FromRequestParts<AppState> for AdminTenant {
             )),
         }
     }
+}
+
+/// The `{tenant}` of a request's path (400 `invalid_tenant` when it is not a tenant id).
+pub async fn path_tenant(parts: &mut Parts, state: &AppState) -> Result<TenantId, ApiError> {
+    let params = RawPathParams::from_request_parts(parts, state)
+        .await
+        .map_err(|_| ApiError::internal(anyhow::anyhow!("tenant route without path parameters")))?;
+    let raw = params
+        .iter()
+        .find(|(name, _)| *name == "tenant")
+        .map(|(_, value)| value.to_string())
+        .ok_or_else(|| {
+            ApiError::internal(anyhow::anyhow!(
+                "tenant route without a {{tenant}} parameter"
+            ))
+        })?;
+    TenantId::parse(&raw).map_err(|e| ApiError::bad_request("invalid_tenant", e.to_string()))
 }
 
 /// The bearer token of a request, or a 401 that says what is wrong with the header.

@@ -7,7 +7,7 @@
 //! `agent.jwt_max_lifetime_secs` is refused; `nbf` and `iat` honoured, with `agent.jwt_leeway_secs` of clock skew.
 //! Every refusal is a 401 with a reason code and nothing more, counted in `mlc_agent_auth_refusals_total`.
 
-use axum::extract::{FromRequestParts, RawPathParams};
+use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
 use jsonwebtoken::errors::ErrorKind;
@@ -56,22 +56,7 @@ impl FromRequestParts<AppState> for AgentTenant {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let params = RawPathParams::from_request_parts(parts, state)
-            .await
-            .map_err(|_| {
-                ApiError::internal(anyhow::anyhow!("agent route without path parameters"))
-            })?;
-        let raw = params
-            .iter()
-            .find(|(name, _)| *name == "tenant")
-            .map(|(_, value)| value.to_string())
-            .ok_or_else(|| {
-                ApiError::internal(anyhow::anyhow!(
-                    "agent route without a {{tenant}} parameter"
-                ))
-            })?;
-        let tenant = TenantId::parse(&raw)
-            .map_err(|e| ApiError::bad_request("invalid_tenant", e.to_string()))?;
+        let tenant = super::auth::path_tenant(parts, state).await?;
         let token = parts
             .headers
             .get(header::AUTHORIZATION)

@@ -249,6 +249,37 @@ async fn changes(
     Ok((update, mapped))
 }
 
+/// What the tenant's mapping (rules, then plugin) writes for `details` on `ticket`.
+async fn map_for_ticket(
+    store: &crate::store::Store,
+    host: &PluginHost,
+    ctx: &crate::app::TenantContext,
+    ticket: &Ticket,
+    ticket_id: u64,
+    details: &InvoiceDetails,
+) -> Result<crate::mapper::MappingResult, EnrichError> {
+    let tenant = ctx.id();
+    let supplier_name = match details.invoice.supplier.id.as_deref() {
+        Some(s) => store.indexed_supplier(tenant, s).await?.map(|s| s.name),
+        None => None,
+    };
+    let sample = Sample::Invoice {
+        invoice: details.to_mapper(supplier_name.as_deref()),
+        ticket: TicketContext {
+            ticket_id,
+            subject: ticket.subject.clone(),
+            organization_id: ticket.organization_id,
+            requester_email: None,
+            tags: ticket.tags.clone(),
+            brand_id: None,
+        },
+    };
+    MapperService::new(store, host)
+        .map(tenant, ctx.mapping(), &sample)
+        .await
+        .map_err(|e| EnrichError::Retry(format!("mapping: {e}")))
+}
+
 /// Processes one event for `ticket_id` of `tenant` (see the module documentation).
 pub async fn enrich_ticket(
     app: &App,
@@ -335,25 +366,7 @@ pub async fn enrich_ticket(
             quoted: vec![quoted_as],
         });
     };
-    let supplier_name = match details.invoice.supplier.id.as_deref() {
-        Some(s) => store.indexed_supplier(tenant, s).await?.map(|s| s.name),
-        None => None,
-    };
-    let sample = Sample::Invoice {
-        invoice: details.to_mapper(supplier_name.as_deref()),
-        ticket: TicketContext {
-            ticket_id,
-            subject: ticket.subject.clone(),
-            organization_id: ticket.organization_id,
-            requester_email: None,
-            tags: ticket.tags.clone(),
-            brand_id: None,
-        },
-    };
-    let mapped = MapperService::new(store, host)
-        .map(tenant, ctx.mapping(), &sample)
-        .await
-        .map_err(|e| EnrichError::Retry(format!("mapping: {e}")))?;
+    let mapped = map_for_ticket(store, host, &ctx, &ticket, ticket_id, &details).await?;
     if let Some(failure) = &mapped.plugin_failure {
         tracing::warn!(tenant = %tenant, ticket_id, plugin_id = failure.plugin_id, error = %failure.failure, "plugin failed while enriching");
     }
@@ -450,25 +463,7 @@ pub async fn attach_invoice(
     let store = app.store();
     let zendesk = ctx.zendesk().await?;
     let ticket = zendesk.ticket(ticket_id).await.map_err(zendesk_error)?;
-    let supplier_name = match details.invoice.supplier.id.as_deref() {
-        Some(s) => store.indexed_supplier(tenant, s).await?.map(|s| s.name),
-        None => None,
-    };
-    let sample = Sample::Invoice {
-        invoice: details.to_mapper(supplier_name.as_deref()),
-        ticket: TicketContext {
-            ticket_id,
-            subject: ticket.subject.clone(),
-            organization_id: ticket.organization_id,
-            requester_email: None,
-            tags: ticket.tags.clone(),
-            brand_id: None,
-        },
-    };
-    let mapped = MapperService::new(store, host)
-        .map(tenant, ctx.mapping(), &sample)
-        .await
-        .map_err(|e| EnrichError::Retry(format!("mapping: {e}")))?;
+    let mapped = map_for_ticket(store, host, &ctx, &ticket, ticket_id, details).await?;
     let (update, _) = changes(&zendesk, &ticket, &mapped.writes).await?;
     let key = details
         .invoice
